@@ -1,0 +1,4 @@
+'use strict';
+
+// The `process` module is the global process object.
+module.exports = process;

@@ -1,0 +1,24 @@
+//! Process-wide V8 set-up: the platform, the ICU data and the engine flags. It runs
+//! once, before the first isolate; every thread that creates an isolate calls
+//! [`init`] and the first call wins.
+
+use std::sync::Once;
+
+static INIT: Once = Once::new();
+
+/// Initializes V8 for the whole process. Safe to call from any thread, any number of
+/// times.
+pub fn init() {
+    INIT.call_once(|| {
+        // ICU reads its data from memory the embedder owns; the data must outlive every
+        // isolate, which a `'static` slice does.
+        let _ = v8::icu::set_common_data_78(deno_core_icudata::ICU_DATA);
+        // `--stack-size` stays at V8's default (984 KiB): weir's worker threads get a
+        // larger native stack (see `js::runtime`), so deep JS recursion ends in a
+        // RangeError, never a segfault.
+        v8::V8::set_flags_from_string("--no-freeze-flags-after-init --harmony-import-attributes");
+        let platform = v8::new_default_platform(0, false).make_shared();
+        v8::V8::initialize_platform(platform);
+        v8::V8::initialize();
+    });
+}
