@@ -249,7 +249,12 @@ fn synthetic_evaluation_steps<'s>(
         let value = v8::Local::new(scope, value);
         module.set_synthetic_module_export(scope, name, value)?;
     }
-    Some(v8::undefined(scope).into())
+    // V8 hands this value back from `Module::evaluate`, where callers expect the
+    // evaluation promise that source-text modules produce.
+    let resolver = v8::PromiseResolver::new(scope)?;
+    let undefined = v8::undefined(scope).into();
+    resolver.resolve(scope, undefined);
+    Some(resolver.get_promise(scope).into())
 }
 
 /// `default` plus every own enumerable string key of `value` that is a valid name.
@@ -440,7 +445,13 @@ pub fn run_dynamic_imports(scope: &mut v8::PinScope<'_, '_>) -> bool {
                 resolver.resolve(tc, p.into());
             }
             None => {
-                let e = tc.exception().unwrap_or_else(|| v8::undefined(tc).into());
+                let e = match tc.exception() {
+                    Some(e) => e,
+                    None => {
+                        let msg = v8_str(tc, &format!("import('{}') failed", job.specifier));
+                        v8::Exception::error(tc, msg)
+                    }
+                };
                 tc.reset();
                 resolver.reject(tc, e);
             }

@@ -192,10 +192,14 @@ pub fn op_timers_toggle_immediate_ref<'s>(scope: &mut v8::PinScope<'s, '_>, args
     state(scope).borrow_mut().immediate_ref = on;
 }
 
-/// `op_timers_now()`: the loop's cached clock in ms (Node's `getLibuvNow`).
+/// `op_timers_now()`: the loop clock in ms, refreshed first (Node's `getLibuvNow`,
+/// which calls `uv_update_time`), so a timer created late in a long macrotask counts
+/// from when it was created.
 pub fn op_timers_now<'s>(scope: &mut v8::PinScope<'s, '_>, _args: v8::FunctionCallbackArguments<'s>, mut rv: v8::ReturnValue<'s, v8::Value>) {
-    let now = state(scope).borrow().now_ms();
-    rv.set_double(now);
+    let st = state(scope);
+    let mut st = st.borrow_mut();
+    st.now = std::time::Instant::now();
+    rv.set_double(st.now_ms());
 }
 
 /// `op_errors_trigger_uncaught(err, fromPromise)`.
