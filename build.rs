@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
@@ -24,7 +26,11 @@ fn main() {
     let js = manifest.join("js-api");
     println!("cargo:rerun-if-changed=js-api");
     let mut code = String::new();
-    for (name, folder) in [("BOOTSTRAP", "bootstrap"), ("BINDINGS", "bindings"), ("LIB", "lib")] {
+    for (name, folder) in [
+        ("BOOTSTRAP", "bootstrap"),
+        ("BINDINGS", "bindings"),
+        ("LIB", "lib"),
+    ] {
         let root = js.join(folder);
         let mut files = Vec::new();
         collect(&root, &root, &mut files);
@@ -34,7 +40,12 @@ fn main() {
         }
         writeln!(code, "pub static {name}: &[(&str, &str)] = &[").unwrap();
         for (id, path) in files {
-            writeln!(code, "    ({id:?}, include_str!({:?})),", path.display().to_string()).unwrap();
+            writeln!(
+                code,
+                "    ({id:?}, include_str!({:?})),",
+                path.display().to_string()
+            )
+            .unwrap();
         }
         writeln!(code, "];").unwrap();
     }

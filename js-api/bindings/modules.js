@@ -11,4 +11,5 @@ module.exports = {
   compileFunction: ops.op_module_compile_cjs,
   readSource: ops.op_module_read_source,
   runScript: ops.op_module_run_script,
+  requireEsm: ops.op_module_require_esm,
 };

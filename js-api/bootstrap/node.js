@@ -130,7 +130,14 @@ defineReplaceableLazy(globalObject, 'performance', () => require('perf_hooks').p
     },
     inspectError(err) {
       if (typeof err === 'string') return err;
-      return require('internal/util/inspect').inspect(err);
+      const text = require('internal/util/inspect').inspect(err);
+      // inspect() brackets an error without stack frames; a fatal report shows it as
+      // Node does, unbracketed.
+      const stack = typeof err?.stack === 'string' ? err.stack : undefined;
+      if (stack !== undefined && text.startsWith(`[${stack}]`)) {
+        return stack + text.slice(stack.length + 2);
+      }
+      return text;
     },
     beforeExit() {
       if (!process._exiting) process.emit('beforeExit', process.exitCode || 0);

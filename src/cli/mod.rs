@@ -7,7 +7,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Parser, Debug)]
-#[command(name = "weir", version, about = "weir: a streaming media server runtime. JavaScript decides, Rust moves.")]
+#[command(
+    name = "weir",
+    version,
+    about = "weir: a streaming media server runtime. JavaScript decides, Rust moves."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -51,7 +55,9 @@ struct Limits {
 }
 
 fn exec_path() -> String {
-    std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_else(|_| "weir".into())
+    std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "weir".into())
 }
 
 fn options(limits: &Limits, argv: Vec<String>) -> RuntimeOptions {
@@ -64,7 +70,10 @@ fn options(limits: &Limits, argv: Vec<String>) -> RuntimeOptions {
 }
 
 fn block_on<F: std::future::Future<Output = i32>>(f: F) -> i32 {
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("weir: cannot start the event loop: {e}");
@@ -84,11 +93,16 @@ pub fn main() -> i32 {
             let path = match std::fs::canonicalize(&file) {
                 Ok(p) if p.is_file() => p,
                 Ok(p) => {
-                    eprintln!("Error: Cannot run '{}': it is a directory, not a file", p.display());
+                    eprintln!(
+                        "Error: Cannot run '{}': it is a directory, not a file",
+                        p.display()
+                    );
                     return 1;
                 }
                 Err(_) => {
-                    let shown = std::env::current_dir().map(|d| d.join(&file)).unwrap_or(file.clone());
+                    let shown = std::env::current_dir()
+                        .map(|d| d.join(&file))
+                        .unwrap_or(file.clone());
                     eprintln!("Error: Cannot find module '{}' [MODULE_NOT_FOUND]\n    weir run needs the path of an existing JavaScript file.", shown.display());
                     return 1;
                 }

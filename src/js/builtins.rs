@@ -6,12 +6,17 @@ include!(concat!(env!("OUT_DIR"), "/builtins.rs"));
 
 /// The source of `id` in `table` (tables are sorted by id).
 pub fn find(table: &'static [(&'static str, &'static str)], id: &str) -> Option<&'static str> {
-    table.binary_search_by(|(k, _)| (*k).cmp(id)).ok().map(|i| table[i].1)
+    table
+        .binary_search_by(|(k, _)| (*k).cmp(id))
+        .ok()
+        .map(|i| table[i].1)
 }
 
 /// Ids of the modules a user may import: everything in `lib/` outside `internal/`.
 pub fn public_ids() -> impl Iterator<Item = &'static str> {
-    LIB.iter().map(|(id, _)| *id).filter(|id| !id.starts_with("internal/"))
+    LIB.iter()
+        .map(|(id, _)| *id)
+        .filter(|id| !id.starts_with("internal/"))
 }
 
 pub fn is_public(id: &str) -> bool {
@@ -27,7 +32,19 @@ pub fn compile_function<'s>(
 ) -> Option<v8::Local<'s, v8::Function>> {
     let code = v8::String::new(scope, source)?;
     let name = v8::String::new(scope, resource)?;
-    let origin = v8::ScriptOrigin::new(scope, name.into(), 0, 0, false, 0, None, false, false, false, None);
+    let origin = v8::ScriptOrigin::new(
+        scope,
+        name.into(),
+        0,
+        0,
+        false,
+        0,
+        None,
+        false,
+        false,
+        false,
+        None,
+    );
     let mut src = v8::script_compiler::Source::new(code, Some(&origin));
     let params: Vec<v8::Local<v8::String>> = params
         .iter()

@@ -31,7 +31,8 @@ pub fn bytes_to_uint8array<'s>(
         }
         // SAFETY: the memory at `data..data+len` belongs to the `Bytes` boxed in
         // `owner`, which the deleter keeps alive until V8 releases the store.
-        let store = unsafe { v8::ArrayBuffer::new_backing_store_from_ptr(data, len, drop_owner, owner) };
+        let store =
+            unsafe { v8::ArrayBuffer::new_backing_store_from_ptr(data, len, drop_owner, owner) };
         v8::ArrayBuffer::with_backing_store(scope, &store.make_shared())
     };
     v8::Uint8Array::new(scope, buffer, 0, len).expect("a Uint8Array over a fresh ArrayBuffer")
@@ -66,8 +67,12 @@ unsafe impl Sync for StoreOwner {}
 
 /// Takes the bytes of an `ArrayBufferView` (or a whole `ArrayBuffer`) without copying.
 /// Returns `None` for values that are neither.
-pub fn view_to_bytes(scope: &mut v8::PinScope<'_, '_>, value: v8::Local<v8::Value>) -> Option<Bytes> {
-    let (buffer, offset, len) = if let Ok(view) = v8::Local::<v8::ArrayBufferView>::try_from(value) {
+pub fn view_to_bytes(
+    scope: &mut v8::PinScope<'_, '_>,
+    value: v8::Local<v8::Value>,
+) -> Option<Bytes> {
+    let (buffer, offset, len) = if let Ok(view) = v8::Local::<v8::ArrayBufferView>::try_from(value)
+    {
         (view.buffer(scope)?, view.byte_offset(), view.byte_length())
     } else if let Ok(buffer) = v8::Local::<v8::ArrayBuffer>::try_from(value) {
         (buffer, 0, buffer.byte_length())
@@ -123,4 +128,95 @@ pub fn view_slice<'a>(value: v8::Local<'a, v8::Value>) -> Option<&'a mut [u8]> {
     // handle keeps the buffer alive for the callback, and no JS runs while the slice is
     // in use (sync ops only).
     Some(unsafe { std::slice::from_raw_parts_mut(ptr, len) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_context(f: impl FnOnce(&mut v8::PinScope<'_, '_>)) {
+        crate::js::platform::init();
+        let isolate = &mut v8::Isolate::new(Default::default());
+        v8::scope!(let scope, isolate);
+        let context = v8::Context::new(scope, Default::default());
+        let scope = &mut v8::ContextScope::new(scope, context);
+        f(scope);
+    }
+
+    fn eval<'s>(scope: &mut v8::PinScope<'s, '_>, code: &str) -> v8::Local<'s, v8::Value> {
+        let code = v8::String::new(scope, code).unwrap();
+        v8::Script::compile(scope, code, None)
+            .unwrap()
+            .run(scope)
+            .unwrap()
+    }
+
+    #[test]
+    fn rust_bytes_become_a_uint8array_over_the_same_memory() {
+        with_context(|scope| {
+            let bytes = Bytes::from(vec![7u8; 4096]);
+            let rust_ptr = bytes.as_ptr();
+            let array = bytes_to_uint8array(scope, bytes.clone());
+            assert_eq!(
+                array.data() as *const u8,
+                rust_ptr,
+                "the Uint8Array must view the Bytes, not a copy"
+            );
+            assert_eq!(array.byte_length(), 4096);
+            // JS sees the contents.
+            let global = scope.get_current_context().global(scope);
+            let key = v8::String::new(scope, "chunk").unwrap();
+            global.set(scope, key.into(), array.into());
+            assert_eq!(
+                eval(scope, "chunk[0] + chunk[4095]").uint32_value(scope),
+                Some(14)
+            );
+        });
+    }
+
+    #[test]
+    fn a_js_uint8array_becomes_bytes_over_the_same_memory() {
+        with_context(|scope| {
+            let value = eval(
+                scope,
+                "globalThis.big = new Uint8Array(1 << 16).fill(3); big.subarray(16, 1040)",
+            );
+            let view = v8::Local::<v8::ArrayBufferView>::try_from(value).unwrap();
+            let js_ptr = view.data() as *const u8;
+            let bytes = view_to_bytes(scope, value).unwrap();
+            assert_eq!(
+                bytes.as_ptr(),
+                js_ptr,
+                "the Bytes must point into the JS buffer, not a copy"
+            );
+            assert_eq!(bytes.len(), 1024);
+            // A write from JS after the hand-over is visible through the Bytes: one memory.
+            eval(scope, "big[16] = 99");
+            assert_eq!(bytes[0], 99);
+        });
+    }
+
+    #[test]
+    fn bytes_outlive_the_js_array_they_came_from() {
+        let bytes = {
+            let mut kept = None;
+            with_context(|scope| {
+                let value = eval(scope, "new Uint8Array([1, 2, 3, 4])");
+                kept = view_to_bytes(scope, value);
+            });
+            kept.unwrap()
+        };
+        // The isolate is gone; the backing store lives on through the Bytes' owner.
+        assert_eq!(&bytes[..], &[1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn non_views_are_refused() {
+        with_context(|scope| {
+            let value = eval(scope, "'a string'");
+            assert!(view_to_bytes(scope, value).is_none());
+            let value = eval(scope, "new ArrayBuffer(8)");
+            assert_eq!(view_to_bytes(scope, value).unwrap().len(), 8);
+        });
+    }
 }

@@ -5,7 +5,11 @@
 use crate::js::state::{state, Termination};
 
 /// `file:line:column`, the source line and a caret line, when V8 knows them.
-pub fn arrow(scope: &mut v8::PinScope<'_, '_>, message: v8::Local<v8::Message>, span: bool) -> Option<String> {
+pub fn arrow(
+    scope: &mut v8::PinScope<'_, '_>,
+    message: v8::Local<v8::Message>,
+    span: bool,
+) -> Option<String> {
     let resource = message.get_script_resource_name(scope)?;
     if resource.is_undefined() || resource.is_null() {
         return None;
@@ -21,7 +25,10 @@ pub fn arrow(scope: &mut v8::PinScope<'_, '_>, message: v8::Local<v8::Message>, 
     }
     let width = if span { end - start } else { 1 };
     caret.push_str(&"^".repeat(width));
-    Some(format!("{resource}:{line}:{}\n{source_line}\n{caret}\n", start + 1))
+    Some(format!(
+        "{resource}:{line}:{}\n{source_line}\n{caret}\n",
+        start + 1
+    ))
 }
 
 /// The error as a person should read it: `util.inspect(err)` through the bootstrap's
@@ -51,7 +58,11 @@ pub fn describe(scope: &mut v8::PinScope<'_, '_>, exception: v8::Local<v8::Value
 }
 
 /// Prints a fatal error to stderr the way Node does.
-pub fn print_fatal(scope: &mut v8::PinScope<'_, '_>, exception: v8::Local<v8::Value>, message: Option<v8::Local<v8::Message>>) {
+pub fn print_fatal(
+    scope: &mut v8::PinScope<'_, '_>,
+    exception: v8::Local<v8::Value>,
+    message: Option<v8::Local<v8::Message>>,
+) {
     let is_syntax = is_syntax_error(scope, exception);
     let mut out = String::new();
     if let Some(m) = message {
@@ -65,10 +76,13 @@ pub fn print_fatal(scope: &mut v8::PinScope<'_, '_>, exception: v8::Local<v8::Va
 }
 
 fn is_syntax_error(scope: &mut v8::PinScope<'_, '_>, exception: v8::Local<v8::Value>) -> bool {
-    let Ok(obj) = v8::Local::<v8::Object>::try_from(exception) else { return false };
+    let Ok(obj) = v8::Local::<v8::Object>::try_from(exception) else {
+        return false;
+    };
     v8::tc_scope!(let tc, scope);
     let key = v8::String::new(tc, "name").expect("key");
-    obj.get(tc, key.into()).is_some_and(|n| n.to_rust_string_lossy(tc) == "SyntaxError")
+    obj.get(tc, key.into())
+        .is_some_and(|n| n.to_rust_string_lossy(tc) == "SyntaxError")
 }
 
 /// The fatal-exception path (Node's `TriggerUncaughtException`): give
@@ -133,7 +147,10 @@ pub fn stop(scope: &mut v8::PinScope<'_, '_>, why: Termination) {
 
 /// V8 reports here the exceptions nobody caught that never reached a `TryCatch` of
 /// ours: those thrown by `queueMicrotask` callbacks while the microtask queue runs.
-pub extern "C" fn message_listener(message: v8::Local<v8::Message>, exception: v8::Local<v8::Value>) {
+pub extern "C" fn message_listener(
+    message: v8::Local<v8::Message>,
+    exception: v8::Local<v8::Value>,
+) {
     v8::callback_scope!(unsafe scope, message);
     v8::scope!(let scope, scope);
     let context = scope.get_current_context();

@@ -17,7 +17,10 @@ pub struct HeapGuard {
 
 impl HeapGuard {
     pub fn install(isolate: &mut v8::Isolate) -> Box<HeapGuard> {
-        let guard = Box::new(HeapGuard { handle: isolate.thread_safe_handle(), hit: AtomicBool::new(false) });
+        let guard = Box::new(HeapGuard {
+            handle: isolate.thread_safe_handle(),
+            hit: AtomicBool::new(false),
+        });
         let data = &*guard as *const HeapGuard as *mut c_void;
         isolate.add_near_heap_limit_callback(near_heap_limit, data);
         guard
@@ -36,12 +39,17 @@ extern "C" fn near_heap_limit(data: *mut c_void, current: usize, _initial: usize
 
 /// V8 gives up entirely only if unwinding itself cannot allocate; say so plainly and
 /// exit instead of aborting with a core dump.
-pub unsafe extern "C" fn oom_handler(location: *const std::os::raw::c_char, _details: &v8::OomDetails) {
+pub unsafe extern "C" fn oom_handler(
+    location: *const std::os::raw::c_char,
+    _details: &v8::OomDetails,
+) {
     let location = if location.is_null() {
         String::from("unknown")
     } else {
         // SAFETY: V8 passes a NUL-terminated C string.
-        unsafe { std::ffi::CStr::from_ptr(location) }.to_string_lossy().into_owned()
+        unsafe { std::ffi::CStr::from_ptr(location) }
+            .to_string_lossy()
+            .into_owned()
     };
     crate::ops::core::write_stderr(&format!(
         "FATAL ERROR: {location} JavaScript heap out of memory [ERR_WORKER_OUT_OF_MEMORY]\n"
@@ -63,7 +71,13 @@ pub struct Watchdog {
 
 impl Watchdog {
     pub fn new(handle: v8::IsolateHandle) -> Watchdog {
-        let shared = Arc::new((Mutex::new(WatchState { deadline: None, shutdown: false }), Condvar::new()));
+        let shared = Arc::new((
+            Mutex::new(WatchState {
+                deadline: None,
+                shutdown: false,
+            }),
+            Condvar::new(),
+        ));
         let fired = Arc::new(AtomicBool::new(false));
         let (s, f) = (shared.clone(), fired.clone());
         let thread = std::thread::Builder::new()
@@ -84,14 +98,21 @@ impl Watchdog {
                                 f.store(true, Ordering::SeqCst);
                                 handle.terminate_execution();
                             } else {
-                                st = cvar.wait_timeout(st, d - now).unwrap_or_else(|e| e.into_inner()).0;
+                                st = cvar
+                                    .wait_timeout(st, d - now)
+                                    .unwrap_or_else(|e| e.into_inner())
+                                    .0;
                             }
                         }
                     }
                 }
             })
             .expect("spawn the watchdog thread");
-        Watchdog { shared, fired, thread: Some(thread) }
+        Watchdog {
+            shared,
+            fired,
+            thread: Some(thread),
+        }
     }
 
     /// Starts a budget of `budget` for the invocation about to run.

@@ -49,11 +49,17 @@ impl ModuleMap {
     }
 
     fn find(&self, module: v8::Local<v8::Module>) -> Option<&ModuleInfo> {
-        self.info.get(&module.get_identity_hash().get())?.iter().find(|i| i.module == module)
+        self.info
+            .get(&module.get_identity_hash().get())?
+            .iter()
+            .find(|i| i.module == module)
     }
 
     fn find_mut(&mut self, module: v8::Local<v8::Module>) -> Option<&mut ModuleInfo> {
-        self.info.get_mut(&module.get_identity_hash().get())?.iter_mut().find(|i| i.module == module)
+        self.info
+            .get_mut(&module.get_identity_hash().get())?
+            .iter_mut()
+            .find(|i| i.module == module)
     }
 }
 
@@ -62,7 +68,9 @@ pub fn virtual_referrer(name: &str) -> PathBuf {
     if name.starts_with('/') {
         return PathBuf::from(name);
     }
-    std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")).join(format!("[{}]", name.trim_matches(['[', ']'])))
+    std::env::current_dir()
+        .unwrap_or_else(|_| PathBuf::from("/"))
+        .join(format!("[{}]", name.trim_matches(['[', ']'])))
 }
 
 fn throw_op_error(scope: &mut v8::PinScope<'_, '_>, err: OpError) {
@@ -70,7 +78,12 @@ fn throw_op_error(scope: &mut v8::PinScope<'_, '_>, err: OpError) {
     scope.throw_exception(e);
 }
 
-fn register<'s>(scope: &mut v8::PinScope<'s, '_>, module: v8::Local<'s, v8::Module>, name: &str, exports: Vec<(String, v8::Global<v8::Value>)>) {
+pub fn register<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    module: v8::Local<'s, v8::Module>,
+    name: &str,
+    exports: Vec<(String, v8::Global<v8::Value>)>,
+) {
     let info = ModuleInfo {
         module: v8::Global::new(scope, module),
         name: name.to_string(),
@@ -79,8 +92,14 @@ fn register<'s>(scope: &mut v8::PinScope<'s, '_>, module: v8::Local<'s, v8::Modu
     };
     let st = state(scope);
     let mut st = st.borrow_mut();
-    st.modules.by_name.insert(name.to_string(), info.module.clone());
-    st.modules.info.entry(module.get_identity_hash().get()).or_default().push(info);
+    st.modules
+        .by_name
+        .insert(name.to_string(), info.module.clone());
+    st.modules
+        .info
+        .entry(module.get_identity_hash().get())
+        .or_default()
+        .push(info);
 }
 
 fn cached<'s>(scope: &mut v8::PinScope<'s, '_>, name: &str) -> Option<v8::Local<'s, v8::Module>> {
@@ -90,7 +109,10 @@ fn cached<'s>(scope: &mut v8::PinScope<'s, '_>, name: &str) -> Option<v8::Local<
 
 /// Loads the module `resolved` names, and (for source-text modules) everything it
 /// imports statically.
-pub fn load<'s>(scope: &mut v8::PinScope<'s, '_>, resolved: &Resolved) -> Option<v8::Local<'s, v8::Module>> {
+pub fn load<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    resolved: &Resolved,
+) -> Option<v8::Local<'s, v8::Module>> {
     match resolved {
         Resolved::Builtin(id) => load_builtin(scope, id),
         Resolved::File(path) => {
@@ -140,10 +162,14 @@ pub fn looks_like_esm(scope: &mut v8::PinScope<'_, '_>, source: &str) -> bool {
     }
     v8::tc_scope!(let tc, scope);
     let params = ["exports", "require", "module", "__filename", "__dirname"];
-    if crate::js::builtins::compile_function(tc, &strip_hashbang(source), "[detect]", &params).is_some() {
+    if crate::js::builtins::compile_function(tc, &strip_hashbang(source), "[detect]", &params)
+        .is_some()
+    {
         return false;
     }
-    let Some(exception) = tc.exception() else { return false };
+    let Some(exception) = tc.exception() else {
+        return false;
+    };
     let message = exception.to_rust_string_lossy(tc);
     [
         "Cannot use import statement outside a module",
@@ -164,7 +190,10 @@ pub fn strip_hashbang(source: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn load_esm<'s>(scope: &mut v8::PinScope<'s, '_>, path: &Path) -> Option<v8::Local<'s, v8::Module>> {
+fn load_esm<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    path: &Path,
+) -> Option<v8::Local<'s, v8::Module>> {
     let name = path.display().to_string();
     if let Some(m) = cached(scope, &name) {
         return Some(m);
@@ -183,16 +212,36 @@ fn load_esm<'s>(scope: &mut v8::PinScope<'s, '_>, path: &Path) -> Option<v8::Loc
 }
 
 /// Compiles ES module source with `name` as its resource name.
-pub fn compile_module<'s>(scope: &mut v8::PinScope<'s, '_>, source: &str, name: &str) -> Option<v8::Local<'s, v8::Module>> {
+pub fn compile_module<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    source: &str,
+    name: &str,
+) -> Option<v8::Local<'s, v8::Module>> {
     let code = v8_str(scope, source);
     let resource = v8_str(scope, name);
-    let origin = v8::ScriptOrigin::new(scope, resource.into(), 0, 0, false, 0, None, false, false, true, None);
+    let origin = v8::ScriptOrigin::new(
+        scope,
+        resource.into(),
+        0,
+        0,
+        false,
+        0,
+        None,
+        false,
+        false,
+        true,
+        None,
+    );
     let mut src = v8::script_compiler::Source::new(code, Some(&origin));
     v8::script_compiler::compile_module(scope, &mut src)
 }
 
 /// Resolves and loads every static import of `module` (compiled from `path`).
-pub fn link_imports<'s>(scope: &mut v8::PinScope<'s, '_>, module: v8::Local<'s, v8::Module>, path: &Path) -> Option<()> {
+pub fn link_imports<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    module: v8::Local<'s, v8::Module>,
+    path: &Path,
+) -> Option<()> {
     let requests = module.get_module_requests();
     for i in 0..requests.length() {
         let request = requests.get(scope, i)?;
@@ -200,13 +249,20 @@ pub fn link_imports<'s>(scope: &mut v8::PinScope<'s, '_>, module: v8::Local<'s, 
         let specifier = request.get_specifier().to_rust_string_lossy(scope);
         let resolved = {
             let st = state(scope);
-            let r = st.borrow().modules.resolver.resolve(&specifier, path, Kind::Import);
+            let r = st
+                .borrow()
+                .modules
+                .resolver
+                .resolve(&specifier, path, Kind::Import);
             r
         };
         let resolved = match resolved {
             Ok(r) => r,
             Err(e) => {
-                throw_op_error(scope, OpError::new(crate::ops::ErrorClass::Error, e.code, e.message));
+                throw_op_error(
+                    scope,
+                    OpError::new(crate::ops::ErrorClass::Error, e.code, e.message),
+                );
                 return None;
             }
         };
@@ -228,8 +284,12 @@ fn synthetic<'s>(
 ) -> v8::Local<'s, v8::Module> {
     let names: Vec<v8::Local<v8::String>> = exports.iter().map(|(k, _)| v8_str(scope, k)).collect();
     let module_name = v8_str(scope, name);
-    let module = v8::Module::create_synthetic_module(scope, module_name, &names, synthetic_evaluation_steps);
-    let exports = exports.into_iter().map(|(k, v)| (k, v8::Global::new(scope, v))).collect();
+    let module =
+        v8::Module::create_synthetic_module(scope, module_name, &names, synthetic_evaluation_steps);
+    let exports = exports
+        .into_iter()
+        .map(|(k, v)| (k, v8::Global::new(scope, v)))
+        .collect();
     register(scope, module, name, exports);
     module
 }
@@ -242,7 +302,10 @@ fn synthetic_evaluation_steps<'s>(
     let exports: Vec<(String, v8::Global<v8::Value>)> = {
         let st = state(scope);
         let st = st.borrow();
-        st.modules.find(module).map(|i| i.exports.clone()).unwrap_or_default()
+        st.modules
+            .find(module)
+            .map(|i| i.exports.clone())
+            .unwrap_or_default()
     };
     for (name, value) in exports {
         let name = v8_str(scope, &name);
@@ -258,17 +321,24 @@ fn synthetic_evaluation_steps<'s>(
 }
 
 /// `default` plus every own enumerable string key of `value` that is a valid name.
-fn exports_of<'s>(scope: &mut v8::PinScope<'s, '_>, value: v8::Local<'s, v8::Value>) -> Vec<(String, v8::Local<'s, v8::Value>)> {
+fn exports_of<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    value: v8::Local<'s, v8::Value>,
+) -> Vec<(String, v8::Local<'s, v8::Value>)> {
     let mut out = vec![("default".to_string(), value)];
     if let Ok(obj) = v8::Local::<v8::Object>::try_from(value) {
         if let Some(keys) = obj.get_own_property_names(scope, Default::default()) {
             for i in 0..keys.length() {
-                let Some(key) = keys.get_index(scope, i) else { continue };
+                let Some(key) = keys.get_index(scope, i) else {
+                    continue;
+                };
                 let name = key.to_rust_string_lossy(scope);
                 if name == "default" {
                     continue;
                 }
-                let Some(v) = obj.get(scope, key) else { continue };
+                let Some(v) = obj.get(scope, key) else {
+                    continue;
+                };
                 out.push((name, v));
             }
         }
@@ -276,7 +346,10 @@ fn exports_of<'s>(scope: &mut v8::PinScope<'s, '_>, value: v8::Local<'s, v8::Val
     out
 }
 
-fn load_builtin<'s>(scope: &mut v8::PinScope<'s, '_>, id: &str) -> Option<v8::Local<'s, v8::Module>> {
+fn load_builtin<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    id: &str,
+) -> Option<v8::Local<'s, v8::Module>> {
     let name = format!("node:{id}");
     if let Some(m) = cached(scope, &name) {
         return Some(m);
@@ -290,7 +363,10 @@ fn load_builtin<'s>(scope: &mut v8::PinScope<'s, '_>, id: &str) -> Option<v8::Lo
     Some(synthetic(scope, &name, exports))
 }
 
-fn load_cjs<'s>(scope: &mut v8::PinScope<'s, '_>, path: &Path) -> Option<v8::Local<'s, v8::Module>> {
+fn load_cjs<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    path: &Path,
+) -> Option<v8::Local<'s, v8::Module>> {
     let name = path.display().to_string();
     if let Some(m) = cached(scope, &name) {
         return Some(m);
@@ -305,7 +381,10 @@ fn load_cjs<'s>(scope: &mut v8::PinScope<'s, '_>, path: &Path) -> Option<v8::Loc
     Some(synthetic(scope, &name, exports))
 }
 
-fn load_json<'s>(scope: &mut v8::PinScope<'s, '_>, path: &Path) -> Option<v8::Local<'s, v8::Module>> {
+fn load_json<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    path: &Path,
+) -> Option<v8::Local<'s, v8::Module>> {
     let name = path.display().to_string();
     if let Some(m) = cached(scope, &name) {
         return Some(m);
@@ -319,7 +398,11 @@ fn load_json<'s>(scope: &mut v8::PinScope<'s, '_>, path: &Path) -> Option<v8::Lo
     };
     let text = v8_str(scope, &text);
     let value = v8::json::parse(scope, text)?;
-    Some(synthetic(scope, &name, vec![("default".to_string(), value)]))
+    Some(synthetic(
+        scope,
+        &name,
+        vec![("default".to_string(), value)],
+    ))
 }
 
 fn resolve_callback<'s>(
@@ -333,12 +416,17 @@ fn resolve_callback<'s>(
     let found = {
         let st = state(scope);
         let st = st.borrow();
-        st.modules.find(referrer).and_then(|i| i.imports.get(&specifier).cloned())
+        st.modules
+            .find(referrer)
+            .and_then(|i| i.imports.get(&specifier).cloned())
     };
     match found {
         Some(g) => Some(v8::Local::new(scope, g)),
         None => {
-            let msg = v8_str(scope, &format!("Cannot resolve '{specifier}': it was not loaded"));
+            let msg = v8_str(
+                scope,
+                &format!("Cannot resolve '{specifier}': it was not loaded"),
+            );
             let e = v8::Exception::error(scope, msg);
             scope.throw_exception(e);
             None
@@ -348,7 +436,10 @@ fn resolve_callback<'s>(
 
 /// Instantiates `module` (all its imports are loaded) and evaluates it. Returns the
 /// evaluation promise (modules may use top-level await).
-pub fn instantiate_and_evaluate<'s>(scope: &mut v8::PinScope<'s, '_>, module: v8::Local<'s, v8::Module>) -> Option<v8::Local<'s, v8::Promise>> {
+pub fn instantiate_and_evaluate<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    module: v8::Local<'s, v8::Module>,
+) -> Option<v8::Local<'s, v8::Promise>> {
     if module.get_status() == v8::ModuleStatus::Uninstantiated {
         module.instantiate_module(scope, resolve_callback)?;
     }
@@ -357,7 +448,11 @@ pub fn instantiate_and_evaluate<'s>(scope: &mut v8::PinScope<'s, '_>, module: v8
 }
 
 /// V8's `import.meta` hook: `url`, `filename`, `dirname` and `resolve(specifier)`.
-pub extern "C" fn import_meta_callback(context: v8::Local<v8::Context>, module: v8::Local<v8::Module>, meta: v8::Local<v8::Object>) {
+pub extern "C" fn import_meta_callback(
+    context: v8::Local<v8::Context>,
+    module: v8::Local<v8::Module>,
+    meta: v8::Local<v8::Object>,
+) {
     v8::callback_scope!(unsafe scope, context);
     let name = {
         let st = state(scope);
@@ -366,32 +461,57 @@ pub extern "C" fn import_meta_callback(context: v8::Local<v8::Context>, module: 
     };
     let Some(name) = name else { return };
     let path = PathBuf::from(&name);
-    let url = url::Url::from_file_path(&path).map(|u| u.to_string()).unwrap_or_else(|_| name.clone());
-    let dirname = path.parent().map(|p| p.display().to_string()).unwrap_or_default();
-    for (k, v) in [("url", url.as_str()), ("filename", name.as_str()), ("dirname", dirname.as_str())] {
+    let url = url::Url::from_file_path(&path)
+        .map(|u| u.to_string())
+        .unwrap_or_else(|_| name.clone());
+    let dirname = path
+        .parent()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    for (k, v) in [
+        ("url", url.as_str()),
+        ("filename", name.as_str()),
+        ("dirname", dirname.as_str()),
+    ] {
         let k = v8_str(scope, k);
         let v = v8_str(scope, v);
         meta.create_data_property(scope, k.into(), v.into());
     }
     let data = v8_str(scope, &name);
-    if let Some(f) = v8::Function::builder(import_meta_resolve).data(data.into()).build(scope) {
+    if let Some(f) = v8::Function::builder(import_meta_resolve)
+        .data(data.into())
+        .build(scope)
+    {
         let k = v8_str(scope, "resolve");
         meta.create_data_property(scope, k.into(), f.into());
     }
 }
 
 /// `import.meta.resolve(specifier)`: the URL (or `node:` id) the specifier resolves to.
-fn import_meta_resolve<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, mut rv: v8::ReturnValue<'s, v8::Value>) {
+fn import_meta_resolve<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
     let referrer = PathBuf::from(args.data().to_rust_string_lossy(scope));
     let specifier = args.get(0).to_rust_string_lossy(scope);
-    let r = state(scope).borrow().modules.resolver.resolve(&specifier, &referrer, Kind::Import);
+    let r = state(scope)
+        .borrow()
+        .modules
+        .resolver
+        .resolve(&specifier, &referrer, Kind::Import);
     match r {
         Ok(Resolved::Builtin(id)) => rv.set(v8_str(scope, &format!("node:{id}")).into()),
         Ok(Resolved::File(p)) => {
-            let url = url::Url::from_file_path(&p).map(|u| u.to_string()).unwrap_or_default();
+            let url = url::Url::from_file_path(&p)
+                .map(|u| u.to_string())
+                .unwrap_or_default();
             rv.set(v8_str(scope, &url).into());
         }
-        Err(e) => throw_op_error(scope, OpError::new(crate::ops::ErrorClass::Error, e.code, e.message)),
+        Err(e) => throw_op_error(
+            scope,
+            OpError::new(crate::ops::ErrorClass::Error, e.code, e.message),
+        ),
     }
 }
 
@@ -406,10 +526,22 @@ pub fn dynamic_import_callback<'s>(
     let resolver = v8::PromiseResolver::new(scope)?;
     let promise = resolver.get_promise(scope);
     let referrer = resource_name.to_rust_string_lossy(scope);
-    let referrer = if referrer.starts_with('/') { PathBuf::from(referrer) } else { virtual_referrer("eval") };
+    let referrer = if referrer.starts_with('/') {
+        PathBuf::from(referrer)
+    } else {
+        virtual_referrer("eval")
+    };
     let specifier = specifier.to_rust_string_lossy(scope);
     let resolver = v8::Global::new(scope, resolver);
-    state(scope).borrow_mut().modules.dynamic.push(DynamicImport { resolver, specifier, referrer });
+    state(scope)
+        .borrow_mut()
+        .modules
+        .dynamic
+        .push(DynamicImport {
+            resolver,
+            specifier,
+            referrer,
+        });
     Some(promise)
 }
 
@@ -422,18 +554,29 @@ pub fn run_dynamic_imports(scope: &mut v8::PinScope<'_, '_>) -> bool {
     for job in queued {
         v8::tc_scope!(let tc, scope);
         let resolver = v8::Local::new(tc, &job.resolver);
-        let resolved = state(tc).borrow().modules.resolver.resolve(&job.specifier, &job.referrer, Kind::Import);
+        let resolved = state(tc).borrow().modules.resolver.resolve(
+            &job.specifier,
+            &job.referrer,
+            Kind::Import,
+        );
         let outcome = match resolved {
             Err(e) => {
-                throw_op_error(tc, OpError::new(crate::ops::ErrorClass::Error, e.code, e.message));
+                throw_op_error(
+                    tc,
+                    OpError::new(crate::ops::ErrorClass::Error, e.code, e.message),
+                );
                 None
             }
             Ok(r) => load(tc, &r).and_then(|m| {
                 let promise = instantiate_and_evaluate(tc, m)?;
                 let ns = m.get_module_namespace();
-                let give_ns = v8::Function::builder(|_: &mut v8::PinScope, args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue| rv.set(args.data()))
-                    .data(ns)
-                    .build(tc)?;
+                let give_ns = v8::Function::builder(
+                    |_: &mut v8::PinScope,
+                     args: v8::FunctionCallbackArguments,
+                     mut rv: v8::ReturnValue| rv.set(args.data()),
+                )
+                .data(ns)
+                .build(tc)?;
                 promise.then(tc, give_ns)
             }),
         };

@@ -61,7 +61,12 @@ const EXTENSIONS: [&str; 4] = [".js", ".mjs", ".cjs", ".json"];
 impl Resolver {
     /// Resolves `specifier` as asked from the file `referrer` (for the entry point and
     /// `weir eval`, a file name inside the working directory).
-    pub fn resolve(&self, specifier: &str, referrer: &Path, kind: Kind) -> Result<Resolved, ResolveError> {
+    pub fn resolve(
+        &self,
+        specifier: &str,
+        referrer: &Path,
+        kind: Kind,
+    ) -> Result<Resolved, ResolveError> {
         let not_found = || self.not_found(specifier, referrer, kind, false);
         if let Some(id) = specifier.strip_prefix("node:") {
             return if crate::js::builtins::is_public(id) {
@@ -79,11 +84,17 @@ impl Resolver {
         let base = referrer.parent().unwrap_or(Path::new("/"));
         if let Some(rest) = specifier.strip_prefix("file://") {
             let path = percent_decode(rest.strip_prefix("localhost").unwrap_or(rest));
-            return self.load_file_or_dir(Path::new(&path)).map(Resolved::File).ok_or_else(not_found);
+            return self
+                .load_file_or_dir(Path::new(&path))
+                .map(Resolved::File)
+                .ok_or_else(not_found);
         }
         if is_path_like(specifier) {
             let target = normalize(&base.join(specifier));
-            return self.load_file_or_dir(&target).map(Resolved::File).ok_or_else(not_found);
+            return self
+                .load_file_or_dir(&target)
+                .map(Resolved::File)
+                .ok_or_else(not_found);
         }
         if specifier.starts_with('#') {
             return self.resolve_imports(specifier, referrer, kind);
@@ -109,8 +120,12 @@ impl Resolver {
     /// Whether the nearest `package.json` above `path` declares a `"type"` at all
     /// (without one, a `.js` file that turns out to be ES syntax is loaded as ESM).
     pub fn has_explicit_type(&self, path: &Path) -> bool {
-        let Some(dir) = path.parent() else { return false };
-        let Some(pkg) = self.nearest_package(dir) else { return false };
+        let Some(dir) = path.parent() else {
+            return false;
+        };
+        let Some(pkg) = self.nearest_package(dir) else {
+            return false;
+        };
         let file = pkg.dir.join("package.json");
         std::fs::read_to_string(file)
             .ok()
@@ -118,7 +133,13 @@ impl Resolver {
             .is_some_and(|v| v.get("type").is_some())
     }
 
-    fn not_found(&self, specifier: &str, referrer: &Path, kind: Kind, package: bool) -> ResolveError {
+    fn not_found(
+        &self,
+        specifier: &str,
+        referrer: &Path,
+        kind: Kind,
+        package: bool,
+    ) -> ResolveError {
         let shown = if package || !is_path_like(specifier) {
             specifier.to_string()
         } else {
@@ -129,9 +150,15 @@ impl Resolver {
             Kind::Import => ResolveError {
                 code: "ERR_MODULE_NOT_FOUND",
                 message: if package {
-                    format!("Cannot find package '{shown}' imported from {}", referrer.display())
+                    format!(
+                        "Cannot find package '{shown}' imported from {}",
+                        referrer.display()
+                    )
                 } else {
-                    format!("Cannot find module '{shown}' imported from {}", referrer.display())
+                    format!(
+                        "Cannot find module '{shown}' imported from {}",
+                        referrer.display()
+                    )
                 },
             },
             Kind::Require => ResolveError {
@@ -142,7 +169,8 @@ impl Resolver {
     }
 
     fn load_file_or_dir(&self, target: &Path) -> Option<PathBuf> {
-        self.load_as_file(target).or_else(|| self.load_as_directory(target))
+        self.load_as_file(target)
+            .or_else(|| self.load_as_directory(target))
     }
 
     fn load_as_file(&self, target: &Path) -> Option<PathBuf> {
@@ -174,7 +202,10 @@ impl Resolver {
         if let Some(pkg) = self.package_at(dir) {
             if let Some(main) = &pkg.main {
                 let target = normalize(&dir.join(main));
-                if let Some(p) = self.load_as_file(&target).or_else(|| self.load_index(&target)) {
+                if let Some(p) = self
+                    .load_as_file(&target)
+                    .or_else(|| self.load_index(&target))
+                {
                     return Some(p);
                 }
             }
@@ -182,10 +213,19 @@ impl Resolver {
         self.load_index(dir)
     }
 
-    fn resolve_package(&self, specifier: &str, referrer: &Path, base: &Path, kind: Kind) -> Result<Resolved, ResolveError> {
+    fn resolve_package(
+        &self,
+        specifier: &str,
+        referrer: &Path,
+        base: &Path,
+        kind: Kind,
+    ) -> Result<Resolved, ResolveError> {
         let (name, subpath) = split_package(specifier).ok_or_else(|| ResolveError {
             code: "ERR_INVALID_MODULE_SPECIFIER",
-            message: format!("Invalid module \"{specifier}\" is not a valid package name imported from {}", referrer.display()),
+            message: format!(
+                "Invalid module \"{specifier}\" is not a valid package name imported from {}",
+                referrer.display()
+            ),
         })?;
         // A package may import itself by its own name through "exports".
         if let Some(pkg) = self.nearest_package(base) {
@@ -208,7 +248,11 @@ impl Resolver {
                         return self.resolve_exports(&pkg, exports, &subpath, referrer, kind);
                     }
                 }
-                let target = if subpath == "." { pkg_dir.clone() } else { normalize(&pkg_dir.join(&subpath[2..])) };
+                let target = if subpath == "." {
+                    pkg_dir.clone()
+                } else {
+                    normalize(&pkg_dir.join(&subpath[2..]))
+                };
                 return self
                     .load_file_or_dir(&target)
                     .map(Resolved::File)
@@ -229,8 +273,11 @@ impl Resolver {
     ) -> Result<Resolved, ResolveError> {
         let is_subpath_map = matches!(exports, Value::Object(m) if m.keys().next().is_some_and(|k| k.starts_with('.')));
         let found = if is_subpath_map {
-            let Value::Object(map) = exports else { unreachable!() };
-            match_subpath(map, subpath).and_then(|(target, star)| self.resolve_target(pkg, target, star.as_deref(), kind))
+            let Value::Object(map) = exports else {
+                unreachable!()
+            };
+            match_subpath(map, subpath)
+                .and_then(|(target, star)| self.resolve_target(pkg, target, star.as_deref(), kind))
         } else if subpath == "." {
             self.resolve_target(pkg, exports, None, kind)
         } else {
@@ -240,8 +287,16 @@ impl Resolver {
         match found {
             Some(path) if path.is_file() => Ok(Resolved::File(canonical(&path).unwrap_or(path))),
             Some(path) => Err(ResolveError {
-                code: if kind == Kind::Import { "ERR_MODULE_NOT_FOUND" } else { "MODULE_NOT_FOUND" },
-                message: format!("Cannot find module '{}' imported from {}", path.display(), referrer.display()),
+                code: if kind == Kind::Import {
+                    "ERR_MODULE_NOT_FOUND"
+                } else {
+                    "MODULE_NOT_FOUND"
+                },
+                message: format!(
+                    "Cannot find module '{}' imported from {}",
+                    path.display(),
+                    referrer.display()
+                ),
             }),
             None => Err(ResolveError {
                 code: "ERR_PACKAGE_PATH_NOT_EXPORTED",
@@ -258,11 +313,18 @@ impl Resolver {
         }
     }
 
-    fn resolve_imports(&self, specifier: &str, referrer: &Path, kind: Kind) -> Result<Resolved, ResolveError> {
+    fn resolve_imports(
+        &self,
+        specifier: &str,
+        referrer: &Path,
+        kind: Kind,
+    ) -> Result<Resolved, ResolveError> {
         let base = referrer.parent().unwrap_or(Path::new("/"));
         let pkg = self.nearest_package(base);
         let found = pkg.as_ref().and_then(|pkg| {
-            let Some(Value::Object(map)) = &pkg.imports else { return None };
+            let Some(Value::Object(map)) = &pkg.imports else {
+                return None;
+            };
             let (target, star) = match_subpath(map, specifier)?;
             if let Value::String(s) = target {
                 if !s.starts_with("./") && !s.starts_with("../") && !s.starts_with('/') {
@@ -273,19 +335,29 @@ impl Resolver {
                     return Some(self.resolve(&spec, referrer, kind));
                 }
             }
-            self.resolve_target(pkg, target, star.as_deref(), kind).map(|p| Ok(Resolved::File(canonical(&p).unwrap_or(p))))
+            self.resolve_target(pkg, target, star.as_deref(), kind)
+                .map(|p| Ok(Resolved::File(canonical(&p).unwrap_or(p))))
         });
         found.unwrap_or_else(|| {
             Err(ResolveError {
                 code: "ERR_PACKAGE_IMPORT_NOT_DEFINED",
-                message: format!("Package import specifier \"{specifier}\" is not defined imported from {}", referrer.display()),
+                message: format!(
+                    "Package import specifier \"{specifier}\" is not defined imported from {}",
+                    referrer.display()
+                ),
             })
         })
     }
 
     /// PACKAGE_TARGET_RESOLVE: a string target, the first good entry of an array, or
     /// the first matching condition of an object (in the object's order).
-    fn resolve_target(&self, pkg: &PackageJson, target: &Value, star: Option<&str>, kind: Kind) -> Option<PathBuf> {
+    fn resolve_target(
+        &self,
+        pkg: &PackageJson,
+        target: &Value,
+        star: Option<&str>,
+        kind: Kind,
+    ) -> Option<PathBuf> {
         match target {
             Value::String(s) => {
                 let s = match star {
@@ -296,14 +368,20 @@ impl Resolver {
                 let path = normalize(&pkg.dir.join(rel));
                 path.starts_with(&pkg.dir).then_some(path)
             }
-            Value::Array(items) => items.iter().find_map(|t| self.resolve_target(pkg, t, star, kind)),
+            Value::Array(items) => items
+                .iter()
+                .find_map(|t| self.resolve_target(pkg, t, star, kind)),
             Value::Object(map) => {
                 let wanted = match kind {
                     Kind::Import => "import",
                     Kind::Require => "require",
                 };
                 for (condition, t) in map {
-                    if condition == "default" || condition == wanted || condition == "node" || condition == "weir" {
+                    if condition == "default"
+                        || condition == wanted
+                        || condition == "node"
+                        || condition == "weir"
+                    {
                         if let Some(p) = self.resolve_target(pkg, t, star, kind) {
                             return Some(p);
                         }
@@ -333,7 +411,9 @@ impl Resolver {
                     imports: v.get("imports").cloned(),
                 })
             });
-        self.packages.borrow_mut().insert(dir.to_path_buf(), parsed.clone());
+        self.packages
+            .borrow_mut()
+            .insert(dir.to_path_buf(), parsed.clone());
         parsed
     }
 
@@ -351,7 +431,10 @@ impl Resolver {
 
 /// The exports/imports map entry for `subpath`: an exact key, else the pattern key
 /// (`"./feat/*"`) with the longest prefix, with what `*` matched.
-fn match_subpath<'a>(map: &'a serde_json::Map<String, Value>, subpath: &str) -> Option<(&'a Value, Option<String>)> {
+fn match_subpath<'a>(
+    map: &'a serde_json::Map<String, Value>,
+    subpath: &str,
+) -> Option<(&'a Value, Option<String>)> {
     if let Some(t) = map.get(subpath) {
         if !subpath.contains('*') {
             return Some((t, None));
@@ -361,7 +444,10 @@ fn match_subpath<'a>(map: &'a serde_json::Map<String, Value>, subpath: &str) -> 
     for (key, target) in map {
         let Some(star) = key.find('*') else { continue };
         let (prefix, suffix) = (&key[..star], &key[star + 1..]);
-        if subpath.len() >= key.len() - 1 && subpath.starts_with(prefix) && subpath.ends_with(suffix) {
+        if subpath.len() >= key.len() - 1
+            && subpath.starts_with(prefix)
+            && subpath.ends_with(suffix)
+        {
             if best.is_none_or(|(b, _)| prefix.len() > b.find('*').unwrap_or(0)) {
                 best = Some((key.as_str(), target));
             }
@@ -370,7 +456,10 @@ fn match_subpath<'a>(map: &'a serde_json::Map<String, Value>, subpath: &str) -> 
     best.map(|(key, target)| {
         let star = key.find('*').unwrap_or(0);
         let suffix_len = key.len() - star - 1;
-        (target, Some(subpath[star..subpath.len() - suffix_len].to_string()))
+        (
+            target,
+            Some(subpath[star..subpath.len() - suffix_len].to_string()),
+        )
     })
 }
 
@@ -391,11 +480,22 @@ fn split_package(specifier: &str) -> Option<(&str, String)> {
     } else {
         first.len()
     };
-    if name_len == 0 || specifier.starts_with('.') || specifier.contains('\\') || specifier.contains('%') {
+    if name_len == 0
+        || specifier.starts_with('.')
+        || specifier.contains('\\')
+        || specifier.contains('%')
+    {
         return None;
     }
     let (name, rest) = specifier.split_at(name_len);
-    Some((name, if rest.is_empty() { ".".to_string() } else { format!(".{rest}") }))
+    Some((
+        name,
+        if rest.is_empty() {
+            ".".to_string()
+        } else {
+            format!(".{rest}")
+        },
+    ))
 }
 
 /// Lexically removes `.` and `..` (without touching the file system).
@@ -465,7 +565,10 @@ mod tests {
 
     #[test]
     fn normalize_removes_dot_segments_lexically() {
-        assert_eq!(normalize(Path::new("/a/b/../c/./d")), PathBuf::from("/a/c/d"));
+        assert_eq!(
+            normalize(Path::new("/a/b/../c/./d")),
+            PathBuf::from("/a/c/d")
+        );
         assert_eq!(normalize(Path::new("/../..")), PathBuf::from("/"));
     }
 

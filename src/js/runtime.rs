@@ -8,12 +8,12 @@
 //! `processTicksAndRejections`. The isolate is only ever touched from the thread that
 //! created it.
 
+use crate::js::builtins;
 use crate::js::errors;
 use crate::js::limits::{HeapGuard, Watchdog};
 use crate::js::modules;
 use crate::js::platform;
 use crate::js::state::{state, LoopState, SharedState, Termination};
-use crate::js::builtins;
 use crate::ops::{self, v8_str};
 use futures::StreamExt;
 use std::cell::RefCell;
@@ -37,7 +37,12 @@ pub struct RuntimeOptions {
 
 impl Default for RuntimeOptions {
     fn default() -> Self {
-        RuntimeOptions { argv: vec!["weir".into()], exec_argv: Vec::new(), max_heap_mb: 512, cpu_limit: None }
+        RuntimeOptions {
+            argv: vec!["weir".into()],
+            exec_argv: Vec::new(),
+            max_heap_mb: 512,
+            cpu_limit: None,
+        }
     }
 }
 
@@ -74,7 +79,11 @@ impl Guards {
         }
         let why = if self.heap.hit.load(Ordering::SeqCst) {
             Termination::HeapLimit
-        } else if self.watchdog.as_ref().is_some_and(|w| w.fired.load(Ordering::SeqCst)) {
+        } else if self
+            .watchdog
+            .as_ref()
+            .is_some_and(|w| w.fired.load(Ordering::SeqCst))
+        {
             Termination::CpuLimit
         } else if scope.is_execution_terminating() {
             Termination::Exit(1)
@@ -110,7 +119,9 @@ impl JsRuntime {
         isolate.set_oom_error_handler(crate::js::limits::oom_handler);
         isolate.add_message_listener(errors::message_listener);
         let heap = HeapGuard::install(&mut isolate);
-        let watchdog = options.cpu_limit.map(|_| Watchdog::new(isolate.thread_safe_handle()));
+        let watchdog = options
+            .cpu_limit
+            .map(|_| Watchdog::new(isolate.thread_safe_handle()));
         let mut st = LoopState::new(options.argv.clone());
         st.exec_argv = options.exec_argv.clone();
         st.cpu_limit = options.cpu_limit;
@@ -122,8 +133,18 @@ impl JsRuntime {
             let context = v8::Context::new(scope, Default::default());
             v8::Global::new(scope, context)
         };
-        let guards = Guards { heap, watchdog, cpu_limit: options.cpu_limit, max_heap_mb: options.max_heap_mb };
-        let mut rt = JsRuntime { context, state, guards, isolate };
+        let guards = Guards {
+            heap,
+            watchdog,
+            cpu_limit: options.cpu_limit,
+            max_heap_mb: options.max_heap_mb,
+        };
+        let mut rt = JsRuntime {
+            context,
+            state,
+            guards,
+            isolate,
+        };
         rt.bootstrap();
         rt
     }
@@ -142,8 +163,18 @@ impl JsRuntime {
             let ops_obj = v8::Object::new(tc);
             ops::install(tc, ops_obj);
             let process = v8::Object::new(tc);
-            let loader = run_bootstrap_file(tc, "loader", &["process", "ops", "primordials"], &[process.into(), ops_obj.into(), primordials.into()])?;
-            run_bootstrap_file(tc, "node", &["process", "loader", "primordials"], &[process.into(), loader, primordials.into()])?;
+            let loader = run_bootstrap_file(
+                tc,
+                "loader",
+                &["process", "ops", "primordials"],
+                &[process.into(), ops_obj.into(), primordials.into()],
+            )?;
+            run_bootstrap_file(
+                tc,
+                "node",
+                &["process", "loader", "primordials"],
+                &[process.into(), loader, primordials.into()],
+            )?;
             Some(())
         })();
         if ok.is_none() {
@@ -275,7 +306,6 @@ impl JsRuntime {
         }
     }
 
-
     /// Runs the loop until nothing keeps it alive, or execution is terminated.
     pub async fn run_event_loop(&mut self) -> Result<()> {
         loop {
@@ -297,7 +327,8 @@ impl JsRuntime {
                 if st.immediate_ref || st.modules.has_pending_dynamic_imports() {
                     Some(Duration::ZERO)
                 } else {
-                    st.timer_deadline.map(|d| d.saturating_duration_since(Instant::now()))
+                    st.timer_deadline
+                        .map(|d| d.saturating_duration_since(Instant::now()))
                 }
             };
             let completions = self.poll_completions(timeout).await;
@@ -309,7 +340,10 @@ impl JsRuntime {
         }
     }
 
-    async fn poll_completions(&self, timeout: Option<Duration>) -> Vec<crate::js::state::Completion> {
+    async fn poll_completions(
+        &self,
+        timeout: Option<Duration>,
+    ) -> Vec<crate::js::state::Completion> {
         let st = self.state.clone();
         let drain = futures::future::poll_fn(move |cx| {
             let mut out = Vec::new();
@@ -349,35 +383,54 @@ impl JsRuntime {
         let context = v8::Local::new(scope, &self.context);
         let scope = &mut v8::ContextScope::new(scope, context);
         let st = self.state.clone();
-        macrotask(scope, &self.guards, |s| {
-            let hook = v8::Local::new(s, &hook);
-            let undefined = v8::undefined(s).into();
-            let now = v8::Number::new(s, st.borrow().now_ms()).into();
-            let Some(next) = hook.call(s, undefined, &[now]) else { return };
-            // Node's RunTimers: the next expiry, negative when only unref'ed timers remain.
-            let next = next.number_value(s).unwrap_or(0.0);
-            let mut st = st.borrow_mut();
-            if next != 0.0 {
-                let wait = (next.abs() - st.now_ms()).max(1.0);
-                st.timer_deadline = Some(st.now + Duration::from_millis(wait as u64));
-                st.timer_ref = next > 0.0;
+        // Node's RunTimers: when a timer callback throws (and 'uncaughtException'
+        // handled it), call processTimers again so the remaining due timers run.
+        loop {
+            let mut returned = false;
+            macrotask(scope, &self.guards, |s| {
+                let hook = v8::Local::new(s, &hook);
+                let undefined = v8::undefined(s).into();
+                let now = v8::Number::new(s, st.borrow().now_ms()).into();
+                let Some(next) = hook.call(s, undefined, &[now]) else {
+                    return;
+                };
+                returned = true;
+                // The next expiry, negative when only unref'ed timers remain.
+                let next = next.number_value(s).unwrap_or(0.0);
+                let mut st = st.borrow_mut();
+                if next != 0.0 {
+                    let wait = (next.abs() - st.now_ms()).max(1.0);
+                    st.timer_deadline = Some(st.now + Duration::from_millis(wait as u64));
+                    st.timer_ref = next > 0.0;
+                }
+            })?;
+            if returned {
+                return Ok(());
             }
-        })
+        }
     }
 
     fn run_immediates(&mut self) -> Result<()> {
         let (hook, info) = {
             let st = self.state.borrow();
-            (st.hooks.process_immediate.clone(), st.hooks.immediate_info.clone())
+            (
+                st.hooks.process_immediate.clone(),
+                st.hooks.immediate_info.clone(),
+            )
         };
-        let (Some(hook), Some(info)) = (hook, info) else { return Ok(()) };
+        let (Some(hook), Some(info)) = (hook, info) else {
+            return Ok(());
+        };
         let isolate = &mut self.isolate;
         v8::scope!(let scope, isolate);
         let context = v8::Local::new(scope, &self.context);
         let scope = &mut v8::ContextScope::new(scope, context);
         let info = v8::Local::new(scope, info);
         // immediateInfo: [kCount, kRefCount, kHasOutstanding]
-        let count = info.get_index(scope, 0).and_then(|v| v.uint32_value(scope)).unwrap_or(0);
+        let count = info
+            .get_index(scope, 0)
+            .and_then(|v| v.uint32_value(scope))
+            .unwrap_or(0);
         if count == 0 {
             return Ok(());
         }
@@ -386,7 +439,10 @@ impl JsRuntime {
             let undefined = v8::undefined(s).into();
             hook.call(s, undefined, &[]);
         });
-        let refs = info.get_index(scope, 1).and_then(|v| v.uint32_value(scope)).unwrap_or(0);
+        let refs = info
+            .get_index(scope, 1)
+            .and_then(|v| v.uint32_value(scope))
+            .unwrap_or(0);
         if refs == 0 {
             self.state.borrow_mut().immediate_ref = false;
         }
@@ -407,7 +463,9 @@ impl JsRuntime {
     }
 
     fn emit_before_exit(&mut self) -> Result<()> {
-        let Some(hook) = self.state.borrow().hooks.before_exit.clone() else { return Ok(()) };
+        let Some(hook) = self.state.borrow().hooks.before_exit.clone() else {
+            return Ok(());
+        };
         let isolate = &mut self.isolate;
         v8::scope!(let scope, isolate);
         let context = v8::Local::new(scope, &self.context);
@@ -464,7 +522,11 @@ fn termination_code(t: Termination) -> i32 {
 /// One macrotask: runs `f` under the CPU budget, routes an exception it throws to the
 /// uncaught-exception path, then drains `process.nextTick` and microtasks (Node's
 /// `InternalCallbackScope::Close`).
-fn macrotask(scope: &mut v8::PinScope<'_, '_>, guards: &Guards, f: impl FnOnce(&mut v8::PinScope<'_, '_>)) -> Result<()> {
+fn macrotask(
+    scope: &mut v8::PinScope<'_, '_>,
+    guards: &Guards,
+    f: impl FnOnce(&mut v8::PinScope<'_, '_>),
+) -> Result<()> {
     guards.arm();
     let r = (|| {
         run_guarded(scope, guards, f)?;
@@ -485,7 +547,11 @@ fn macrotask(scope: &mut v8::PinScope<'_, '_>, guards: &Guards, f: impl FnOnce(&
     r
 }
 
-fn run_guarded(scope: &mut v8::PinScope<'_, '_>, guards: &Guards, f: impl FnOnce(&mut v8::PinScope<'_, '_>)) -> Result<()> {
+fn run_guarded(
+    scope: &mut v8::PinScope<'_, '_>,
+    guards: &Guards,
+    f: impl FnOnce(&mut v8::PinScope<'_, '_>),
+) -> Result<()> {
     {
         v8::tc_scope!(let tc, scope);
         f(tc);
@@ -512,7 +578,12 @@ fn run_bootstrap_file<'s>(
     args: &[v8::Local<'s, v8::Value>],
 ) -> Option<v8::Local<'s, v8::Value>> {
     let source = builtins::find(builtins::BOOTSTRAP, name)?;
-    let f = builtins::compile_function(scope, source, &format!("node:internal/bootstrap/{name}"), params)?;
+    let f = builtins::compile_function(
+        scope,
+        source,
+        &format!("node:internal/bootstrap/{name}"),
+        params,
+    )?;
     let recv = scope.get_current_context().global(scope).into();
     f.call(scope, recv, args)
 }
@@ -525,13 +596,22 @@ fn start_esm(scope: &mut v8::PinScope<'_, '_>, path: &Path) -> Option<v8::Global
     evaluate_main(scope, module)
 }
 
-fn start_esm_source(scope: &mut v8::PinScope<'_, '_>, code: &str, name: &Path) -> Option<v8::Global<v8::Promise>> {
-    let module = modules::compile_module(scope, code, &name.display().to_string())?;
+fn start_esm_source(
+    scope: &mut v8::PinScope<'_, '_>,
+    code: &str,
+    name: &Path,
+) -> Option<v8::Global<v8::Promise>> {
+    let resource = name.display().to_string();
+    let module = modules::compile_module(scope, code, &resource)?;
+    modules::register(scope, module, &resource, Vec::new());
     modules::link_imports(scope, module, name)?;
     evaluate_main(scope, module)
 }
 
-fn evaluate_main<'s>(scope: &mut v8::PinScope<'s, '_>, module: v8::Local<'s, v8::Module>) -> Option<v8::Global<v8::Promise>> {
+fn evaluate_main<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    module: v8::Local<'s, v8::Module>,
+) -> Option<v8::Global<v8::Promise>> {
     let promise = modules::instantiate_and_evaluate(scope, module)?;
     state(scope).borrow_mut().main_module = Some(v8::Global::new(scope, module));
     let on_reject = v8::Function::new(

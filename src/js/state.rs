@@ -126,5 +126,8 @@ impl LoopState {
 }
 
 pub fn state(isolate: &v8::Isolate) -> SharedState {
-    isolate.get_slot::<SharedState>().expect("every weir isolate has a loop state").clone()
+    isolate
+        .get_slot::<SharedState>()
+        .expect("every weir isolate has a loop state")
+        .clone()
 }

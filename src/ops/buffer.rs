@@ -31,7 +31,12 @@ impl Enc {
     }
 }
 
-fn arg_i64(scope: &mut v8::PinScope<'_, '_>, args: &v8::FunctionCallbackArguments, i: i32, default: i64) -> i64 {
+fn arg_i64(
+    scope: &mut v8::PinScope<'_, '_>,
+    args: &v8::FunctionCallbackArguments,
+    i: i32,
+    default: i64,
+) -> i64 {
     let v = args.get(i);
     if v.is_undefined() {
         return default;
@@ -39,8 +44,14 @@ fn arg_i64(scope: &mut v8::PinScope<'_, '_>, args: &v8::FunctionCallbackArgument
     v.integer_value(scope).unwrap_or(default)
 }
 
-fn arg_str<'s>(scope: &mut v8::PinScope<'s, '_>, args: &v8::FunctionCallbackArguments<'s>, i: i32) -> v8::Local<'s, v8::String> {
-    args.get(i).to_string(scope).unwrap_or_else(|| v8::String::empty(scope))
+fn arg_str<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: &v8::FunctionCallbackArguments<'s>,
+    i: i32,
+) -> v8::Local<'s, v8::String> {
+    args.get(i)
+        .to_string(scope)
+        .unwrap_or_else(|| v8::String::empty(scope))
 }
 
 /// The string's UTF-16 code units truncated to bytes (Node's one-byte view of a string,
@@ -68,7 +79,10 @@ fn utf8(scope: &mut v8::PinScope<'_, '_>, s: v8::Local<v8::String>) -> Vec<u8> {
 pub fn encode(scope: &mut v8::PinScope<'_, '_>, s: v8::Local<v8::String>, enc: Enc) -> Vec<u8> {
     match enc {
         Enc::Utf8 => utf8(scope, s),
-        Enc::Ucs2 => two_byte(scope, s).iter().flat_map(|u| u.to_le_bytes()).collect(),
+        Enc::Ucs2 => two_byte(scope, s)
+            .iter()
+            .flat_map(|u| u.to_le_bytes())
+            .collect(),
         Enc::Latin1 | Enc::Ascii => one_byte(scope, s),
         Enc::Base64 | Enc::Base64Url => codec::base64_decode_vec(&one_byte(scope, s)),
         Enc::Hex => {
@@ -83,7 +97,11 @@ pub fn encode(scope: &mut v8::PinScope<'_, '_>, s: v8::Local<v8::String>, enc: E
 
 /// Decodes bytes into a JS string; `None` (with `ERR_STRING_TOO_LONG` thrown) when the
 /// result would exceed V8's string length limit.
-pub fn decode<'s>(scope: &mut v8::PinScope<'s, '_>, bytes: &[u8], enc: Enc) -> Option<v8::Local<'s, v8::String>> {
+pub fn decode<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    bytes: &[u8],
+    enc: Enc,
+) -> Option<v8::Local<'s, v8::String>> {
     let normal = v8::NewStringType::Normal;
     let s = match enc {
         Enc::Utf8 => v8::String::new_from_utf8(scope, bytes, normal),
@@ -97,26 +115,48 @@ pub fn decode<'s>(scope: &mut v8::PinScope<'s, '_>, bytes: &[u8], enc: Enc) -> O
             }
         }
         Enc::Ucs2 => {
-            let units: Vec<u16> = bytes.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+            let units: Vec<u16> = bytes
+                .chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .collect();
             v8::String::new_from_two_byte(scope, &units, normal)
         }
-        Enc::Base64 => v8::String::new_from_one_byte(scope, &codec::base64_encode(bytes, false), normal),
-        Enc::Base64Url => v8::String::new_from_one_byte(scope, &codec::base64_encode(bytes, true), normal),
+        Enc::Base64 => {
+            v8::String::new_from_one_byte(scope, &codec::base64_encode(bytes, false), normal)
+        }
+        Enc::Base64Url => {
+            v8::String::new_from_one_byte(scope, &codec::base64_encode(bytes, true), normal)
+        }
         Enc::Hex => v8::String::new_from_one_byte(scope, &codec::hex_encode(bytes), normal),
     };
     if s.is_none() {
-        throw(scope, OpError::new(super::ErrorClass::Error, "ERR_STRING_TOO_LONG", "Cannot create a string longer than 0x1fffffe8 characters"));
+        throw(
+            scope,
+            OpError::new(
+                super::ErrorClass::Error,
+                "ERR_STRING_TOO_LONG",
+                "Cannot create a string longer than 0x1fffffe8 characters",
+            ),
+        );
     }
     s
 }
 
-pub fn op_buffer_byte_length_utf8<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, mut rv: v8::ReturnValue<'s, v8::Value>) {
+pub fn op_buffer_byte_length_utf8<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
     let s = arg_str(scope, &args, 0);
     rv.set_double(s.utf8_length(scope) as f64);
 }
 
 /// `op_buffer_slice(view, enc, start, end)`.
-pub fn op_buffer_slice<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, mut rv: v8::ReturnValue<'s, v8::Value>) {
+pub fn op_buffer_slice<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
     let enc = Enc::from_id(arg_f64(scope, &args, 1, 0.0));
     let Some(bytes) = view_bytes(args.get(0)) else {
         return super::throw_type_error(scope, "argument must be a buffer");
@@ -135,7 +175,11 @@ pub fn op_buffer_slice<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionC
 
 /// `op_buffer_write(view, string, offset, length, enc)`: bytes written. UTF-8 never
 /// writes a partial character; UCS-2 writes whole code units.
-pub fn op_buffer_write<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, mut rv: v8::ReturnValue<'s, v8::Value>) {
+pub fn op_buffer_write<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
     let s = arg_str(scope, &args, 1);
     let enc = Enc::from_id(arg_f64(scope, &args, 4, 0.0));
     let Some(buf) = view_slice(args.get(0)) else {
@@ -144,7 +188,13 @@ pub fn op_buffer_write<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionC
     let total = buf.len() as i64;
     let offset = arg_i64(scope, &args, 2, 0);
     if offset < 0 || offset > total {
-        return throw(scope, OpError::range_error("ERR_BUFFER_OUT_OF_BOUNDS", "\"offset\" is outside of buffer bounds"));
+        return throw(
+            scope,
+            OpError::range_error(
+                "ERR_BUFFER_OUT_OF_BOUNDS",
+                "\"offset\" is outside of buffer bounds",
+            ),
+        );
     }
     let max = arg_i64(scope, &args, 3, total - offset).clamp(0, total - offset) as usize;
     let dst = &mut buf[offset as usize..offset as usize + max];
@@ -170,7 +220,11 @@ pub fn op_buffer_write<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionC
 }
 
 /// `op_buffer_from_string(string, enc)`: a new `Uint8Array` over the encoded bytes.
-pub fn op_buffer_from_string<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, mut rv: v8::ReturnValue<'s, v8::Value>) {
+pub fn op_buffer_from_string<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
     let s = arg_str(scope, &args, 0);
     let enc = Enc::from_id(arg_f64(scope, &args, 1, 0.0));
     let bytes = encode(scope, s, enc);
@@ -189,7 +243,11 @@ fn normalize_compare(val: std::cmp::Ordering, a_len: usize, b_len: usize) -> i32
     }
 }
 
-pub fn op_buffer_compare<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, mut rv: v8::ReturnValue<'s, v8::Value>) {
+pub fn op_buffer_compare<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
     let (Some(a), Some(b)) = (view_bytes(args.get(0)), view_bytes(args.get(1))) else {
         return super::throw_type_error(scope, "arguments must be buffers");
     };
@@ -198,7 +256,11 @@ pub fn op_buffer_compare<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::Functio
 }
 
 /// `op_buffer_compare_offset(source, target, targetStart, sourceStart, targetEnd, sourceEnd)`.
-pub fn op_buffer_compare_offset<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, mut rv: v8::ReturnValue<'s, v8::Value>) {
+pub fn op_buffer_compare_offset<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
     let (Some(source), Some(target)) = (view_bytes(args.get(0)), view_bytes(args.get(1))) else {
         return super::throw_type_error(scope, "arguments must be buffers");
     };
@@ -207,22 +269,43 @@ pub fn op_buffer_compare_offset<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::
     let target_end = arg_i64(scope, &args, 4, target.len() as i64).max(0) as usize;
     let source_end = arg_i64(scope, &args, 5, source.len() as i64).max(0) as usize;
     if source_start > source.len() {
-        return throw(scope, OpError::range_error("ERR_OUT_OF_RANGE", "The value of \"sourceStart\" is out of range."));
+        return throw(
+            scope,
+            OpError::range_error(
+                "ERR_OUT_OF_RANGE",
+                "The value of \"sourceStart\" is out of range.",
+            ),
+        );
     }
     if target_start > target.len() {
-        return throw(scope, OpError::range_error("ERR_OUT_OF_RANGE", "The value of \"targetStart\" is out of range."));
+        return throw(
+            scope,
+            OpError::range_error(
+                "ERR_OUT_OF_RANGE",
+                "The value of \"targetStart\" is out of range.",
+            ),
+        );
     }
     let source_len = source_end.saturating_sub(source_start);
     let target_len = target_end.saturating_sub(target_start);
-    let n = source_len.min(target_len).min(source.len() - source_start).min(target.len() - target_start);
+    let n = source_len
+        .min(target_len)
+        .min(source.len() - source_start)
+        .min(target.len() - target_start);
     let ord = source[source_start..source_start + n].cmp(&target[target_start..target_start + n]);
     rv.set_int32(normalize_compare(ord, source_len, target_len));
 }
 
 /// `op_buffer_copy(source, target, targetStart, sourceStart, nb)`: bytes copied
 /// (`memmove`, so overlapping views of one buffer are fine).
-pub fn op_buffer_copy<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, mut rv: v8::ReturnValue<'s, v8::Value>) {
-    let (Some((src, src_len)), Some((dst, dst_len))) = (view_raw(args.get(0)), view_raw(args.get(1))) else {
+pub fn op_buffer_copy<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
+    let (Some((src, src_len)), Some((dst, dst_len))) =
+        (view_raw(args.get(0)), view_raw(args.get(1)))
+    else {
         return super::throw_type_error(scope, "arguments must be buffers");
     };
     let target_start = arg_i64(scope, &args, 2, 0).max(0) as usize;
@@ -240,7 +323,11 @@ pub fn op_buffer_copy<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCa
 
 /// `op_buffer_fill(buf, value, start, end, enc)`: `undefined`, `-1` when a string fill
 /// value encodes to nothing, `-2` when the range is out of bounds.
-pub fn op_buffer_fill<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, mut rv: v8::ReturnValue<'s, v8::Value>) {
+pub fn op_buffer_fill<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
     let start = arg_i64(scope, &args, 2, 0);
     let end = arg_i64(scope, &args, 3, 0);
     let value = args.get(1);
@@ -305,7 +392,9 @@ fn search<T: PartialEq>(hay: &[T], needle: &[T], start: usize, forward: bool) ->
     if forward {
         (start..=last).find(|&i| hay[i..i + needle.len()] == *needle)
     } else {
-        (0..=start.min(last)).rev().find(|&i| hay[i..i + needle.len()] == *needle)
+        (0..=start.min(last))
+            .rev()
+            .find(|&i| hay[i..i + needle.len()] == *needle)
     }
 }
 
@@ -325,15 +414,25 @@ fn search_bytes(hay: &[u8], needle: &[u8], offset: i64, ucs2: bool, forward: boo
         if hay.len() < 2 || needle.len() < 2 {
             return -1.0;
         }
-        let h: Vec<u16> = hay.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
-        let n: Vec<u16> = needle.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+        let h: Vec<u16> = hay
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        let n: Vec<u16> = needle
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
         return search(&h, &n, offset / 2, forward).map_or(-1.0, |i| (i * 2) as f64);
     }
     search(hay, needle, offset, forward).map_or(-1.0, |i| i as f64)
 }
 
 /// `op_buffer_index_of_string(buf, string, byteOffset, enc, forward)`.
-pub fn op_buffer_index_of_string<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, mut rv: v8::ReturnValue<'s, v8::Value>) {
+pub fn op_buffer_index_of_string<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
     let s = arg_str(scope, &args, 1);
     let offset = arg_i64(scope, &args, 2, 0);
     let enc = Enc::from_id(arg_f64(scope, &args, 3, 0.0));
@@ -342,11 +441,21 @@ pub fn op_buffer_index_of_string<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8:
     let Some(hay) = view_bytes(args.get(0)) else {
         return super::throw_type_error(scope, "argument must be a buffer");
     };
-    rv.set_double(search_bytes(hay, &needle, offset, enc == Enc::Ucs2, forward));
+    rv.set_double(search_bytes(
+        hay,
+        &needle,
+        offset,
+        enc == Enc::Ucs2,
+        forward,
+    ));
 }
 
 /// `op_buffer_index_of_buffer(buf, needle, byteOffset, enc, forward)`.
-pub fn op_buffer_index_of_buffer<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, mut rv: v8::ReturnValue<'s, v8::Value>) {
+pub fn op_buffer_index_of_buffer<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
     let offset = arg_i64(scope, &args, 2, 0);
     let enc = Enc::from_id(arg_f64(scope, &args, 3, 0.0));
     let forward = args.get(4).is_true();
@@ -357,7 +466,11 @@ pub fn op_buffer_index_of_buffer<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8:
 }
 
 /// `op_buffer_index_of_number(buf, number, byteOffset, forward)`.
-pub fn op_buffer_index_of_number<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, mut rv: v8::ReturnValue<'s, v8::Value>) {
+pub fn op_buffer_index_of_number<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
     let needle = (args.get(1).uint32_value(scope).unwrap_or(0) & 255) as u8;
     let offset = arg_i64(scope, &args, 2, 0);
     let forward = args.get(3).is_true();
@@ -371,9 +484,14 @@ pub fn op_buffer_index_of_number<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8:
     }
     let offset = opt as usize;
     let found = if forward {
-        hay[offset..].iter().position(|&b| b == needle).map(|i| i + offset)
+        hay[offset..]
+            .iter()
+            .position(|&b| b == needle)
+            .map(|i| i + offset)
     } else {
-        hay[..=offset.min(hay.len() - 1)].iter().rposition(|&b| b == needle)
+        hay[..=offset.min(hay.len() - 1)]
+            .iter()
+            .rposition(|&b| b == needle)
     };
     rv.set_double(found.map_or(-1.0, |i| i as f64));
 }
@@ -387,24 +505,44 @@ fn swap<const N: usize>(scope: &mut v8::PinScope<'_, '_>, args: &v8::FunctionCal
     }
 }
 
-pub fn op_buffer_swap16<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, _rv: v8::ReturnValue<'s, v8::Value>) {
+pub fn op_buffer_swap16<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    _rv: v8::ReturnValue<'s, v8::Value>,
+) {
     swap::<2>(scope, &args);
 }
-pub fn op_buffer_swap32<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, _rv: v8::ReturnValue<'s, v8::Value>) {
+pub fn op_buffer_swap32<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    _rv: v8::ReturnValue<'s, v8::Value>,
+) {
     swap::<4>(scope, &args);
 }
-pub fn op_buffer_swap64<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, _rv: v8::ReturnValue<'s, v8::Value>) {
+pub fn op_buffer_swap64<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    _rv: v8::ReturnValue<'s, v8::Value>,
+) {
     swap::<8>(scope, &args);
 }
 
-pub fn op_buffer_is_utf8<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, mut rv: v8::ReturnValue<'s, v8::Value>) {
+pub fn op_buffer_is_utf8<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
     match view_bytes(args.get(0)) {
         Some(b) => rv.set_bool(std::str::from_utf8(b).is_ok()),
         None => super::throw_type_error(scope, "argument must be a buffer"),
     }
 }
 
-pub fn op_buffer_is_ascii<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, mut rv: v8::ReturnValue<'s, v8::Value>) {
+pub fn op_buffer_is_ascii<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
     match view_bytes(args.get(0)) {
         Some(b) => rv.set_bool(b.is_ascii()),
         None => super::throw_type_error(scope, "argument must be a buffer"),

@@ -128,7 +128,11 @@ pub fn base64_encode(src: &[u8], url: bool) -> Vec<u8> {
     };
     let mut out = Vec::with_capacity(src.len().div_ceil(3) * 4);
     for chunk in src.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = ((b[0] as u32) << 16) | ((b[1] as u32) << 8) | b[2] as u32;
         let symbols = chunk.len() + 1;
         for j in 0..4 {

@@ -36,16 +36,28 @@ fn stat_values(m: &std::fs::Metadata) -> Vec<f64> {
 }
 
 fn stat(path: &str, follow: bool) -> Result<Vec<f64>, OpError> {
-    let m = if follow { std::fs::metadata(path) } else { std::fs::symlink_metadata(path) };
-    m.map(|m| stat_values(&m)).map_err(|e| OpError::from_io(&e, if follow { "stat" } else { "lstat" }, Some(path)))
+    let m = if follow {
+        std::fs::metadata(path)
+    } else {
+        std::fs::symlink_metadata(path)
+    };
+    m.map(|m| stat_values(&m))
+        .map_err(|e| OpError::from_io(&e, if follow { "stat" } else { "lstat" }, Some(path)))
 }
 
 fn numbers<'s>(scope: &mut v8::PinScope<'s, '_>, values: &[f64]) -> v8::Local<'s, v8::Value> {
-    let values: Vec<v8::Local<v8::Value>> = values.iter().map(|v| v8::Number::new(scope, *v).into()).collect();
+    let values: Vec<v8::Local<v8::Value>> = values
+        .iter()
+        .map(|v| v8::Number::new(scope, *v).into())
+        .collect();
     v8::Array::new_with_elements(scope, &values).into()
 }
 
-pub fn op_fs_read_file_sync<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, mut rv: v8::ReturnValue<'s, v8::Value>) {
+pub fn op_fs_read_file_sync<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
     let path = arg_string(scope, &args, 0);
     match std::fs::read(&path) {
         Ok(bytes) => rv.set(bytes_to_uint8array(scope, bytes.into()).into()),
@@ -53,10 +65,16 @@ pub fn op_fs_read_file_sync<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::Func
     }
 }
 
-pub fn op_fs_read_file<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, mut rv: v8::ReturnValue<'s, v8::Value>) {
+pub fn op_fs_read_file<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
     let path = arg_string(scope, &args, 0);
     let p = spawn(scope, true, async move {
-        let bytes = tokio::fs::read(&path).await.map_err(|e| OpError::from_io(&e, "open", Some(&path)))?;
+        let bytes = tokio::fs::read(&path)
+            .await
+            .map_err(|e| OpError::from_io(&e, "open", Some(&path)))?;
         Ok(OpValue::Bytes(bytes.into()))
     });
     rv.set(p.into());
@@ -75,12 +93,19 @@ fn write_flags(append: bool) -> std::fs::OpenOptions {
 
 fn write_all(path: &str, data: &[u8], append: bool) -> Result<(), OpError> {
     use std::io::Write;
-    let mut f = write_flags(append).open(path).map_err(|e| OpError::from_io(&e, "open", Some(path)))?;
-    f.write_all(data).map_err(|e| OpError::from_io(&e, "write", Some(path)))
+    let mut f = write_flags(append)
+        .open(path)
+        .map_err(|e| OpError::from_io(&e, "open", Some(path)))?;
+    f.write_all(data)
+        .map_err(|e| OpError::from_io(&e, "write", Some(path)))
 }
 
 /// `op_fs_write_file_sync(path, bytes, append)`.
-pub fn op_fs_write_file_sync<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, _rv: v8::ReturnValue<'s, v8::Value>) {
+pub fn op_fs_write_file_sync<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    _rv: v8::ReturnValue<'s, v8::Value>,
+) {
     let path = arg_string(scope, &args, 0);
     let Some(data) = view_to_bytes(scope, args.get(1)) else {
         return super::throw_type_error(scope, "data must be a Uint8Array");
@@ -90,7 +115,11 @@ pub fn op_fs_write_file_sync<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::Fun
     }
 }
 
-pub fn op_fs_write_file<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, mut rv: v8::ReturnValue<'s, v8::Value>) {
+pub fn op_fs_write_file<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
     let path = arg_string(scope, &args, 0);
     let Some(data) = view_to_bytes(scope, args.get(1)) else {
         return super::throw_type_error(scope, "data must be a Uint8Array");
@@ -107,7 +136,11 @@ pub fn op_fs_write_file<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::Function
 
 /// `op_fs_stat_sync(path, followLinks, throwIfNoEntry)`: the stat array, or
 /// `undefined` for a missing file when `throwIfNoEntry` is false.
-pub fn op_fs_stat_sync<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, mut rv: v8::ReturnValue<'s, v8::Value>) {
+pub fn op_fs_stat_sync<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
     let path = arg_string(scope, &args, 0);
     let follow = !args.get(1).is_false();
     match stat(&path, follow) {
@@ -117,7 +150,11 @@ pub fn op_fs_stat_sync<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionC
     }
 }
 
-pub fn op_fs_stat<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, mut rv: v8::ReturnValue<'s, v8::Value>) {
+pub fn op_fs_stat<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
     let path = arg_string(scope, &args, 0);
     let follow = !args.get(1).is_false();
     let p = spawn(scope, true, async move {
@@ -129,7 +166,11 @@ pub fn op_fs_stat<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallba
     rv.set(p.into());
 }
 
-pub fn op_fs_realpath_sync<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, mut rv: v8::ReturnValue<'s, v8::Value>) {
+pub fn op_fs_realpath_sync<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
     let path = arg_string(scope, &args, 0);
     match std::fs::canonicalize(&path) {
         Ok(p) => rv.set(v8_str(scope, &p.display().to_string()).into()),
@@ -138,7 +179,11 @@ pub fn op_fs_realpath_sync<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::Funct
 }
 
 /// `op_fs_readdir_sync(path)`: `[names, types]`, types as Node's `UV_DIRENT_*` numbers.
-pub fn op_fs_readdir_sync<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, mut rv: v8::ReturnValue<'s, v8::Value>) {
+pub fn op_fs_readdir_sync<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
     let path = arg_string(scope, &args, 0);
     let entries = match std::fs::read_dir(&path) {
         Ok(e) => e,
@@ -163,18 +208,29 @@ pub fn op_fs_readdir_sync<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::Functi
 }
 
 /// `op_fs_mkdir_sync(path, recursive, mode)`.
-pub fn op_fs_mkdir_sync<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, _rv: v8::ReturnValue<'s, v8::Value>) {
+pub fn op_fs_mkdir_sync<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    _rv: v8::ReturnValue<'s, v8::Value>,
+) {
     use std::os::unix::fs::DirBuilderExt;
     let path = arg_string(scope, &args, 0);
     let recursive = args.get(1).is_true();
     let mode = super::arg_f64(scope, &args, 2, 0o777 as f64) as u32;
-    let r = std::fs::DirBuilder::new().recursive(recursive).mode(mode).create(&path);
+    let r = std::fs::DirBuilder::new()
+        .recursive(recursive)
+        .mode(mode)
+        .create(&path);
     if let Err(e) = r {
         throw(scope, OpError::from_io(&e, "mkdir", Some(&path)));
     }
 }
 
-pub fn op_fs_unlink_sync<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, _rv: v8::ReturnValue<'s, v8::Value>) {
+pub fn op_fs_unlink_sync<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    _rv: v8::ReturnValue<'s, v8::Value>,
+) {
     let path = arg_string(scope, &args, 0);
     if let Err(e) = std::fs::remove_file(&path) {
         throw(scope, OpError::from_io(&e, "unlink", Some(&path)));
@@ -182,7 +238,11 @@ pub fn op_fs_unlink_sync<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::Functio
 }
 
 /// `op_fs_rm_sync(path, recursive, force)`.
-pub fn op_fs_rm_sync<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, _rv: v8::ReturnValue<'s, v8::Value>) {
+pub fn op_fs_rm_sync<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    _rv: v8::ReturnValue<'s, v8::Value>,
+) {
     let path = arg_string(scope, &args, 0);
     let recursive = args.get(1).is_true();
     let force = args.get(2).is_true();

@@ -52,7 +52,12 @@ pub struct OpError {
 
 impl OpError {
     pub fn new(class: ErrorClass, code: &str, message: impl Into<String>) -> Self {
-        OpError { class, code: code.to_string(), message: message.into(), fields: Vec::new() }
+        OpError {
+            class,
+            code: code.to_string(),
+            message: message.into(),
+            fields: Vec::new(),
+        }
     }
     pub fn type_error(code: &str, message: impl Into<String>) -> Self {
         Self::new(ErrorClass::TypeError, code, message)
@@ -99,6 +104,22 @@ impl OpError {
                 let value = v.to_v8(scope);
                 obj.set(scope, key.into(), value);
             }
+            if self.code.starts_with("ERR_") {
+                // Node's own errors read `TypeError [ERR_X]: message` in their stack.
+                let class = match self.class {
+                    ErrorClass::Error => "Error",
+                    ErrorClass::TypeError => "TypeError",
+                    ErrorClass::RangeError => "RangeError",
+                };
+                let key = v8_str(scope, "stack");
+                if let Some(stack) = obj.get(scope, key.into()).filter(|s| s.is_string()) {
+                    let stack = stack.to_rust_string_lossy(scope);
+                    if let Some(rest) = stack.strip_prefix(&format!("{class}: ")) {
+                        let value = v8_str(scope, &format!("{class} [{}]: {rest}", self.code));
+                        obj.set(scope, key.into(), value.into());
+                    }
+                }
+            }
         }
         error
     }
@@ -136,23 +157,38 @@ pub fn v8_str<'s>(scope: &mut v8::PinScope<'s, '_>, s: &str) -> v8::Local<'s, v8
 }
 
 /// Reads argument `i` as a Rust string (any JS value is converted like `String(v)`).
-pub fn arg_string(scope: &mut v8::PinScope<'_, '_>, args: &v8::FunctionCallbackArguments, i: i32) -> String {
+pub fn arg_string(
+    scope: &mut v8::PinScope<'_, '_>,
+    args: &v8::FunctionCallbackArguments,
+    i: i32,
+) -> String {
     args.get(i).to_rust_string_lossy(scope)
 }
 
 /// Reads argument `i` as a number; `undefined` and non-numbers give `default`.
-pub fn arg_f64(scope: &mut v8::PinScope<'_, '_>, args: &v8::FunctionCallbackArguments, i: i32, default: f64) -> f64 {
+pub fn arg_f64(
+    scope: &mut v8::PinScope<'_, '_>,
+    args: &v8::FunctionCallbackArguments,
+    i: i32,
+    default: f64,
+) -> f64 {
     let v = args.get(i);
     if v.is_undefined() {
         return default;
     }
-    v.number_value(scope).filter(|n| !n.is_nan()).unwrap_or(default)
+    v.number_value(scope)
+        .filter(|n| !n.is_nan())
+        .unwrap_or(default)
 }
 
 /// Starts an async op: returns the promise it settles. `refed` ops keep the process
 /// alive while pending (an unref'ed one, like a listening socket after `unref()`, does
 /// not).
-pub fn spawn<'s, F>(scope: &mut v8::PinScope<'s, '_>, refed: bool, fut: F) -> v8::Local<'s, v8::Promise>
+pub fn spawn<'s, F>(
+    scope: &mut v8::PinScope<'s, '_>,
+    refed: bool,
+    fut: F,
+) -> v8::Local<'s, v8::Promise>
 where
     F: Future<Output = Result<OpValue, OpError>> + 'static,
 {
@@ -167,7 +203,12 @@ where
     if refed {
         st.refed_ops += 1;
     }
-    st.pending.push(Box::pin(async move { Completion { promise_id, result: fut.await } }));
+    st.pending.push(Box::pin(async move {
+        Completion {
+            promise_id,
+            result: fut.await,
+        }
+    }));
     promise
 }
 
@@ -286,6 +327,7 @@ pub fn install<'s>(scope: &mut v8::PinScope<'s, '_>, target: v8::Local<'s, v8::O
         module::op_module_compile_cjs,
         module::op_module_read_source,
         module::op_module_run_script,
+        module::op_module_require_esm,
         fs::op_fs_read_file_sync,
         fs::op_fs_read_file,
         fs::op_fs_write_file_sync,

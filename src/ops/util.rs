@@ -4,8 +4,14 @@
 
 use super::{arg_f64, v8_str};
 
-pub fn op_util_promise_details<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, mut rv: v8::ReturnValue<'s, v8::Value>) {
-    let Ok(p) = v8::Local::<v8::Promise>::try_from(args.get(0)) else { return };
+pub fn op_util_promise_details<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
+    let Ok(p) = v8::Local::<v8::Promise>::try_from(args.get(0)) else {
+        return;
+    };
     let state = match p.state() {
         v8::PromiseState::Pending => 0,
         v8::PromiseState::Fulfilled => 1,
@@ -21,8 +27,14 @@ pub fn op_util_promise_details<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::F
     rv.set(out.into());
 }
 
-pub fn op_util_proxy_details<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, mut rv: v8::ReturnValue<'s, v8::Value>) {
-    let Ok(p) = v8::Local::<v8::Proxy>::try_from(args.get(0)) else { return };
+pub fn op_util_proxy_details<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
+    let Ok(p) = v8::Local::<v8::Proxy>::try_from(args.get(0)) else {
+        return;
+    };
     let target = p.get_target(scope);
     if args.get(1).is_false() {
         rv.set(target);
@@ -32,8 +44,14 @@ pub fn op_util_proxy_details<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::Fun
     }
 }
 
-pub fn op_util_preview_entries<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, mut rv: v8::ReturnValue<'s, v8::Value>) {
-    let Ok(obj) = v8::Local::<v8::Object>::try_from(args.get(0)) else { return };
+pub fn op_util_preview_entries<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
+    let Ok(obj) = v8::Local::<v8::Object>::try_from(args.get(0)) else {
+        return;
+    };
     let (entries, is_key_value) = obj.preview_entries(scope);
     let Some(entries) = entries else { return };
     if !args.get(1).is_true() {
@@ -44,8 +62,14 @@ pub fn op_util_preview_entries<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::F
     rv.set(v8::Array::new_with_elements(scope, &[entries.into(), kv]).into());
 }
 
-pub fn op_util_own_non_index_properties<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, mut rv: v8::ReturnValue<'s, v8::Value>) {
-    let Ok(obj) = v8::Local::<v8::Object>::try_from(args.get(0)) else { return };
+pub fn op_util_own_non_index_properties<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
+    let Ok(obj) = v8::Local::<v8::Object>::try_from(args.get(0)) else {
+        return;
+    };
     let bits = arg_f64(scope, &args, 1, 0.0) as u32;
     let mut filter = v8::PropertyFilter::ALL_PROPERTIES;
     for (bit, f) in [
@@ -70,8 +94,14 @@ pub fn op_util_own_non_index_properties<'s>(scope: &mut v8::PinScope<'s, '_>, ar
     }
 }
 
-pub fn op_util_constructor_name<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, mut rv: v8::ReturnValue<'s, v8::Value>) {
-    let Ok(obj) = v8::Local::<v8::Object>::try_from(args.get(0)) else { return };
+pub fn op_util_constructor_name<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
+    let Ok(obj) = v8::Local::<v8::Object>::try_from(args.get(0)) else {
+        return;
+    };
     let name = obj.get_constructor_name().to_rust_string_lossy(scope);
     rv.set(v8_str(scope, &name).into());
 }
@@ -114,14 +144,26 @@ type_predicates!(
     op_types_is_module_namespace_object => is_module_namespace_object,
 );
 
-pub fn op_types_is_boxed_primitive<'s>(_scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, mut rv: v8::ReturnValue<'s, v8::Value>) {
+pub fn op_types_is_boxed_primitive<'s>(
+    _scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
     let v = args.get(0);
     rv.set_bool(
-        v.is_number_object() || v.is_string_object() || v.is_boolean_object() || v.is_big_int_object() || v.is_symbol_object(),
+        v.is_number_object()
+            || v.is_string_object()
+            || v.is_boolean_object()
+            || v.is_big_int_object()
+            || v.is_symbol_object(),
     );
 }
 
-pub fn op_types_is_any_array_buffer<'s>(_scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, mut rv: v8::ReturnValue<'s, v8::Value>) {
+pub fn op_types_is_any_array_buffer<'s>(
+    _scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
     let v = args.get(0);
     rv.set_bool(v.is_array_buffer() || v.is_shared_array_buffer());
 }

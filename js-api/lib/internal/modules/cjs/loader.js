@@ -3,8 +3,8 @@
 // CommonJS: `require`, `module.exports`, `exports`, `__filename`, `__dirname`,
 // `require.resolve`, `require.cache`, JSON files, and Node's `Module` API. Resolution
 // is Node's algorithm, done natively and shared with ES imports (src/js/resolve.rs).
-// A CommonJS file cannot `require()` an ES module (ERR_REQUIRE_ESM, as in Node 20);
-// it can `import()` one.
+// `require()` of an ES module works when its graph has no top-level await (as in
+// Node 20.19+); otherwise it throws ERR_REQUIRE_ASYNC_MODULE and `import()` is the way.
 
 const {
   ArrayPrototypeJoin,
@@ -28,7 +28,6 @@ const path = require('path');
 const binding = internalBinding('modules');
 const {
   ERR_INVALID_ARG_VALUE,
-  ERR_REQUIRE_ESM,
 } = require('internal/errors').codes;
 const { validateString } = require('internal/validators');
 
@@ -109,12 +108,16 @@ Module.wrapper = ObjectFreeze([
 Module.wrap = (script) => `${Module.wrapper[0]}${script}${Module.wrapper[1]}`;
 Module.globalPaths = [];
 
+// `require()` of an ES module (Node 20.19+): the graph is evaluated synchronously and
+// the result is its namespace, or its `module.exports` export when it has one.
+function loadESMFromCJS(module, filename) {
+  const namespace = binding.requireEsm(filename);
+  module.exports = 'module.exports' in namespace ? namespace['module.exports'] : namespace;
+}
+
 Module._extensions['.js'] = function(module, filename) {
-  if (StringPrototypeEndsWith(filename, '.js') || StringPrototypeEndsWith(filename, '.mjs')) {
-    if (binding.format(filename) === 'esm') {
-      const parent = module.parent?.filename;
-      throw new ERR_REQUIRE_ESM(filename, true, parent);
-    }
+  if (!StringPrototypeEndsWith(filename, '.cjs') && binding.format(filename) === 'esm') {
+    return loadESMFromCJS(module, filename);
   }
   module._compile(binding.readSource(filename), filename);
 };

@@ -1,0 +1,2 @@
+process.exitCode = 7;
+process.on('exit', (c) => console.log('exit', c));

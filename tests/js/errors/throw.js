@@ -1,0 +1,5 @@
+function inner() {
+  throw new TypeError('bad input');
+}
+function outer() { inner(); }
+outer();

@@ -1,0 +1,2 @@
+import { x } from './does-not-exist.js';
+console.log(x);

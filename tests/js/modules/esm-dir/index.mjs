@@ -1,0 +1,1 @@
+export const where = 'esm-dir/index.mjs';

@@ -1,0 +1,1 @@
+for (const a of process.argv) console.log(a);
