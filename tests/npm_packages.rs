@@ -1,0 +1,38 @@
+//! npm packages nobody here wrote load and work unchanged: they are installed with npm
+//! into a scratch copy of `tests/npm/` at test time, then each example script runs
+//! under `node` and under `weir run`, and the outputs must be identical.
+
+mod common;
+use std::path::Path;
+use std::process::Command;
+
+fn install(dir: &Path) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/npm");
+    for f in ["package.json", "examples.mjs", "examples.cjs"] {
+        std::fs::copy(src.join(f), dir.join(f)).unwrap();
+    }
+    let status = Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"])
+        .current_dir(dir)
+        .status()
+        .expect("npm must be installed to run this test (apt-get install npm)");
+    assert!(status.success(), "npm install failed");
+}
+
+fn output(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("spawn");
+    assert!(out.status.success(), "{:?} failed: {}", cmd, String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn npm_packages_work_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    install(dir.path());
+    for script in ["examples.mjs", "examples.cjs"] {
+        let node = output(Command::new("node").arg(script).current_dir(dir.path()));
+        let weir = output(common::weir().args(["run", script]).current_dir(dir.path()));
+        assert!(node.lines().count() > 3, "{script}: node printed too little: {node}");
+        assert_eq!(weir, node, "{script}: weir's output differs from node's");
+    }
+}
