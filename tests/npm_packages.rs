@@ -32,7 +32,7 @@ fn npm_packages_work_unchanged() {
     for script in ["examples.mjs", "examples.cjs"] {
         let node = output(Command::new("node").arg(script).current_dir(dir.path()));
         let weir = output(common::weir().args(["run", script]).current_dir(dir.path()));
-        assert!(node.lines().count() > 3, "{script}: node printed too little: {node}");
+        assert!(node.lines().count() >= 3, "{script}: node printed too little: {node}");
         assert_eq!(weir, node, "{script}: weir's output differs from node's");
     }
 }
