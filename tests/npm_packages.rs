@@ -12,7 +12,13 @@ fn install(dir: &Path) {
         std::fs::copy(src.join(f), dir.join(f)).unwrap();
     }
     let status = Command::new("npm")
-        .args(["install", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"])
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--ignore-scripts",
+            "--loglevel=error",
+        ])
         .current_dir(dir)
         .status()
         .expect("npm must be installed to run this test (apt-get install npm)");
@@ -21,7 +27,12 @@ fn install(dir: &Path) {
 
 fn output(cmd: &mut Command) -> String {
     let out = cmd.output().expect("spawn");
-    assert!(out.status.success(), "{:?} failed: {}", cmd, String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{:?} failed: {}",
+        cmd,
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -32,7 +43,10 @@ fn npm_packages_work_unchanged() {
     for script in ["examples.mjs", "examples.cjs"] {
         let node = output(Command::new("node").arg(script).current_dir(dir.path()));
         let weir = output(common::weir().args(["run", script]).current_dir(dir.path()));
-        assert!(node.lines().count() >= 3, "{script}: node printed too little: {node}");
+        assert!(
+            node.lines().count() >= 3,
+            "{script}: node printed too little: {node}"
+        );
         assert_eq!(weir, node, "{script}: weir's output differs from node's");
     }
 }

@@ -577,10 +577,10 @@ fn run_bootstrap_file<'s>(
     params: &[&str],
     args: &[v8::Local<'s, v8::Value>],
 ) -> Option<v8::Local<'s, v8::Value>> {
-    let source = builtins::find(builtins::BOOTSTRAP, name)?;
+    let source = builtins::find(builtins::Kind::Bootstrap, name)?;
     let f = builtins::compile_function(
         scope,
-        source,
+        &source,
         &format!("node:internal/bootstrap/{name}"),
         params,
     )?;

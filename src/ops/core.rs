@@ -66,11 +66,14 @@ pub fn op_builtin_compile<'s>(
 ) {
     let id = arg_string(scope, &args, 0);
     let kind = arg_string(scope, &args, 1);
-    let (table, resource) = match kind.as_str() {
-        "bindings" => (builtins::BINDINGS, format!("node:internal/bindings/{id}")),
-        _ => (builtins::LIB, format!("node:{id}")),
+    let (kind, resource) = match kind.as_str() {
+        "bindings" => (
+            builtins::Kind::Bindings,
+            format!("node:internal/bindings/{id}"),
+        ),
+        _ => (builtins::Kind::Lib, format!("node:{id}")),
     };
-    let Some(source) = builtins::find(table, &id) else {
+    let Some(source) = builtins::find(kind, &id) else {
         throw(
             scope,
             OpError::new(
@@ -89,7 +92,7 @@ pub fn op_builtin_compile<'s>(
         "internalBinding",
         "primordials",
     ];
-    if let Some(f) = builtins::compile_function(scope, source, &resource, &params) {
+    if let Some(f) = builtins::compile_function(scope, &source, &resource, &params) {
         rv.set(f.into());
     }
 }
@@ -101,6 +104,7 @@ pub fn op_builtin_ids<'s>(
     mut rv: v8::ReturnValue<'s, v8::Value>,
 ) {
     let ids: Vec<v8::Local<v8::Value>> = builtins::public_ids()
+        .iter()
         .map(|id| v8_str(scope, id).into())
         .collect();
     rv.set(v8::Array::new_with_elements(scope, &ids).into());
