@@ -25,7 +25,11 @@ const {
   TypedArrayPrototypeGetSymbolToStringTag,
   Uint32Array,
   Uint8Array,
+  TypedArrayPrototypeSet,
 } = primordials;
+
+// ArrayBuffer.prototype.transfer, where the JavaScript engine has it.
+const { ArrayBufferPrototypeTransfer } = primordials;
 
 const {
   op_buffer_byte_length_utf8,
@@ -342,8 +346,30 @@ function decodeUTF8(input, ignoreBOM, fatal) {
   return op_encoding_decode_utf8(input, ignoreBOM === true, fatal === true);
 }
 
+// DetachArrayBuffer (node_buffer.cc): detaches `buffer` and returns a new
+// ArrayBuffer that owns its memory; undefined when it cannot be detached.
+function detachArrayBuffer(buffer) {
+  if (ArrayBufferPrototypeTransfer === undefined) return undefined;
+  try {
+    return ArrayBufferPrototypeTransfer(buffer);
+  } catch {
+    return undefined;
+  }
+}
+
+// CopyArrayBuffer (node_buffer.cc): copies bytesToCopy bytes between two
+// ArrayBuffers; the caller has checked the ranges.
+function copyArrayBuffer(destination, destinationOffset, source, sourceOffset,
+                         bytesToCopy) {
+  TypedArrayPrototypeSet(
+    new Uint8Array(destination, destinationOffset, bytesToCopy),
+    new Uint8Array(source, sourceOffset, bytesToCopy));
+}
+
 module.exports = {
   encodings,
+  copyArrayBuffer,
+  detachArrayBuffer,
   kMaxLength,
   kStringMaxLength,
 

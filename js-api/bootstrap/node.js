@@ -111,6 +111,20 @@ lazyClass('EventTarget', 'internal/event_target');
 lazyClass('Event', 'internal/event_target');
 lazyClass('DOMException', 'internal/domexception', 'DOMException');
 lazyClass('Blob', 'buffer');
+for (const name of ['TransformStream', 'TransformStreamDefaultController'])
+  lazyClass(name, 'internal/webstreams/transformstream');
+for (const name of ['WritableStream', 'WritableStreamDefaultController', 'WritableStreamDefaultWriter'])
+  lazyClass(name, 'internal/webstreams/writablestream');
+for (const name of ['ReadableStream', 'ReadableStreamDefaultReader', 'ReadableStreamBYOBReader',
+                    'ReadableStreamBYOBRequest', 'ReadableByteStreamController',
+                    'ReadableStreamDefaultController'])
+  lazyClass(name, 'internal/webstreams/readablestream');
+for (const name of ['ByteLengthQueuingStrategy', 'CountQueuingStrategy'])
+  lazyClass(name, 'internal/webstreams/queuingstrategies');
+for (const name of ['TextEncoderStream', 'TextDecoderStream'])
+  lazyClass(name, 'internal/webstreams/encoding');
+for (const name of ['CompressionStream', 'DecompressionStream'])
+  lazyClass(name, 'internal/webstreams/compression');
 defineReplaceableLazy(globalObject, 'atob', () => require('buffer').atob, true);
 defineReplaceableLazy(globalObject, 'btoa', () => require('buffer').btoa, true);
 defineReplaceableLazy(globalObject, 'structuredClone', () => internalBinding('messaging').structuredClone, true);
