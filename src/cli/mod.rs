@@ -66,6 +66,7 @@ fn options(limits: &Limits, argv: Vec<String>) -> RuntimeOptions {
         exec_argv: Vec::new(),
         max_heap_mb: limits.max_heap_mb,
         cpu_limit: limits.cpu_limit_ms.map(Duration::from_millis),
+        recover_from_cpu_limit: false,
     }
 }
 

@@ -4,7 +4,7 @@
 //! was hit (`ERR_WORKER_OUT_OF_MEMORY`, `ERR_SCRIPT_EXECUTION_TIMEOUT`).
 
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -59,27 +59,42 @@ pub unsafe extern "C" fn oom_handler(
 
 struct WatchState {
     deadline: Option<Instant>,
+    /// Bumped by every `arm`; an interrupt requested for an older invocation is
+    /// ignored when it finally runs.
+    generation: u64,
     shutdown: bool,
 }
 
-/// A thread that terminates the isolate's JS when an armed budget runs out.
+/// Shared with the interrupt callback, which runs on the isolate's own thread.
+pub struct InterruptData {
+    generation: AtomicU64,
+    requested: AtomicU64,
+    /// Set by the callback when it stopped JS for exceeding the budget.
+    pub fired: AtomicBool,
+    /// The `continuation-preserved embedder data` of the JS that was running (the
+    /// server puts the request id there), or -1.
+    pub culprit: AtomicI64,
+}
+
+/// A thread that stops the isolate's JS when an armed budget runs out. It asks the
+/// isolate to interrupt itself, so the callback sees which piece of JS was running
+/// (for the server: which request) before it terminates execution.
 pub struct Watchdog {
     shared: Arc<(Mutex<WatchState>, Condvar)>,
-    pub fired: Arc<AtomicBool>,
+    pub data: Arc<InterruptData>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Watchdog {
     pub fn new(handle: v8::IsolateHandle) -> Watchdog {
-        let shared = Arc::new((
-            Mutex::new(WatchState {
-                deadline: None,
-                shutdown: false,
-            }),
-            Condvar::new(),
-        ));
-        let fired = Arc::new(AtomicBool::new(false));
-        let (s, f) = (shared.clone(), fired.clone());
+        let shared = Arc::new((Mutex::new(WatchState { deadline: None, generation: 0, shutdown: false }), Condvar::new()));
+        let data = Arc::new(InterruptData {
+            generation: AtomicU64::new(0),
+            requested: AtomicU64::new(0),
+            fired: AtomicBool::new(false),
+            culprit: AtomicI64::new(-1),
+        });
+        let (s, d) = (shared.clone(), data.clone());
         let thread = std::thread::Builder::new()
             .name("weir-watchdog".into())
             .spawn(move || {
@@ -91,42 +106,66 @@ impl Watchdog {
                     }
                     match st.deadline {
                         None => st = cvar.wait(st).unwrap_or_else(|e| e.into_inner()),
-                        Some(d) => {
+                        Some(deadline) => {
                             let now = Instant::now();
-                            if now >= d {
+                            if now >= deadline {
                                 st.deadline = None;
-                                f.store(true, Ordering::SeqCst);
-                                handle.terminate_execution();
+                                d.requested.store(st.generation, Ordering::SeqCst);
+                                let ptr = Arc::as_ptr(&d) as *mut c_void;
+                                handle.request_interrupt(on_budget_exceeded, ptr);
                             } else {
-                                st = cvar
-                                    .wait_timeout(st, d - now)
-                                    .unwrap_or_else(|e| e.into_inner())
-                                    .0;
+                                st = cvar.wait_timeout(st, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
                             }
                         }
                     }
                 }
             })
             .expect("spawn the watchdog thread");
-        Watchdog {
-            shared,
-            fired,
-            thread: Some(thread),
-        }
+        Watchdog { shared, data, thread: Some(thread) }
     }
 
     /// Starts a budget of `budget` for the invocation about to run.
     pub fn arm(&self, budget: Duration) {
         let (lock, cvar) = &*self.shared;
-        lock.lock().unwrap_or_else(|e| e.into_inner()).deadline = Some(Instant::now() + budget);
+        let mut st = lock.lock().unwrap_or_else(|e| e.into_inner());
+        st.generation += 1;
+        self.data.generation.store(st.generation, Ordering::SeqCst);
+        st.deadline = Some(Instant::now() + budget);
         cvar.notify_one();
     }
 
     /// Ends the current budget.
     pub fn disarm(&self) {
         let (lock, _) = &*self.shared;
-        lock.lock().unwrap_or_else(|e| e.into_inner()).deadline = None;
+        let mut st = lock.lock().unwrap_or_else(|e| e.into_inner());
+        st.deadline = None;
+        st.generation += 1;
+        self.data.generation.store(st.generation, Ordering::SeqCst);
     }
+
+    /// Clears the record of a past expiry after the runtime recovered from it.
+    pub fn reset(&self) {
+        self.data.fired.store(false, Ordering::SeqCst);
+        self.data.culprit.store(-1, Ordering::SeqCst);
+    }
+}
+
+/// Runs on the isolate's thread, inside the JS that overran its budget.
+extern "C" fn on_budget_exceeded(mut isolate: v8::UnsafeRawIsolatePtr, data: *mut c_void) {
+    // SAFETY: `data` points into the `Arc<InterruptData>` held by the `Watchdog`,
+    // which outlives the isolate's use (the runtime drops the watchdog after the
+    // isolate has stopped running JS).
+    let data = unsafe { &*(data as *const InterruptData) };
+    if data.requested.load(Ordering::SeqCst) != data.generation.load(Ordering::SeqCst) {
+        return; // that invocation already ended
+    }
+    // SAFETY: V8 calls interrupt callbacks on the isolate's thread with the isolate
+    // entered; no other reference to it is in use while JS is interrupted.
+    let isolate = unsafe { v8::Isolate::ref_from_raw_isolate_ptr_mut(&mut isolate) };
+    let culprit = crate::js::runtime::current_request(isolate).unwrap_or(-1);
+    data.culprit.store(culprit, Ordering::SeqCst);
+    data.fired.store(true, Ordering::SeqCst);
+    isolate.terminate_execution();
 }
 
 impl Drop for Watchdog {

@@ -33,6 +33,9 @@ pub struct RuntimeOptions {
     pub max_heap_mb: usize,
     /// CPU budget of one invocation (top-level evaluation, one timer batch, ...).
     pub cpu_limit: Option<Duration>,
+    /// Whether running past the CPU budget stops only the offending invocation (the
+    /// server: the loop goes on) rather than the whole runtime (`weir run`).
+    pub recover_from_cpu_limit: bool,
 }
 
 impl Default for RuntimeOptions {
@@ -42,6 +45,7 @@ impl Default for RuntimeOptions {
             exec_argv: Vec::new(),
             max_heap_mb: 512,
             cpu_limit: None,
+            recover_from_cpu_limit: false,
         }
     }
 }
@@ -57,6 +61,7 @@ struct Guards {
     watchdog: Option<Watchdog>,
     cpu_limit: Option<Duration>,
     max_heap_mb: usize,
+    recover_from_cpu_limit: bool,
 }
 
 impl Guards {
@@ -82,7 +87,7 @@ impl Guards {
         } else if self
             .watchdog
             .as_ref()
-            .is_some_and(|w| w.fired.load(Ordering::SeqCst))
+            .is_some_and(|w| w.data.fired.load(Ordering::SeqCst))
         {
             Termination::CpuLimit
         } else if scope.is_execution_terminating() {
@@ -133,11 +138,13 @@ impl JsRuntime {
             let context = v8::Context::new(scope, Default::default());
             v8::Global::new(scope, context)
         };
+        state.borrow_mut().context = Some(context.clone());
         let guards = Guards {
             heap,
             watchdog,
             cpu_limit: options.cpu_limit,
             max_heap_mb: options.max_heap_mb,
+            recover_from_cpu_limit: options.recover_from_cpu_limit,
         };
         let mut rt = JsRuntime {
             context,
@@ -184,6 +191,39 @@ impl JsRuntime {
             errors::print_fatal(tc, exception, message);
             panic!("weir's built-in bootstrap failed; this is a bug in weir");
         }
+    }
+
+    /// Stores `value` in the isolate for ops to find (one value per type).
+    pub fn set_slot<T: 'static>(&mut self, value: T) {
+        self.isolate.set_slot(value);
+    }
+
+    /// Sets the hook the loop calls after stopping a handler that overran its CPU
+    /// budget, with the request it was working for.
+    pub fn on_cpu_limit(&mut self, hook: fn(&mut v8::PinScope<'_, '_>, Option<u32>)) {
+        self.state.borrow_mut().on_cpu_limit = Some(hook);
+    }
+
+    /// Calls `require(id)[function](...args)` as one macrotask.
+    pub fn call_builtin(&mut self, id: &str, function: &str, args: &[crate::ops::OpValue]) -> Result<()> {
+        let isolate = &mut self.isolate;
+        v8::scope!(let scope, isolate);
+        let context = v8::Local::new(scope, &self.context);
+        let scope = &mut v8::ContextScope::new(scope, context);
+        let loader = state(scope).borrow().hooks.builtin_load.clone();
+        let Some(loader) = loader else { return Ok(()) };
+        macrotask(scope, &self.guards, |s| {
+            let loader = v8::Local::new(s, loader);
+            let undefined = v8::undefined(s).into();
+            let id = v8_str(s, id).into();
+            let Some(exports) = loader.call(s, undefined, &[id]) else { return };
+            let Ok(exports) = v8::Local::<v8::Object>::try_from(exports) else { return };
+            let key = v8_str(s, function).into();
+            let Some(f) = exports.get(s, key) else { return };
+            let Ok(f) = v8::Local::<v8::Function>::try_from(f) else { return };
+            let args: Vec<v8::Local<v8::Value>> = args.iter().map(|a| a.to_v8(s)).collect();
+            f.call(s, exports.into(), &args);
+        })
     }
 
     /// Runs the file at `path` as the main module (ESM or CommonJS by Node's rules),
@@ -544,7 +584,48 @@ fn macrotask(
         }
     })();
     guards.disarm();
-    r
+    match r {
+        Err(Termination::CpuLimit) if guards.recover_from_cpu_limit => {
+            recover_from_cpu_limit(scope, guards);
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+/// The server's way out of a handler that overran its budget: execution resumes, and
+/// the loop's `on_cpu_limit` hook answers for the request that was running.
+fn recover_from_cpu_limit(scope: &mut v8::PinScope<'_, '_>, guards: &Guards) {
+    scope.cancel_terminate_execution();
+    let culprit = guards
+        .watchdog
+        .as_ref()
+        .map(|w| w.data.culprit.load(Ordering::SeqCst))
+        .filter(|c| *c > 0)
+        .map(|c| c as u32);
+    if let Some(w) = &guards.watchdog {
+        w.reset();
+    }
+    let hook = {
+        let st = state(scope);
+        let mut st = st.borrow_mut();
+        st.termination = None;
+        st.on_cpu_limit
+    };
+    if let Some(hook) = hook {
+        hook(scope, culprit);
+    }
+}
+
+/// The request id the running JS works for (the continuation-preserved embedder
+/// data the server's dispatcher sets), read from inside an interrupt.
+pub fn current_request(isolate: &mut v8::Isolate) -> Option<i64> {
+    let context = isolate.get_slot::<SharedState>()?.borrow().context.clone()?;
+    v8::scope!(let scope, isolate);
+    let context = v8::Local::new(scope, context);
+    let scope = &mut v8::ContextScope::new(scope, context);
+    let data = scope.get_continuation_preserved_embedder_data();
+    data.is_number().then(|| data.integer_value(scope)).flatten()
 }
 
 fn run_guarded(

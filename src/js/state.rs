@@ -84,6 +84,10 @@ pub struct LoopState {
     pub exec_argv: Vec<String>,
     pub cpu_limit: Option<Duration>,
     pub heap_limit_mb: usize,
+    /// The isolate's one context (for callbacks that arrive without one).
+    pub context: Option<v8::Global<v8::Context>>,
+    /// Called after a recovered CPU-budget overrun with the request that caused it.
+    pub on_cpu_limit: Option<fn(&mut v8::PinScope<'_, '_>, Option<u32>)>,
 }
 
 impl LoopState {
@@ -108,6 +112,8 @@ impl LoopState {
             exec_argv: Vec::new(),
             cpu_limit: None,
             heap_limit_mb: 0,
+            context: None,
+            on_cpu_limit: None,
         }
     }
 

@@ -12,6 +12,7 @@ pub mod codec;
 pub mod core;
 pub mod encoding;
 pub mod fs;
+pub mod http;
 pub mod module;
 pub mod process;
 pub mod url;
@@ -339,5 +340,15 @@ pub fn install<'s>(scope: &mut v8::PinScope<'s, '_>, target: v8::Local<'s, v8::O
         fs::op_fs_mkdir_sync,
         fs::op_fs_unlink_sync,
         fs::op_fs_rm_sync,
+        http::op_http_next,
+        http::op_http_ready,
+        http::op_http_set_context,
+        http::op_http_read,
+        http::op_http_respond,
+        http::op_http_write,
+        http::op_http_end,
+        http::op_http_abort,
+        http::op_http_log_error,
+        http::op_http_send_file,
     );
 }

@@ -1,0 +1,312 @@
+//! The response body between a handler and the protocol driver: a single-producer
+//! channel bounded in bytes, so a client that stops reading stops the writer and the
+//! memory held per response stays under `capacity` (plus the one chunk that may
+//! always be queued, so a chunk larger than the capacity cannot deadlock).
+//!
+//! The sender ends the body with [`BodySender::finish`] (optionally with trailers);
+//! dropping it, or calling [`BodySender::abort`], makes the body yield an error, which
+//! the protocol turns into a connection close (HTTP/1.1) or a stream reset (HTTP/2,
+//! HTTP/3): a client never takes a cut-short body for a complete one. Everything
+//! lives on one worker thread, hence `Rc`.
+
+use bytes::Bytes;
+use http::HeaderMap;
+use http_body::Frame;
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    Open,
+    Finished,
+    Aborted,
+}
+
+/// How a body's consumer went away: after reading everything, or before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Completed,
+    Abandoned,
+}
+
+struct Shared {
+    queue: VecDeque<Bytes>,
+    queued: usize,
+    capacity: usize,
+    trailers: Option<HeaderMap>,
+    end: End,
+    receiver_gone: bool,
+    sender_waker: Option<Waker>,
+    receiver_waker: Option<Waker>,
+    on_close: Option<Box<dyn FnOnce(Outcome)>>,
+}
+
+/// The writing end, held by the handler's side.
+pub struct BodySender {
+    shared: Rc<RefCell<Shared>>,
+}
+
+/// The reading end, handed to the protocol driver as the response body.
+pub struct ResponseBody {
+    shared: Rc<RefCell<Shared>>,
+}
+
+/// The consumer is gone: nothing written now will be delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Closed;
+
+/// A body bounded to `capacity` bytes in flight.
+pub fn channel(capacity: usize) -> (BodySender, ResponseBody) {
+    let shared = Rc::new(RefCell::new(Shared {
+        queue: VecDeque::new(),
+        queued: 0,
+        capacity: capacity.max(1),
+        trailers: None,
+        end: End::Open,
+        receiver_gone: false,
+        sender_waker: None,
+        receiver_waker: None,
+        on_close: None,
+    }));
+    (BodySender { shared: shared.clone() }, ResponseBody { shared })
+}
+
+impl Shared {
+    fn wake_receiver(&mut self) {
+        if let Some(w) = self.receiver_waker.take() {
+            w.wake();
+        }
+    }
+}
+
+impl BodySender {
+    /// Queues `chunk` if it fits (or the queue is empty). `Ok(false)` means full: wait
+    /// with [`BodySender::send`].
+    pub fn try_send(&self, chunk: Bytes) -> Result<bool, Closed> {
+        let mut s = self.shared.borrow_mut();
+        if s.receiver_gone || s.end != End::Open {
+            return Err(Closed);
+        }
+        if s.queued > 0 && s.queued + chunk.len() > s.capacity {
+            return Ok(false);
+        }
+        s.queued += chunk.len();
+        s.queue.push_back(chunk);
+        s.wake_receiver();
+        Ok(true)
+    }
+
+    /// Queues `chunk`, waiting until the consumer has made room for it.
+    pub async fn send(&self, chunk: Bytes) -> Result<(), Closed> {
+        let mut chunk = Some(chunk);
+        std::future::poll_fn(|cx| {
+            let c = chunk.take().expect("polled after completion");
+            match self.try_send(c.clone()) {
+                Ok(true) => Poll::Ready(Ok(())),
+                Err(e) => Poll::Ready(Err(e)),
+                Ok(false) => {
+                    chunk = Some(c);
+                    self.shared.borrow_mut().sender_waker = Some(cx.waker().clone());
+                    Poll::Pending
+                }
+            }
+        })
+        .await
+    }
+
+    /// Bytes queued and not yet taken by the consumer.
+    pub fn queued(&self) -> usize {
+        self.shared.borrow().queued
+    }
+
+    /// Whether the consumer went away.
+    pub fn is_closed(&self) -> bool {
+        self.shared.borrow().receiver_gone
+    }
+
+    /// Ends the body after what is queued, with optional trailers.
+    pub fn finish(&self, trailers: Option<HeaderMap>) {
+        let mut s = self.shared.borrow_mut();
+        if s.end == End::Open {
+            s.end = End::Finished;
+            s.trailers = trailers;
+            s.wake_receiver();
+        }
+    }
+
+    /// Ends the body with an error: the response is cut and the client told so.
+    pub fn abort(&self) {
+        let mut s = self.shared.borrow_mut();
+        if s.end == End::Open {
+            s.end = End::Aborted;
+            s.queue.clear();
+            s.queued = 0;
+            s.wake_receiver();
+        }
+    }
+
+    /// Calls `f` once when the consumer goes away, telling whether it read to the end.
+    pub fn on_close(&self, f: impl FnOnce(Outcome) + 'static) {
+        self.shared.borrow_mut().on_close = Some(Box::new(f));
+    }
+}
+
+impl Drop for BodySender {
+    fn drop(&mut self) {
+        self.abort();
+    }
+}
+
+impl http_body::Body for ResponseBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let mut s = self.shared.borrow_mut();
+        if let Some(chunk) = s.queue.pop_front() {
+            s.queued -= chunk.len();
+            if let Some(w) = s.sender_waker.take() {
+                w.wake();
+            }
+            return Poll::Ready(Some(Ok(Frame::data(chunk))));
+        }
+        match s.end {
+            End::Open => {
+                s.receiver_waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+            End::Finished => Poll::Ready(s.trailers.take().map(|t| Ok(Frame::trailers(t)))),
+            End::Aborted => Poll::Ready(Some(Err(std::io::Error::other("the handler aborted the response")))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        let s = self.shared.borrow();
+        s.queue.is_empty() && s.end == End::Finished && s.trailers.is_none()
+    }
+}
+
+impl Drop for ResponseBody {
+    fn drop(&mut self) {
+        let mut s = self.shared.borrow_mut();
+        s.receiver_gone = true;
+        let outcome = if s.queue.is_empty() && s.end == End::Finished && s.trailers.is_none() {
+            Outcome::Completed
+        } else {
+            Outcome::Abandoned
+        };
+        if let Some(w) = s.sender_waker.take() {
+            w.wake();
+        }
+        let cb = s.on_close.take();
+        drop(s);
+        if let Some(cb) = cb {
+            cb(outcome);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body::Body;
+    use std::cell::Cell;
+
+    fn poll(body: &mut ResponseBody) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        Pin::new(body).poll_frame(&mut cx)
+    }
+
+    fn data(p: Poll<Option<Result<Frame<Bytes>, std::io::Error>>>) -> Bytes {
+        match p {
+            Poll::Ready(Some(Ok(f))) => f.into_data().expect("a data frame"),
+            _ => panic!("expected a data frame"),
+        }
+    }
+
+    #[test]
+    fn writes_past_the_capacity_wait_until_the_reader_makes_room() {
+        let (tx, mut rx) = channel(10);
+        assert_eq!(tx.try_send(Bytes::from_static(b"123456")), Ok(true));
+        assert_eq!(tx.try_send(Bytes::from_static(b"78901")), Ok(false), "6 + 5 > 10");
+        assert_eq!(tx.queued(), 6);
+        assert_eq!(&data(poll(&mut rx))[..], b"123456");
+        assert_eq!(tx.try_send(Bytes::from_static(b"78901")), Ok(true));
+    }
+
+    #[test]
+    fn a_chunk_larger_than_the_capacity_goes_through_an_empty_queue() {
+        let (tx, mut rx) = channel(4);
+        assert_eq!(tx.try_send(Bytes::from(vec![0u8; 100])), Ok(true));
+        assert_eq!(data(poll(&mut rx)).len(), 100);
+    }
+
+    #[test]
+    fn finish_ends_the_body_after_queued_data_and_trailers() {
+        let (tx, mut rx) = channel(64);
+        tx.try_send(Bytes::from_static(b"a")).unwrap();
+        let mut trailers = HeaderMap::new();
+        trailers.insert("x-checksum", "abc".parse().unwrap());
+        tx.finish(Some(trailers));
+        assert!(!rx.is_end_stream());
+        assert_eq!(&data(poll(&mut rx))[..], b"a");
+        match poll(&mut rx) {
+            Poll::Ready(Some(Ok(f))) => assert!(f.is_trailers()),
+            _ => panic!("expected trailers"),
+        }
+        assert!(matches!(poll(&mut rx), Poll::Ready(None)));
+    }
+
+    #[test]
+    fn dropping_the_sender_without_finish_is_an_error_not_a_clean_end() {
+        let (tx, mut rx) = channel(64);
+        tx.try_send(Bytes::from_static(b"partial")).unwrap();
+        drop(tx);
+        assert!(matches!(poll(&mut rx), Poll::Ready(Some(Err(_)))));
+    }
+
+    #[test]
+    fn the_sender_learns_when_the_reader_goes_away_and_how() {
+        let outcome = Rc::new(Cell::new(None));
+        let (tx, rx) = channel(64);
+        let o = outcome.clone();
+        tx.on_close(move |how| o.set(Some(how)));
+        tx.try_send(Bytes::from_static(b"unread")).unwrap();
+        drop(rx);
+        assert_eq!(outcome.get(), Some(Outcome::Abandoned));
+        assert!(tx.is_closed());
+        assert_eq!(tx.try_send(Bytes::from_static(b"more")), Err(Closed));
+
+        let outcome = Rc::new(Cell::new(None));
+        let (tx, mut rx) = channel(64);
+        let o = outcome.clone();
+        tx.on_close(move |how| o.set(Some(how)));
+        tx.finish(None);
+        assert!(matches!(poll(&mut rx), Poll::Ready(None)));
+        drop(rx);
+        assert_eq!(outcome.get(), Some(Outcome::Completed));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn send_resolves_once_there_is_room() {
+        let (tx, mut rx) = channel(8);
+        tx.send(Bytes::from_static(b"12345678")).await.unwrap();
+        let tx = Rc::new(tx);
+        let t2 = tx.clone();
+        let local = tokio::task::LocalSet::new();
+        local
+            .run_until(async move {
+                let pending = tokio::task::spawn_local(async move { t2.send(Bytes::from_static(b"9")).await });
+                tokio::task::yield_now().await;
+                assert!(!pending.is_finished());
+                assert_eq!(&data(poll(&mut rx))[..], b"12345678");
+                pending.await.unwrap().unwrap();
+                assert_eq!(tx.queued(), 1);
+            })
+            .await;
+    }
+}

@@ -1,0 +1,450 @@
+//! One request/response exchange as a handler sees it, whatever protocol carries it
+//! (HTTP/1.1 and HTTP/2 through hyper today, HTTP/3 through h3 next): a request head,
+//! a request body source, and a response that is sent once as a head and then as a
+//! byte-bounded body ([`crate::http::body`]).
+//!
+//! Exchanges live in the worker's [`HttpWorker`] (not in an isolate), so a worker can
+//! replace a broken isolate and still answer or abort what was in flight. The handler
+//! side learns about new exchanges and about clients that went away through one event
+//! queue, drained in batches.
+
+use crate::http::body::{self, BodySender, Outcome, ResponseBody};
+use bytes::Bytes;
+use http::{HeaderMap, Response, StatusCode};
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+use std::time::{Duration, Instant};
+
+/// Protocol versions as `req.httpVersion` spells them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    Http10,
+    Http11,
+    Http2,
+    Http3,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Http10 => "1.0",
+            Protocol::Http11 => "1.1",
+            Protocol::Http2 => "2.0",
+            Protocol::Http3 => "3.0",
+        }
+    }
+    pub fn from_http(v: http::Version) -> Protocol {
+        match v {
+            http::Version::HTTP_10 | http::Version::HTTP_09 => Protocol::Http10,
+            http::Version::HTTP_2 => Protocol::Http2,
+            http::Version::HTTP_3 => Protocol::Http3,
+            _ => Protocol::Http11,
+        }
+    }
+}
+
+/// The request body as a source of chunks.
+pub enum RequestBody {
+    Empty,
+    Hyper(hyper::body::Incoming),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Waiting for the handler's response head.
+    Pending,
+    /// Head sent; body being written.
+    Streaming,
+    /// The handler ended the response.
+    Ended,
+    /// The client went away, or the response was aborted.
+    Aborted,
+}
+
+/// What `handle` (the protocol side) waits for: the response to send, or nothing
+/// when the handler side gave up on the exchange.
+pub type HeadSender = tokio::sync::oneshot::Sender<Response<ResponseBody>>;
+
+pub struct Exchange {
+    pub id: u32,
+    pub method: http::Method,
+    pub uri: http::Uri,
+    pub protocol: Protocol,
+    pub headers: HeaderMap,
+    pub remote: SocketAddr,
+    pub started: Instant,
+    body: RefCell<Option<RequestBody>>,
+    head: RefCell<Option<HeadSender>>,
+    sender: RefCell<Option<BodySender>>,
+    phase: Cell<Phase>,
+    status: Cell<u16>,
+    bytes_out: Cell<u64>,
+    active: RefCell<Option<ActiveGuard>>,
+}
+
+/// Counts an exchange as in flight on its connection until it finishes (the
+/// connection's idle timer only runs when nothing is in flight).
+pub struct ActiveGuard(Rc<Cell<usize>>);
+
+impl ActiveGuard {
+    pub fn new(counter: Rc<Cell<usize>>) -> ActiveGuard {
+        counter.set(counter.get() + 1);
+        ActiveGuard(counter)
+    }
+}
+
+impl Drop for ActiveGuard {
+    fn drop(&mut self) {
+        self.0.set(self.0.get().saturating_sub(1));
+    }
+}
+
+impl Exchange {
+    pub fn phase(&self) -> Phase {
+        self.phase.get()
+    }
+
+    pub fn is_head_request(&self) -> bool {
+        self.method == http::Method::HEAD
+    }
+
+    pub fn has_body(&self) -> bool {
+        match &*self.body.borrow() {
+            Some(RequestBody::Hyper(b)) => !http_body::Body::is_end_stream(b),
+            _ => false,
+        }
+    }
+
+    /// Takes the request body for one read; put it back with [`Exchange::put_body`].
+    pub fn take_body(&self) -> Option<RequestBody> {
+        self.body.borrow_mut().take()
+    }
+
+    pub fn put_body(&self, body: RequestBody) {
+        *self.body.borrow_mut() = Some(body);
+    }
+
+    pub fn drop_body(&self) {
+        self.body.borrow_mut().take();
+    }
+
+    /// Sends the response head with a streaming body bounded to `capacity` bytes and
+    /// returns its sender. `None` when the exchange can no longer respond.
+    pub fn respond(self: &Rc<Self>, response: Response<()>, capacity: usize, worker: &Rc<HttpWorker>) -> Option<()> {
+        let head = self.head.borrow_mut().take()?;
+        let (tx, rx) = body::channel(capacity);
+        let me = Rc::downgrade(self);
+        let w = Rc::downgrade(worker);
+        tx.on_close(move |outcome| {
+            if let (Some(ex), Some(w)) = (me.upgrade(), w.upgrade()) {
+                ex.body_closed(outcome, &w);
+            }
+        });
+        self.status.set(response.status().as_u16());
+        let (parts, ()) = response.into_parts();
+        if head.send(Response::from_parts(parts, rx)).is_err() {
+            self.phase.set(Phase::Aborted);
+            return None;
+        }
+        *self.sender.borrow_mut() = Some(tx);
+        self.phase.set(Phase::Streaming);
+        Some(())
+    }
+
+    /// Queues a body chunk if there is room: `Some(true)` queued, `Some(false)` full,
+    /// `None` the client is gone.
+    pub fn try_write(&self, chunk: Bytes) -> Option<bool> {
+        let sender = self.sender.borrow();
+        let sender = sender.as_ref()?;
+        if self.is_head_request() {
+            return Some(true);
+        }
+        let len = chunk.len() as u64;
+        match sender.try_send(chunk) {
+            Ok(true) => {
+                self.bytes_out.set(self.bytes_out.get() + len);
+                Some(true)
+            }
+            Ok(false) => Some(false),
+            Err(_) => None,
+        }
+    }
+
+    /// Queues a body chunk, waiting for room. `false` when the client is gone.
+    pub async fn write(self: Rc<Self>, chunk: Bytes) -> bool {
+        if self.is_head_request() {
+            return true;
+        }
+        let len = chunk.len() as u64;
+        // The sender is moved out while waiting so that the exchange is never
+        // borrowed across an await.
+        let Some(sender) = self.sender.borrow_mut().take() else { return false };
+        let ok = sender.send(chunk).await.is_ok();
+        if ok {
+            self.bytes_out.set(self.bytes_out.get() + len);
+        }
+        let mut slot = self.sender.borrow_mut();
+        if slot.is_none() && self.phase.get() == Phase::Streaming {
+            *slot = Some(sender);
+        } else if self.phase.get() == Phase::Ended {
+            sender.finish(None);
+        }
+        ok
+    }
+
+    /// Ends the body (with trailers, where the protocol carries them).
+    pub fn end(&self, trailers: Option<HeaderMap>) {
+        if self.phase.get() != Phase::Streaming {
+            return;
+        }
+        self.phase.set(Phase::Ended);
+        if let Some(s) = self.sender.borrow().as_ref() {
+            s.finish(trailers);
+        }
+    }
+
+    /// Gives up on the exchange: a `status` response when no head was sent yet,
+    /// otherwise the body is cut with an error (connection close on HTTP/1.1, stream
+    /// reset on HTTP/2).
+    pub fn abort(&self, status: StatusCode) {
+        if let Some(head) = self.head.borrow_mut().take() {
+            self.status.set(status.as_u16());
+            let _ = head.send(simple_response(status, status.canonical_reason().unwrap_or("")));
+        }
+        if let Some(s) = self.sender.borrow_mut().take() {
+            s.abort();
+        }
+        self.phase.set(Phase::Aborted);
+        self.drop_body();
+        self.active.borrow_mut().take();
+    }
+
+    fn body_closed(&self, outcome: Outcome, worker: &Rc<HttpWorker>) {
+        let completed = outcome == Outcome::Completed;
+        if !completed && self.phase.get() != Phase::Aborted {
+            self.phase.set(Phase::Aborted);
+            worker.push(Event::Aborted(self.id));
+        }
+        self.drop_body();
+        self.sender.borrow_mut().take();
+        self.active.borrow_mut().take();
+        worker.forget(self.id);
+        worker.log(self, completed);
+    }
+
+    pub fn status(&self) -> u16 {
+        self.status.get()
+    }
+
+    pub fn bytes_out(&self) -> u64 {
+        self.bytes_out.get()
+    }
+}
+
+/// A tiny text response for errors produced by weir itself.
+pub fn simple_response(status: StatusCode, text: &str) -> Response<ResponseBody> {
+    let (tx, rx) = body::channel(text.len().max(1));
+    let _ = tx.try_send(Bytes::from(format!("{text}\n")));
+    tx.finish(None);
+    let mut r = Response::new(rx);
+    *r.status_mut() = status;
+    r.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/plain; charset=utf-8"));
+    r.headers_mut().insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(text.len() + 1));
+    r
+}
+
+/// What the handler side is told.
+pub enum Event {
+    Request(Rc<Exchange>),
+    /// The client went away before the response was complete.
+    Aborted(u32),
+}
+
+/// Response-size defaults and per-exchange limits the handler side applies.
+#[derive(Clone, Debug)]
+pub struct ExchangeLimits {
+    /// Bytes a response body may hold between the handler and the socket.
+    pub body_buffer: usize,
+}
+
+/// A worker's HTTP state, shared by its connections and by the isolate running its
+/// handler: the exchanges in flight and the event queue.
+pub struct HttpWorker {
+    pub limits: ExchangeLimits,
+    /// Whether this worker's connections are TLS (`req.socket.encrypted`).
+    pub secure: bool,
+    ready: RefCell<Option<Box<dyn FnOnce(Result<(), String>)>>>,
+    exchanges: RefCell<HashMap<u32, Rc<Exchange>>>,
+    next_id: Cell<u32>,
+    events: RefCell<VecDeque<Event>>,
+    waker: RefCell<Option<Waker>>,
+    closed: Cell<bool>,
+    access_log: bool,
+}
+
+impl HttpWorker {
+    pub fn new(limits: ExchangeLimits, secure: bool, access_log: bool) -> Rc<HttpWorker> {
+        Rc::new(HttpWorker {
+            limits,
+            secure,
+            ready: RefCell::new(None),
+            exchanges: RefCell::new(HashMap::new()),
+            next_id: Cell::new(0),
+            events: RefCell::new(VecDeque::new()),
+            waker: RefCell::new(None),
+            closed: Cell::new(false),
+            access_log,
+        })
+    }
+
+    /// Registers a new exchange and queues it for the handler. `None` when the worker
+    /// no longer takes requests.
+    pub fn begin(
+        self: &Rc<Self>,
+        parts: http::request::Parts,
+        body: RequestBody,
+        remote: SocketAddr,
+        active: ActiveGuard,
+    ) -> Option<(Rc<Exchange>, tokio::sync::oneshot::Receiver<Response<ResponseBody>>)> {
+        if self.closed.get() {
+            return None;
+        }
+        let mut id = self.next_id.get().wrapping_add(1);
+        while id == 0 || self.exchanges.borrow().contains_key(&id) {
+            id = id.wrapping_add(1);
+        }
+        self.next_id.set(id);
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let ex = Rc::new(Exchange {
+            id,
+            protocol: Protocol::from_http(parts.version),
+            method: parts.method,
+            uri: parts.uri,
+            headers: parts.headers,
+            remote,
+            started: Instant::now(),
+            body: RefCell::new(Some(body)),
+            head: RefCell::new(Some(tx)),
+            sender: RefCell::new(None),
+            phase: Cell::new(Phase::Pending),
+            status: Cell::new(0),
+            bytes_out: Cell::new(0),
+            active: RefCell::new(Some(active)),
+        });
+        self.exchanges.borrow_mut().insert(id, ex.clone());
+        self.push(Event::Request(ex.clone()));
+        Some((ex, rx))
+    }
+
+    /// The protocol side dropped an exchange before a response head was sent (the
+    /// client went away).
+    pub fn cancelled(&self, ex: &Exchange) {
+        if ex.phase.get() == Phase::Pending {
+            ex.phase.set(Phase::Aborted);
+            ex.head.borrow_mut().take();
+            ex.drop_body();
+            ex.active.borrow_mut().take();
+            self.push(Event::Aborted(ex.id));
+            self.forget(ex.id);
+            self.log(ex, false);
+        }
+    }
+
+    /// Sets what to call when the handler module has loaded (or failed to).
+    pub fn on_ready(&self, f: impl FnOnce(Result<(), String>) + 'static) {
+        *self.ready.borrow_mut() = Some(Box::new(f));
+    }
+
+    pub fn report_ready(&self, result: Result<(), String>) {
+        if let Some(f) = self.ready.borrow_mut().take() {
+            f(result);
+        }
+    }
+
+    /// Tells the handler side that weir itself ended exchange `id`.
+    pub fn notify_aborted(&self, id: u32) {
+        self.push(Event::Aborted(id));
+        self.forget(id);
+    }
+
+    pub fn get(&self, id: u32) -> Option<Rc<Exchange>> {
+        self.exchanges.borrow().get(&id).cloned()
+    }
+
+    fn forget(&self, id: u32) {
+        self.exchanges.borrow_mut().remove(&id);
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.exchanges.borrow().len()
+    }
+
+    fn push(&self, e: Event) {
+        self.events.borrow_mut().push_back(e);
+        if let Some(w) = self.waker.borrow_mut().take() {
+            w.wake();
+        }
+    }
+
+    /// Waits for events and returns up to `max` of them; an empty batch means the
+    /// worker is shutting down and no more requests will come.
+    pub async fn next_events(self: Rc<Self>, max: usize) -> Vec<Event> {
+        std::future::poll_fn(|cx| {
+            let mut q = self.events.borrow_mut();
+            if !q.is_empty() {
+                let n = q.len().min(max);
+                return Poll::Ready(q.drain(..n).collect());
+            }
+            if self.closed.get() {
+                return Poll::Ready(Vec::new());
+            }
+            *self.waker.borrow_mut() = Some(cx.waker().clone());
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// Stops taking requests (graceful shutdown); exchanges in flight go on.
+    pub fn close(&self) {
+        self.closed.set(true);
+        if let Some(w) = self.waker.borrow_mut().take() {
+            w.wake();
+        }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.get()
+    }
+
+    /// Aborts every exchange in flight (the isolate that handled them is gone).
+    pub fn abort_all(&self, status: StatusCode) {
+        let all: Vec<Rc<Exchange>> = self.exchanges.borrow().values().cloned().collect();
+        for ex in all {
+            ex.abort(status);
+            self.forget(ex.id);
+        }
+        self.events.borrow_mut().clear();
+    }
+
+    /// The access-log line of a finished exchange.
+    fn log(&self, ex: &Exchange, completed: bool) {
+        if !self.access_log {
+            return;
+        }
+        let elapsed: Duration = ex.started.elapsed();
+        tracing::info!(
+            target: "weir::access",
+            method = %ex.method,
+            path = %ex.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"),
+            protocol = ex.protocol.as_str(),
+            status = ex.status.get(),
+            bytes = ex.bytes_out.get(),
+            ms = format_args!("{:.3}", elapsed.as_secs_f64() * 1e3),
+            remote = %ex.remote,
+            completed,
+        );
+    }
+}

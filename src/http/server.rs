@@ -1,0 +1,341 @@
+//! Accepting connections and driving HTTP/1.1 and HTTP/2 on them with hyper: plain
+//! TCP (HTTP/1.1, or HTTP/2 by prior knowledge) and TLS (ALPN `h2` / `http/1.1`).
+//! Every limit is set here explicitly; none is left at a library default without a
+//! line saying so. Requests become [`Exchange`]s handed to the worker's handler.
+
+use crate::http::exchange::{simple_response, ActiveGuard, HttpWorker, RequestBody};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use std::cell::Cell;
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::watch;
+
+/// Connection-level limits (CLI flags; defaults in `crate::server::config`).
+#[derive(Clone, Debug)]
+pub struct ConnLimits {
+    /// Request head bytes (request line + headers); past it: 431.
+    pub max_header_bytes: usize,
+    /// Request header count; past it: 431.
+    pub max_headers: usize,
+    /// Time for a client to send a complete request head (and the TLS handshake).
+    pub header_timeout: Duration,
+    /// A connection with nothing in flight and no traffic for this long is closed.
+    pub idle_timeout: Duration,
+    /// Connections one worker serves at once; past it the worker stops accepting
+    /// (clients wait in the kernel's backlog).
+    pub max_connections: usize,
+    pub h2_max_concurrent_streams: u32,
+    pub h2_max_header_list_size: u32,
+    /// HTTP/2 "Rapid Reset" budget: streams a client may open and reset before the
+    /// server answers, and error resets a connection may cause, before GOAWAY.
+    pub h2_max_pending_accept_reset_streams: usize,
+    pub h2_max_local_error_reset_streams: usize,
+}
+
+/// Runs a worker's accept loop until `shutdown` turns true, then lets the open
+/// connections finish (graceful shutdown: no new requests, in-flight ones complete).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    worker: Rc<HttpWorker>,
+    limits: Rc<ConnLimits>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let open = Rc::new(Cell::new(0usize));
+    let slot_freed = Rc::new(tokio::sync::Notify::new());
+    loop {
+        while open.get() >= limits.max_connections {
+            tokio::select! {
+                _ = slot_freed.notified() => {}
+                _ = shutdown.changed() => {}
+            }
+            if *shutdown.borrow() {
+                break;
+            }
+        }
+        if *shutdown.borrow() {
+            break;
+        }
+        let accepted = tokio::select! {
+            r = listener.accept() => r,
+            _ = shutdown.changed() => continue,
+        };
+        let (stream, remote) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                // EMFILE and friends: back off instead of spinning.
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        open.set(open.get() + 1);
+        let conn = serve_connection(stream, remote, tls.clone(), worker.clone(), limits.clone(), graceful.watcher());
+        let open = open.clone();
+        let slot_freed = slot_freed.clone();
+        tokio::task::spawn_local(async move {
+            conn.await;
+            open.set(open.get() - 1);
+            slot_freed.notify_one();
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+}
+
+fn builder(limits: &ConnLimits) -> auto::Builder<LocalExec> {
+    let mut b = auto::Builder::new(LocalExec);
+    b.http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_headers(limits.max_headers)
+        // The read buffer is where a request head must fit: past it hyper answers 431.
+        // (It also caps one read of a body, which is harmless.) hyper's minimum: 8 KiB.
+        .max_buf_size(limits.max_header_bytes.max(8192))
+        .keep_alive(true);
+    b.http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(limits.h2_max_concurrent_streams)
+        .max_header_list_size(limits.h2_max_header_list_size)
+        .max_pending_accept_reset_streams(limits.h2_max_pending_accept_reset_streams)
+        .max_local_error_reset_streams(limits.h2_max_local_error_reset_streams)
+        // Windows sized for fast links: 1 MiB per stream, 16 MiB per connection
+        // (h2's defaults of 64 KiB cap a stream at 64 KiB per round trip).
+        .initial_stream_window_size(1 << 20)
+        .initial_connection_window_size(16 << 20)
+        // Bytes hyper buffers per stream beyond the flow-control window: 256 KiB.
+        .max_send_buf_size(256 << 10)
+        .max_frame_size(16 << 10)
+        .keep_alive_interval(Some(Duration::from_secs(20)))
+        .keep_alive_timeout(Duration::from_secs(20));
+    b
+}
+
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    remote: SocketAddr,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    worker: Rc<HttpWorker>,
+    limits: Rc<ConnLimits>,
+    watcher: hyper_util::server::graceful::Watcher,
+) {
+    let active = Rc::new(Cell::new(0usize));
+    let b = builder(&limits);
+    let svc_worker = worker.clone();
+    let svc_active = active.clone();
+    let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+        handle(req, remote, svc_worker.clone(), svc_active.clone())
+    });
+    match tls {
+        None => {
+            let io = TokioIo::new(IdleIo::new(stream, active, limits.idle_timeout));
+            let _ = watcher.watch(b.serve_connection(io, service).into_owned()).await;
+        }
+        Some(acceptor) => {
+            let tls_stream = match tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)).await {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => {
+                    tracing::debug!(%remote, "TLS handshake failed: {e}");
+                    return;
+                }
+                Err(_) => {
+                    tracing::debug!(%remote, "TLS handshake timed out");
+                    return;
+                }
+            };
+            let io = TokioIo::new(IdleIo::new(tls_stream, active, limits.idle_timeout));
+            let _ = watcher.watch(b.serve_connection(io, service).into_owned()).await;
+        }
+    }
+}
+
+/// hyper's service: registers the exchange with the worker and waits for the
+/// handler's response head. If hyper drops this future (the client went away), the
+/// guard tells the handler side.
+async fn handle(
+    req: hyper::Request<Incoming>,
+    remote: SocketAddr,
+    worker: Rc<HttpWorker>,
+    active: Rc<Cell<usize>>,
+) -> Result<hyper::Response<crate::http::body::ResponseBody>, Infallible> {
+    let (parts, body) = req.into_parts();
+    let body = if http_body::Body::is_end_stream(&body) { RequestBody::Empty } else { RequestBody::Hyper(body) };
+    let Some((ex, rx)) = worker.begin(parts, body, remote, ActiveGuard::new(active)) else {
+        return Ok(simple_response(hyper::StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"));
+    };
+    struct Cancel(Option<(Rc<HttpWorker>, Rc<crate::http::exchange::Exchange>)>);
+    impl Drop for Cancel {
+        fn drop(&mut self) {
+            if let Some((w, ex)) = self.0.take() {
+                w.cancelled(&ex);
+            }
+        }
+    }
+    let mut cancel = Cancel(Some((worker, ex)));
+    let response = match rx.await {
+        Ok(r) => r,
+        // The handler side dropped the exchange without answering (its isolate was
+        // replaced): the request was not served.
+        Err(_) => simple_response(hyper::StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"),
+    };
+    cancel.0.take();
+    Ok(response)
+}
+
+/// Runs hyper's HTTP/2 stream tasks on the worker's own thread: exchanges hold
+/// `Rc`s, and nothing of a worker ever moves to another thread.
+#[derive(Clone, Copy)]
+pub struct LocalExec;
+
+impl<F> hyper::rt::Executor<F> for LocalExec
+where
+    F: Future + 'static,
+{
+    fn execute(&self, fut: F) {
+        tokio::task::spawn_local(fut);
+    }
+}
+
+/// A connection's byte stream with an idle timer: when no exchange is in flight and
+/// no byte moved for `idle`, reads fail with `TimedOut` and hyper closes the
+/// connection (keep-alive timeout).
+pub struct IdleIo<T> {
+    inner: T,
+    active: Rc<Cell<usize>>,
+    idle: Duration,
+    last: Instant,
+    timer: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl<T> IdleIo<T> {
+    pub fn new(inner: T, active: Rc<Cell<usize>>, idle: Duration) -> Self {
+        let last = Instant::now();
+        IdleIo { inner, active, idle, last, timer: Box::pin(tokio::time::sleep(idle)) }
+    }
+
+    fn check_idle(&mut self, cx: &mut Context<'_>) -> bool {
+        loop {
+            if self.timer.as_mut().poll(cx).is_pending() {
+                return false;
+            }
+            if self.active.get() == 0 && self.last.elapsed() >= self.idle {
+                return true;
+            }
+            let next = tokio::time::Instant::from_std(self.last.max(Instant::now() - self.idle / 2) + self.idle);
+            self.timer.as_mut().reset(next);
+        }
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for IdleIo<T> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        match Pin::new(&mut self.inner).poll_read(cx, buf) {
+            Poll::Ready(r) => {
+                if buf.filled().len() > before {
+                    self.last = Instant::now();
+                }
+                Poll::Ready(r)
+            }
+            Poll::Pending => {
+                if self.check_idle(cx) {
+                    return Poll::Ready(Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "idle timeout")));
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for IdleIo<T> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<std::io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write(cx, data);
+        if let Poll::Ready(Ok(n)) = &r {
+            if *n > 0 {
+                self.last = Instant::now();
+            }
+        }
+        r
+    }
+    fn poll_write_vectored(mut self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[std::io::IoSlice<'_>]) -> Poll<std::io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if let Poll::Ready(Ok(n)) = &r {
+            if *n > 0 {
+                self.last = Instant::now();
+            }
+        }
+        r
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// TLS set-up: a certificate chain and key from PEM files, or a self-signed
+/// certificate made at start-up for development. ALPN offers `h2` then `http/1.1`.
+pub mod tls {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    pub fn from_pem(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, String> {
+        let certs: Vec<_> = rustls_pemfile::certs(&mut std::io::BufReader::new(
+            std::fs::File::open(cert).map_err(|e| format!("cannot open --tls-cert {}: {e}", cert.display()))?,
+        ))
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("cannot read certificates from {}: {e}", cert.display()))?;
+        if certs.is_empty() {
+            return Err(format!("{} holds no PEM certificate", cert.display()));
+        }
+        let key = rustls_pemfile::private_key(&mut std::io::BufReader::new(
+            std::fs::File::open(key).map_err(|e| format!("cannot open --tls-key {}: {e}", key.display()))?,
+        ))
+        .map_err(|e| format!("cannot read the private key from {}: {e}", key.display()))?
+        .ok_or_else(|| format!("{} holds no PEM private key", key.display()))?;
+        config(certs, key)
+    }
+
+    /// A certificate for `localhost`, `127.0.0.1` and `::1`, valid from now.
+    pub fn self_signed() -> Result<Arc<rustls::ServerConfig>, String> {
+        let cert = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into(), "::1".into()])
+            .map_err(|e| format!("cannot make a self-signed certificate: {e}"))?;
+        let der = cert.cert.der().clone();
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
+        config(vec![der], key)
+    }
+
+    fn config(
+        certs: Vec<rustls::pki_types::CertificateDer<'static>>,
+        key: rustls::pki_types::PrivateKeyDer<'static>,
+    ) -> Result<Arc<rustls::ServerConfig>, String> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .map_err(|e| format!("the certificate and key do not form a usable pair: {e}"))?;
+        cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Ok(Arc::new(cfg))
+    }
+}
+
+pub fn acceptor(cfg: Arc<rustls::ServerConfig>) -> tokio_rustls::TlsAcceptor {
+    tokio_rustls::TlsAcceptor::from(cfg)
+}

@@ -1,0 +1,148 @@
+//! One worker: a thread with a tokio current-thread runtime, its listener and accept
+//! loop, and one V8 isolate running the handler. Heap exhaustion in a handler
+//! replaces the isolate (in-flight requests of this worker get 503 or are cut); the
+//! listener and the other workers never stop.
+
+use super::{Report, ServeConfig};
+use crate::http::exchange::{ExchangeLimits, HttpWorker};
+use crate::js::runtime::{JsRuntime, RuntimeOptions};
+use crate::js::state::Termination;
+use crate::ops::OpValue;
+use http::StatusCode;
+use std::rc::Rc;
+use std::sync::mpsc;
+use std::sync::Arc;
+
+pub(crate) fn run(
+    index: usize,
+    listener: std::net::TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    config: Arc<ServeConfig>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+    reports: mpsc::Sender<Report>,
+) {
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            let _ = reports.send(Report::Failed(index, format!("cannot start the event loop: {e}")));
+            return;
+        }
+    };
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&rt, serve(index, listener, tls, config, shutdown, reports.clone()));
+    let _ = reports.send(Report::Stopped(index));
+}
+
+async fn serve(
+    index: usize,
+    listener: std::net::TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    config: Arc<ServeConfig>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    reports: mpsc::Sender<Report>,
+) {
+    let listener = match tokio::net::TcpListener::from_std(listener) {
+        Ok(l) => l,
+        Err(e) => {
+            let _ = reports.send(Report::Failed(index, format!("cannot use the listener: {e}")));
+            return;
+        }
+    };
+    let worker = HttpWorker::new(ExchangeLimits { body_buffer: config.response_buffer }, tls.is_some(), config.access_log);
+    let acceptor = tls.map(crate::http::server::acceptor);
+    let accept = tokio::task::spawn_local(crate::http::server::serve(
+        listener,
+        acceptor,
+        worker.clone(),
+        Rc::new(config.conn.clone()),
+        shutdown.clone(),
+    ));
+    // Closing the worker's request queue is how the handler side learns of shutdown.
+    {
+        let w = worker.clone();
+        let mut rx = shutdown.clone();
+        tokio::task::spawn_local(async move {
+            let _ = rx.wait_for(|s| *s).await;
+            w.close();
+        });
+    }
+
+    let mut first = true;
+    loop {
+        let mut rt = JsRuntime::new(RuntimeOptions {
+            argv: vec![
+                std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_else(|_| "weir".into()),
+                config.handler.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+            ],
+            exec_argv: Vec::new(),
+            max_heap_mb: config.max_heap_mb,
+            cpu_limit: Some(config.handler_timeout),
+            recover_from_cpu_limit: true,
+        });
+        rt.set_slot(worker.clone());
+        rt.on_cpu_limit(crate::ops::http::on_cpu_limit);
+        if first {
+            let reports = reports.clone();
+            worker.on_ready(move |r| {
+                let _ = reports.send(match r {
+                    Ok(()) => Report::Ready(index),
+                    Err(message) => Report::Failed(index, message),
+                });
+            });
+        }
+        let handler = config.handler.as_ref().map(|p| OpValue::String(p.display().to_string())).unwrap_or(OpValue::Null);
+        let root = OpValue::String(config.root.display().to_string());
+        let started = rt.call_builtin("internal/http/server", "start", &[handler, root]);
+
+        let outcome = match started {
+            Err(t) => Err(t),
+            Ok(()) => {
+                let deadline = async {
+                    let _ = shutdown.wait_for(|s| *s).await;
+                    tokio::time::sleep(config.shutdown_timeout).await;
+                };
+                tokio::select! {
+                    r = rt.run_event_loop() => r,
+                    _ = deadline => {
+                        tracing::warn!("worker {index}: shutdown timeout reached with {} request(s) in flight; cutting them", worker.in_flight());
+                        Ok(())
+                    }
+                }
+            }
+        };
+        match outcome {
+            Ok(()) => break,
+            Err(Termination::HeapLimit) => {
+                tracing::error!(
+                    "worker {index}: the handler reached the heap limit (--max-heap-mb {}); replacing this worker's isolate, {} in-flight request(s) answered 503 or cut",
+                    config.max_heap_mb,
+                    worker.in_flight()
+                );
+                worker.abort_all(StatusCode::SERVICE_UNAVAILABLE);
+                first = false;
+                drop(rt);
+                continue;
+            }
+            Err(Termination::Exit(code)) => {
+                let _ = reports.send(Report::Exit(code));
+                break;
+            }
+            Err(Termination::CpuLimit) => {
+                // Only reachable while loading the handler (the loop recovers later).
+                tracing::error!("worker {index}: loading the handler ran past --handler-timeout-ms");
+                let _ = reports.send(Report::Failed(index, "loading the handler ran past --handler-timeout-ms".into()));
+                break;
+            }
+        }
+    }
+    worker.abort_all(StatusCode::SERVICE_UNAVAILABLE);
+    worker.close();
+    let grace = async {
+        let _ = shutdown.wait_for(|s| *s).await;
+        tokio::time::sleep(config.shutdown_timeout).await;
+    };
+    tokio::select! {
+        _ = accept => {}
+        _ = grace => {}
+    }
+}
