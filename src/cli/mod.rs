@@ -29,6 +29,8 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Serve HTTP/1.1 and HTTP/2 with a JavaScript handler (or files under --root).
+    Serve(Box<ServeArgs>),
     /// Evaluate JavaScript source given on the command line, like `node -e`.
     Eval {
         #[command(flatten)]
@@ -39,6 +41,81 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+}
+
+#[derive(Args, Debug, Clone)]
+struct ServeArgs {
+    /// The handler module: `export default function (req, res)`, `module.exports =` a
+    /// function, or a default export with a `request(req, res)` method. Without it,
+    /// weir serves the files under --root.
+    handler: Option<PathBuf>,
+    /// Address and port to listen on (port 0 picks a free one).
+    #[arg(long, default_value = "0.0.0.0:8080", value_name = "ADDR")]
+    listen: std::net::SocketAddr,
+    /// Worker threads, each with its own event loop, isolate and listener.
+    /// Default: the number of cores.
+    #[arg(long, value_name = "N")]
+    workers: Option<usize>,
+    /// Folder the built-in handler serves.
+    #[arg(long, default_value = "./media-samples", value_name = "DIR")]
+    root: PathBuf,
+    /// TLS certificate chain (PEM); enables HTTPS with HTTP/2 by ALPN.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// HTTPS with a certificate generated at start-up (development only).
+    #[arg(long, conflicts_with = "tls_cert")]
+    tls_self_signed: bool,
+    /// CPU budget of each handler invocation; past it the request gets 503 and the
+    /// worker goes on.
+    #[arg(long, default_value_t = 5000, value_name = "MS")]
+    handler_timeout_ms: u64,
+    /// Heap limit of each worker's isolate; past it that isolate is replaced.
+    #[arg(long, default_value_t = 512, value_name = "MIB")]
+    max_heap_mb: usize,
+    /// Bytes of request line and headers; past it: 431.
+    #[arg(long, default_value_t = 64 * 1024, value_name = "BYTES")]
+    max_header_bytes: usize,
+    /// Request headers; past it: 431.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    max_headers: usize,
+    /// Time to receive a complete request head (and the TLS handshake); past it the
+    /// connection is closed.
+    #[arg(long, default_value_t = 10_000, value_name = "MS")]
+    header_timeout_ms: u64,
+    /// Keep-alive: a connection idle this long with no request in flight is closed.
+    #[arg(long, default_value_t = 5_000, value_name = "MS")]
+    idle_timeout_ms: u64,
+    /// Connections each worker serves at once; past it the worker stops accepting
+    /// until one closes.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    max_connections: usize,
+    /// HTTP/2 streams one connection may have open at once.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    h2_max_concurrent_streams: u32,
+    /// HTTP/2 header list size (bytes, decoded).
+    #[arg(long, default_value_t = 64 * 1024, value_name = "BYTES")]
+    h2_max_header_list_size: u32,
+    /// HTTP/2 streams a client may open and reset before they are answered (the
+    /// "Rapid Reset" budget); past it the connection is closed with GOAWAY.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    h2_max_pending_resets: usize,
+    /// HTTP/2 stream errors a client may cause on one connection before GOAWAY.
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    h2_max_error_resets: usize,
+    /// Bytes a response body may hold between the handler and the socket (per
+    /// response, on top of the handler's own 64 KiB stream buffer).
+    #[arg(long, default_value_t = 64 * 1024, value_name = "BYTES")]
+    response_buffer_bytes: usize,
+    /// On SIGINT/SIGTERM, how long in-flight responses may take to finish.
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    shutdown_timeout: f64,
+    /// Log level (error, warn, info, debug, trace); RUST_LOG overrides it. Access-log
+    /// lines are at info.
+    #[arg(long, default_value = "info", value_name = "LEVEL")]
+    log: String,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -113,6 +190,7 @@ pub fn main() -> i32 {
             let mut rt = JsRuntime::new(options(&limits, argv));
             block_on(async move { rt.run_main(&path).await })
         }
+        Command::Serve(args) => serve(*args),
         Command::Eval { limits, code, args } => {
             let mut argv = vec![exec_path()];
             argv.extend(args);
@@ -120,4 +198,73 @@ pub fn main() -> i32 {
             block_on(async move { rt.run_eval(&code).await })
         }
     }
+}
+
+fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .try_init();
+}
+
+fn serve(a: ServeArgs) -> i32 {
+    use crate::http::server::ConnLimits;
+    use crate::server::{ServeConfig, Tls};
+    init_logging(&a.log);
+    if let Some(h) = &a.handler {
+        if !h.is_file() {
+            eprintln!("weir: cannot find the handler module '{}'", h.display());
+            return 1;
+        }
+    }
+    let handler = a
+        .handler
+        .as_ref()
+        .map(|h| std::fs::canonicalize(h).unwrap_or_else(|_| h.clone()));
+    let tls = match (a.tls_cert, a.tls_key, a.tls_self_signed) {
+        (Some(cert), Some(key), _) => Some(Tls::Pem { cert, key }),
+        (_, _, true) => Some(Tls::SelfSigned),
+        _ => None,
+    };
+    if !a.shutdown_timeout.is_finite() || a.shutdown_timeout < 0.0 {
+        eprintln!("weir: --shutdown-timeout must be a number of seconds >= 0");
+        return 2;
+    }
+    let workers = a
+        .workers
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
+        .max(1);
+    let config = ServeConfig {
+        handler,
+        root: a.root,
+        listen: a.listen,
+        workers,
+        tls,
+        conn: ConnLimits {
+            max_header_bytes: a.max_header_bytes,
+            max_headers: a.max_headers,
+            header_timeout: Duration::from_millis(a.header_timeout_ms),
+            idle_timeout: Duration::from_millis(a.idle_timeout_ms),
+            max_connections: a.max_connections.max(1),
+            h2_max_concurrent_streams: a.h2_max_concurrent_streams,
+            h2_max_header_list_size: a.h2_max_header_list_size,
+            h2_max_pending_accept_reset_streams: a.h2_max_pending_resets,
+            h2_max_local_error_reset_streams: a.h2_max_error_resets,
+        },
+        response_buffer: a.response_buffer_bytes.max(1024),
+        max_heap_mb: a.max_heap_mb,
+        handler_timeout: Duration::from_millis(a.handler_timeout_ms.max(1)),
+        shutdown_timeout: Duration::from_secs_f64(a.shutdown_timeout),
+        access_log: true,
+    };
+    crate::server::run(config)
 }

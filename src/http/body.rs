@@ -71,7 +71,12 @@ pub fn channel(capacity: usize) -> (BodySender, ResponseBody) {
         receiver_waker: None,
         on_close: None,
     }));
-    (BodySender { shared: shared.clone() }, ResponseBody { shared })
+    (
+        BodySender {
+            shared: shared.clone(),
+        },
+        ResponseBody { shared },
+    )
 }
 
 impl Shared {
@@ -164,7 +169,10 @@ impl http_body::Body for ResponseBody {
     type Data = Bytes;
     type Error = std::io::Error;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         let mut s = self.shared.borrow_mut();
         if let Some(chunk) = s.queue.pop_front() {
             s.queued -= chunk.len();
@@ -179,7 +187,9 @@ impl http_body::Body for ResponseBody {
                 Poll::Pending
             }
             End::Finished => Poll::Ready(s.trailers.take().map(|t| Ok(Frame::trailers(t)))),
-            End::Aborted => Poll::Ready(Some(Err(std::io::Error::other("the handler aborted the response")))),
+            End::Aborted => Poll::Ready(Some(Err(std::io::Error::other(
+                "the handler aborted the response",
+            )))),
         }
     }
 
@@ -232,7 +242,11 @@ mod tests {
     fn writes_past_the_capacity_wait_until_the_reader_makes_room() {
         let (tx, mut rx) = channel(10);
         assert_eq!(tx.try_send(Bytes::from_static(b"123456")), Ok(true));
-        assert_eq!(tx.try_send(Bytes::from_static(b"78901")), Ok(false), "6 + 5 > 10");
+        assert_eq!(
+            tx.try_send(Bytes::from_static(b"78901")),
+            Ok(false),
+            "6 + 5 > 10"
+        );
         assert_eq!(tx.queued(), 6);
         assert_eq!(&data(poll(&mut rx))[..], b"123456");
         assert_eq!(tx.try_send(Bytes::from_static(b"78901")), Ok(true));
@@ -300,7 +314,10 @@ mod tests {
         let local = tokio::task::LocalSet::new();
         local
             .run_until(async move {
-                let pending = tokio::task::spawn_local(async move { t2.send(Bytes::from_static(b"9")).await });
+                let pending =
+                    tokio::task::spawn_local(
+                        async move { t2.send(Bytes::from_static(b"9")).await },
+                    );
                 tokio::task::yield_now().await;
                 assert!(!pending.is_finished());
                 assert_eq!(&data(poll(&mut rx))[..], b"12345678");

@@ -133,7 +133,12 @@ impl Exchange {
 
     /// Sends the response head with a streaming body bounded to `capacity` bytes and
     /// returns its sender. `None` when the exchange can no longer respond.
-    pub fn respond(self: &Rc<Self>, response: Response<()>, capacity: usize, worker: &Rc<HttpWorker>) -> Option<()> {
+    pub fn respond(
+        self: &Rc<Self>,
+        response: Response<()>,
+        capacity: usize,
+        worker: &Rc<HttpWorker>,
+    ) -> Option<()> {
         let head = self.head.borrow_mut().take()?;
         let (tx, rx) = body::channel(capacity);
         let me = Rc::downgrade(self);
@@ -181,7 +186,9 @@ impl Exchange {
         let len = chunk.len() as u64;
         // The sender is moved out while waiting so that the exchange is never
         // borrowed across an await.
-        let Some(sender) = self.sender.borrow_mut().take() else { return false };
+        let Some(sender) = self.sender.borrow_mut().take() else {
+            return false;
+        };
         let ok = sender.send(chunk).await.is_ok();
         if ok {
             self.bytes_out.set(self.bytes_out.get() + len);
@@ -212,7 +219,10 @@ impl Exchange {
     pub fn abort(&self, status: StatusCode) {
         if let Some(head) = self.head.borrow_mut().take() {
             self.status.set(status.as_u16());
-            let _ = head.send(simple_response(status, status.canonical_reason().unwrap_or("")));
+            let _ = head.send(simple_response(
+                status,
+                status.canonical_reason().unwrap_or(""),
+            ));
         }
         if let Some(s) = self.sender.borrow_mut().take() {
             s.abort();
@@ -251,8 +261,14 @@ pub fn simple_response(status: StatusCode, text: &str) -> Response<ResponseBody>
     tx.finish(None);
     let mut r = Response::new(rx);
     *r.status_mut() = status;
-    r.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/plain; charset=utf-8"));
-    r.headers_mut().insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(text.len() + 1));
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r.headers_mut().insert(
+        http::header::CONTENT_LENGTH,
+        http::HeaderValue::from(text.len() + 1),
+    );
     r
 }
 
@@ -308,7 +324,10 @@ impl HttpWorker {
         body: RequestBody,
         remote: SocketAddr,
         active: ActiveGuard,
-    ) -> Option<(Rc<Exchange>, tokio::sync::oneshot::Receiver<Response<ResponseBody>>)> {
+    ) -> Option<(
+        Rc<Exchange>,
+        tokio::sync::oneshot::Receiver<Response<ResponseBody>>,
+    )> {
         if self.closed.get() {
             return None;
         }

@@ -17,8 +17,12 @@ fn plain(worker: &Rc<HttpWorker>, ex: &Rc<Exchange>, status: StatusCode) -> bool
     let text = format!("{}\n", status.canonical_reason().unwrap_or(""));
     let mut r = Response::new(());
     *r.status_mut() = status;
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
-    r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(text.len()));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r.headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(text.len()));
     if ex.respond(r, worker.limits.body_buffer, worker).is_none() {
         return false;
     }
@@ -31,9 +35,14 @@ fn plain(worker: &Rc<HttpWorker>, ex: &Rc<Exchange>, status: StatusCode) -> bool
 /// client went away first.
 pub async fn send(worker: &Rc<HttpWorker>, ex: &Rc<Exchange>, root: &Path, url_path: &str) -> bool {
     let url_path = url_path.split(['?', '#']).next().unwrap_or("/");
-    let Ok(root) = std::fs::canonicalize(root) else { return plain(worker, ex, StatusCode::NOT_FOUND) };
+    let Ok(root) = std::fs::canonicalize(root) else {
+        return plain(worker, ex, StatusCode::NOT_FOUND);
+    };
     let file_path = match path::resolve(&root, url_path) {
-        Ok(p) if p.is_dir() => match path::resolve(&root, &format!("{}/index.html", url_path.trim_end_matches('/'))) {
+        Ok(p) if p.is_dir() => match path::resolve(
+            &root,
+            &format!("{}/index.html", url_path.trim_end_matches('/')),
+        ) {
             Ok(p) => p,
             Err(_) => return plain(worker, ex, StatusCode::NOT_FOUND),
         },
@@ -50,13 +59,17 @@ pub async fn send(worker: &Rc<HttpWorker>, ex: &Rc<Exchange>, root: &Path, url_p
     .await;
     let (mut file, len) = match opened {
         Ok(Ok(v)) => v,
-        Ok(Err(e)) if e.kind() == std::io::ErrorKind::PermissionDenied => return plain(worker, ex, StatusCode::FORBIDDEN),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            return plain(worker, ex, StatusCode::FORBIDDEN)
+        }
         _ => return plain(worker, ex, StatusCode::NOT_FOUND),
     };
     let mut r = Response::new(());
     let ctype = mime::content_type(&file_path.to_string_lossy());
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
-    r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    r.headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     if ex.respond(r, worker.limits.body_buffer, worker).is_none() {
         return false;
     }

@@ -81,7 +81,14 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         open.set(open.get() + 1);
-        let conn = serve_connection(stream, remote, tls.clone(), worker.clone(), limits.clone(), graceful.watcher());
+        let conn = serve_connection(
+            stream,
+            remote,
+            tls.clone(),
+            worker.clone(),
+            limits.clone(),
+            graceful.watcher(),
+        );
         let open = open.clone();
         let slot_freed = slot_freed.clone();
         tokio::task::spawn_local(async move {
@@ -140,22 +147,27 @@ async fn serve_connection(
     match tls {
         None => {
             let io = TokioIo::new(IdleIo::new(stream, active, limits.idle_timeout));
-            let _ = watcher.watch(b.serve_connection(io, service).into_owned()).await;
+            let _ = watcher
+                .watch(b.serve_connection(io, service).into_owned())
+                .await;
         }
         Some(acceptor) => {
-            let tls_stream = match tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)).await {
-                Ok(Ok(s)) => s,
-                Ok(Err(e)) => {
-                    tracing::debug!(%remote, "TLS handshake failed: {e}");
-                    return;
-                }
-                Err(_) => {
-                    tracing::debug!(%remote, "TLS handshake timed out");
-                    return;
-                }
-            };
+            let tls_stream =
+                match tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)).await {
+                    Ok(Ok(s)) => s,
+                    Ok(Err(e)) => {
+                        tracing::debug!(%remote, "TLS handshake failed: {e}");
+                        return;
+                    }
+                    Err(_) => {
+                        tracing::debug!(%remote, "TLS handshake timed out");
+                        return;
+                    }
+                };
             let io = TokioIo::new(IdleIo::new(tls_stream, active, limits.idle_timeout));
-            let _ = watcher.watch(b.serve_connection(io, service).into_owned()).await;
+            let _ = watcher
+                .watch(b.serve_connection(io, service).into_owned())
+                .await;
         }
     }
 }
@@ -170,9 +182,16 @@ async fn handle(
     active: Rc<Cell<usize>>,
 ) -> Result<hyper::Response<crate::http::body::ResponseBody>, Infallible> {
     let (parts, body) = req.into_parts();
-    let body = if http_body::Body::is_end_stream(&body) { RequestBody::Empty } else { RequestBody::Hyper(body) };
+    let body = if http_body::Body::is_end_stream(&body) {
+        RequestBody::Empty
+    } else {
+        RequestBody::Hyper(body)
+    };
     let Some((ex, rx)) = worker.begin(parts, body, remote, ActiveGuard::new(active)) else {
-        return Ok(simple_response(hyper::StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"));
+        return Ok(simple_response(
+            hyper::StatusCode::SERVICE_UNAVAILABLE,
+            "Service Unavailable",
+        ));
     };
     struct Cancel(Option<(Rc<HttpWorker>, Rc<crate::http::exchange::Exchange>)>);
     impl Drop for Cancel {
@@ -187,7 +206,10 @@ async fn handle(
         Ok(r) => r,
         // The handler side dropped the exchange without answering (its isolate was
         // replaced): the request was not served.
-        Err(_) => simple_response(hyper::StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"),
+        Err(_) => simple_response(
+            hyper::StatusCode::SERVICE_UNAVAILABLE,
+            "Service Unavailable",
+        ),
     };
     cancel.0.take();
     Ok(response)
@@ -221,7 +243,13 @@ pub struct IdleIo<T> {
 impl<T> IdleIo<T> {
     pub fn new(inner: T, active: Rc<Cell<usize>>, idle: Duration) -> Self {
         let last = Instant::now();
-        IdleIo { inner, active, idle, last, timer: Box::pin(tokio::time::sleep(idle)) }
+        IdleIo {
+            inner,
+            active,
+            idle,
+            last,
+            timer: Box::pin(tokio::time::sleep(idle)),
+        }
     }
 
     fn check_idle(&mut self, cx: &mut Context<'_>) -> bool {
@@ -232,14 +260,20 @@ impl<T> IdleIo<T> {
             if self.active.get() == 0 && self.last.elapsed() >= self.idle {
                 return true;
             }
-            let next = tokio::time::Instant::from_std(self.last.max(Instant::now() - self.idle / 2) + self.idle);
+            let next = tokio::time::Instant::from_std(
+                self.last.max(Instant::now() - self.idle / 2) + self.idle,
+            );
             self.timer.as_mut().reset(next);
         }
     }
 }
 
 impl<T: AsyncRead + Unpin> AsyncRead for IdleIo<T> {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
         let before = buf.filled().len();
         match Pin::new(&mut self.inner).poll_read(cx, buf) {
             Poll::Ready(r) => {
@@ -250,7 +284,10 @@ impl<T: AsyncRead + Unpin> AsyncRead for IdleIo<T> {
             }
             Poll::Pending => {
                 if self.check_idle(cx) {
-                    return Poll::Ready(Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "idle timeout")));
+                    return Poll::Ready(Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "idle timeout",
+                    )));
                 }
                 Poll::Pending
             }
@@ -259,7 +296,11 @@ impl<T: AsyncRead + Unpin> AsyncRead for IdleIo<T> {
 }
 
 impl<T: AsyncWrite + Unpin> AsyncWrite for IdleIo<T> {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         let r = Pin::new(&mut self.inner).poll_write(cx, data);
         if let Poll::Ready(Ok(n)) = &r {
             if *n > 0 {
@@ -268,7 +309,11 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for IdleIo<T> {
         }
         r
     }
-    fn poll_write_vectored(mut self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[std::io::IoSlice<'_>]) -> Poll<std::io::Result<usize>> {
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
         let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
         if let Poll::Ready(Ok(n)) = &r {
             if *n > 0 {
@@ -296,7 +341,8 @@ pub mod tls {
 
     pub fn from_pem(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, String> {
         let certs: Vec<_> = rustls_pemfile::certs(&mut std::io::BufReader::new(
-            std::fs::File::open(cert).map_err(|e| format!("cannot open --tls-cert {}: {e}", cert.display()))?,
+            std::fs::File::open(cert)
+                .map_err(|e| format!("cannot open --tls-cert {}: {e}", cert.display()))?,
         ))
         .collect::<Result<_, _>>()
         .map_err(|e| format!("cannot read certificates from {}: {e}", cert.display()))?;
@@ -304,7 +350,8 @@ pub mod tls {
             return Err(format!("{} holds no PEM certificate", cert.display()));
         }
         let key = rustls_pemfile::private_key(&mut std::io::BufReader::new(
-            std::fs::File::open(key).map_err(|e| format!("cannot open --tls-key {}: {e}", key.display()))?,
+            std::fs::File::open(key)
+                .map_err(|e| format!("cannot open --tls-key {}: {e}", key.display()))?,
         ))
         .map_err(|e| format!("cannot read the private key from {}: {e}", key.display()))?
         .ok_or_else(|| format!("{} holds no PEM private key", key.display()))?;
@@ -313,8 +360,12 @@ pub mod tls {
 
     /// A certificate for `localhost`, `127.0.0.1` and `::1`, valid from now.
     pub fn self_signed() -> Result<Arc<rustls::ServerConfig>, String> {
-        let cert = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into(), "::1".into()])
-            .map_err(|e| format!("cannot make a self-signed certificate: {e}"))?;
+        let cert = rcgen::generate_simple_self_signed(vec![
+            "localhost".into(),
+            "127.0.0.1".into(),
+            "::1".into(),
+        ])
+        .map_err(|e| format!("cannot make a self-signed certificate: {e}"))?;
         let der = cert.cert.der().clone();
         let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
         config(vec![der], key)

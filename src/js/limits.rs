@@ -87,7 +87,14 @@ pub struct Watchdog {
 
 impl Watchdog {
     pub fn new(handle: v8::IsolateHandle) -> Watchdog {
-        let shared = Arc::new((Mutex::new(WatchState { deadline: None, generation: 0, shutdown: false }), Condvar::new()));
+        let shared = Arc::new((
+            Mutex::new(WatchState {
+                deadline: None,
+                generation: 0,
+                shutdown: false,
+            }),
+            Condvar::new(),
+        ));
         let data = Arc::new(InterruptData {
             generation: AtomicU64::new(0),
             requested: AtomicU64::new(0),
@@ -114,14 +121,21 @@ impl Watchdog {
                                 let ptr = Arc::as_ptr(&d) as *mut c_void;
                                 handle.request_interrupt(on_budget_exceeded, ptr);
                             } else {
-                                st = cvar.wait_timeout(st, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
+                                st = cvar
+                                    .wait_timeout(st, deadline - now)
+                                    .unwrap_or_else(|e| e.into_inner())
+                                    .0;
                             }
                         }
                     }
                 }
             })
             .expect("spawn the watchdog thread");
-        Watchdog { shared, data, thread: Some(thread) }
+        Watchdog {
+            shared,
+            data,
+            thread: Some(thread),
+        }
     }
 
     /// Starts a budget of `budget` for the invocation about to run.

@@ -205,7 +205,12 @@ impl JsRuntime {
     }
 
     /// Calls `require(id)[function](...args)` as one macrotask.
-    pub fn call_builtin(&mut self, id: &str, function: &str, args: &[crate::ops::OpValue]) -> Result<()> {
+    pub fn call_builtin(
+        &mut self,
+        id: &str,
+        function: &str,
+        args: &[crate::ops::OpValue],
+    ) -> Result<()> {
         let isolate = &mut self.isolate;
         v8::scope!(let scope, isolate);
         let context = v8::Local::new(scope, &self.context);
@@ -216,11 +221,17 @@ impl JsRuntime {
             let loader = v8::Local::new(s, loader);
             let undefined = v8::undefined(s).into();
             let id = v8_str(s, id).into();
-            let Some(exports) = loader.call(s, undefined, &[id]) else { return };
-            let Ok(exports) = v8::Local::<v8::Object>::try_from(exports) else { return };
+            let Some(exports) = loader.call(s, undefined, &[id]) else {
+                return;
+            };
+            let Ok(exports) = v8::Local::<v8::Object>::try_from(exports) else {
+                return;
+            };
             let key = v8_str(s, function).into();
             let Some(f) = exports.get(s, key) else { return };
-            let Ok(f) = v8::Local::<v8::Function>::try_from(f) else { return };
+            let Ok(f) = v8::Local::<v8::Function>::try_from(f) else {
+                return;
+            };
             let args: Vec<v8::Local<v8::Value>> = args.iter().map(|a| a.to_v8(s)).collect();
             f.call(s, exports.into(), &args);
         })
@@ -620,12 +631,18 @@ fn recover_from_cpu_limit(scope: &mut v8::PinScope<'_, '_>, guards: &Guards) {
 /// The request id the running JS works for (the continuation-preserved embedder
 /// data the server's dispatcher sets), read from inside an interrupt.
 pub fn current_request(isolate: &mut v8::Isolate) -> Option<i64> {
-    let context = isolate.get_slot::<SharedState>()?.borrow().context.clone()?;
+    let context = isolate
+        .get_slot::<SharedState>()?
+        .borrow()
+        .context
+        .clone()?;
     v8::scope!(let scope, isolate);
     let context = v8::Local::new(scope, context);
     let scope = &mut v8::ContextScope::new(scope, context);
     let data = scope.get_continuation_preserved_embedder_data();
-    data.is_number().then(|| data.integer_value(scope)).flatten()
+    data.is_number()
+        .then(|| data.integer_value(scope))
+        .flatten()
 }
 
 fn run_guarded(

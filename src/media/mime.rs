@@ -3,7 +3,10 @@
 /// The `Content-Type` for a file name (by its extension), defaulting to
 /// `application/octet-stream`.
 pub fn content_type(name: &str) -> &'static str {
-    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
     match ext.as_str() {
         "mp4" | "m4v" => "video/mp4",
         "m4s" => "video/iso.segment",

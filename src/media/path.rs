@@ -36,7 +36,8 @@ pub fn relative_path(url_path: &str) -> Result<PathBuf, PathError> {
     let decoded = percent_decode(url_path).ok_or(PathError::Forbidden)?;
     let decoded = String::from_utf8(decoded).map_err(|_| PathError::Forbidden)?;
     // A `%` that still decodes after one round is a double encoding (`%252e%252e`).
-    let double_encoded = decoded.contains('%') && percent_decode(&decoded).is_some_and(|d| d != decoded.as_bytes());
+    let double_encoded =
+        decoded.contains('%') && percent_decode(&decoded).is_some_and(|d| d != decoded.as_bytes());
     if decoded.contains('\0') || decoded.contains('\\') || double_encoded {
         return Err(PathError::Forbidden);
     }
@@ -68,8 +69,14 @@ mod tests {
 
     #[test]
     fn plain_paths_map_under_the_root() {
-        assert_eq!(relative_path("/video/a.mp4").unwrap(), PathBuf::from("video/a.mp4"));
-        assert_eq!(relative_path("/a%20b.mp4").unwrap(), PathBuf::from("a b.mp4"));
+        assert_eq!(
+            relative_path("/video/a.mp4").unwrap(),
+            PathBuf::from("video/a.mp4")
+        );
+        assert_eq!(
+            relative_path("/a%20b.mp4").unwrap(),
+            PathBuf::from("a b.mp4")
+        );
         assert_eq!(relative_path("//x/./y").unwrap(), PathBuf::from("x/y"));
     }
 

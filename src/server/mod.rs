@@ -129,10 +129,20 @@ pub fn run(config: ServeConfig) -> i32 {
     std::thread::Builder::new()
         .name("weir-signals".into())
         .spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
             rt.block_on(async move {
                 use tokio::signal::unix::{signal, SignalKind};
-                let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else { return };
+                let (Ok(mut term), Ok(mut int)) = (
+                    signal(SignalKind::terminate()),
+                    signal(SignalKind::interrupt()),
+                ) else {
+                    return;
+                };
                 tokio::select! {
                     _ = term.recv() => {}
                     _ = int.recv() => {}
@@ -155,8 +165,16 @@ pub fn run(config: ServeConfig) -> i32 {
                 ready += 1;
                 if ready == config.workers && !announced {
                     announced = true;
-                    let protocols = if tls.is_some() { "HTTP/1.1 and HTTP/2 (ALPN)" } else { "HTTP/1.1 and HTTP/2 (prior knowledge)" };
-                    let handler = config.handler.as_ref().map(|h| h.display().to_string()).unwrap_or_else(|| format!("files under {}", config.root.display()));
+                    let protocols = if tls.is_some() {
+                        "HTTP/1.1 and HTTP/2 (ALPN)"
+                    } else {
+                        "HTTP/1.1 and HTTP/2 (prior knowledge)"
+                    };
+                    let handler = config
+                        .handler
+                        .as_ref()
+                        .map(|h| h.display().to_string())
+                        .unwrap_or_else(|| format!("files under {}", config.root.display()));
                     tracing::info!("weir listening on {scheme}://{addr} with {} worker(s), {protocols}, serving {handler}", config.workers);
                 }
             }
@@ -181,7 +199,10 @@ pub fn run(config: ServeConfig) -> i32 {
             }
         }
     }
-    tracing::info!("weir shutting down: no new connections; in-flight responses get up to {:?}", config.shutdown_timeout);
+    tracing::info!(
+        "weir shutting down: no new connections; in-flight responses get up to {:?}",
+        config.shutdown_timeout
+    );
     let _ = shutdown_tx.send(true);
     for h in handles {
         let _ = h.join();

@@ -21,15 +21,24 @@ pub(crate) fn run(
     shutdown: tokio::sync::watch::Receiver<bool>,
     reports: mpsc::Sender<Report>,
 ) {
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
-            let _ = reports.send(Report::Failed(index, format!("cannot start the event loop: {e}")));
+            let _ = reports.send(Report::Failed(
+                index,
+                format!("cannot start the event loop: {e}"),
+            ));
             return;
         }
     };
     let local = tokio::task::LocalSet::new();
-    local.block_on(&rt, serve(index, listener, tls, config, shutdown, reports.clone()));
+    local.block_on(
+        &rt,
+        serve(index, listener, tls, config, shutdown, reports.clone()),
+    );
     let _ = reports.send(Report::Stopped(index));
 }
 
@@ -44,11 +53,20 @@ async fn serve(
     let listener = match tokio::net::TcpListener::from_std(listener) {
         Ok(l) => l,
         Err(e) => {
-            let _ = reports.send(Report::Failed(index, format!("cannot use the listener: {e}")));
+            let _ = reports.send(Report::Failed(
+                index,
+                format!("cannot use the listener: {e}"),
+            ));
             return;
         }
     };
-    let worker = HttpWorker::new(ExchangeLimits { body_buffer: config.response_buffer }, tls.is_some(), config.access_log);
+    let worker = HttpWorker::new(
+        ExchangeLimits {
+            body_buffer: config.response_buffer,
+        },
+        tls.is_some(),
+        config.access_log,
+    );
     let acceptor = tls.map(crate::http::server::acceptor);
     let accept = tokio::task::spawn_local(crate::http::server::serve(
         listener,
@@ -71,8 +89,14 @@ async fn serve(
     loop {
         let mut rt = JsRuntime::new(RuntimeOptions {
             argv: vec![
-                std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_else(|_| "weir".into()),
-                config.handler.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+                std::env::current_exe()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|_| "weir".into()),
+                config
+                    .handler
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
             ],
             exec_argv: Vec::new(),
             max_heap_mb: config.max_heap_mb,
@@ -90,7 +114,11 @@ async fn serve(
                 });
             });
         }
-        let handler = config.handler.as_ref().map(|p| OpValue::String(p.display().to_string())).unwrap_or(OpValue::Null);
+        let handler = config
+            .handler
+            .as_ref()
+            .map(|p| OpValue::String(p.display().to_string()))
+            .unwrap_or(OpValue::Null);
         let root = OpValue::String(config.root.display().to_string());
         let started = rt.call_builtin("internal/http/server", "start", &[handler, root]);
 
@@ -129,8 +157,13 @@ async fn serve(
             }
             Err(Termination::CpuLimit) => {
                 // Only reachable while loading the handler (the loop recovers later).
-                tracing::error!("worker {index}: loading the handler ran past --handler-timeout-ms");
-                let _ = reports.send(Report::Failed(index, "loading the handler ran past --handler-timeout-ms".into()));
+                tracing::error!(
+                    "worker {index}: loading the handler ran past --handler-timeout-ms"
+                );
+                let _ = reports.send(Report::Failed(
+                    index,
+                    "loading the handler ran past --handler-timeout-ms".into(),
+                ));
                 break;
             }
         }

@@ -1,0 +1,18 @@
+'use strict';
+
+// internalBinding('http'): the handler side of HTTP exchanges, named by id.
+
+const ops = internalBinding('ops');
+
+module.exports = {
+  next: ops.op_http_next,
+  ready: ops.op_http_ready,
+  setContext: ops.op_http_set_context,
+  read: ops.op_http_read,
+  respond: ops.op_http_respond,
+  write: ops.op_http_write,
+  end: ops.op_http_end,
+  abort: ops.op_http_abort,
+  logError: ops.op_http_log_error,
+  sendFile: ops.op_http_send_file,
+};

@@ -1,0 +1,135 @@
+'use strict';
+
+// `req`: Node's http.IncomingMessage, a Readable of the request body. Chunks are
+// read from the native exchange only when the consumer wants them (backpressure to
+// the client), and arrive as Buffers over the native memory (no copy).
+
+const {
+  ObjectDefineProperty,
+  StringPrototypeSplit,
+} = primordials;
+
+const { Readable, finished } = require('stream');
+const { Buffer } = require('buffer');
+const { addHeaderLine } = require('internal/http/common');
+const binding = internalBinding('http');
+
+const kId = Symbol('kId');
+const kHeaders = Symbol('kHeaders');
+const kHeadersDistinct = Symbol('kHeadersDistinct');
+const kReading = Symbol('kReading');
+
+// What Node users read from req.socket: addresses, TLS flag, and no-op tuning.
+class SocketInfo {
+  constructor(remoteAddress, remotePort, encrypted) {
+    this.remoteAddress = remoteAddress;
+    this.remotePort = remotePort;
+    this.remoteFamily = remoteAddress.includes(':') ? 'IPv6' : 'IPv4';
+    this.encrypted = encrypted;
+    this.destroyed = false;
+    this.readable = true;
+    this.writable = true;
+  }
+  setTimeout() { return this; }
+  setNoDelay() { return this; }
+  setKeepAlive() { return this; }
+  address() { return {}; }
+  on() { return this; }
+  once() { return this; }
+  removeListener() { return this; }
+  destroy() { this.destroyed = true; return this; }
+}
+
+class IncomingMessage extends Readable {
+  constructor(id, method, url, httpVersion, rawHeaders, remoteAddress, remotePort, hasBody, encrypted) {
+    super({ autoDestroy: true });
+    this[kId] = id;
+    this[kReading] = false;
+    this.method = method;
+    this.url = url;
+    this.httpVersion = httpVersion;
+    const [major, minor] = StringPrototypeSplit(httpVersion, '.');
+    this.httpVersionMajor = +major;
+    this.httpVersionMinor = +minor;
+    this.rawHeaders = rawHeaders;
+    this.rawTrailers = [];
+    this.trailers = {};
+    this[kHeaders] = null;
+    this[kHeadersDistinct] = null;
+    this.socket = new SocketInfo(remoteAddress, remotePort, encrypted);
+    this.aborted = false;
+    this.complete = !hasBody;
+    this.upgrade = false;
+    this.statusCode = null;
+    this.statusMessage = null;
+    if (!hasBody) this.push(null);
+  }
+
+  get headers() {
+    if (this[kHeaders] === null) {
+      const dest = {};
+      const src = this.rawHeaders;
+      for (let n = 0; n < src.length; n += 2) addHeaderLine(src[n], src[n + 1], dest);
+      this[kHeaders] = dest;
+    }
+    return this[kHeaders];
+  }
+  set headers(val) { this[kHeaders] = val; }
+
+  get headersDistinct() {
+    if (this[kHeadersDistinct] === null) {
+      const dest = {};
+      const src = this.rawHeaders;
+      for (let n = 0; n < src.length; n += 2) {
+        const key = src[n].toLowerCase();
+        (dest[key] ??= []).push(src[n + 1]);
+      }
+      this[kHeadersDistinct] = dest;
+    }
+    return this[kHeadersDistinct];
+  }
+
+  get connection() { return this.socket; }
+
+  setTimeout(msecs, callback) {
+    if (callback) this.on('timeout', callback);
+    return this;
+  }
+
+  _read() {
+    if (this[kReading]) return;
+    this[kReading] = true;
+    binding.read(this[kId]).then((chunk) => {
+      this[kReading] = false;
+      if (chunk === null) {
+        this.complete = true;
+        this.push(null);
+      } else {
+        this.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      }
+    }, (err) => {
+      this[kReading] = false;
+      this.destroy(err);
+    });
+  }
+
+  _destroy(err, cb) {
+    if (!this.readableEnded || !this.complete) {
+      this.aborted = true;
+      this.emit('aborted');
+    }
+    // Node emits 'error' on an aborted request only when someone listens for it.
+    process.nextTick(() => cb(this.listenerCount('error') === 0 ? null : err));
+  }
+
+  // Node's req._dump(): discard an unread body so the connection can be reused.
+  _dump() {
+    if (!this.readableEnded && !this.destroyed) this.resume();
+  }
+}
+
+ObjectDefineProperty(IncomingMessage.prototype, Symbol.toStringTag, {
+  __proto__: null, value: 'IncomingMessage', configurable: true,
+});
+
+module.exports = { IncomingMessage, kId, SocketInfo, finished };

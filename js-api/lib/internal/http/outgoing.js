@@ -1,0 +1,262 @@
+'use strict';
+
+// `res`: Node's http.ServerResponse as a Writable. The head goes out with the first
+// write (or end); body chunks go to the native exchange, whose buffer is bounded in
+// bytes: `write()` returns false once it is full and 'drain' follows when the client
+// reads, so a client that stops reading stops the handler. `res.end(body)` with
+// nothing written before sends head and body in one step.
+
+const {
+  ArrayIsArray,
+  ObjectCreate,
+  ObjectKeys,
+  StringPrototypeToLowerCase,
+} = primordials;
+
+const { Writable } = require('stream');
+const { Buffer } = require('buffer');
+const {
+  STATUS_CODES,
+  validateHeaderName,
+  validateHeaderValue,
+} = require('internal/http/common');
+const {
+  codes: {
+    ERR_HTTP_HEADERS_SENT,
+    ERR_HTTP_INVALID_STATUS_CODE,
+    ERR_INVALID_ARG_TYPE,
+    ERR_STREAM_DESTROYED,
+  },
+} = require('internal/errors');
+const { kId } = require('internal/http/incoming');
+const binding = internalBinding('http');
+
+const kHeaders = Symbol('kHeaders');
+const kHeadSent = Symbol('kHeadSent');
+const kSentWhole = Symbol('kSentWhole');
+const kTrailers = Symbol('kTrailers');
+const kGone = Symbol('kGone');
+const kNative = Symbol('kNative');
+
+// Bytes `write()` accepts before it returns false (the native side holds as much again).
+const kHighWaterMark = 64 * 1024;
+
+function flatHeaders(headers) {
+  const flat = [];
+  for (const key of ObjectKeys(headers)) {
+    const [name, value] = headers[key];
+    if (ArrayIsArray(value)) {
+      for (const v of value) flat.push(name, `${v}`);
+    } else {
+      flat.push(name, `${value}`);
+    }
+  }
+  return flat;
+}
+
+class ServerResponse extends Writable {
+  constructor(req) {
+    super({ highWaterMark: kHighWaterMark, decodeStrings: false, emitClose: true, autoDestroy: true });
+    this.req = req;
+    this.socket = req.socket;
+    this.statusCode = 200;
+    this.statusMessage = undefined;
+    this.sendDate = true;
+    this.chunkedEncoding = false;
+    this.shouldKeepAlive = true;
+    this[kId] = req[kId];
+    this[kHeaders] = ObjectCreate(null);
+    this[kHeadSent] = false;
+    this[kSentWhole] = false;
+    this[kTrailers] = null;
+    this[kGone] = false;
+    this[kNative] = false;
+  }
+
+  get connection() { return this.socket; }
+  get headersSent() { return this[kHeadSent]; }
+  get finished() { return this.writableEnded; }
+
+  setHeader(name, value) {
+    if (this[kHeadSent]) throw new ERR_HTTP_HEADERS_SENT('set');
+    validateHeaderName(name);
+    validateHeaderValue(name, value);
+    this[kHeaders][StringPrototypeToLowerCase(name)] = [name, value];
+    return this;
+  }
+
+  appendHeader(name, value) {
+    if (this[kHeadSent]) throw new ERR_HTTP_HEADERS_SENT('append');
+    validateHeaderName(name);
+    validateHeaderValue(name, value);
+    const key = StringPrototypeToLowerCase(name);
+    const existing = this[kHeaders][key];
+    if (existing === undefined) {
+      this[kHeaders][key] = [name, value];
+    } else {
+      const prev = ArrayIsArray(existing[1]) ? existing[1] : [existing[1]];
+      existing[1] = prev.concat(value);
+    }
+    return this;
+  }
+
+  getHeader(name) {
+    if (typeof name !== 'string') throw new ERR_INVALID_ARG_TYPE('name', 'string', name);
+    return this[kHeaders][StringPrototypeToLowerCase(name)]?.[1];
+  }
+
+  getHeaders() {
+    const out = ObjectCreate(null);
+    for (const key of ObjectKeys(this[kHeaders])) out[key] = this[kHeaders][key][1];
+    return out;
+  }
+
+  getHeaderNames() { return ObjectKeys(this[kHeaders]); }
+
+  getRawHeaderNames() { return ObjectKeys(this[kHeaders]).map((k) => this[kHeaders][k][0]); }
+
+  hasHeader(name) {
+    if (typeof name !== 'string') throw new ERR_INVALID_ARG_TYPE('name', 'string', name);
+    return this[kHeaders][StringPrototypeToLowerCase(name)] !== undefined;
+  }
+
+  removeHeader(name) {
+    if (typeof name !== 'string') throw new ERR_INVALID_ARG_TYPE('name', 'string', name);
+    if (this[kHeadSent]) throw new ERR_HTTP_HEADERS_SENT('remove');
+    delete this[kHeaders][StringPrototypeToLowerCase(name)];
+  }
+
+  writeHead(statusCode, reason, obj) {
+    if (this[kHeadSent]) throw new ERR_HTTP_HEADERS_SENT('write');
+    const originalStatusCode = statusCode;
+    statusCode |= 0;
+    if (statusCode < 100 || statusCode > 999) {
+      throw new ERR_HTTP_INVALID_STATUS_CODE(originalStatusCode);
+    }
+    if (typeof reason === 'string') {
+      this.statusMessage = reason;
+    } else {
+      this.statusMessage ||= STATUS_CODES[statusCode] || 'unknown';
+      obj ??= reason;
+    }
+    this.statusCode = statusCode;
+    if (ArrayIsArray(obj)) {
+      if (obj.length && ArrayIsArray(obj[0])) {
+        for (const [k, v] of obj) this.appendHeader(k, v);
+      } else {
+        for (let i = 0; i < obj.length; i += 2) this.appendHeader(obj[i], obj[i + 1]);
+      }
+    } else if (obj) {
+      for (const key of ObjectKeys(obj)) {
+        if (obj[key] !== undefined) this.setHeader(key, obj[key]);
+      }
+    }
+    return this;
+  }
+
+  flushHeaders() {
+    this._sendHead(undefined, false);
+  }
+
+  addTrailers(headers) {
+    const trailers = (this[kTrailers] ??= []);
+    for (const key of ObjectKeys(headers)) {
+      validateHeaderName(key, 'Trailer name');
+      validateHeaderValue(key, headers[key]);
+      trailers.push(key, `${headers[key]}`);
+    }
+  }
+
+  setTimeout(msecs, callback) {
+    if (callback) this.on('timeout', callback);
+    return this;
+  }
+
+  // Sends the head (with the whole body when `end` is true). After this, headers are
+  // frozen, as in Node.
+  _sendHead(body, end) {
+    if (this[kHeadSent]) return true;
+    const code = this.statusCode;
+    if ((code | 0) !== code || code < 100 || code > 999) {
+      throw new ERR_HTTP_INVALID_STATUS_CODE(code);
+    }
+    this[kHeadSent] = true;
+    const ok = binding.respond(this[kId], code, this.statusMessage, flatHeaders(this[kHeaders]), body, end);
+    if (!ok) this._clientGone();
+    return ok;
+  }
+
+  _clientGone() {
+    if (this[kGone]) return;
+    this[kGone] = true;
+    this.destroy();
+  }
+
+  end(chunk, encoding, cb) {
+    if (typeof chunk === 'function') {
+      cb = chunk;
+      chunk = null;
+    } else if (typeof encoding === 'function') {
+      cb = encoding;
+      encoding = null;
+    }
+    if (!this[kHeadSent] && !this.writableEnded && !this.destroyed && this.writableLength === 0 &&
+        this[kTrailers] === null) {
+      let body = chunk ?? undefined;
+      if (body !== undefined) {
+        if (typeof body === 'string') {
+          if (encoding && encoding !== 'utf8' && encoding !== 'utf-8') body = Buffer.from(body, encoding);
+        } else if (!ArrayBuffer.isView(body)) {
+          throw new ERR_INVALID_ARG_TYPE('chunk', ['string', 'Buffer', 'Uint8Array'], body);
+        }
+      }
+      if (!this.hasHeader('content-length') && !this.hasHeader('transfer-encoding')) {
+        const length = body === undefined ? 0 :
+          (typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
+        this.setHeader('Content-Length', length);
+      }
+      if (body !== undefined && !(typeof body === 'string') && !(body instanceof Uint8Array)) {
+        body = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+      }
+      this[kSentWhole] = true;
+      this._sendHead(body, true);
+      return super.end(cb);
+    }
+    return super.end(chunk, encoding, cb);
+  }
+
+  _write(chunk, encoding, cb) {
+    if (!this._sendHead(undefined, false)) return cb(new ERR_STREAM_DESTROYED('write'));
+    if (typeof chunk === 'string' && encoding !== 'utf8' && encoding !== 'utf-8') {
+      chunk = Buffer.from(chunk, encoding);
+    }
+    const r = binding.write(this[kId], chunk);
+    if (r === true) return cb();
+    if (r === false) {
+      this._clientGone();
+      return cb(new ERR_STREAM_DESTROYED('write'));
+    }
+    r.then((ok) => {
+      if (ok) return cb();
+      this._clientGone();
+      cb(new ERR_STREAM_DESTROYED('write'));
+    }, cb);
+  }
+
+  _final(cb) {
+    if (this[kSentWhole] || this[kNative]) return cb();
+    if (!this._sendHead(undefined, false)) return cb();
+    binding.end(this[kId], this[kTrailers] ?? undefined);
+    cb();
+  }
+
+  _destroy(err, cb) {
+    // Destroyed before the end was sent: the response must not look complete.
+    if (!this.writableFinished && !this[kGone] && !this[kSentWhole]) {
+      binding.abort(this[kId], 500);
+    }
+    cb(err);
+  }
+}
+
+module.exports = { ServerResponse, kNative, kHeadSent };

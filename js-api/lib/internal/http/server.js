@@ -1,0 +1,114 @@
+'use strict';
+
+// The dispatcher of `weir serve`: loads the handler module, then takes batches of
+// requests from the worker and calls the handler with Node-style `req` and `res`.
+// A handler that throws or rejects gets its request answered 500 (or, once the head
+// is out, cut) and the error logged with the request line; the worker keeps serving.
+
+const { SafeMap } = primordials;
+
+const { IncomingMessage, kId } = require('internal/http/incoming');
+const { ServerResponse, kHeadSent } = require('internal/http/outgoing');
+const { inspect } = require('internal/util/inspect');
+const binding = internalBinding('http');
+
+const kBatch = 64;
+const inflight = new SafeMap();
+
+async function loadHandler(path) {
+  const { pathToFileURL } = require('internal/url');
+  const ns = await import(pathToFileURL(path).href);
+  let handler = ns.default;
+  if (handler !== null && typeof handler === 'object' && typeof handler.request === 'function') {
+    const target = handler;
+    handler = (req, res) => target.request(req, res);
+  }
+  if (typeof handler !== 'function') {
+    const { ERR_INVALID_ARG_TYPE } = require('internal/errors').codes;
+    const err = new ERR_INVALID_ARG_TYPE('the default export of the handler module',
+                                         ['Function', 'an object with a request(req, res) method'], handler);
+    err.message += `\n    in ${path}: write \`export default function (req, res) { ... }\` or \`module.exports = (req, res) => { ... }\``;
+    throw err;
+  }
+  return handler;
+}
+
+function describe(err) {
+  return typeof err === 'string' ? err : inspect(err);
+}
+
+function handlerFailed(err, res) {
+  binding.logError(res[kId], `the handler failed: ${describe(err)}`);
+  if (res.destroyed || res.writableFinished) return;
+  if (!res[kHeadSent]) {
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    res.statusCode = 500;
+    res.statusMessage = undefined;
+    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    res.end('Internal Server Error\n');
+  } else {
+    res.destroy();
+  }
+}
+
+function dispatch(handler, event) {
+  const [, id, method, url, httpVersion, rawHeaders, remoteAddress, remotePort, hasBody, encrypted] = event;
+  const req = new IncomingMessage(id, method, url, httpVersion, rawHeaders, remoteAddress, remotePort, hasBody, encrypted);
+  const res = new ServerResponse(req);
+  inflight.set(id, res);
+  res.once('close', () => {
+    inflight.delete(id);
+    // Unread request bodies are discarded once the response is done, as in Node.
+    if (!req.readableEnded && !req.destroyed) req.destroy();
+  });
+  binding.setContext(id);
+  try {
+    const r = handler(req, res);
+    if (r !== null && typeof r === 'object' && typeof r.then === 'function') {
+      r.then(undefined, (err) => handlerFailed(err, res));
+    }
+  } catch (err) {
+    handlerFailed(err, res);
+  } finally {
+    binding.setContext(0);
+  }
+}
+
+function clientGone(id) {
+  const res = inflight.get(id);
+  if (res === undefined) return;
+  inflight.delete(id);
+  res._clientGone();
+  const req = res.req;
+  if (!req.destroyed) req.destroy();
+}
+
+async function start(handlerPath, root) {
+  let handler;
+  try {
+    handler = handlerPath === null ?
+      require('internal/http/default_handler').create(root) :
+      await loadHandler(handlerPath);
+  } catch (err) {
+    binding.ready(false, describe(err));
+    return;
+  }
+  // An error nobody handles is logged instead of ending the server (Node would exit).
+  process.on('uncaughtException', (err) => {
+    if (process.listenerCount('uncaughtException') === 1) {
+      binding.logError(0, `uncaught exception: ${describe(err)}`);
+    }
+  });
+  binding.ready(true, '');
+  for (;;) {
+    const batch = await binding.next(kBatch);
+    if (batch.length === 0) break;
+    for (let i = 0; i < batch.length; i++) {
+      const event = batch[i];
+      if (event[0] === 1) dispatch(handler, event);
+      else clientGone(event[1]);
+    }
+  }
+}
+
+module.exports = { start };
