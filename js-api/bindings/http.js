@@ -5,7 +5,7 @@
 const ops = internalBinding('ops');
 
 module.exports = {
-  next: ops.op_http_next,
+  listen: ops.op_http_listen,
   ready: ops.op_http_ready,
   setContext: ops.op_http_set_context,
   read: ops.op_http_read,

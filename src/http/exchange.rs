@@ -83,6 +83,8 @@ pub struct Exchange {
     status: Cell<u16>,
     bytes_out: Cell<u64>,
     active: RefCell<Option<ActiveGuard>>,
+    delivered: Cell<bool>,
+    dispatched: Cell<bool>,
 }
 
 /// Counts an exchange as in flight on its connection until it finishes (the
@@ -105,6 +107,11 @@ impl Drop for ActiveGuard {
 impl Exchange {
     pub fn phase(&self) -> Phase {
         self.phase.get()
+    }
+
+    /// The handler was called for this exchange.
+    pub fn mark_dispatched(&self) {
+        self.dispatched.set(true);
     }
 
     pub fn is_head_request(&self) -> bool {
@@ -352,6 +359,8 @@ impl HttpWorker {
             status: Cell::new(0),
             bytes_out: Cell::new(0),
             active: RefCell::new(Some(active)),
+            delivered: Cell::new(false),
+            dispatched: Cell::new(false),
         });
         self.exchanges.borrow_mut().insert(id, ex.clone());
         self.push(Event::Request(ex.clone()));
@@ -389,6 +398,12 @@ impl HttpWorker {
         self.forget(id);
     }
 
+    /// Exchanges handed to the handler side whose handler was never called (their
+    /// batch was cut short).
+    pub fn undispatched(&self) -> Vec<Rc<Exchange>> {
+        self.exchanges.borrow().values().filter(|e| e.delivered.get() && !e.dispatched.get()).cloned().collect()
+    }
+
     pub fn get(&self, id: u32) -> Option<Rc<Exchange>> {
         self.exchanges.borrow().get(&id).cloned()
     }
@@ -415,7 +430,13 @@ impl HttpWorker {
             let mut q = self.events.borrow_mut();
             if !q.is_empty() {
                 let n = q.len().min(max);
-                return Poll::Ready(q.drain(..n).collect());
+                let batch: Vec<Event> = q.drain(..n).collect();
+                for e in &batch {
+                    if let Event::Request(ex) = e {
+                        ex.delivered.set(true);
+                    }
+                }
+                return Poll::Ready(batch);
             }
             if self.closed.get() {
                 return Poll::Ready(Vec::new());

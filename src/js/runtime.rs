@@ -50,6 +50,13 @@ impl Default for RuntimeOptions {
     }
 }
 
+/// What one poll of the loop found ready.
+#[derive(Default)]
+struct Ready {
+    completions: Vec<crate::js::state::Completion>,
+    batches: Vec<(v8::Global<v8::Function>, crate::ops::OpValue)>,
+}
+
 /// Exit codes for the limits (documented in the README).
 pub const EXIT_HEAP_LIMIT: i32 = 134;
 pub const EXIT_CPU_LIMIT: i32 = 124;
@@ -382,27 +389,42 @@ impl JsRuntime {
                         .map(|d| d.saturating_duration_since(Instant::now()))
                 }
             };
-            let completions = self.poll_completions(timeout).await;
+            let ready = self.poll_completions(timeout).await;
             self.state.borrow_mut().now = Instant::now();
-            if !completions.is_empty() {
-                self.deliver(completions)?;
+            if !ready.completions.is_empty() {
+                self.deliver(ready.completions)?;
+            }
+            for (callback, batch) in ready.batches {
+                self.deliver_batch(callback, batch)?;
             }
             self.run_immediates()?;
         }
     }
 
-    async fn poll_completions(
-        &self,
-        timeout: Option<Duration>,
-    ) -> Vec<crate::js::state::Completion> {
+    /// Waits (up to `timeout`) for completed ops and source batches, and takes all
+    /// that are ready.
+    async fn poll_completions(&self, timeout: Option<Duration>) -> Ready {
         let st = self.state.clone();
         let drain = futures::future::poll_fn(move |cx| {
-            let mut out = Vec::new();
+            let mut out = Ready::default();
             let mut st = st.borrow_mut();
             while let Poll::Ready(Some(c)) = st.pending.poll_next_unpin(cx) {
-                out.push(c);
+                out.completions.push(c);
             }
-            if out.is_empty() {
+            let mut i = 0;
+            while i < st.sources.len() {
+                match (st.sources[i].poll)(cx) {
+                    Poll::Ready(Some(batch)) => {
+                        out.batches.push((st.sources[i].callback.clone(), batch));
+                        i += 1;
+                    }
+                    Poll::Ready(None) => {
+                        st.sources.remove(i);
+                    }
+                    Poll::Pending => i += 1,
+                }
+            }
+            if out.completions.is_empty() && out.batches.is_empty() {
                 Poll::Pending
             } else {
                 Poll::Ready(out)
@@ -525,6 +547,20 @@ impl JsRuntime {
             let hook = v8::Local::new(s, &hook);
             let undefined = v8::undefined(s).into();
             hook.call(s, undefined, &[]);
+        })
+    }
+
+    /// Calls a source's callback with one batch, as its own macrotask.
+    fn deliver_batch(&mut self, callback: v8::Global<v8::Function>, batch: crate::ops::OpValue) -> Result<()> {
+        let isolate = &mut self.isolate;
+        v8::scope!(let scope, isolate);
+        let context = v8::Local::new(scope, &self.context);
+        let scope = &mut v8::ContextScope::new(scope, context);
+        macrotask(scope, &self.guards, |s| {
+            let callback = v8::Local::new(s, callback);
+            let undefined = v8::undefined(s).into();
+            let batch = batch.to_v8(s);
+            callback.call(s, undefined, &[batch]);
         })
     }
 

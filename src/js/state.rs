@@ -35,6 +35,16 @@ pub struct Completion {
 
 pub type OpFuture = Pin<Box<dyn Future<Output = Completion>>>;
 
+/// A native source of event batches (for example a server's incoming requests) that
+/// the loop polls with the ops and delivers by calling `callback(batch)` as its own
+/// macrotask, never through a promise: a batch cannot be lost with a microtask queue
+/// that a terminated invocation abandoned. A source keeps the loop alive until it
+/// reports its end (`Ready(None)`).
+pub struct EventSource {
+    pub poll: Box<dyn FnMut(&mut std::task::Context<'_>) -> std::task::Poll<Option<OpValue>>>,
+    pub callback: v8::Global<v8::Function>,
+}
+
 /// The JS functions the loop calls, registered by the bootstrap through ops.
 #[derive(Default)]
 pub struct Hooks {
@@ -71,6 +81,7 @@ pub struct LoopState {
     pub timer_ref: bool,
     pub immediate_ref: bool,
     pub pending: FuturesUnordered<OpFuture>,
+    pub sources: Vec<EventSource>,
     pub resolvers: std::collections::HashMap<u32, (v8::Global<v8::PromiseResolver>, bool)>,
     pub next_promise_id: u32,
     /// Async ops that keep the process alive (`ref`ed), as opposed to all pending ones.
@@ -101,6 +112,7 @@ impl LoopState {
             timer_ref: true,
             immediate_ref: false,
             pending: FuturesUnordered::new(),
+            sources: Vec::new(),
             resolvers: Default::default(),
             next_promise_id: 1,
             refed_ops: 0,
@@ -127,6 +139,7 @@ impl LoopState {
         (self.timer_deadline.is_some() && self.timer_ref)
             || self.immediate_ref
             || self.refed_ops > 0
+            || !self.sources.is_empty()
             || self.modules.has_pending_dynamic_imports()
     }
 }

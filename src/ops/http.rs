@@ -61,40 +61,47 @@ fn request_event(ex: &Exchange, secure: bool) -> OpValue {
     ])
 }
 
-/// `op_http_next(max)`: a promise of up to `max` events, each `[1, id, method, url,
-/// httpVersion, rawHeaders, remoteAddress, remotePort, hasBody, encrypted]` (a
-/// request) or `[2, id]` (the client went away). An empty batch: shutting down.
-pub fn op_http_next<'s>(
-    scope: &mut v8::PinScope<'s, '_>,
-    args: v8::FunctionCallbackArguments<'s>,
-    mut rv: v8::ReturnValue<'s, v8::Value>,
-) {
-    let Some(w) = worker(scope) else {
-        return throw(
-            scope,
-            OpError::new(
-                ErrorClass::Error,
-                "ERR_SERVER_NOT_RUNNING",
-                "this isolate does not serve HTTP",
-            ),
-        );
-    };
-    let max = arg_f64(scope, &args, 0, 64.0).max(1.0) as usize;
-    let secure = w.secure;
-    let p = spawn(scope, true, async move {
-        let events = w.clone().next_events(max).await;
-        let out = events
+fn event_batch(events: Vec<Event>, secure: bool) -> OpValue {
+    OpValue::Array(
+        events
             .into_iter()
             .map(|e| match e {
                 Event::Request(ex) => request_event(&ex, secure),
-                Event::Aborted(id) => {
-                    OpValue::Array(vec![OpValue::Number(2.0), OpValue::Number(id as f64)])
-                }
+                Event::Aborted(id) => OpValue::Array(vec![OpValue::Number(2.0), OpValue::Number(id as f64)]),
             })
-            .collect();
-        Ok(OpValue::Array(out))
-    });
-    rv.set(p.into());
+            .collect(),
+    )
+}
+
+/// `op_http_listen(callback)`: from now on the loop calls `callback(batch)` with up
+/// to 64 events at a time, each `[1, id, method, url, httpVersion, rawHeaders,
+/// remoteAddress, remotePort, hasBody, encrypted]` (a request) or `[2, id]` (the
+/// client went away), until the worker shuts down.
+pub fn op_http_listen<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, _rv: v8::ReturnValue<'s, v8::Value>) {
+    let Some(w) = worker(scope) else {
+        return throw(scope, OpError::new(ErrorClass::Error, "ERR_SERVER_NOT_RUNNING", "this isolate does not serve HTTP"));
+    };
+    let Ok(callback) = v8::Local::<v8::Function>::try_from(args.get(0)) else {
+        return super::throw_type_error(scope, "op_http_listen(callback)");
+    };
+    let secure = w.secure;
+    let mut next: Option<std::pin::Pin<Box<dyn std::future::Future<Output = Vec<Event>>>>> = None;
+    let poll = move |cx: &mut std::task::Context<'_>| {
+        let fut = next.get_or_insert_with(|| Box::pin(w.clone().next_events(64)));
+        match fut.as_mut().poll(cx) {
+            std::task::Poll::Ready(events) => {
+                next = None;
+                if events.is_empty() {
+                    std::task::Poll::Ready(None)
+                } else {
+                    std::task::Poll::Ready(Some(event_batch(events, secure)))
+                }
+            }
+            std::task::Poll::Pending => std::task::Poll::Pending,
+        }
+    };
+    let callback = v8::Global::new(scope, callback);
+    crate::js::state::state(scope).borrow_mut().sources.push(crate::js::state::EventSource { poll: Box::new(poll), callback });
 }
 
 /// `op_http_ready(ok, message)`: the handler module loaded (or failed to).

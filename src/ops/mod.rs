@@ -340,7 +340,7 @@ pub fn install<'s>(scope: &mut v8::PinScope<'s, '_>, target: v8::Local<'s, v8::O
         fs::op_fs_mkdir_sync,
         fs::op_fs_unlink_sync,
         fs::op_fs_rm_sync,
-        http::op_http_next,
+        http::op_http_listen,
         http::op_http_ready,
         http::op_http_set_context,
         http::op_http_read,

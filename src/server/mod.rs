@@ -76,8 +76,18 @@ pub fn run(config: ServeConfig) -> i32 {
             }
         },
     };
-    // The first listener picks the port (the address may say :0); the others join it.
-    let first = match bind(config.listen) {
+    // SO_REUSEPORT would let a second weir on the same port silently share its
+    // traffic: first make sure the port is free (and pick it, if the address says :0)
+    // with a plain bind, then open the workers' listeners on it.
+    let probed = std::net::TcpListener::bind(config.listen).and_then(|l| l.local_addr());
+    let listen = match probed {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("weir: cannot listen on {}: {e}", config.listen);
+            return 1;
+        }
+    };
+    let first = match bind(listen) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("weir: cannot listen on {}: {e}", config.listen);

@@ -12,7 +12,6 @@ const { ServerResponse, kHeadSent } = require('internal/http/outgoing');
 const { inspect } = require('internal/util/inspect');
 const binding = internalBinding('http');
 
-const kBatch = 64;
 const inflight = new SafeMap();
 
 async function loadHandler(path) {
@@ -99,16 +98,15 @@ async function start(handlerPath, root) {
       binding.logError(0, `uncaught exception: ${describe(err)}`);
     }
   });
-  binding.ready(true, '');
-  for (;;) {
-    const batch = await binding.next(kBatch);
-    if (batch.length === 0) break;
+  // The loop calls this with each batch of events, each batch its own macrotask.
+  binding.listen((batch) => {
     for (let i = 0; i < batch.length; i++) {
       const event = batch[i];
       if (event[0] === 1) dispatch(handler, event);
       else clientGone(event[1]);
     }
-  }
+  });
+  binding.ready(true, '');
 }
 
 module.exports = { start };
