@@ -401,7 +401,12 @@ impl HttpWorker {
     /// Exchanges handed to the handler side whose handler was never called (their
     /// batch was cut short).
     pub fn undispatched(&self) -> Vec<Rc<Exchange>> {
-        self.exchanges.borrow().values().filter(|e| e.delivered.get() && !e.dispatched.get()).cloned().collect()
+        self.exchanges
+            .borrow()
+            .values()
+            .filter(|e| e.delivered.get() && !e.dispatched.get())
+            .cloned()
+            .collect()
     }
 
     pub fn get(&self, id: u32) -> Option<Rc<Exchange>> {

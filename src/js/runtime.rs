@@ -551,7 +551,11 @@ impl JsRuntime {
     }
 
     /// Calls a source's callback with one batch, as its own macrotask.
-    fn deliver_batch(&mut self, callback: v8::Global<v8::Function>, batch: crate::ops::OpValue) -> Result<()> {
+    fn deliver_batch(
+        &mut self,
+        callback: v8::Global<v8::Function>,
+        batch: crate::ops::OpValue,
+    ) -> Result<()> {
         let isolate = &mut self.isolate;
         v8::scope!(let scope, isolate);
         let context = v8::Local::new(scope, &self.context);

@@ -67,7 +67,9 @@ fn event_batch(events: Vec<Event>, secure: bool) -> OpValue {
             .into_iter()
             .map(|e| match e {
                 Event::Request(ex) => request_event(&ex, secure),
-                Event::Aborted(id) => OpValue::Array(vec![OpValue::Number(2.0), OpValue::Number(id as f64)]),
+                Event::Aborted(id) => {
+                    OpValue::Array(vec![OpValue::Number(2.0), OpValue::Number(id as f64)])
+                }
             })
             .collect(),
     )
@@ -77,9 +79,20 @@ fn event_batch(events: Vec<Event>, secure: bool) -> OpValue {
 /// to 64 events at a time, each `[1, id, method, url, httpVersion, rawHeaders,
 /// remoteAddress, remotePort, hasBody, encrypted]` (a request) or `[2, id]` (the
 /// client went away), until the worker shuts down.
-pub fn op_http_listen<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, _rv: v8::ReturnValue<'s, v8::Value>) {
+pub fn op_http_listen<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    _rv: v8::ReturnValue<'s, v8::Value>,
+) {
     let Some(w) = worker(scope) else {
-        return throw(scope, OpError::new(ErrorClass::Error, "ERR_SERVER_NOT_RUNNING", "this isolate does not serve HTTP"));
+        return throw(
+            scope,
+            OpError::new(
+                ErrorClass::Error,
+                "ERR_SERVER_NOT_RUNNING",
+                "this isolate does not serve HTTP",
+            ),
+        );
     };
     let Ok(callback) = v8::Local::<v8::Function>::try_from(args.get(0)) else {
         return super::throw_type_error(scope, "op_http_listen(callback)");
@@ -101,7 +114,13 @@ pub fn op_http_listen<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCa
         }
     };
     let callback = v8::Global::new(scope, callback);
-    crate::js::state::state(scope).borrow_mut().sources.push(crate::js::state::EventSource { poll: Box::new(poll), callback });
+    crate::js::state::state(scope)
+        .borrow_mut()
+        .sources
+        .push(crate::js::state::EventSource {
+            poll: Box::new(poll),
+            callback,
+        });
 }
 
 /// `op_http_ready(ok, message)`: the handler module loaded (or failed to).

@@ -1,0 +1,102 @@
+// The handler the server integration tests run: one route per behaviour under test.
+import { pipeline } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const stats = { closed: 0, aborted: 0, finished: 0 };
+const chunk64k = Buffer.alloc(64 * 1024, 'w');
+
+// Writes `total` bytes in 64 KiB chunks, waiting for 'drain' whenever write() says so.
+function writeMany(res, total, done) {
+  let sent = 0;
+  const next = () => {
+    while (sent < total) {
+      const n = Math.min(chunk64k.length, total - sent);
+      sent += n;
+      const ok = res.write(n === chunk64k.length ? chunk64k : chunk64k.subarray(0, n));
+      if (!ok) return res.once('drain', next);
+    }
+    done();
+  };
+  next();
+}
+
+export default async function handle(req, res) {
+  const url = new URL(req.url, 'http://localhost');
+  const q = url.searchParams;
+  res.on('close', () => {
+    stats.closed++;
+    if (!res.writableFinished) stats.aborted++;
+  });
+  res.on('finish', () => stats.finished++);
+  switch (url.pathname) {
+    case '/hello':
+      res.setHeader('content-type', 'text/plain; charset=utf-8');
+      res.setHeader('x-powered-by', 'weir tests');
+      return res.end('hello world\n');
+    case '/headers':
+      res.setHeader('content-type', 'application/json');
+      return res.end(JSON.stringify({
+        method: req.method,
+        url: req.url,
+        httpVersion: req.httpVersion,
+        headers: req.headers,
+        remoteAddress: req.socket.remoteAddress,
+        isReadable: typeof req.pipe === 'function' && typeof req.read === 'function',
+        isWritable: typeof res.write === 'function' && typeof res.cork === 'function',
+      }));
+    case '/echo':
+      res.setHeader('content-type', 'application/octet-stream');
+      return pipeline(req, res, () => {});
+    case '/count': {
+      let n = 0;
+      for await (const c of req) n += c.length;
+      return res.end(String(n));
+    }
+    case '/stream': {
+      const total = Number(q.get('bytes'));
+      res.setHeader('content-length', total);
+      return writeMany(res, total, () => res.end());
+    }
+    case '/chunked': {
+      const total = Number(q.get('bytes'));
+      return writeMany(res, total, () => res.end());
+    }
+    case '/status':
+      res.statusCode = Number(q.get('code'));
+      res.statusMessage = q.get('message') ?? undefined;
+      return res.end();
+    case '/throw':
+      throw new Error('thrown before the head');
+    case '/reject':
+      await sleep(1);
+      throw new Error('rejected before the head');
+    case '/fail-after-head':
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('partial body');
+      await sleep(20);
+      throw new Error('failed after the head');
+    case '/spin':
+      for (;;) {}
+    case '/oom': {
+      const hog = [];
+      for (;;) hog.push(new Array(1e5).fill(Math.random()));
+    }
+    case '/slow':
+      await sleep(Number(q.get('ms') ?? 500));
+      return res.end('slow done\n');
+    case '/trailers':
+      res.writeHead(200, { 'content-type': 'text/plain', trailer: 'x-checksum' });
+      res.write('body with trailers');
+      res.addTrailers({ 'x-checksum': 'abc123' });
+      return res.end();
+    case '/hang':
+      // Never responds; the client gives up.
+      return;
+    case '/stats':
+      res.setHeader('content-type', 'application/json');
+      return res.end(JSON.stringify({ ...stats, rss: process.memoryUsage().rss }));
+    default:
+      res.statusCode = 404;
+      return res.end('not found\n');
+  }
+}

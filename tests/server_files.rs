@@ -1,0 +1,109 @@
+//! The built-in handler: `weir serve` without a handler file serves the files under
+//! --root (GET and HEAD, Content-Length and media Content-Type, 404, and never a
+//! file outside the root).
+
+mod common;
+#[path = "common/server.rs"]
+mod server;
+
+use server::{fetch, get, h1, sha256, Server};
+
+fn root() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("video")).unwrap();
+    let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 249) as u8).collect();
+    std::fs::write(root.join("video/clip.mp4"), &data).unwrap();
+    std::fs::write(root.join("live.m3u8"), "#EXTM3U\n").unwrap();
+    std::fs::write(dir.path().join("secret.txt"), "secret").unwrap();
+    std::os::unix::fs::symlink(dir.path().join("secret.txt"), root.join("escape.txt")).unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn files_are_served_with_length_and_media_type() {
+    let dir = root();
+    let r = dir.path().join("root");
+    let srv = Server::start(&["--root", r.to_str().unwrap(), "--workers", "1"]);
+    let mut c = h1(srv.addr).await;
+    let (status, headers, body) = fetch(&mut c, get("/video/clip.mp4")).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "video/mp4");
+    assert_eq!(headers["content-length"], "3000000");
+    assert_eq!(
+        sha256(&body.unwrap()),
+        sha256(&std::fs::read(r.join("video/clip.mp4")).unwrap())
+    );
+    let (_, headers, _) = fetch(&mut c, get("/live.m3u8")).await;
+    assert_eq!(headers["content-type"], "application/vnd.apple.mpegurl");
+}
+
+#[tokio::test]
+async fn head_has_the_length_and_no_body() {
+    let dir = root();
+    let r = dir.path().join("root");
+    let srv = Server::start(&["--root", r.to_str().unwrap(), "--workers", "1"]);
+    let mut c = h1(srv.addr).await;
+    let req = hyper::Request::head("/video/clip.mp4")
+        .header("host", "x")
+        .body(server::empty())
+        .unwrap();
+    let (status, headers, body) = fetch(&mut c, req).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-length"], "3000000");
+    assert!(body.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn missing_files_are_404_and_other_methods_405() {
+    let dir = root();
+    let r = dir.path().join("root");
+    let srv = Server::start(&["--root", r.to_str().unwrap(), "--workers", "1"]);
+    let mut c = h1(srv.addr).await;
+    let (status, _, _) = fetch(&mut c, get("/nope.mp4")).await;
+    assert_eq!(status, 404);
+    let req = hyper::Request::post("/live.m3u8")
+        .header("host", "x")
+        .body(server::empty())
+        .unwrap();
+    let (status, headers, _) = fetch(&mut c, req).await;
+    assert_eq!(status, 405);
+    assert_eq!(headers["allow"], "GET, HEAD");
+}
+
+#[test]
+fn no_file_outside_the_root_is_ever_served() {
+    let dir = root();
+    let r = dir.path().join("root");
+    let srv = Server::start(&["--root", r.to_str().unwrap(), "--workers", "1"]);
+    for path in [
+        "/../secret.txt",
+        "/video/../../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/%2e%2e%2fsecret.txt",
+        "/%252e%252e/secret.txt",
+        "/..%5csecret.txt",
+        "/escape.txt",
+        "/%00secret.txt",
+    ] {
+        let out = std::process::Command::new("curl")
+            .args([
+                "-s",
+                "--path-as-is",
+                "-o",
+                "-",
+                "-w",
+                "\n%{http_code}",
+                &format!("http://{}{}", srv.addr, path),
+            ])
+            .output()
+            .expect("curl must be installed");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(!text.contains("secret"), "{path} leaked the file: {text}");
+        let code = text.rsplit('\n').next().unwrap_or("");
+        assert!(
+            code == "403" || code == "404" || code == "400",
+            "{path}: status {code}"
+        );
+    }
+}

@@ -1,0 +1,190 @@
+//! The same handler over HTTP/2: h2c by prior knowledge and h2 over TLS by ALPN;
+//! many concurrent streams on one connection; a failure after the head resets the
+//! stream; trailers.
+
+mod common;
+#[path = "common/server.rs"]
+mod server;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+use server::{fetch, get, h2c, handler_path, sha256, Server};
+use std::sync::Arc;
+
+#[tokio::test]
+async fn h2c_by_prior_knowledge() {
+    let srv = Server::start(&[&handler_path(), "--workers", "2"]);
+    let mut c = h2c(srv.addr).await;
+    let (status, _, body) = fetch(&mut c, get("http://localhost/headers")).await;
+    assert_eq!(status, 200);
+    let v: serde_json::Value = serde_json::from_slice(&body.unwrap()).unwrap();
+    assert_eq!(v["httpVersion"], "2.0");
+    assert_eq!(v["headers"]["host"], "localhost");
+}
+
+#[tokio::test]
+async fn many_concurrent_streams_on_one_connection() {
+    let srv = Server::start(&[&handler_path(), "--workers", "1"]);
+    let c = h2c(srv.addr).await;
+    let mut tasks = Vec::new();
+    for i in 0..100 {
+        let mut c = c.clone();
+        tasks.push(tokio::spawn(async move {
+            let n = 100_000 + i;
+            let (status, _, body) =
+                fetch(&mut c, get(&format!("http://localhost/stream?bytes={n}"))).await;
+            assert_eq!(status, 200);
+            assert_eq!(body.unwrap().len(), n);
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn request_and_response_bodies_stream_over_h2() {
+    let srv = Server::start(&[&handler_path(), "--workers", "1"]);
+    let mut c = h2c(srv.addr).await;
+    let data: Vec<u8> = (0..5_000_000u32).map(|i| (i % 253) as u8).collect();
+    let req = hyper::Request::post("http://localhost/echo")
+        .body(Full::new(Bytes::from(data.clone())))
+        .unwrap();
+    let (status, _, body) = fetch(&mut c, req).await;
+    assert_eq!(status, 200);
+    assert_eq!(sha256(&body.unwrap()), sha256(&data));
+}
+
+#[tokio::test]
+async fn a_failure_after_the_head_resets_the_stream() {
+    let srv = Server::start(&[&handler_path(), "--workers", "1"]);
+    let mut c = h2c(srv.addr).await;
+    let (status, _, body) = fetch(&mut c, get("http://localhost/fail-after-head")).await;
+    assert_eq!(status, 200);
+    let err = body.expect_err("a reset stream, not a clean end");
+    assert!(
+        err.to_lowercase().contains("reset")
+            || err.contains("stream error")
+            || err.contains("INTERNAL_ERROR"),
+        "{err}"
+    );
+    // The connection itself is still usable.
+    let (status, _, _) = fetch(&mut c, get("http://localhost/hello")).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn trailers_reach_the_client_over_h2() {
+    let srv = Server::start(&[&handler_path(), "--workers", "1"]);
+    let mut c = h2c(srv.addr).await;
+    let resp = server::SendLike::send(&mut c, get("http://localhost/trailers"))
+        .await
+        .unwrap();
+    let collected = resp.into_body().collect().await.unwrap();
+    let trailers = collected.trailers().cloned().expect("trailers");
+    assert_eq!(trailers["x-checksum"], "abc123");
+    assert_eq!(collected.to_bytes(), "body with trailers");
+}
+
+fn test_cert(
+    dir: &std::path::Path,
+) -> (String, String, rustls::pki_types::CertificateDer<'static>) {
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    let cert_path = dir.join("cert.pem");
+    let key_path = dir.join("key.pem");
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+    std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
+    (
+        cert_path.display().to_string(),
+        key_path.display().to_string(),
+        cert.cert.der().clone(),
+    )
+}
+
+async fn tls_connect(
+    addr: std::net::SocketAddr,
+    ca: rustls::pki_types::CertificateDer<'static>,
+    alpn: &[&[u8]],
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    cfg.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(cfg));
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    connector
+        .connect(
+            rustls::pki_types::ServerName::try_from("localhost").unwrap(),
+            tcp,
+        )
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn h2_over_tls_by_alpn_and_http1_over_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key, ca) = test_cert(dir.path());
+    let srv = Server::start(&[
+        &handler_path(),
+        "--workers",
+        "1",
+        "--tls-cert",
+        &cert,
+        "--tls-key",
+        &key,
+    ]);
+
+    let tls = tls_connect(srv.addr, ca.clone(), &[b"h2", b"http/1.1"]).await;
+    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+    let (mut send, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        TokioIo::new(tls),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    let (status, _, body) = fetch(&mut send, get("https://localhost/headers")).await;
+    assert_eq!(status, 200);
+    let v: serde_json::Value = serde_json::from_slice(&body.unwrap()).unwrap();
+    assert_eq!(v["httpVersion"], "2.0");
+
+    let tls = tls_connect(srv.addr, ca, &[b"http/1.1"]).await;
+    let (mut send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let (status, _, body) = fetch(&mut send, get("/stream?bytes=2000000")).await;
+    assert_eq!(status, 200);
+    assert_eq!(body.unwrap().len(), 2_000_000);
+}
+
+#[tokio::test]
+async fn a_self_signed_certificate_is_made_at_start_up() {
+    let srv = Server::start(&[&handler_path(), "--workers", "1", "--tls-self-signed"]);
+    assert!(srv.log().contains("listening on https://"), "{}", srv.log());
+    // A client that does not verify the certificate talks h2 to it.
+    let out = std::process::Command::new("curl")
+        .args([
+            "-sk",
+            "--http2",
+            "-w",
+            " %{http_version}",
+            &format!("https://{}/hello", srv.addr),
+        ])
+        .output()
+        .expect("curl must be installed (apt-get install curl)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hello world\n 2");
+}

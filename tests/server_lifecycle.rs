@@ -1,0 +1,214 @@
+//! Living through failures and shutting down: the CPU budget per request (503, the
+//! worker goes on), heap exhaustion (the isolate is replaced, the process survives),
+//! graceful shutdown on SIGTERM with a request in flight, handler start-up errors.
+
+mod common;
+#[path = "common/server.rs"]
+mod server;
+
+use server::{fetch, get, h1, handler_path, Server};
+use std::time::{Duration, Instant};
+
+#[tokio::test]
+async fn a_handler_in_an_infinite_loop_gets_503_and_the_worker_keeps_serving() {
+    let srv = Server::start(&[
+        &handler_path(),
+        "--workers",
+        "1",
+        "--handler-timeout-ms",
+        "300",
+    ]);
+    let mut c = h1(srv.addr).await;
+    let start = Instant::now();
+    let (status, _, _) = fetch(&mut c, get("/spin")).await;
+    assert_eq!(status, 503);
+    assert!(start.elapsed() < Duration::from_secs(3));
+    let mut c = h1(srv.addr).await;
+    for _ in 0..3 {
+        let (status, _, body) = fetch(&mut c, get("/hello")).await;
+        assert_eq!(
+            (status.as_u16(), body.unwrap()),
+            (200, bytes::Bytes::from("hello world\n"))
+        );
+    }
+    assert!(
+        srv.log().contains("ran past --handler-timeout-ms"),
+        "{}",
+        srv.log()
+    );
+}
+
+#[tokio::test]
+async fn heap_exhaustion_replaces_the_isolate_and_the_server_survives() {
+    let srv = Server::start(&[
+        &handler_path(),
+        "--workers",
+        "2",
+        "--max-heap-mb",
+        "64",
+        "--handler-timeout-ms",
+        "20000",
+    ]);
+    let mut c = h1(srv.addr).await;
+    let (status, _, _) = fetch(&mut c, get("/oom")).await;
+    assert_eq!(status, 503);
+    // Both workers keep serving (new connections land on either).
+    for _ in 0..10 {
+        let mut c = h1(srv.addr).await;
+        let (status, _, _) = fetch(&mut c, get("/hello")).await;
+        assert_eq!(status, 200);
+    }
+    assert!(
+        srv.log().contains("replacing this worker's isolate"),
+        "{}",
+        srv.log()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_the_request_in_flight_finish_then_exits_0() {
+    let mut srv = Server::start(&[&handler_path(), "--workers", "1"]);
+    let addr = srv.addr;
+    let inflight = tokio::spawn(async move {
+        let mut c = h1(addr).await;
+        fetch(&mut c, get("/slow?ms=700")).await
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let code = tokio::task::block_in_place(|| srv.terminate(Duration::from_secs(8)));
+    let (status, _, body) = inflight.await.unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(body.unwrap(), "slow done\n");
+    assert_eq!(code, Some(0), "{}", srv.log());
+    // New connections are refused after shutdown.
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
+
+#[test]
+fn shutdown_timeout_cuts_a_response_that_takes_too_long() {
+    let mut srv = Server::start(&[
+        &handler_path(),
+        "--workers",
+        "1",
+        "--shutdown-timeout",
+        "0.3",
+    ]);
+    let addr = srv.addr;
+    let t = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let mut c = h1(addr).await;
+            let resp = server::SendLike::send(&mut c, get("/hang")).await;
+            resp.map(|r| r.status().as_u16()).unwrap_or(0)
+        })
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let start = Instant::now();
+    let code = srv.terminate(Duration::from_secs(5));
+    assert_eq!(code, Some(0));
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        start.elapsed()
+    );
+    let status = t.join().unwrap();
+    assert!(status == 503 || status == 0, "status {status}");
+}
+
+#[test]
+fn a_handler_module_that_fails_to_load_stops_the_server_with_its_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.mjs");
+    std::fs::write(&bad, "export default 42;\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args([
+            "serve",
+            bad.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--workers",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("could not start the handler"), "{err}");
+    assert!(err.contains("export default function (req, res)"), "{err}");
+
+    let syntax = dir.path().join("syntax.mjs");
+    std::fs::write(
+        &syntax,
+        "export default function (req, res) {\n  res.end(;\n}\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args([
+            "serve",
+            syntax.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--workers",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("SyntaxError"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn commonjs_and_object_handlers_are_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let cjs = dir.path().join("h.cjs");
+    std::fs::write(
+        &cjs,
+        "module.exports = (req, res) => res.end('cjs ' + req.method);\n",
+    )
+    .unwrap();
+    let srv = Server::start(&[cjs.to_str().unwrap(), "--workers", "1"]);
+    let mut c = h1(srv.addr).await;
+    let (_, _, body) = fetch(&mut c, get("/")).await;
+    assert_eq!(body.unwrap(), "cjs GET");
+    drop(srv);
+
+    let obj = dir.path().join("obj.mjs");
+    std::fs::write(
+        &obj,
+        "export default { greeting: 'obj', request(req, res) { res.end(this.greeting); } };\n",
+    )
+    .unwrap();
+    let srv = Server::start(&[obj.to_str().unwrap(), "--workers", "1"]);
+    let mut c = h1(srv.addr).await;
+    let (_, _, body) = fetch(&mut c, get("/")).await;
+    assert_eq!(body.unwrap(), "obj");
+}
+
+#[tokio::test]
+async fn every_request_gets_an_access_log_line() {
+    let srv = Server::start(&[&handler_path(), "--workers", "1"]);
+    let mut c = h1(srv.addr).await;
+    fetch(&mut c, get("/hello?a=b")).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let log = srv.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("path=/hello?a=b"))
+        .unwrap_or_else(|| panic!("{log}"));
+    for field in [
+        "method=GET",
+        "protocol=\"1.1\"",
+        "status=200",
+        "bytes=12",
+        "ms=",
+        "remote=127.0.0.1:",
+    ] {
+        assert!(line.contains(field), "{field} missing in {line}");
+    }
+}

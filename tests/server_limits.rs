@@ -1,0 +1,138 @@
+//! Explicit limits: request head size and header count (431), the request-head
+//! timeout and the keep-alive idle timeout (connection closed), HTTP/2 concurrent
+//! streams.
+
+mod common;
+#[path = "common/server.rs"]
+mod server;
+
+use server::{fetch, get, h1, handler_path, Server};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+fn raw(addr: std::net::SocketAddr, request: &[u8]) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(request).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn a_request_head_over_the_byte_limit_gets_431() {
+    let srv = Server::start(&[
+        &handler_path(),
+        "--workers",
+        "1",
+        "--max-header-bytes",
+        "16384",
+    ]);
+    let big = "x".repeat(20_000);
+    let resp = raw(
+        srv.addr,
+        format!("GET /hello HTTP/1.1\r\nHost: a\r\nX-Big: {big}\r\n\r\n").as_bytes(),
+    );
+    assert!(resp.starts_with("HTTP/1.1 431"), "{resp}");
+    // Under the limit is fine.
+    let ok = "y".repeat(8_000);
+    let resp = raw(
+        srv.addr,
+        format!("GET /hello HTTP/1.1\r\nHost: a\r\nX-Ok: {ok}\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
+    );
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+}
+
+#[test]
+fn too_many_headers_get_431() {
+    let srv = Server::start(&[&handler_path(), "--workers", "1", "--max-headers", "20"]);
+    let mut req = String::from("GET /hello HTTP/1.1\r\nHost: a\r\n");
+    for i in 0..30 {
+        req.push_str(&format!("X-H{i}: v\r\n"));
+    }
+    req.push_str("\r\n");
+    let resp = raw(srv.addr, req.as_bytes());
+    assert!(resp.starts_with("HTTP/1.1 431"), "{resp}");
+}
+
+#[test]
+fn a_client_that_never_finishes_its_head_is_disconnected() {
+    let srv = Server::start(&[
+        &handler_path(),
+        "--workers",
+        "1",
+        "--header-timeout-ms",
+        "500",
+    ]);
+    let mut s = TcpStream::connect(srv.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET /hello HTTP/1.1\r\nHost: a\r\n").unwrap();
+    let start = Instant::now();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(400) && took < Duration::from_secs(5),
+        "closed after {took:?}"
+    );
+    let text = String::from_utf8_lossy(&out);
+    assert!(
+        text.is_empty() || text.starts_with("HTTP/1.1 408"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
+    let srv = Server::start(&[
+        &handler_path(),
+        "--workers",
+        "1",
+        "--idle-timeout-ms",
+        "400",
+        "--header-timeout-ms",
+        "5000",
+    ]);
+    let mut s = TcpStream::connect(srv.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET /hello HTTP/1.1\r\nHost: a\r\n\r\n")
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    let n = s.read(&mut buf).unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    let start = Instant::now();
+    let n = s.read(&mut buf).unwrap_or(0);
+    assert_eq!(n, 0, "the server closes an idle connection");
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_secs(4),
+        "closed after {took:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_slow_handler_is_not_cut_by_the_idle_timeout() {
+    let srv = Server::start(&[
+        &handler_path(),
+        "--workers",
+        "1",
+        "--idle-timeout-ms",
+        "200",
+    ]);
+    let mut c = h1(srv.addr).await;
+    let (status, _, body) = fetch(&mut c, get("/slow?ms=800")).await;
+    assert_eq!(status, 200);
+    assert_eq!(body.unwrap(), "slow done\n");
+}
+
+#[test]
+fn limits_are_validated_on_the_command_line() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["serve", "--max-headers", "many"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--max-headers"));
+}
