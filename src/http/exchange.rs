@@ -87,20 +87,30 @@ pub struct Exchange {
     dispatched: Cell<bool>,
 }
 
-/// Counts an exchange as in flight on its connection until it finishes (the
-/// connection's idle timer only runs when nothing is in flight).
-pub struct ActiveGuard(Rc<Cell<usize>>);
+/// What a connection's timers need to know: how many exchanges are in flight (the
+/// idle timer only runs when none is) and when the bytes of a request head started
+/// arriving (the head timer).
+#[derive(Default)]
+pub struct ConnState {
+    pub active: Cell<usize>,
+    pub head_started: Cell<Option<Instant>>,
+}
+
+/// Counts an exchange as in flight on its connection until it finishes; creating one
+/// means a request head was complete.
+pub struct ActiveGuard(Rc<ConnState>);
 
 impl ActiveGuard {
-    pub fn new(counter: Rc<Cell<usize>>) -> ActiveGuard {
-        counter.set(counter.get() + 1);
-        ActiveGuard(counter)
+    pub fn new(conn: Rc<ConnState>) -> ActiveGuard {
+        conn.active.set(conn.active.get() + 1);
+        conn.head_started.set(None);
+        ActiveGuard(conn)
     }
 }
 
 impl Drop for ActiveGuard {
     fn drop(&mut self) {
-        self.0.set(self.0.get().saturating_sub(1));
+        self.0.active.set(self.0.active.get().saturating_sub(1));
     }
 }
 
@@ -295,12 +305,32 @@ pub struct ExchangeLimits {
 
 /// A worker's HTTP state, shared by its connections and by the isolate running its
 /// handler: the exchanges in flight and the event queue.
+/// Exchange ids are sequential integers: they need no hashing.
+#[derive(Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | b as u64;
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = n as u64;
+    }
+}
+
+type ExchangeMap = HashMap<u32, Rc<Exchange>, std::hash::BuildHasherDefault<IdHasher>>;
+
 pub struct HttpWorker {
     pub limits: ExchangeLimits,
     /// Whether this worker's connections are TLS (`req.socket.encrypted`).
     pub secure: bool,
     ready: RefCell<Option<Box<dyn FnOnce(Result<(), String>)>>>,
-    exchanges: RefCell<HashMap<u32, Rc<Exchange>>>,
+    exchanges: RefCell<ExchangeMap>,
     next_id: Cell<u32>,
     events: RefCell<VecDeque<Event>>,
     waker: RefCell<Option<Waker>>,
@@ -314,7 +344,7 @@ impl HttpWorker {
             limits,
             secure,
             ready: RefCell::new(None),
-            exchanges: RefCell::new(HashMap::new()),
+            exchanges: RefCell::new(ExchangeMap::default()),
             next_id: Cell::new(0),
             events: RefCell::new(VecDeque::new()),
             waker: RefCell::new(None),

@@ -3,7 +3,7 @@
 //! Every limit is set here explicitly; none is left at a library default without a
 //! line saying so. Requests become [`Exchange`]s handed to the worker's handler.
 
-use crate::http::exchange::{simple_response, ActiveGuard, HttpWorker, RequestBody};
+use crate::http::exchange::{simple_response, ActiveGuard, ConnState, HttpWorker, RequestBody};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -15,7 +15,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::watch;
 
@@ -26,7 +26,8 @@ pub struct ConnLimits {
     pub max_header_bytes: usize,
     /// Request header count; past it: 431.
     pub max_headers: usize,
-    /// Time for a client to send a complete request head (and the TLS handshake).
+    /// Time for a client to send a complete request head (and the TLS handshake):
+    /// from the first byte of a head to its end; past it the connection is closed.
     pub header_timeout: Duration,
     /// A connection with nothing in flight and no traffic for this long is closed.
     pub idle_timeout: Duration,
@@ -103,10 +104,17 @@ pub async fn serve(
 
 fn builder(limits: &ConnLimits) -> auto::Builder<LocalExec> {
     let mut b = auto::Builder::new(LocalExec);
-    b.http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout)
-        .max_headers(limits.max_headers)
+    let mut h1 = b.http1();
+    // The head timeout is enforced per connection by `ConnIo` (hyper's own arms a
+    // timer for every request, which costs more than the rest of a small request).
+    h1.timer(TokioTimer::new()).header_read_timeout(None);
+    // hyper's own limit is 100 headers, parsed into a stack array; any other value
+    // makes it allocate the array on the heap for every request, so it is only set
+    // when it differs.
+    if limits.max_headers != 100 {
+        h1.max_headers(limits.max_headers);
+    }
+    h1
         // The read buffer is where a request head must fit: past it hyper answers 431.
         // (It also caps one read of a body, which is harmless.) hyper's minimum: 8 KiB.
         .max_buf_size(limits.max_header_bytes.max(8192))
@@ -137,16 +145,21 @@ async fn serve_connection(
     limits: Rc<ConnLimits>,
     watcher: hyper_util::server::graceful::Watcher,
 ) {
-    let active = Rc::new(Cell::new(0usize));
+    let conn = Rc::new(ConnState::default());
     let b = builder(&limits);
     let svc_worker = worker.clone();
-    let svc_active = active.clone();
+    let svc_conn = conn.clone();
     let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-        handle(req, remote, svc_worker.clone(), svc_active.clone())
+        handle(req, remote, svc_worker.clone(), svc_conn.clone())
     });
     match tls {
         None => {
-            let io = TokioIo::new(IdleIo::new(stream, active, limits.idle_timeout));
+            let io = TokioIo::new(ConnIo::new(
+                stream,
+                conn,
+                limits.idle_timeout,
+                limits.header_timeout,
+            ));
             let _ = watcher
                 .watch(b.serve_connection(io, service).into_owned())
                 .await;
@@ -164,7 +177,12 @@ async fn serve_connection(
                         return;
                     }
                 };
-            let io = TokioIo::new(IdleIo::new(tls_stream, active, limits.idle_timeout));
+            let io = TokioIo::new(ConnIo::new(
+                tls_stream,
+                conn,
+                limits.idle_timeout,
+                limits.header_timeout,
+            ));
             let _ = watcher
                 .watch(b.serve_connection(io, service).into_owned())
                 .await;
@@ -179,7 +197,7 @@ async fn handle(
     req: hyper::Request<Incoming>,
     remote: SocketAddr,
     worker: Rc<HttpWorker>,
-    active: Rc<Cell<usize>>,
+    conn: Rc<ConnState>,
 ) -> Result<hyper::Response<crate::http::body::ResponseBody>, Infallible> {
     let (parts, body) = req.into_parts();
     let body = if http_body::Body::is_end_stream(&body) {
@@ -187,7 +205,7 @@ async fn handle(
     } else {
         RequestBody::Hyper(body)
     };
-    let Some((ex, rx)) = worker.begin(parts, body, remote, ActiveGuard::new(active)) else {
+    let Some((ex, rx)) = worker.begin(parts, body, remote, ActiveGuard::new(conn)) else {
         return Ok(simple_response(
             hyper::StatusCode::SERVICE_UNAVAILABLE,
             "Service Unavailable",
@@ -229,46 +247,66 @@ where
     }
 }
 
-/// A connection's byte stream with an idle timer: when no exchange is in flight and
-/// no byte moved for `idle`, reads fail with `TimedOut` and hyper closes the
-/// connection (keep-alive timeout).
-pub struct IdleIo<T> {
+/// A connection's byte stream with its two timers, kept on one `Sleep`:
+/// - idle: when no exchange is in flight and no byte moved for a whole `idle` period,
+///   the connection is closed (keep-alive timeout); activity is a flag, not a clock
+///   read per read or write, so an idle connection closes between `idle` and
+///   `2 × idle` after its last byte;
+/// - head: from the first byte of a request head, the head must be complete within
+///   `head` (slow-loris protection), however slowly its bytes trickle in.
+///
+/// Either one makes reads fail with `TimedOut`, and hyper closes the connection.
+pub struct ConnIo<T> {
     inner: T,
-    active: Rc<Cell<usize>>,
+    conn: Rc<ConnState>,
     idle: Duration,
-    last: Instant,
+    head: Duration,
+    moved: bool,
     timer: Pin<Box<tokio::time::Sleep>>,
 }
 
-impl<T> IdleIo<T> {
-    pub fn new(inner: T, active: Rc<Cell<usize>>, idle: Duration) -> Self {
-        let last = Instant::now();
-        IdleIo {
+impl<T> ConnIo<T> {
+    pub fn new(inner: T, conn: Rc<ConnState>, idle: Duration, head: Duration) -> Self {
+        let first = idle.min(head);
+        ConnIo {
             inner,
-            active,
+            conn,
             idle,
-            last,
-            timer: Box::pin(tokio::time::sleep(idle)),
+            head,
+            moved: false,
+            timer: Box::pin(tokio::time::sleep(first)),
         }
     }
 
-    fn check_idle(&mut self, cx: &mut Context<'_>) -> bool {
+    /// Whether a timer expired; otherwise re-arms the shared `Sleep` for the nearer one.
+    fn expired(&mut self, cx: &mut Context<'_>) -> bool {
         loop {
             if self.timer.as_mut().poll(cx).is_pending() {
                 return false;
             }
-            if self.active.get() == 0 && self.last.elapsed() >= self.idle {
+            let now = tokio::time::Instant::now();
+            let head_deadline = match self.conn.head_started.get() {
+                Some(started) if self.conn.active.get() == 0 => {
+                    let deadline = tokio::time::Instant::from_std(started + self.head);
+                    if deadline <= now {
+                        return true;
+                    }
+                    Some(deadline)
+                }
+                _ => None,
+            };
+            if !self.moved && self.conn.active.get() == 0 {
                 return true;
             }
-            let next = tokio::time::Instant::from_std(
-                self.last.max(Instant::now() - self.idle / 2) + self.idle,
-            );
+            self.moved = false;
+            let idle_deadline = now + self.idle;
+            let next = head_deadline.map_or(idle_deadline, |h| h.min(idle_deadline));
             self.timer.as_mut().reset(next);
         }
     }
 }
 
-impl<T: AsyncRead + Unpin> AsyncRead for IdleIo<T> {
+impl<T: AsyncRead + Unpin> AsyncRead for ConnIo<T> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -278,15 +316,23 @@ impl<T: AsyncRead + Unpin> AsyncRead for IdleIo<T> {
         match Pin::new(&mut self.inner).poll_read(cx, buf) {
             Poll::Ready(r) => {
                 if buf.filled().len() > before {
-                    self.last = Instant::now();
+                    self.moved = true;
+                    // Bytes while nothing is in flight: a request head is arriving.
+                    if self.conn.active.get() == 0 && self.conn.head_started.get().is_none() {
+                        self.conn.head_started.set(Some(std::time::Instant::now()));
+                        let deadline = tokio::time::Instant::now() + self.head;
+                        if deadline < self.timer.deadline() {
+                            self.timer.as_mut().reset(deadline);
+                        }
+                    }
                 }
                 Poll::Ready(r)
             }
             Poll::Pending => {
-                if self.check_idle(cx) {
+                if self.expired(cx) {
                     return Poll::Ready(Err(std::io::Error::new(
                         std::io::ErrorKind::TimedOut,
-                        "idle timeout",
+                        "connection timeout",
                     )));
                 }
                 Poll::Pending
@@ -295,17 +341,15 @@ impl<T: AsyncRead + Unpin> AsyncRead for IdleIo<T> {
     }
 }
 
-impl<T: AsyncWrite + Unpin> AsyncWrite for IdleIo<T> {
+impl<T: AsyncWrite + Unpin> AsyncWrite for ConnIo<T> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         data: &[u8],
     ) -> Poll<std::io::Result<usize>> {
         let r = Pin::new(&mut self.inner).poll_write(cx, data);
-        if let Poll::Ready(Ok(n)) = &r {
-            if *n > 0 {
-                self.last = Instant::now();
-            }
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            self.moved = true;
         }
         r
     }
@@ -315,10 +359,8 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for IdleIo<T> {
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
         let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
-        if let Poll::Ready(Ok(n)) = &r {
-            if *n > 0 {
-                self.last = Instant::now();
-            }
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            self.moved = true;
         }
         r
     }

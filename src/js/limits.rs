@@ -5,7 +5,7 @@
 
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Shared with V8's near-heap-limit callback through a raw pointer; it lives in a
@@ -57,82 +57,72 @@ pub unsafe extern "C" fn oom_handler(
     std::process::exit(134);
 }
 
-struct WatchState {
-    deadline: Option<Instant>,
-    /// Bumped by every `arm`; an interrupt requested for an older invocation is
-    /// ignored when it finally runs.
-    generation: u64,
-    shutdown: bool,
-}
-
 /// Shared with the interrupt callback, which runs on the isolate's own thread.
 pub struct InterruptData {
+    /// Bumped by every `arm` and `disarm`; an interrupt requested for an older
+    /// invocation is ignored when it finally runs.
     generation: AtomicU64,
+    /// Nanoseconds since the watchdog's epoch at which the armed invocation overruns;
+    /// 0 when nothing is armed.
+    deadline: AtomicU64,
     requested: AtomicU64,
     /// Set by the callback when it stopped JS for exceeding the budget.
     pub fired: AtomicBool,
     /// The `continuation-preserved embedder data` of the JS that was running (the
     /// server puts the request id there), or -1.
     pub culprit: AtomicI64,
+    shutdown: AtomicBool,
 }
 
-/// A thread that stops the isolate's JS when an armed budget runs out. It asks the
-/// isolate to interrupt itself, so the callback sees which piece of JS was running
-/// (for the server: which request) before it terminates execution.
+/// A thread that stops the isolate's JS when an armed budget runs out. Arming and
+/// disarming are two atomic stores (they happen around every macrotask, so they must
+/// not wake a thread); the watchdog polls at a tenth of the budget (1 ms to 50 ms),
+/// so an overrun is caught within about 10 % of the budget. It asks the isolate to
+/// interrupt itself, so the callback sees which piece of JS was running (for the
+/// server: which request) before it terminates execution.
 pub struct Watchdog {
-    shared: Arc<(Mutex<WatchState>, Condvar)>,
+    epoch: Instant,
     pub data: Arc<InterruptData>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Watchdog {
-    pub fn new(handle: v8::IsolateHandle) -> Watchdog {
-        let shared = Arc::new((
-            Mutex::new(WatchState {
-                deadline: None,
-                generation: 0,
-                shutdown: false,
-            }),
-            Condvar::new(),
-        ));
+    pub fn new(handle: v8::IsolateHandle, budget: Duration) -> Watchdog {
+        let epoch = Instant::now();
         let data = Arc::new(InterruptData {
             generation: AtomicU64::new(0),
+            deadline: AtomicU64::new(0),
             requested: AtomicU64::new(0),
             fired: AtomicBool::new(false),
             culprit: AtomicI64::new(-1),
+            shutdown: AtomicBool::new(false),
         });
-        let (s, d) = (shared.clone(), data.clone());
+        let tick = (budget / 10).clamp(Duration::from_millis(1), Duration::from_millis(50));
+        let d = data.clone();
         let thread = std::thread::Builder::new()
             .name("weir-watchdog".into())
             .spawn(move || {
-                let (lock, cvar) = &*s;
-                let mut st = lock.lock().unwrap_or_else(|e| e.into_inner());
-                loop {
-                    if st.shutdown {
-                        return;
+                while !d.shutdown.load(Ordering::Acquire) {
+                    std::thread::park_timeout(tick);
+                    let deadline = d.deadline.load(Ordering::Acquire);
+                    if deadline == 0 || (epoch.elapsed().as_nanos() as u64) < deadline {
+                        continue;
                     }
-                    match st.deadline {
-                        None => st = cvar.wait(st).unwrap_or_else(|e| e.into_inner()),
-                        Some(deadline) => {
-                            let now = Instant::now();
-                            if now >= deadline {
-                                st.deadline = None;
-                                d.requested.store(st.generation, Ordering::SeqCst);
-                                let ptr = Arc::as_ptr(&d) as *mut c_void;
-                                handle.request_interrupt(on_budget_exceeded, ptr);
-                            } else {
-                                st = cvar
-                                    .wait_timeout(st, deadline - now)
-                                    .unwrap_or_else(|e| e.into_inner())
-                                    .0;
-                            }
-                        }
+                    let generation = d.generation.load(Ordering::Acquire);
+                    // Only once per armed invocation.
+                    if d.deadline
+                        .compare_exchange(deadline, 0, Ordering::AcqRel, Ordering::Acquire)
+                        .is_ok()
+                    {
+                        d.requested.store(generation, Ordering::Release);
+                        let ptr = Arc::as_ptr(&d) as *mut c_void;
+                        handle.request_interrupt(on_budget_exceeded, ptr);
                     }
                 }
             })
             .expect("spawn the watchdog thread");
         Watchdog {
-            shared,
+            epoch,
             data,
             thread: Some(thread),
         }
@@ -140,21 +130,15 @@ impl Watchdog {
 
     /// Starts a budget of `budget` for the invocation about to run.
     pub fn arm(&self, budget: Duration) {
-        let (lock, cvar) = &*self.shared;
-        let mut st = lock.lock().unwrap_or_else(|e| e.into_inner());
-        st.generation += 1;
-        self.data.generation.store(st.generation, Ordering::SeqCst);
-        st.deadline = Some(Instant::now() + budget);
-        cvar.notify_one();
+        self.data.generation.fetch_add(1, Ordering::AcqRel);
+        let deadline = (self.epoch.elapsed() + budget).as_nanos() as u64;
+        self.data.deadline.store(deadline.max(1), Ordering::Release);
     }
 
     /// Ends the current budget.
     pub fn disarm(&self) {
-        let (lock, _) = &*self.shared;
-        let mut st = lock.lock().unwrap_or_else(|e| e.into_inner());
-        st.deadline = None;
-        st.generation += 1;
-        self.data.generation.store(st.generation, Ordering::SeqCst);
+        self.data.deadline.store(0, Ordering::Release);
+        self.data.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Clears the record of a past expiry after the runtime recovered from it.
@@ -184,10 +168,9 @@ extern "C" fn on_budget_exceeded(mut isolate: v8::UnsafeRawIsolatePtr, data: *mu
 
 impl Drop for Watchdog {
     fn drop(&mut self) {
-        let (lock, cvar) = &*self.shared;
-        lock.lock().unwrap_or_else(|e| e.into_inner()).shutdown = true;
-        cvar.notify_one();
+        self.data.shutdown.store(true, Ordering::Release);
         if let Some(t) = self.thread.take() {
+            t.thread().unpark();
             let _ = t.join();
         }
     }

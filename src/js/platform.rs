@@ -17,6 +17,10 @@ pub fn init() {
         // larger native stack (see `js::runtime`), so deep JS recursion ends in a
         // RangeError, never a segfault.
         v8::V8::set_flags_from_string("--no-freeze-flags-after-init --harmony-import-attributes");
+        // Extra engine flags for profiling and debugging (e.g. `--perf-basic-prof`).
+        if let Ok(flags) = std::env::var("WEIR_V8_FLAGS") {
+            v8::V8::set_flags_from_string(&flags);
+        }
         let platform = v8::new_default_platform(0, false).make_shared();
         v8::V8::initialize_platform(platform);
         v8::V8::initialize();

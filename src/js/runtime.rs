@@ -54,7 +54,7 @@ impl Default for RuntimeOptions {
 #[derive(Default)]
 struct Ready {
     completions: Vec<crate::js::state::Completion>,
-    batches: Vec<(v8::Global<v8::Function>, crate::ops::OpValue)>,
+    batches: Vec<(v8::Global<v8::Function>, Box<dyn crate::js::state::Batch>)>,
 }
 
 /// Exit codes for the limits (documented in the README).
@@ -133,7 +133,7 @@ impl JsRuntime {
         let heap = HeapGuard::install(&mut isolate);
         let watchdog = options
             .cpu_limit
-            .map(|_| Watchdog::new(isolate.thread_safe_handle()));
+            .map(|budget| Watchdog::new(isolate.thread_safe_handle(), budget));
         let mut st = LoopState::new(options.argv.clone());
         st.exec_argv = options.exec_argv.clone();
         st.cpu_limit = options.cpu_limit;
@@ -484,40 +484,30 @@ impl JsRuntime {
     }
 
     fn run_immediates(&mut self) -> Result<()> {
-        let (hook, info) = {
+        let hook = {
             let st = self.state.borrow();
-            (
-                st.hooks.process_immediate.clone(),
-                st.hooks.immediate_info.clone(),
-            )
-        };
-        let (Some(hook), Some(info)) = (hook, info) else {
-            return Ok(());
+            match (&st.hooks.process_immediate, &st.hooks.immediate_info) {
+                (Some(hook), Some(info)) if info.count() > 0 => hook.clone(),
+                _ => return Ok(()),
+            }
         };
         let isolate = &mut self.isolate;
         v8::scope!(let scope, isolate);
         let context = v8::Local::new(scope, &self.context);
         let scope = &mut v8::ContextScope::new(scope, context);
-        let info = v8::Local::new(scope, info);
-        // immediateInfo: [kCount, kRefCount, kHasOutstanding]
-        let count = info
-            .get_index(scope, 0)
-            .and_then(|v| v.uint32_value(scope))
-            .unwrap_or(0);
-        if count == 0 {
-            return Ok(());
-        }
         let r = macrotask(scope, &self.guards, |s| {
             let hook = v8::Local::new(s, &hook);
             let undefined = v8::undefined(s).into();
             hook.call(s, undefined, &[]);
         });
-        let refs = info
-            .get_index(scope, 1)
-            .and_then(|v| v.uint32_value(scope))
-            .unwrap_or(0);
-        if refs == 0 {
-            self.state.borrow_mut().immediate_ref = false;
+        let mut st = self.state.borrow_mut();
+        if st
+            .hooks
+            .immediate_info
+            .as_ref()
+            .is_some_and(|i| i.ref_count() == 0)
+        {
+            st.immediate_ref = false;
         }
         r
     }
@@ -554,7 +544,7 @@ impl JsRuntime {
     fn deliver_batch(
         &mut self,
         callback: v8::Global<v8::Function>,
-        batch: crate::ops::OpValue,
+        batch: Box<dyn crate::js::state::Batch>,
     ) -> Result<()> {
         let isolate = &mut self.isolate;
         v8::scope!(let scope, isolate);
@@ -563,7 +553,7 @@ impl JsRuntime {
         macrotask(scope, &self.guards, |s| {
             let callback = v8::Local::new(s, callback);
             let undefined = v8::undefined(s).into();
-            let batch = batch.to_v8(s);
+            let batch = batch.into_v8(s);
             callback.call(s, undefined, &[batch]);
         })
     }

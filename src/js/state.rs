@@ -41,8 +41,63 @@ pub type OpFuture = Pin<Box<dyn Future<Output = Completion>>>;
 /// that a terminated invocation abandoned. A source keeps the loop alive until it
 /// reports its end (`Ready(None)`).
 pub struct EventSource {
-    pub poll: Box<dyn FnMut(&mut std::task::Context<'_>) -> std::task::Poll<Option<OpValue>>>,
+    pub poll:
+        Box<dyn FnMut(&mut std::task::Context<'_>) -> std::task::Poll<Option<Box<dyn Batch>>>>,
     pub callback: v8::Global<v8::Function>,
+}
+
+/// What an [`EventSource`] produces: turned into one JS value on the loop's thread
+/// right before the callback runs (sources build V8 values directly, with no
+/// intermediate copies).
+pub trait Batch {
+    fn into_v8<'s>(self: Box<Self>, scope: &mut v8::PinScope<'s, '_>) -> v8::Local<'s, v8::Value>;
+}
+
+impl Batch for OpValue {
+    fn into_v8<'s>(self: Box<Self>, scope: &mut v8::PinScope<'s, '_>) -> v8::Local<'s, v8::Value> {
+        self.to_v8(scope)
+    }
+}
+
+/// Node's `immediateInfo` (`[kCount, kRefCount, kHasOutstanding]`, a `Uint32Array`
+/// that JS updates), read by the loop every turn straight from its memory.
+pub struct ImmediateInfo {
+    store: v8::SharedRef<v8::BackingStore>,
+    offset: usize,
+}
+
+impl ImmediateInfo {
+    pub fn new(
+        array: v8::Local<v8::Uint32Array>,
+        scope: &mut v8::PinScope<'_, '_>,
+    ) -> Option<ImmediateInfo> {
+        let buffer = array.buffer(scope)?;
+        let offset = array.byte_offset();
+        let store = buffer.get_backing_store();
+        (offset + 12 <= store.byte_length()).then_some(ImmediateInfo { store, offset })
+    }
+
+    fn get(&self, index: usize) -> u32 {
+        match self.store.data() {
+            // SAFETY: the offset and index were checked against the store's length
+            // (three u32s), the shared ref keeps the memory alive, and JS writes it only
+            // on this same thread, never while this read runs.
+            Some(p) => unsafe {
+                std::ptr::read_unaligned(
+                    (p.as_ptr() as *const u8).add(self.offset + 4 * index) as *const u32
+                )
+            },
+            None => 0,
+        }
+    }
+
+    pub fn count(&self) -> u32 {
+        self.get(0)
+    }
+
+    pub fn ref_count(&self) -> u32 {
+        self.get(1)
+    }
 }
 
 /// The JS functions the loop calls, registered by the bootstrap through ops.
@@ -52,7 +107,7 @@ pub struct Hooks {
     pub promise_reject: Option<v8::Global<v8::Function>>,
     pub process_immediate: Option<v8::Global<v8::Function>>,
     pub process_timers: Option<v8::Global<v8::Function>>,
-    pub immediate_info: Option<v8::Global<v8::Uint32Array>>,
+    pub immediate_info: Option<ImmediateInfo>,
     pub prepare_stack_trace: Option<v8::Global<v8::Function>>,
     /// `(err, fromPromise) => true | exitCode`: emits `'uncaughtException'`, or
     /// emits `'exit'` and returns the exit code when nobody listens.

@@ -233,10 +233,12 @@ pub fn op_timers_setup<'s>(
     ) else {
         return super::throw_type_error(scope, "op_timers_setup(function, function, Uint32Array)");
     };
-    let (immediate, timers, info) = (
+    let Some(info) = crate::js::state::ImmediateInfo::new(info, scope) else {
+        return super::throw_type_error(scope, "immediateInfo must hold three Uint32 values");
+    };
+    let (immediate, timers) = (
         v8::Global::new(scope, immediate),
         v8::Global::new(scope, timers),
-        v8::Global::new(scope, info),
     );
     let st = state(scope);
     let mut st = st.borrow_mut();

@@ -24,55 +24,79 @@ fn exchange(
     Some((w, ex))
 }
 
-/// Header bytes as Node shows them: one JS character per byte (latin1).
-fn latin1(bytes: &[u8]) -> String {
-    bytes.iter().map(|&b| b as char).collect()
+fn one_byte<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    bytes: &[u8],
+    internalized: bool,
+) -> v8::Local<'s, v8::Value> {
+    // Header bytes are shown one JS character per byte (latin1), as in Node; names
+    // and methods repeat from request to request, so V8 shares one copy of each.
+    let kind = if internalized {
+        v8::NewStringType::Internalized
+    } else {
+        v8::NewStringType::Normal
+    };
+    v8::String::new_from_one_byte(scope, bytes, kind)
+        .map(Into::into)
+        .unwrap_or_else(|| v8::String::empty(scope).into())
 }
 
-fn request_event(ex: &Exchange, secure: bool) -> OpValue {
-    let mut raw = Vec::with_capacity(ex.headers.len() * 2);
+fn request_event<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    ex: &Exchange,
+    secure: bool,
+) -> v8::Local<'s, v8::Value> {
+    let mut raw: Vec<v8::Local<v8::Value>> = Vec::with_capacity(ex.headers.len() * 2 + 2);
     for (name, value) in &ex.headers {
-        raw.push(OpValue::String(name.as_str().to_string()));
-        raw.push(OpValue::String(latin1(value.as_bytes())));
+        raw.push(one_byte(scope, name.as_str().as_bytes(), true));
+        raw.push(one_byte(scope, value.as_bytes(), false));
     }
     // HTTP/2 and HTTP/3 carry the authority as a pseudo-header; Node shows it as Host.
     if ex.headers.get(http::header::HOST).is_none() {
         if let Some(authority) = ex.uri.authority() {
-            raw.push(OpValue::String("host".into()));
-            raw.push(OpValue::String(authority.to_string()));
+            raw.push(one_byte(scope, b"host", true));
+            raw.push(one_byte(scope, authority.as_str().as_bytes(), false));
         }
     }
-    let url = ex
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "/".into());
-    OpValue::Array(vec![
-        OpValue::Number(1.0),
-        OpValue::Number(ex.id as f64),
-        OpValue::String(ex.method.as_str().to_string()),
-        OpValue::String(url),
-        OpValue::String(ex.protocol.as_str().to_string()),
-        OpValue::Array(raw),
-        OpValue::String(ex.remote.ip().to_string()),
-        OpValue::Number(ex.remote.port() as f64),
-        OpValue::Bool(ex.has_body()),
-        OpValue::Bool(secure),
-    ])
+    let url = ex.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let fields = [
+        v8::Integer::new(scope, 1).into(),
+        v8::Number::new(scope, ex.id as f64).into(),
+        one_byte(scope, ex.method.as_str().as_bytes(), true),
+        one_byte(scope, url.as_bytes(), false),
+        one_byte(scope, ex.protocol.as_str().as_bytes(), true),
+        v8::Array::new_with_elements(scope, &raw).into(),
+        one_byte(scope, ex.remote.ip().to_string().as_bytes(), false),
+        v8::Integer::new(scope, ex.remote.port() as i32).into(),
+        v8::Boolean::new(scope, ex.has_body()).into(),
+        v8::Boolean::new(scope, secure).into(),
+    ];
+    v8::Array::new_with_elements(scope, &fields).into()
 }
 
-fn event_batch(events: Vec<Event>, secure: bool) -> OpValue {
-    OpValue::Array(
-        events
-            .into_iter()
+struct EventBatch {
+    events: Vec<Event>,
+    secure: bool,
+}
+
+impl crate::js::state::Batch for EventBatch {
+    fn into_v8<'s>(self: Box<Self>, scope: &mut v8::PinScope<'s, '_>) -> v8::Local<'s, v8::Value> {
+        let items: Vec<v8::Local<v8::Value>> = self
+            .events
+            .iter()
             .map(|e| match e {
-                Event::Request(ex) => request_event(&ex, secure),
+                Event::Request(ex) => request_event(scope, ex, self.secure),
                 Event::Aborted(id) => {
-                    OpValue::Array(vec![OpValue::Number(2.0), OpValue::Number(id as f64)])
+                    let fields = [
+                        v8::Integer::new(scope, 2).into(),
+                        v8::Number::new(scope, *id as f64).into(),
+                    ];
+                    v8::Array::new_with_elements(scope, &fields).into()
                 }
             })
-            .collect(),
-    )
+            .collect();
+        v8::Array::new_with_elements(scope, &items).into()
+    }
 }
 
 /// `op_http_listen(callback)`: from now on the loop calls `callback(batch)` with up
@@ -107,7 +131,9 @@ pub fn op_http_listen<'s>(
                 if events.is_empty() {
                     std::task::Poll::Ready(None)
                 } else {
-                    std::task::Poll::Ready(Some(event_batch(events, secure)))
+                    std::task::Poll::Ready(Some(
+                        Box::new(EventBatch { events, secure }) as Box<dyn crate::js::state::Batch>
+                    ))
                 }
             }
             std::task::Poll::Pending => std::task::Poll::Pending,
@@ -193,47 +219,51 @@ fn header_map(
     scope: &mut v8::PinScope<'_, '_>,
     value: v8::Local<v8::Value>,
 ) -> Result<HeaderMap, OpError> {
-    let mut map = HeaderMap::new();
     let Ok(list) = v8::Local::<v8::Array>::try_from(value) else {
-        return Ok(map);
+        return Ok(HeaderMap::new());
     };
+    let mut map = HeaderMap::with_capacity(list.length() as usize / 2);
+    let mut name_buf = Vec::with_capacity(32);
     let mut i = 0;
     while i + 1 < list.length() {
-        let name = list
-            .get_index(scope, i)
-            .map(|v| v.to_rust_string_lossy(scope))
-            .unwrap_or_default();
+        let name = list.get_index(scope, i).and_then(|v| v.to_string(scope));
         let value = list
             .get_index(scope, i + 1)
             .and_then(|v| v.to_string(scope));
         i += 2;
-        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+        let (Some(name), Some(value)) = (name, value) else {
+            continue;
+        };
+        let invalid_name = || {
+            let shown = name.to_rust_string_lossy(scope);
             OpError::type_error(
                 "ERR_INVALID_HTTP_TOKEN",
-                format!("Header name must be a valid HTTP token [\"{name}\"]"),
+                format!("Header name must be a valid HTTP token [\"{shown}\"]"),
             )
-        })?;
-        let bytes: Vec<u8> = match value {
-            Some(v) => {
-                let mut buf = vec![0u16; v.length()];
-                v.write_v2(scope, 0, &mut buf, v8::WriteFlags::empty());
-                if buf.iter().any(|&u| u > 255) {
-                    return Err(OpError::type_error(
-                        "ERR_INVALID_CHAR",
-                        format!("Invalid character in header content [\"{name}\"]"),
-                    ));
-                }
-                buf.into_iter().map(|u| u as u8).collect()
-            }
-            None => Vec::new(),
         };
-        let value = HeaderValue::from_bytes(&bytes).map_err(|_| {
+        if !name.contains_only_onebyte() {
+            return Err(invalid_name());
+        }
+        name_buf.resize(name.length(), 0);
+        name.write_one_byte_v2(scope, 0, &mut name_buf, v8::WriteFlags::empty());
+        let header_name = HeaderName::from_bytes(&name_buf).map_err(|_| invalid_name())?;
+        let invalid_value = || {
             OpError::type_error(
                 "ERR_INVALID_CHAR",
-                format!("Invalid character in header content [\"{name}\"]"),
+                format!(
+                    "Invalid character in header content [\"{}\"]",
+                    header_name.as_str()
+                ),
             )
-        })?;
-        map.append(name, value);
+        };
+        if !value.contains_only_onebyte() {
+            return Err(invalid_value());
+        }
+        let mut bytes = vec![0u8; value.length()];
+        value.write_one_byte_v2(scope, 0, &mut bytes, v8::WriteFlags::empty());
+        let header_value =
+            HeaderValue::from_maybe_shared(Bytes::from(bytes)).map_err(|_| invalid_value())?;
+        map.append(header_name, header_value);
     }
     Ok(map)
 }

@@ -18,6 +18,7 @@ const kId = Symbol('kId');
 const kHeaders = Symbol('kHeaders');
 const kHeadersDistinct = Symbol('kHeadersDistinct');
 const kReading = Symbol('kReading');
+const kHasBody = Symbol('kHasBody');
 
 // What Node users read from req.socket: addresses, TLS flag, and no-op tuning.
 class SocketInfo {
@@ -42,9 +43,10 @@ class SocketInfo {
 
 class IncomingMessage extends Readable {
   constructor(id, method, url, httpVersion, rawHeaders, remoteAddress, remotePort, hasBody, encrypted) {
-    super({ autoDestroy: true });
+    super();
     this[kId] = id;
     this[kReading] = false;
+    this[kHasBody] = hasBody;
     this.method = method;
     this.url = url;
     this.httpVersion = httpVersion;
@@ -62,7 +64,6 @@ class IncomingMessage extends Readable {
     this.upgrade = false;
     this.statusCode = null;
     this.statusMessage = null;
-    if (!hasBody) this.push(null);
   }
 
   get headers() {
@@ -97,6 +98,9 @@ class IncomingMessage extends Readable {
   }
 
   _read() {
+    // A request without a body ends on the first read (never before: handlers that
+    // ignore the body pay nothing for it).
+    if (!this[kHasBody]) return this.push(null);
     if (this[kReading]) return;
     this[kReading] = true;
     binding.read(this[kId]).then((chunk) => {
@@ -132,4 +136,4 @@ ObjectDefineProperty(IncomingMessage.prototype, Symbol.toStringTag, {
   __proto__: null, value: 'IncomingMessage', configurable: true,
 });
 
-module.exports = { IncomingMessage, kId, SocketInfo, finished };
+module.exports = { IncomingMessage, kId, kHasBody, SocketInfo, finished };

@@ -10,6 +10,8 @@ const {
   ArrayIsArray,
   ObjectCreate,
   ObjectKeys,
+  SafeMap,
+  SafeSet,
   StringPrototypeToLowerCase,
 } = primordials;
 
@@ -37,26 +39,47 @@ const kSentWhole = Symbol('kSentWhole');
 const kTrailers = Symbol('kTrailers');
 const kGone = Symbol('kGone');
 const kNative = Symbol('kNative');
+const kOnClose = Symbol('kOnClose');
 
 // Bytes `write()` accepts before it returns false (the native side holds as much again).
 const kHighWaterMark = 64 * 1024;
+const kWritableOptions = { highWaterMark: kHighWaterMark, decodeStrings: false };
+
+const kNoHeaders = new SafeMap();
+
+// The header map, made on first use (many responses set one header or none).
+function headersOf(res) {
+  return res[kHeaders] ??= new SafeMap();
+}
 
 function flatHeaders(headers) {
   const flat = [];
-  for (const key of ObjectKeys(headers)) {
-    const [name, value] = headers[key];
+  if (headers === null) return flat;
+  for (const { 0: name, 1: value } of headers.values()) {
     if (ArrayIsArray(value)) {
       for (const v of value) flat.push(name, `${v}`);
     } else {
-      flat.push(name, `${value}`);
+      flat.push(name, typeof value === 'string' ? value : `${value}`);
     }
   }
   return flat;
 }
 
+// Header names repeat from response to response: remember the ones already checked
+// (and their lower-case form) instead of running the token regex every time.
+const knownNames = new SafeMap();
+function headerKey(name) {
+  const known = knownNames.get(name);
+  if (known !== undefined) return known;
+  validateHeaderName(name);
+  const key = StringPrototypeToLowerCase(name);
+  if (knownNames.size < 1024) knownNames.set(name, key);
+  return key;
+}
+
 class ServerResponse extends Writable {
   constructor(req) {
-    super({ highWaterMark: kHighWaterMark, decodeStrings: false, emitClose: true, autoDestroy: true });
+    super(kWritableOptions);
     this.req = req;
     this.socket = req.socket;
     this.statusCode = 200;
@@ -65,12 +88,13 @@ class ServerResponse extends Writable {
     this.chunkedEncoding = false;
     this.shouldKeepAlive = true;
     this[kId] = req[kId];
-    this[kHeaders] = ObjectCreate(null);
+    this[kHeaders] = null;
     this[kHeadSent] = false;
     this[kSentWhole] = false;
     this[kTrailers] = null;
     this[kGone] = false;
     this[kNative] = false;
+    this[kOnClose] = null;
   }
 
   get connection() { return this.socket; }
@@ -79,20 +103,19 @@ class ServerResponse extends Writable {
 
   setHeader(name, value) {
     if (this[kHeadSent]) throw new ERR_HTTP_HEADERS_SENT('set');
-    validateHeaderName(name);
+    const key = headerKey(name);
     validateHeaderValue(name, value);
-    this[kHeaders][StringPrototypeToLowerCase(name)] = [name, value];
+    headersOf(this).set(key, [name, value]);
     return this;
   }
 
   appendHeader(name, value) {
     if (this[kHeadSent]) throw new ERR_HTTP_HEADERS_SENT('append');
-    validateHeaderName(name);
+    const key = headerKey(name);
     validateHeaderValue(name, value);
-    const key = StringPrototypeToLowerCase(name);
-    const existing = this[kHeaders][key];
+    const existing = headersOf(this).get(key);
     if (existing === undefined) {
-      this[kHeaders][key] = [name, value];
+      headersOf(this).set(key, [name, value]);
     } else {
       const prev = ArrayIsArray(existing[1]) ? existing[1] : [existing[1]];
       existing[1] = prev.concat(value);
@@ -102,28 +125,28 @@ class ServerResponse extends Writable {
 
   getHeader(name) {
     if (typeof name !== 'string') throw new ERR_INVALID_ARG_TYPE('name', 'string', name);
-    return this[kHeaders][StringPrototypeToLowerCase(name)]?.[1];
+    return (this[kHeaders] ?? kNoHeaders).get(StringPrototypeToLowerCase(name))?.[1];
   }
 
   getHeaders() {
     const out = ObjectCreate(null);
-    for (const key of ObjectKeys(this[kHeaders])) out[key] = this[kHeaders][key][1];
+    for (const { 0: key, 1: entry } of (this[kHeaders] ?? kNoHeaders)) out[key] = entry[1];
     return out;
   }
 
-  getHeaderNames() { return ObjectKeys(this[kHeaders]); }
+  getHeaderNames() { return [...(this[kHeaders] ?? kNoHeaders).keys()]; }
 
-  getRawHeaderNames() { return ObjectKeys(this[kHeaders]).map((k) => this[kHeaders][k][0]); }
+  getRawHeaderNames() { return [...(this[kHeaders] ?? kNoHeaders).values()].map((e) => e[0]); }
 
   hasHeader(name) {
     if (typeof name !== 'string') throw new ERR_INVALID_ARG_TYPE('name', 'string', name);
-    return this[kHeaders][StringPrototypeToLowerCase(name)] !== undefined;
+    return (this[kHeaders] ?? kNoHeaders).has(StringPrototypeToLowerCase(name));
   }
 
   removeHeader(name) {
     if (typeof name !== 'string') throw new ERR_INVALID_ARG_TYPE('name', 'string', name);
     if (this[kHeadSent]) throw new ERR_HTTP_HEADERS_SENT('remove');
-    delete this[kHeaders][StringPrototypeToLowerCase(name)];
+    this[kHeaders]?.delete(StringPrototypeToLowerCase(name));
   }
 
   writeHead(statusCode, reason, obj) {
@@ -210,10 +233,11 @@ class ServerResponse extends Writable {
           throw new ERR_INVALID_ARG_TYPE('chunk', ['string', 'Buffer', 'Uint8Array'], body);
         }
       }
-      if (!this.hasHeader('content-length') && !this.hasHeader('transfer-encoding')) {
+      const headers = headersOf(this);
+      if (!headers.has('content-length') && !headers.has('transfer-encoding')) {
         const length = body === undefined ? 0 :
           (typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
-        this.setHeader('Content-Length', length);
+        headers.set('content-length', ['Content-Length', length]);
       }
       if (body !== undefined && !(typeof body === 'string') && !(body instanceof Uint8Array)) {
         body = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
@@ -255,8 +279,10 @@ class ServerResponse extends Writable {
     if (!this.writableFinished && !this[kGone] && !this[kSentWhole]) {
       binding.abort(this[kId], 500);
     }
+    const onClose = this[kOnClose];
+    if (onClose !== null) onClose(this);
     cb(err);
   }
 }
 
-module.exports = { ServerResponse, kNative, kHeadSent };
+module.exports = { ServerResponse, kNative, kHeadSent, kOnClose };

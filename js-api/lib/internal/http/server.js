@@ -7,8 +7,8 @@
 
 const { SafeMap } = primordials;
 
-const { IncomingMessage, kId } = require('internal/http/incoming');
-const { ServerResponse, kHeadSent } = require('internal/http/outgoing');
+const { IncomingMessage, kId, kHasBody } = require('internal/http/incoming');
+const { ServerResponse, kHeadSent, kOnClose } = require('internal/http/outgoing');
 const { inspect } = require('internal/util/inspect');
 const binding = internalBinding('http');
 
@@ -55,11 +55,7 @@ function dispatch(handler, event) {
   const req = new IncomingMessage(id, method, url, httpVersion, rawHeaders, remoteAddress, remotePort, hasBody, encrypted);
   const res = new ServerResponse(req);
   inflight.set(id, res);
-  res.once('close', () => {
-    inflight.delete(id);
-    // Unread request bodies are discarded once the response is done, as in Node.
-    if (!req.readableEnded && !req.destroyed) req.destroy();
-  });
+  res[kOnClose] = responseClosed;
   binding.setContext(id);
   try {
     const r = handler(req, res);
@@ -68,9 +64,14 @@ function dispatch(handler, event) {
     }
   } catch (err) {
     handlerFailed(err, res);
-  } finally {
-    binding.setContext(0);
   }
+}
+
+function responseClosed(res) {
+  inflight.delete(res[kId]);
+  // Unread request bodies are discarded once the response is done, as in Node.
+  const req = res.req;
+  if (req[kHasBody] && !req.readableEnded && !req.destroyed) req.destroy();
 }
 
 function clientGone(id) {
@@ -105,6 +106,7 @@ async function start(handlerPath, root) {
       if (event[0] === 1) dispatch(handler, event);
       else clientGone(event[1]);
     }
+    binding.setContext(0);
   });
   binding.ready(true, '');
 }
