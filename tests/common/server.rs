@@ -43,15 +43,17 @@ impl Server {
         let l = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                {
+                    let mut l = l.lock().unwrap();
+                    l.push_str(&line);
+                    l.push('\n');
+                }
                 if let Some(i) = line.find("listening on ") {
                     let rest = &line[i + "listening on ".len()..];
                     let url = rest.split_whitespace().next().unwrap_or("");
                     let addr = url.split("://").nth(1).unwrap_or("").to_string();
                     let _ = tx.send(addr);
                 }
-                let mut l = l.lock().unwrap();
-                l.push_str(&line);
-                l.push('\n');
             }
         });
         let addr = match rx.recv_timeout(Duration::from_secs(20)) {

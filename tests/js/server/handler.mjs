@@ -1,5 +1,5 @@
 // The handler the server integration tests run: one route per behaviour under test.
-import { pipeline } from 'node:stream';
+import { pipeline, Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const stats = { closed: 0, aborted: 0, finished: 0 };
@@ -41,8 +41,8 @@ export default async function handle(req, res) {
         httpVersion: req.httpVersion,
         headers: req.headers,
         remoteAddress: req.socket.remoteAddress,
-        isReadable: typeof req.pipe === 'function' && typeof req.read === 'function',
-        isWritable: typeof res.write === 'function' && typeof res.cork === 'function',
+        isReadable: req instanceof Readable,
+        isWritable: res instanceof Writable,
       }));
     case '/echo':
       res.setHeader('content-type', 'application/octet-stream');

@@ -9,7 +9,8 @@ const {
   StringPrototypeSplit,
 } = primordials;
 
-const { Readable, finished } = require('stream');
+const { finished } = require('stream');
+const { LazyReadable } = require('internal/http/lazy_stream');
 const { Buffer } = require('buffer');
 const { addHeaderLine } = require('internal/http/common');
 const binding = internalBinding('http');
@@ -41,7 +42,7 @@ class SocketInfo {
   destroy() { this.destroyed = true; return this; }
 }
 
-class IncomingMessage extends Readable {
+class IncomingMessage extends LazyReadable {
   constructor(id, method, url, httpVersion, rawHeaders, remoteAddress, remotePort, hasBody, encrypted) {
     super();
     this[kId] = id;

@@ -15,7 +15,7 @@ const {
   StringPrototypeToLowerCase,
 } = primordials;
 
-const { Writable } = require('stream');
+const { lazyWritable, kStateMade, kStateInit } = require('internal/http/lazy_stream');
 const { Buffer } = require('buffer');
 const {
   STATUS_CODES,
@@ -44,6 +44,47 @@ const kOnClose = Symbol('kOnClose');
 // Bytes `write()` accepts before it returns false (the native side holds as much again).
 const kHighWaterMark = 64 * 1024;
 const kWritableOptions = { highWaterMark: kHighWaterMark, decodeStrings: false };
+const LazyWritable = lazyWritable(kWritableOptions);
+const kFastEnded = Symbol('kFastEnded');
+const kFastFinished = Symbol('kFastFinished');
+const kFastClosed = Symbol('kFastClosed');
+
+// A response ended in one call never made its Writable state; if someone asks for it
+// afterwards, it must say what happened.
+function initFastEndedState(res, state) {
+  if (!res[kFastEnded]) return;
+  state.ending = true;
+  state.ended = true;
+  state.finalCalled = true;
+  state.prefinished = res[kFastFinished];
+  state.finished = res[kFastFinished];
+  if (res[kFastClosed]) {
+    state.destroyed = true;
+    state.closed = true;
+    state.closeEmitted = true;
+  }
+}
+
+function finishFast(res, cb) {
+  res[kFastFinished] = true;
+  if (res[kStateMade]) {
+    res._writableState.prefinished = true;
+    res._writableState.finished = true;
+  }
+  res.emit('prefinish');
+  res.emit('finish');
+  if (typeof cb === 'function') cb();
+  const onClose = res[kOnClose];
+  if (onClose !== null) onClose(res);
+  res[kFastClosed] = true;
+  if (res[kStateMade]) {
+    const state = res._writableState;
+    state.destroyed = true;
+    state.closed = true;
+    state.closeEmitted = true;
+  }
+  res.emit('close');
+}
 
 const kNoHeaders = new SafeMap();
 
@@ -77,9 +118,13 @@ function headerKey(name) {
   return key;
 }
 
-class ServerResponse extends Writable {
+class ServerResponse extends LazyWritable {
   constructor(req) {
-    super(kWritableOptions);
+    super();
+    this[kStateInit] = initFastEndedState;
+    this[kFastEnded] = false;
+    this[kFastFinished] = false;
+    this[kFastClosed] = false;
     this.req = req;
     this.socket = req.socket;
     this.statusCode = 200;
@@ -223,8 +268,9 @@ class ServerResponse extends Writable {
       cb = encoding;
       encoding = null;
     }
-    if (!this[kHeadSent] && !this.writableEnded && !this.destroyed && this.writableLength === 0 &&
-        this[kTrailers] === null) {
+    // Nothing written yet (the stream state was never made): head and whole body in
+    // one step, and 'finish'/'close' without Writable's machinery.
+    if (!this[kStateMade] && !this[kHeadSent] && this[kTrailers] === null) {
       let body = chunk ?? undefined;
       if (body !== undefined) {
         if (typeof body === 'string') {
@@ -243,8 +289,9 @@ class ServerResponse extends Writable {
         body = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
       }
       this[kSentWhole] = true;
-      this._sendHead(body, true);
-      return super.end(cb);
+      this[kFastEnded] = true;
+      if (this._sendHead(body, true)) process.nextTick(finishFast, this, cb);
+      return this;
     }
     return super.end(chunk, encoding, cb);
   }
