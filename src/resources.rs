@@ -7,10 +7,17 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 /// Something a resource id can name. `close` releases what the resource holds; it may
-/// be called more than once.
+/// be called more than once. A resource that is a byte source or sink says so, so that
+/// ops can pipe any source into any sink.
 pub trait Resource: Any {
     fn name(&self) -> &'static str;
     fn close(&self) {}
+    fn source(self: Rc<Self>) -> Option<Rc<dyn crate::io::ByteSource>> {
+        None
+    }
+    fn sink(self: Rc<Self>) -> Option<Rc<dyn crate::io::ByteSink>> {
+        None
+    }
 }
 
 #[derive(Default)]
@@ -35,6 +42,16 @@ impl ResourceTable {
         }
         self.map.insert(self.next, resource);
         self.next
+    }
+
+    /// The resource named `rid`, whatever its type.
+    pub fn get_any(&self, rid: u32) -> Option<Rc<dyn Resource>> {
+        self.map.get(&rid).cloned()
+    }
+
+    /// Removes `rid` without closing it (ownership moves to the caller).
+    pub fn take(&mut self, rid: u32) -> Option<Rc<dyn Resource>> {
+        self.map.remove(&rid)
     }
 
     /// The resource named `rid`, if it exists and is an `R`.

@@ -15,4 +15,6 @@ module.exports = {
   abort: ops.op_http_abort,
   logError: ops.op_http_log_error,
   sendFile: ops.op_http_send_file,
+  source: ops.op_http_source,
+  sink: ops.op_http_sink,
 };

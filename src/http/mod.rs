@@ -5,3 +5,4 @@ pub mod body;
 pub mod exchange;
 pub mod files;
 pub mod server;
+pub mod streams;

@@ -462,3 +462,61 @@ pub fn op_http_send_file<'s>(
     });
     rv.set(p.into());
 }
+
+/// `op_http_source(id)`: the request body of exchange `id` as a byte source (a
+/// resource id), for native pipes.
+pub fn op_http_source<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
+    let Some((_, ex)) = exchange(scope, &args) else {
+        return throw(
+            scope,
+            OpError::new(
+                ErrorClass::Error,
+                "ERR_STREAM_PREMATURE_CLOSE",
+                "the request is gone",
+            ),
+        );
+    };
+    let rid = crate::js::state::state(scope)
+        .borrow_mut()
+        .resources
+        .add(crate::http::streams::RequestBodySource(ex));
+    rv.set_uint32(rid);
+}
+
+/// `op_http_sink(id)`: the response body of exchange `id` (its head already sent) as
+/// a byte sink (a resource id), for native pipes.
+pub fn op_http_sink<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
+    let Some((_, ex)) = exchange(scope, &args) else {
+        return throw(
+            scope,
+            OpError::new(
+                ErrorClass::Error,
+                "ERR_STREAM_PREMATURE_CLOSE",
+                "the client is gone",
+            ),
+        );
+    };
+    if ex.phase() != Phase::Streaming {
+        return throw(
+            scope,
+            OpError::new(
+                ErrorClass::Error,
+                "ERR_INVALID_STATE",
+                "the response head must be sent first",
+            ),
+        );
+    }
+    let rid = crate::js::state::state(scope)
+        .borrow_mut()
+        .resources
+        .add(crate::http::streams::ResponseSink(ex));
+    rv.set_uint32(rid);
+}

@@ -15,6 +15,7 @@ pub mod fs;
 pub mod http;
 pub mod module;
 pub mod process;
+pub mod stream;
 pub mod url;
 pub mod util;
 
@@ -350,5 +351,9 @@ pub fn install<'s>(scope: &mut v8::PinScope<'s, '_>, target: v8::Local<'s, v8::O
         http::op_http_abort,
         http::op_http_log_error,
         http::op_http_send_file,
+        http::op_http_source,
+        http::op_http_sink,
+        stream::op_stream_pipe,
+        stream::op_stream_close,
     );
 }

@@ -1,8 +1,19 @@
 // The handler the server integration tests run: one route per behaviour under test.
-import { pipeline, Readable, Writable } from 'node:stream';
+import { pipeline, PassThrough, Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const stats = { closed: 0, aborted: 0, finished: 0 };
+const stats = { closed: 0, aborted: 0, finished: 0, echoJsChunks: [], echoErrors: 0 };
+
+// Counts the chunks JavaScript sees on `req` (a native pipe shows none).
+function countChunks(req) {
+  let n = 0;
+  const push = req.push;
+  req.push = function(chunk) {
+    if (chunk !== null) n++;
+    return push.call(this, chunk);
+  };
+  return () => n;
+}
 const chunk64k = Buffer.alloc(64 * 1024, 'w');
 
 // Writes `total` bytes in 64 KiB chunks, waiting for 'drain' whenever write() says so.
@@ -44,9 +55,24 @@ export default async function handle(req, res) {
         isReadable: req instanceof Readable,
         isWritable: res instanceof Writable,
       }));
-    case '/echo':
+    case '/echo': {
+      // req -> res with nothing in between: a native pipe.
+      const seen = countChunks(req);
       res.setHeader('content-type', 'application/octet-stream');
-      return pipeline(req, res, () => {});
+      return pipeline(req, res, (err) => {
+        stats.echoJsChunks.push(seen());
+        if (err) stats.echoErrors++;
+      });
+    }
+    case '/echo-js': {
+      // The same through a PassThrough: chunks cross JavaScript.
+      const seen = countChunks(req);
+      res.setHeader('content-type', 'application/octet-stream');
+      return pipeline(req, new PassThrough(), res, (err) => {
+        stats.echoJsChunks.push(seen());
+        if (err) stats.echoErrors++;
+      });
+    }
     case '/count': {
       let n = 0;
       for await (const c of req) n += c.length;

@@ -5,6 +5,7 @@
 
 const { kId } = require('internal/http/incoming');
 const { kNative } = require('internal/http/outgoing');
+const { kNativeDone } = require('internal/streams/native');
 const binding = internalBinding('http');
 
 function create(root) {
@@ -23,7 +24,7 @@ function create(root) {
 function sendNative(req, res, root, urlPath) {
   res[kNative] = true;
   return binding.sendFile(req[kId], root, urlPath).then((ok) => {
-    if (ok) res.end();
+    if (ok) res[kNativeDone](null);
     else res._clientGone();
   });
 }

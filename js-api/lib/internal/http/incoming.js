@@ -10,7 +10,8 @@ const {
 } = primordials;
 
 const { finished } = require('stream');
-const { LazyReadable } = require('internal/http/lazy_stream');
+const { LazyReadable, kStateMade } = require('internal/http/lazy_stream');
+const { kNativeSource, kNativeDone, destroyQuietly } = require('internal/streams/native');
 const { Buffer } = require('buffer');
 const { addHeaderLine } = require('internal/http/common');
 const binding = internalBinding('http');
@@ -96,6 +97,22 @@ class IncomingMessage extends LazyReadable {
   setTimeout(msecs, callback) {
     if (callback) this.on('timeout', callback);
     return this;
+  }
+
+  // The body as a native source, while no JavaScript has read from it.
+  [kNativeSource]() {
+    if (this[kStateMade] || this[kReading]) return undefined;
+    this[kReading] = true;
+    return binding.source(this[kId]);
+  }
+
+  [kNativeDone](err) {
+    // The body was consumed natively: reading now finds its end.
+    this[kReading] = false;
+    this[kHasBody] = false;
+    this.complete = err === null;
+    if (err !== null) destroyQuietly(this, err);
+    else this.resume();
   }
 
   _read() {

@@ -31,6 +31,7 @@ const {
   },
 } = require('internal/errors');
 const { kId } = require('internal/http/incoming');
+const { kNativeSink, kNativeDone, destroyQuietly } = require('internal/streams/native');
 const binding = internalBinding('http');
 
 const kHeaders = Symbol('kHeaders');
@@ -294,6 +295,26 @@ class ServerResponse extends LazyWritable {
       return this;
     }
     return super.end(chunk, encoding, cb);
+  }
+
+  // The body as a native sink, while no JavaScript has written to it.
+  [kNativeSink]() {
+    if (this[kStateMade] || this[kFastEnded] || this[kGone] || this[kNative]) return undefined;
+    if (!this._sendHead(undefined, false)) return undefined;
+    this[kNative] = true;
+    return binding.sink(this[kId]);
+  }
+
+  [kNativeDone](err) {
+    if (err === null) {
+      this[kSentWhole] = true;
+      this[kFastEnded] = true;
+      process.nextTick(finishFast, this);
+    } else if (err.code === 'ERR_STREAM_PREMATURE_CLOSE') {
+      this._clientGone();
+    } else {
+      destroyQuietly(this, err);
+    }
   }
 
   _write(chunk, encoding, cb) {

@@ -195,6 +195,12 @@ function pipelineImpl(streams, callback, opts) {
     throw new ERR_MISSING_ARGS('streams');
   }
 
+  // Two native streams and nothing between them: the bytes move in Rust.
+  if (streams.length === 2 && opts?.signal === undefined &&
+      require('internal/streams/native').tryNativePipe(streams[0], streams[1], callback)) {
+    return streams[1];
+  }
+
   const ac = new AbortController();
   const signal = ac.signal;
   const outerSignal = opts?.signal;
