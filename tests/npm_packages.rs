@@ -1,4 +1,5 @@
-//! npm packages nobody here wrote load and work unchanged: they are installed with npm
+//! npm packages nobody here wrote (including stream packages: through2, split2, pump,
+//! csv-parse, readable-stream) load and work unchanged: they are installed with npm
 //! into a scratch copy of `tests/npm/` at test time, then each example script runs
 //! under `node` and under `weir run`, and the outputs must be identical.
 
@@ -8,7 +9,7 @@ use std::process::Command;
 
 fn install(dir: &Path) {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/npm");
-    for f in ["package.json", "examples.mjs", "examples.cjs"] {
+    for f in ["package.json", "examples.mjs", "examples.cjs", "streams.cjs"] {
         std::fs::copy(src.join(f), dir.join(f)).unwrap();
     }
     let status = Command::new("npm")
@@ -40,7 +41,7 @@ fn output(cmd: &mut Command) -> String {
 fn npm_packages_work_unchanged() {
     let dir = tempfile::tempdir().unwrap();
     install(dir.path());
-    for script in ["examples.mjs", "examples.cjs"] {
+    for script in ["examples.mjs", "examples.cjs", "streams.cjs"] {
         let node = output(Command::new("node").arg(script).current_dir(dir.path()));
         let weir = output(common::weir().args(["run", script]).current_dir(dir.path()));
         assert!(

@@ -219,8 +219,13 @@ function createFromString(string, encoding) {
 // The allocator toggle has no counterpart in weir: new ArrayBuffers are always
 // zero-filled. Like Node with an allocator it does not own, hand out a dummy
 // so that writes to it are no-ops.
+// Node's zero-fill toggle: `Buffer.allocUnsafe` sets it to 0 around an allocation to
+// get uninitialized memory; the isolate's allocator reads it (the same array's memory).
 function getZeroFillToggle() {
-  return new Uint32Array(1);
+  const toggle = new Uint32Array(1);
+  toggle[0] = 1;
+  internalBinding('ops').op_buffer_zero_fill_toggle(toggle);
+  return toggle;
 }
 
 function byteLengthUtf8(string) {

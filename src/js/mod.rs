@@ -4,6 +4,7 @@
 //! Nothing here knows about HTTP or media; the server drives a [`runtime::JsRuntime`]
 //! per worker thread. An isolate never leaves the thread that created it.
 
+pub mod allocator;
 pub mod builtins;
 pub mod bytes;
 pub mod errors;

@@ -122,7 +122,9 @@ type Result<T> = std::result::Result<T, Termination>;
 impl JsRuntime {
     pub fn new(options: RuntimeOptions) -> JsRuntime {
         platform::init();
-        let params = v8::CreateParams::default().heap_limits(0, options.max_heap_mb.max(16) << 20);
+        let params = v8::CreateParams::default()
+            .heap_limits(0, options.max_heap_mb.max(16) << 20)
+            .array_buffer_allocator(crate::js::allocator::new());
         let mut isolate = v8::Isolate::new(params);
         isolate.set_microtasks_policy(v8::MicrotasksPolicy::Explicit);
         isolate.set_promise_reject_callback(ops::core::promise_reject_callback);

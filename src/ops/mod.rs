@@ -316,6 +316,7 @@ pub fn install<'s>(scope: &mut v8::PinScope<'s, '_>, target: v8::Local<'s, v8::O
         buffer::op_buffer_swap64,
         buffer::op_buffer_is_utf8,
         buffer::op_buffer_is_ascii,
+        buffer::op_buffer_zero_fill_toggle,
         encoding::op_encoding_encode_utf8,
         encoding::op_encoding_encode_into,
         encoding::op_encoding_decode_utf8,
