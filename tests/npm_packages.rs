@@ -51,3 +51,28 @@ fn npm_packages_work_unchanged() {
         assert_eq!(weir, node, "{script}: weir's output differs from node's");
     }
 }
+
+#[test]
+fn the_weir_type_declarations_check_a_typed_handler() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/npm");
+    std::fs::copy(src.join("handler.ts"), dir.path().join("handler.ts")).unwrap();
+    let types = Path::new(env!("CARGO_MANIFEST_DIR")).join("js-api/types/index.d.ts");
+    let tsconfig = std::fs::read_to_string(src.join("tsconfig.json"))
+        .unwrap()
+        .replace("../../js-api/types/index.d.ts", &types.display().to_string());
+    std::fs::write(dir.path().join("tsconfig.json"), tsconfig).unwrap();
+    std::fs::write(dir.path().join("package.json"), r#"{"private": true, "type": "module"}"#).unwrap();
+    let status = Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--loglevel=error", "typescript@5", "@types/node@20"])
+        .current_dir(dir.path())
+        .status()
+        .expect("npm must be installed");
+    assert!(status.success());
+    let out = Command::new("node").args(["node_modules/typescript/bin/tsc", "-p", "."]).current_dir(dir.path()).output().unwrap();
+    assert!(out.status.success(), "tsc: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    // And a wrong use is caught: the declarations have teeth.
+    std::fs::write(dir.path().join("handler.ts"), "import { version } from 'weir';\nconst n: number = version;\nexport default n;\n").unwrap();
+    let out = Command::new("node").args(["node_modules/typescript/bin/tsc", "-p", "."]).current_dir(dir.path()).output().unwrap();
+    assert!(!out.status.success(), "tsc accepted a string as a number");
+}
