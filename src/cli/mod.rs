@@ -68,6 +68,17 @@ struct ServeArgs {
     /// HTTPS with a certificate generated at start-up (development only).
     #[arg(long, conflicts_with = "tls_cert")]
     tls_self_signed: bool,
+    /// With TLS, also serve HTTP/3 over QUIC on the same port number (UDP) and
+    /// advertise it with Alt-Svc. `--h3 false` turns it off.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    h3: bool,
+    /// HTTP/3 requests (QUIC bidirectional streams) one connection may have open at
+    /// once.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    h3_max_concurrent_streams: u32,
+    /// A QUIC connection with no packet for this long is closed.
+    #[arg(long, default_value_t = 30_000, value_name = "MS")]
+    h3_idle_timeout_ms: u64,
     /// CPU budget of each handler invocation; past it the request gets 503 and the
     /// worker goes on.
     #[arg(long, default_value_t = 5000, value_name = "MS")]
@@ -265,6 +276,12 @@ fn serve(a: ServeArgs) -> i32 {
         handler_timeout: Duration::from_millis(a.handler_timeout_ms.max(1)),
         shutdown_timeout: Duration::from_secs_f64(a.shutdown_timeout),
         access_log: true,
+        h3: a.h3.then(|| crate::http::h3::H3Limits {
+            max_concurrent_streams: a.h3_max_concurrent_streams.max(1),
+            idle_timeout: Duration::from_millis(a.h3_idle_timeout_ms.max(1)),
+            max_field_section_size: a.max_header_bytes as u64,
+            ..Default::default()
+        }),
     };
     crate::server::run(config)
 }

@@ -50,6 +50,29 @@ impl Protocol {
 pub enum RequestBody {
     Empty,
     Hyper(hyper::body::Incoming),
+    H3(crate::http::h3::RecvStream),
+}
+
+impl RequestBody {
+    /// The next chunk of data (trailers are skipped), `None` at the end; an error means
+    /// the client reset the stream or the connection broke.
+    pub async fn next_chunk(&mut self) -> std::io::Result<Option<bytes::Bytes>> {
+        match self {
+            RequestBody::Empty => Ok(None),
+            RequestBody::Hyper(incoming) => loop {
+                match http_body_util::BodyExt::frame(incoming).await {
+                    Some(Ok(frame)) => {
+                        if let Ok(data) = frame.into_data() {
+                            return Ok(Some(data));
+                        }
+                    }
+                    Some(Err(e)) => return Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, e)),
+                    None => return Ok(None),
+                }
+            },
+            RequestBody::H3(recv) => crate::http::h3::recv_chunk(recv).await,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,6 +154,8 @@ impl Exchange {
     pub fn has_body(&self) -> bool {
         match &*self.body.borrow() {
             Some(RequestBody::Hyper(b)) => !http_body::Body::is_end_stream(b),
+            // HTTP/3 does not say in advance; a declared zero length does.
+            Some(RequestBody::H3(_)) => self.headers.get(http::header::CONTENT_LENGTH).is_none_or(|v| v != "0"),
             _ => false,
         }
     }
@@ -336,6 +361,8 @@ pub struct HttpWorker {
     waker: RefCell<Option<Waker>>,
     closed: Cell<bool>,
     access_log: bool,
+    /// `Alt-Svc` added to HTTP/1.1 and HTTP/2 responses when HTTP/3 is served.
+    pub alt_svc: std::cell::OnceCell<http::HeaderValue>,
 }
 
 impl HttpWorker {
@@ -350,6 +377,7 @@ impl HttpWorker {
             waker: RefCell::new(None),
             closed: Cell::new(false),
             access_log,
+            alt_svc: std::cell::OnceCell::new(),
         })
     }
 

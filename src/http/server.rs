@@ -219,8 +219,9 @@ async fn handle(
             }
         }
     }
+    let alt_svc = worker.alt_svc.get().cloned();
     let mut cancel = Cancel(Some((worker, ex)));
-    let response = match rx.await {
+    let mut response = match rx.await {
         Ok(r) => r,
         // The handler side dropped the exchange without answering (its isolate was
         // replaced): the request was not served.
@@ -230,6 +231,10 @@ async fn handle(
         ),
     };
     cancel.0.take();
+    if let Some(v) = alt_svc {
+        // A handler's own Alt-Svc wins.
+        response.headers_mut().entry(hyper::header::ALT_SVC).or_insert(v);
+    }
     Ok(response)
 }
 
@@ -372,60 +377,6 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for ConnIo<T> {
     }
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
-
-/// TLS set-up: a certificate chain and key from PEM files, or a self-signed
-/// certificate made at start-up for development. ALPN offers `h2` then `http/1.1`.
-pub mod tls {
-    use std::path::Path;
-    use std::sync::Arc;
-
-    pub fn from_pem(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, String> {
-        let certs: Vec<_> = rustls_pemfile::certs(&mut std::io::BufReader::new(
-            std::fs::File::open(cert)
-                .map_err(|e| format!("cannot open --tls-cert {}: {e}", cert.display()))?,
-        ))
-        .collect::<Result<_, _>>()
-        .map_err(|e| format!("cannot read certificates from {}: {e}", cert.display()))?;
-        if certs.is_empty() {
-            return Err(format!("{} holds no PEM certificate", cert.display()));
-        }
-        let key = rustls_pemfile::private_key(&mut std::io::BufReader::new(
-            std::fs::File::open(key)
-                .map_err(|e| format!("cannot open --tls-key {}: {e}", key.display()))?,
-        ))
-        .map_err(|e| format!("cannot read the private key from {}: {e}", key.display()))?
-        .ok_or_else(|| format!("{} holds no PEM private key", key.display()))?;
-        config(certs, key)
-    }
-
-    /// A certificate for `localhost`, `127.0.0.1` and `::1`, valid from now.
-    pub fn self_signed() -> Result<Arc<rustls::ServerConfig>, String> {
-        let cert = rcgen::generate_simple_self_signed(vec![
-            "localhost".into(),
-            "127.0.0.1".into(),
-            "::1".into(),
-        ])
-        .map_err(|e| format!("cannot make a self-signed certificate: {e}"))?;
-        let der = cert.cert.der().clone();
-        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
-        config(vec![der], key)
-    }
-
-    fn config(
-        certs: Vec<rustls::pki_types::CertificateDer<'static>>,
-        key: rustls::pki_types::PrivateKeyDer<'static>,
-    ) -> Result<Arc<rustls::ServerConfig>, String> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?
-            .with_no_client_auth()
-            .with_single_cert(certs, key)
-            .map_err(|e| format!("the certificate and key do not form a usable pair: {e}"))?;
-        cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-        Ok(Arc::new(cfg))
     }
 }
 

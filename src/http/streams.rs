@@ -2,7 +2,7 @@
 //! [`ByteSink`], so that native pipes can read uploads and write responses (and join
 //! the two) without JavaScript seeing the bytes.
 
-use crate::http::exchange::{Exchange, RequestBody};
+use crate::http::exchange::Exchange;
 use crate::io::{ByteSink, ByteSource, LocalFuture};
 use crate::resources::Resource;
 use bytes::Bytes;
@@ -13,23 +13,14 @@ pub struct RequestBodySource(pub Rc<Exchange>);
 impl ByteSource for RequestBodySource {
     fn next(&self) -> LocalFuture<'_, std::io::Result<Option<Bytes>>> {
         Box::pin(async move {
-            let Some(RequestBody::Hyper(mut incoming)) = self.0.take_body() else {
+            let Some(mut body) = self.0.take_body() else {
                 return Ok(None);
             };
-            loop {
-                match http_body_util::BodyExt::frame(&mut incoming).await {
-                    Some(Ok(frame)) => {
-                        if let Ok(data) = frame.into_data() {
-                            self.0.put_body(RequestBody::Hyper(incoming));
-                            return Ok(Some(data));
-                        }
-                    }
-                    Some(Err(e)) => {
-                        return Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, e))
-                    }
-                    None => return Ok(None),
-                }
+            let chunk = body.next_chunk().await?;
+            if chunk.is_some() {
+                self.0.put_body(body);
             }
+            Ok(chunk)
         })
     }
 

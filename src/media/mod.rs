@@ -1,5 +1,7 @@
-//! Media: what to send for a file (path confinement, content types), and later the
-//! range planner, the live hub and the HLS segmenter. Pure logic, no sockets.
+//! Media: what to send for a file (path confinement, content types, preconditions and
+//! byte ranges), and later the live hub and the HLS segmenter. Pure logic, no sockets.
 
+pub mod conditional;
 pub mod mime;
 pub mod path;
+pub mod range;

@@ -4,7 +4,7 @@
 //! [`HttpWorker`]; an id that is gone means the client went away.
 
 use super::{arg_f64, arg_string, spawn, throw, ErrorClass, OpError, OpValue};
-use crate::http::exchange::{Event, Exchange, HttpWorker, Phase, RequestBody};
+use crate::http::exchange::{Event, Exchange, HttpWorker, Phase};
 use crate::js::bytes::view_to_bytes;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
@@ -189,27 +189,17 @@ pub fn op_http_read<'s>(
         let Some(ex) = ex else {
             return Ok(OpValue::Null);
         };
-        let Some(body) = ex.take_body() else {
+        let Some(mut body) = ex.take_body() else {
             return Ok(OpValue::Null);
         };
-        let RequestBody::Hyper(mut incoming) = body else {
-            return Ok(OpValue::Null);
-        };
-        loop {
-            match http_body_util::BodyExt::frame(&mut incoming).await {
-                Some(Ok(frame)) => match frame.into_data() {
-                    Ok(data) => {
-                        ex.put_body(RequestBody::Hyper(incoming));
-                        return Ok(OpValue::Bytes(data));
-                    }
-                    Err(_trailers) => continue,
-                },
-                Some(Err(e)) => {
-                    return Err(OpError::new(ErrorClass::Error, "ECONNRESET", "aborted")
-                        .with("cause", OpValue::String(e.to_string())));
-                }
-                None => return Ok(OpValue::Null),
+        match body.next_chunk().await {
+            Ok(Some(data)) => {
+                ex.put_body(body);
+                Ok(OpValue::Bytes(data))
             }
+            Ok(None) => Ok(OpValue::Null),
+            Err(e) => Err(OpError::new(ErrorClass::Error, "ECONNRESET", "aborted")
+                .with("cause", OpValue::String(e.to_string()))),
         }
     });
     rv.set(p.into());

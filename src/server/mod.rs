@@ -28,6 +28,8 @@ pub struct ServeConfig {
     pub handler_timeout: Duration,
     pub shutdown_timeout: Duration,
     pub access_log: bool,
+    /// HTTP/3 settings; used when TLS is on (`None`: no HTTP/3).
+    pub h3: Option<crate::http::h3::H3Limits>,
 }
 
 #[derive(Clone, Debug)]
@@ -45,6 +47,26 @@ pub(crate) enum Report {
     Stopped(usize),
 }
 
+/// What each worker gets to serve with.
+pub(crate) struct Listeners {
+    pub tcp: std::net::TcpListener,
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// The UDP socket and QUIC configuration of HTTP/3.
+    pub quic: Option<(std::net::UdpSocket, Arc<quinn::crypto::rustls::QuicServerConfig>)>,
+}
+
+fn bind_udp(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    socket.set_reuse_port(true)?;
+    socket.set_nonblocking(true)?;
+    // Room for bursts of datagrams between two reads of a busy worker.
+    let _ = socket.set_recv_buffer_size(4 << 20);
+    let _ = socket.set_send_buffer_size(4 << 20);
+    socket.bind(&addr.into())?;
+    Ok(socket.into())
+}
+
 fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
     use socket2::{Domain, Protocol, Socket, Type};
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
@@ -59,22 +81,33 @@ fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
 
 /// Runs the server until a signal or `process.exit()`; returns the exit code.
 pub fn run(config: ServeConfig) -> i32 {
-    let tls = match &config.tls {
+    let identity = match &config.tls {
         None => None,
-        Some(Tls::Pem { cert, key }) => match crate::http::server::tls::from_pem(cert, key) {
-            Ok(c) => Some(c),
-            Err(e) => {
-                eprintln!("weir: {e}");
-                return 1;
-            }
-        },
-        Some(Tls::SelfSigned) => match crate::http::server::tls::self_signed() {
-            Ok(c) => Some(c),
-            Err(e) => {
-                eprintln!("weir: {e}");
-                return 1;
-            }
-        },
+        Some(Tls::Pem { cert, key }) => Some(crate::http::tls::from_pem(cert, key)),
+        Some(Tls::SelfSigned) => Some(crate::http::tls::self_signed()),
+    };
+    let identity = match identity.transpose() {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("weir: {e}");
+            return 1;
+        }
+    };
+    let configs = identity.as_ref().map(|id| {
+        let tcp = crate::http::tls::tcp(id)?;
+        let quic = match &config.h3 {
+            Some(_) => Some(crate::http::tls::quic(id)?),
+            None => None,
+        };
+        Ok::<_, String>((tcp, quic))
+    });
+    let (tls, quic) = match configs.transpose() {
+        Ok(Some((t, q))) => (Some(t), q),
+        Ok(None) => (None, None),
+        Err(e) => {
+            eprintln!("weir: {e}");
+            return 1;
+        }
     };
     // SO_REUSEPORT would let a second weir on the same port silently share its
     // traffic: first make sure the port is free (and pick it, if the address says :0)
@@ -101,16 +134,43 @@ pub fn run(config: ServeConfig) -> i32 {
             return 1;
         }
     };
-    let mut listeners = vec![first];
+    let mut tcp = vec![first];
     for _ in 1..config.workers {
         match bind(addr) {
-            Ok(l) => listeners.push(l),
+            Ok(l) => tcp.push(l),
             Err(e) => {
                 eprintln!("weir: cannot listen on {addr} again (SO_REUSEPORT): {e}");
                 return 1;
             }
         }
     }
+    // HTTP/3 takes the same port number over UDP; as for TCP, a plain bind first
+    // makes sure no one else has it.
+    let mut udp = Vec::new();
+    if quic.is_some() {
+        if let Err(e) = std::net::UdpSocket::bind(addr) {
+            eprintln!("weir: cannot listen on {addr}/udp for HTTP/3: {e} (--h3 false serves without it)");
+            return 1;
+        }
+        for _ in 0..config.workers {
+            match bind_udp(addr) {
+                Ok(s) => udp.push(s),
+                Err(e) => {
+                    eprintln!("weir: cannot listen on {addr}/udp for HTTP/3: {e} (--h3 false serves without it)");
+                    return 1;
+                }
+            }
+        }
+    }
+    let mut udp = udp.into_iter();
+    let listeners: Vec<Listeners> = tcp
+        .into_iter()
+        .map(|tcp| Listeners {
+            tcp,
+            tls: tls.clone(),
+            quic: udp.next().zip(quic.clone()),
+        })
+        .collect();
 
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     let (report_tx, report_rx) = mpsc::channel::<Report>();
@@ -118,13 +178,12 @@ pub fn run(config: ServeConfig) -> i32 {
     let mut handles = Vec::new();
     for (i, listener) in listeners.into_iter().enumerate() {
         let cfg = config.clone();
-        let tls = tls.clone();
         let rx = shutdown_rx.clone();
         let reports = report_tx.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("weir-worker-{i}"))
             .stack_size(8 << 20)
-            .spawn(move || worker::run(i, listener, tls, cfg, rx, reports));
+            .spawn(move || worker::run(i, listener, cfg, rx, reports));
         match spawned {
             Ok(h) => handles.push(h),
             Err(e) => {
@@ -175,7 +234,9 @@ pub fn run(config: ServeConfig) -> i32 {
                 ready += 1;
                 if ready == config.workers && !announced {
                     announced = true;
-                    let protocols = if tls.is_some() {
+                    let protocols = if quic.is_some() {
+                        "HTTP/1.1 and HTTP/2 (ALPN), HTTP/3 (QUIC, same port over UDP)"
+                    } else if tls.is_some() {
                         "HTTP/1.1 and HTTP/2 (ALPN)"
                     } else {
                         "HTTP/1.1 and HTTP/2 (prior knowledge)"

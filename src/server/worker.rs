@@ -3,7 +3,7 @@
 //! replaces the isolate (in-flight requests of this worker get 503 or are cut); the
 //! listener and the other workers never stop.
 
-use super::{Report, ServeConfig};
+use super::{Listeners, Report, ServeConfig};
 use crate::http::exchange::{ExchangeLimits, HttpWorker};
 use crate::js::runtime::{JsRuntime, RuntimeOptions};
 use crate::js::state::Termination;
@@ -15,8 +15,7 @@ use std::sync::Arc;
 
 pub(crate) fn run(
     index: usize,
-    listener: std::net::TcpListener,
-    tls: Option<Arc<rustls::ServerConfig>>,
+    listener: Listeners,
     config: Arc<ServeConfig>,
     shutdown: tokio::sync::watch::Receiver<bool>,
     reports: mpsc::Sender<Report>,
@@ -37,20 +36,20 @@ pub(crate) fn run(
     let local = tokio::task::LocalSet::new();
     local.block_on(
         &rt,
-        serve(index, listener, tls, config, shutdown, reports.clone()),
+        serve(index, listener, config, shutdown, reports.clone()),
     );
     let _ = reports.send(Report::Stopped(index));
 }
 
 async fn serve(
     index: usize,
-    listener: std::net::TcpListener,
-    tls: Option<Arc<rustls::ServerConfig>>,
+    listeners: Listeners,
     config: Arc<ServeConfig>,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
     reports: mpsc::Sender<Report>,
 ) {
-    let listener = match tokio::net::TcpListener::from_std(listener) {
+    let Listeners { tcp, tls, quic } = listeners;
+    let listener = match tokio::net::TcpListener::from_std(tcp) {
         Ok(l) => l,
         Err(e) => {
             let _ = reports.send(Report::Failed(
@@ -67,6 +66,25 @@ async fn serve(
         tls.is_some(),
         config.access_log,
     );
+    let mut h3_task = None;
+    if let (Some((socket, crypto)), Some(limits)) = (quic, config.h3.clone()) {
+        let port = socket.local_addr().map(|a| a.port()).unwrap_or(0);
+        let endpoint = crate::http::h3::server_config(crypto, &limits)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
+            .and_then(|c| crate::http::h3::endpoint(socket, c, &limits));
+        match endpoint {
+            Ok(endpoint) => {
+                if let Ok(v) = http::HeaderValue::from_str(&format!("h3=\":{port}\"; ma=86400")) {
+                    let _ = worker.alt_svc.set(v);
+                }
+                h3_task = Some(tokio::task::spawn_local(crate::http::h3::serve(endpoint, worker.clone(), Rc::new(limits), shutdown.clone())));
+            }
+            Err(e) => {
+                let _ = reports.send(Report::Failed(index, format!("cannot start HTTP/3: {e}")));
+                return;
+            }
+        }
+    }
     let acceptor = tls.map(crate::http::server::acceptor);
     let accept = tokio::task::spawn_local(crate::http::server::serve(
         listener,
@@ -174,8 +192,15 @@ async fn serve(
         let _ = shutdown.wait_for(|s| *s).await;
         tokio::time::sleep(config.shutdown_timeout).await;
     };
+    // Both the TCP and the QUIC side let their in-flight responses finish.
+    let drained = async {
+        let _ = accept.await;
+        if let Some(h3) = h3_task {
+            let _ = h3.await;
+        }
+    };
     tokio::select! {
-        _ = accept => {}
+        _ = drained => {}
         _ = grace => {}
     }
 }

@@ -1,0 +1,260 @@
+//! HTTP/3 over QUIC (quinn + h3): the same exchanges, handlers and backpressure as
+//! HTTP/1.1 and HTTP/2. Each worker owns one UDP socket (`SO_REUSEPORT`, the same port
+//! number as its TCP listener) and one quinn endpoint; requests become [`Exchange`]s
+//! and response bodies are sent as QUIC stream credit allows, so a client that stops
+//! reading stops the handler. A body that ends with an error resets the stream
+//! (`H3_INTERNAL_ERROR`), never a clean short end. Every transport limit is set here
+//! explicitly.
+
+use crate::http::body::ResponseBody;
+use crate::http::exchange::{simple_response, ActiveGuard, ConnState, HttpWorker, RequestBody};
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use std::cell::Cell;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+pub type RecvStream = h3::server::RequestStream<h3_quinn::RecvStream, Bytes>;
+type SendStream = h3::server::RequestStream<h3_quinn::SendStream<Bytes>, Bytes>;
+
+/// QUIC and HTTP/3 settings (CLI flags where a person may want to change them).
+#[derive(Clone, Debug)]
+pub struct H3Limits {
+    /// Bytes a client may send on one stream before the server reads them (request
+    /// bodies); also what the server offers for responses' flow control.
+    pub stream_window: u64,
+    /// Bytes in flight on a whole connection, all streams together.
+    pub connection_window: u64,
+    /// Requests (bidirectional streams) open at once on one connection.
+    pub max_concurrent_streams: u32,
+    /// A connection with no packet for this long is closed.
+    pub idle_timeout: Duration,
+    /// PING interval that keeps a quiet connection (and NAT bindings) alive.
+    pub keep_alive: Duration,
+    /// Largest UDP payload the endpoint accepts.
+    pub max_udp_payload: u16,
+    /// Connections in handshake on one worker before new clients must prove their
+    /// address with a Retry round trip.
+    pub retry_above_handshakes: usize,
+    /// Decoded request header section, in bytes.
+    pub max_field_section_size: u64,
+}
+
+impl Default for H3Limits {
+    fn default() -> Self {
+        H3Limits {
+            // 8 MiB per stream and 32 MiB per connection: a 100 ms, 1 Gbit/s path has
+            // 12.5 MB in flight.
+            stream_window: 8 << 20,
+            connection_window: 32 << 20,
+            max_concurrent_streams: 100,
+            idle_timeout: Duration::from_secs(30),
+            keep_alive: Duration::from_secs(10),
+            max_udp_payload: 1472,
+            retry_above_handshakes: 64,
+            max_field_section_size: 64 << 10,
+        }
+    }
+}
+
+/// The quinn server configuration: the transport settings above, TLS 1.3 with ALPN
+/// `h3`, and no connection migration (the kernel steers a client's datagrams to one
+/// worker by address; a migrated client would land on another).
+pub fn server_config(crypto: Arc<quinn::crypto::rustls::QuicServerConfig>, limits: &H3Limits) -> Result<quinn::ServerConfig, String> {
+    use quinn::VarInt;
+    let mut t = quinn::TransportConfig::default();
+    t.max_concurrent_bidi_streams(VarInt::from_u32(limits.max_concurrent_streams));
+    // HTTP/3's control and QPACK streams: 3 each way, with room for extensions.
+    t.max_concurrent_uni_streams(VarInt::from_u32(8));
+    t.stream_receive_window(VarInt::from_u64(limits.stream_window).map_err(|e| e.to_string())?);
+    t.receive_window(VarInt::from_u64(limits.connection_window).map_err(|e| e.to_string())?);
+    t.send_window(limits.connection_window);
+    t.max_idle_timeout(Some(quinn::IdleTimeout::try_from(limits.idle_timeout).map_err(|e| e.to_string())?));
+    t.keep_alive_interval(Some(limits.keep_alive));
+    let mut s = quinn::ServerConfig::with_crypto(crypto);
+    s.transport_config(Arc::new(t));
+    s.migration(false);
+    Ok(s)
+}
+
+/// A quinn endpoint on `socket`, driven by the worker's own tokio runtime.
+pub fn endpoint(socket: std::net::UdpSocket, config: quinn::ServerConfig, limits: &H3Limits) -> std::io::Result<quinn::Endpoint> {
+    let mut ec = quinn::EndpointConfig::default();
+    ec.max_udp_payload_size(limits.max_udp_payload).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
+    quinn::Endpoint::new(ec, Some(config), socket, Arc::new(quinn::TokioRuntime))
+}
+
+/// Accepts QUIC connections until `shutdown`, then sends GOAWAY on each and lets their
+/// in-flight requests finish.
+pub async fn serve(endpoint: quinn::Endpoint, worker: Rc<HttpWorker>, limits: Rc<H3Limits>, mut shutdown: watch::Receiver<bool>) {
+    let handshaking = Rc::new(Cell::new(0usize));
+    let open = Rc::new(Cell::new(0usize));
+    let all_closed = Rc::new(tokio::sync::Notify::new());
+    loop {
+        let incoming = tokio::select! {
+            i = endpoint.accept() => match i {
+                Some(i) => i,
+                None => break,
+            },
+            _ = shutdown.wait_for(|s| *s) => break,
+        };
+        // Under handshake load, make unvalidated clients prove their address first;
+        // quinn itself never sends more than 3x what it received before validation.
+        if !incoming.remote_address_validated() && handshaking.get() >= limits.retry_above_handshakes && incoming.may_retry() {
+            let _ = incoming.retry();
+            continue;
+        }
+        handshaking.set(handshaking.get() + 1);
+        open.set(open.get() + 1);
+        let (w, l, s, h, o, n) = (worker.clone(), limits.clone(), shutdown.clone(), handshaking.clone(), open.clone(), all_closed.clone());
+        tokio::task::spawn_local(async move {
+            connection(incoming, w, l, s, h).await;
+            o.set(o.get() - 1);
+            if o.get() == 0 {
+                n.notify_waiters();
+            }
+        });
+    }
+    endpoint.set_server_config(None);
+    while open.get() > 0 {
+        all_closed.notified().await;
+    }
+    endpoint.close(quinn::VarInt::from_u32(0), b"shutdown");
+}
+
+async fn connection(incoming: quinn::Incoming, worker: Rc<HttpWorker>, limits: Rc<H3Limits>, mut shutdown: watch::Receiver<bool>, handshaking: Rc<Cell<usize>>) {
+    let remote = incoming.remote_address();
+    let established = match incoming.accept() {
+        Ok(connecting) => connecting.await,
+        Err(e) => Err(e),
+    };
+    handshaking.set(handshaking.get() - 1);
+    let conn = match established {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::debug!(%remote, "QUIC handshake failed: {e}");
+            return;
+        }
+    };
+    let built = h3::server::builder().max_field_section_size(limits.max_field_section_size).build(h3_quinn::Connection::new(conn)).await;
+    let mut h3 = match built {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::debug!(%remote, "HTTP/3 set-up failed: {e}");
+            return;
+        }
+    };
+    let state = Rc::new(ConnState::default());
+    let mut going_away = false;
+    loop {
+        tokio::select! {
+            accepted = h3.accept() => match accepted {
+                Ok(Some(resolver)) => {
+                    tokio::task::spawn_local(request(resolver, worker.clone(), remote, state.clone()));
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    if !e.is_h3_no_error() {
+                        tracing::debug!(%remote, "HTTP/3 connection closed: {e}");
+                    }
+                    break;
+                }
+            },
+            _ = shutdown.wait_for(|s| *s), if !going_away => {
+                going_away = true;
+                // GOAWAY: no new requests; the ones in flight finish.
+                let _ = h3.shutdown(0).await;
+            }
+        }
+    }
+}
+
+async fn request(
+    resolver: h3::server::RequestResolver<h3_quinn::Connection, Bytes>,
+    worker: Rc<HttpWorker>,
+    remote: SocketAddr,
+    state: Rc<ConnState>,
+) {
+    let (req, stream) = match resolver.resolve_request().await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::debug!(%remote, "bad HTTP/3 request: {e}");
+            return;
+        }
+    };
+    let (mut send, recv) = stream.split();
+    let (parts, ()) = req.into_parts();
+    let response = match worker.begin(parts, RequestBody::H3(recv), remote, ActiveGuard::new(state)) {
+        Some((_ex, rx)) => rx.await.unwrap_or_else(|_| simple_response(http::StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")),
+        None => simple_response(http::StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"),
+    };
+    send_response(&mut send, response).await;
+}
+
+/// Sends the head, then the body as QUIC credit allows; a body error resets the stream.
+async fn send_response(send: &mut SendStream, response: http::Response<ResponseBody>) {
+    let (mut parts, mut body) = response.into_parts();
+    if !parts.headers.contains_key(http::header::DATE) {
+        parts.headers.insert(http::header::DATE, date());
+    }
+    if send.send_response(http::Response::from_parts(parts, ())).await.is_err() {
+        return;
+    }
+    loop {
+        match body.frame().await {
+            Some(Ok(frame)) => match frame.into_data() {
+                Ok(data) => {
+                    if send.send_data(data).await.is_err() {
+                        return;
+                    }
+                }
+                Err(frame) => {
+                    if let Ok(trailers) = frame.into_trailers() {
+                        let _ = send.send_trailers(trailers).await;
+                        return;
+                    }
+                }
+            },
+            Some(Err(_)) => {
+                send.stop_stream(h3::error::Code::H3_INTERNAL_ERROR);
+                return;
+            }
+            None => {
+                let _ = send.finish().await;
+                return;
+            }
+        }
+    }
+}
+
+/// `Date`, formatted once a second per worker (hyper does the same for HTTP/1.1 and
+/// HTTP/2).
+fn date() -> http::HeaderValue {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    thread_local! {
+        static CACHE: std::cell::RefCell<(u64, Option<http::HeaderValue>)> = const { std::cell::RefCell::new((0, None)) };
+    }
+    let now = SystemTime::now();
+    let secs = now.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.0 != secs || c.1.is_none() {
+            let v = http::HeaderValue::from_str(&httpdate::fmt_http_date(now)).unwrap_or(http::HeaderValue::from_static(""));
+            *c = (secs, Some(v));
+        }
+        c.1.clone().unwrap_or(http::HeaderValue::from_static(""))
+    })
+}
+
+/// Reads the next chunk of an HTTP/3 request body.
+pub async fn recv_chunk(recv: &mut RecvStream) -> std::io::Result<Option<Bytes>> {
+    use bytes::Buf;
+    match recv.recv_data().await {
+        Ok(Some(mut buf)) => Ok(Some(buf.copy_to_bytes(buf.remaining()))),
+        Ok(None) => Ok(None),
+        Err(e) => Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, e.to_string())),
+    }
+}

@@ -1,0 +1,348 @@
+//! HTTP/3 over QUIC with a Rust client (quinn + h3) against the real binary: the same
+//! handler as over HTTP/1.1 and HTTP/2, large bodies by hash, many streams on one
+//! connection, request bodies, a reader that stops, aborts, a failure after the head,
+//! Alt-Svc on TCP, `--h3 false`, and graceful shutdown.
+
+mod common;
+#[path = "common/h3.rs"]
+mod h3c;
+#[path = "common/server.rs"]
+mod server;
+
+use bytes::Buf;
+use h3c::{connect, fetch, request, test_cert};
+use server::{handler_path, sha256, Server};
+use std::time::{Duration, Instant};
+
+struct Tls {
+    _dir: tempfile::TempDir,
+    cert: String,
+    key: String,
+    ca: rustls::pki_types::CertificateDer<'static>,
+}
+
+fn tls() -> Tls {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key, ca) = test_cert(dir.path());
+    Tls { _dir: dir, cert, key, ca }
+}
+
+fn start(t: &Tls, extra: &[&str]) -> Server {
+    let mut args = vec![handler_path()];
+    args.extend(["--tls-cert", &t.cert, "--tls-key", &t.key].map(String::from));
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let args: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+    Server::start(&args)
+}
+
+async fn stats(send: &mut h3c::SendRequest) -> serde_json::Value {
+    let (resp, body) = fetch(send, request("GET", "/stats"), b"").await;
+    assert_eq!(resp.status(), 200);
+    serde_json::from_slice(&body.unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn get_and_head_over_h3_with_the_same_handler() {
+    let t = tls();
+    let srv = start(&t, &["--workers", "2"]);
+    assert!(srv.log().contains("HTTP/3"), "{}", srv.log());
+    let mut c = connect(srv.addr, &t.ca).await;
+
+    let (resp, body) = fetch(&mut c.send, request("GET", "/hello"), b"").await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.version(), http::Version::HTTP_3);
+    assert_eq!(resp.headers()["content-type"], "text/plain; charset=utf-8");
+    assert!(resp.headers().contains_key("date"));
+    // No Alt-Svc over HTTP/3 itself.
+    assert!(!resp.headers().contains_key("alt-svc"));
+    assert_eq!(body.unwrap(), b"hello world\n");
+
+    let (resp, body) = fetch(&mut c.send, request("HEAD", "/hello"), b"").await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(body.unwrap(), b"");
+
+    let (resp, body) = fetch(&mut c.send, request("GET", "/headers?x=1"), b"").await;
+    assert_eq!(resp.status(), 200);
+    let v: serde_json::Value = serde_json::from_slice(&body.unwrap()).unwrap();
+    assert_eq!(v["httpVersion"], "3.0");
+    assert_eq!(v["method"], "GET");
+    assert_eq!(v["url"], "/headers?x=1");
+    assert_eq!(v["remoteAddress"], "127.0.0.1");
+
+    let (resp, _) = fetch(&mut c.send, request("GET", "/status?code=418"), b"").await;
+    assert_eq!(resp.status(), 418);
+}
+
+#[tokio::test]
+async fn tcp_responses_advertise_h3_on_the_same_port_and_h3_false_turns_it_off() {
+    let t = tls();
+    let srv = start(&t, &["--workers", "1"]);
+    let out = std::process::Command::new("curl")
+        .args(["-sk", "--http2", "-o", "/dev/null", "-D", "-", &format!("https://{}/hello", srv.addr)])
+        .output()
+        .expect("curl must be installed (apt-get install curl)");
+    let head = String::from_utf8_lossy(&out.stdout).to_lowercase();
+    assert!(head.starts_with("http/2 200"), "{head}");
+    assert!(head.contains(&format!("alt-svc: h3=\":{}\"; ma=86400", srv.addr.port())), "{head}");
+
+    let off = start(&t, &["--workers", "1", "--h3", "false"]);
+    assert!(!off.log().contains("HTTP/3"), "{}", off.log());
+    let out = std::process::Command::new("curl")
+        .args(["-sk", "--http2", "-o", "/dev/null", "-D", "-", &format!("https://{}/hello", off.addr)])
+        .output()
+        .unwrap();
+    let head = String::from_utf8_lossy(&out.stdout).to_lowercase();
+    assert!(head.starts_with("http/2 200"), "{head}");
+    assert!(!head.contains("alt-svc"), "{head}");
+    let attempt = tokio::time::timeout(Duration::from_secs(3), h3c::try_connect(off.addr, &t.ca)).await;
+    assert!(!matches!(attempt, Ok(Ok(_))), "no QUIC with --h3 false");
+}
+
+/// 1 GiB of pseudo-random bytes on disk, served by the built-in file handler, checked
+/// by SHA-256 as it arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_1_gib_file_arrives_intact_over_h3() {
+    use sha2::Digest;
+    use std::io::Write;
+    let t = tls();
+    let root = tempfile::tempdir().unwrap();
+    let path = root.path().join("big.bin");
+    let mut f = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path).unwrap());
+    let mut h = sha2::Sha256::new();
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut block = vec![0u8; 1 << 20];
+    for _ in 0..1024 {
+        for w in block.chunks_exact_mut(8) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            w.copy_from_slice(&x.to_le_bytes());
+        }
+        h.update(&block);
+        f.write_all(&block).unwrap();
+    }
+    f.flush().unwrap();
+    drop(f);
+    let expected = format!("{:x}", h.finalize());
+
+    let srv = Server::start(&[
+        "--root",
+        &root.path().display().to_string(),
+        "--tls-cert",
+        &t.cert,
+        "--tls-key",
+        &t.key,
+        "--workers",
+        "1",
+    ]);
+    let mut c = connect(srv.addr, &t.ca).await;
+    let started = Instant::now();
+    let mut stream = c.send.send_request(request("GET", "/big.bin")).await.unwrap();
+    stream.finish().await.unwrap();
+    let resp = stream.recv_response().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-length"], (1u64 << 30).to_string().as_str());
+    let (n, hash) = h3c::hash_body(&mut stream).await.unwrap();
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!("1 GiB over HTTP/3 in {secs:.1} s ({:.0} MB/s); server RSS {} MiB", 1073.7 / secs, srv.rss_kib() / 1024);
+    assert_eq!(n, 1 << 30);
+    assert_eq!(hash, expected);
+    // The file is never held in memory.
+    assert!(srv.rss_kib() < 200 * 1024, "server RSS {} KiB", srv.rss_kib());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_concurrent_streams_on_one_connection() {
+    let t = tls();
+    let srv = start(&t, &["--workers", "1"]);
+    let c = connect(srv.addr, &t.ca).await;
+    let mut tasks = Vec::new();
+    for i in 0..100u64 {
+        let mut send = c.send.clone();
+        tasks.push(tokio::spawn(async move {
+            let bytes = 100_000 + i * 1000;
+            let (resp, body) = fetch(&mut send, request("GET", &format!("/stream?bytes={bytes}")), b"").await;
+            assert_eq!(resp.status(), 200);
+            assert_eq!(body.unwrap().len() as u64, bytes);
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_bodies_stream_in_both_directions() {
+    let t = tls();
+    let srv = start(&t, &["--workers", "1"]);
+    let mut c = connect(srv.addr, &t.ca).await;
+    let data: Vec<u8> = (0..8u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+
+    // A native pipe (req -> res) and a pipe through JavaScript.
+    for path in ["/echo", "/echo-js"] {
+        let mut req = request("POST", path);
+        req.headers_mut().insert("content-length", data.len().to_string().parse().unwrap());
+        let (resp, body) = fetch(&mut c.send, req, &data).await;
+        assert_eq!(resp.status(), 200, "{path}");
+        assert_eq!(sha256(&body.unwrap()), sha256(&data), "{path}");
+    }
+    // Without a declared length, and read with for await.
+    let (resp, body) = fetch(&mut c.send, request("POST", "/count"), &data[..3_000_001]).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(body.unwrap(), b"3000001");
+    // An empty body.
+    let (resp, body) = fetch(&mut c.send, request("POST", "/count"), b"").await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(body.unwrap(), b"0");
+    let s = stats(&mut c.send).await;
+    assert_eq!(s["echoJsChunks"][0], 0, "the native pipe moved the bytes without JavaScript: {s}");
+    assert_eq!(s["echoErrors"], 0, "{s}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_stops_the_handler_and_memory_stays_flat() {
+    let t = tls();
+    let srv = start(&t, &["--workers", "1"]);
+    let mut c = connect(srv.addr, &t.ca).await;
+    let total: u64 = 1 << 30;
+    let mut stream = c.send.send_request(request("GET", &format!("/stream?bytes={total}"))).await.unwrap();
+    stream.finish().await.unwrap();
+    let resp = stream.recv_response().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    // Read 1 MiB, then nothing for two seconds.
+    let mut got = 0u64;
+    while got < 1 << 20 {
+        let chunk = stream.recv_data().await.unwrap().unwrap();
+        got += chunk.remaining() as u64;
+    }
+    let before = srv.rss_kib();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let during = srv.rss_kib();
+    eprintln!("server RSS with a stalled reader: {} MiB, then {} MiB", before / 1024, during / 1024);
+    // The flow-control windows (8 MiB stream, 32 MiB connection) and the response
+    // buffers bound what can pile up; a handler that kept writing would add 1 GiB.
+    assert!(during < before + 64 * 1024, "RSS grew from {before} to {during} KiB");
+    // Other requests on the same connection still go through.
+    let (resp, body) = fetch(&mut c.send, request("GET", "/hello"), b"").await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(body.unwrap(), b"hello world\n");
+    // Reading again finishes the whole body.
+    loop {
+        match stream.recv_data().await.unwrap() {
+            Some(chunk) => got += chunk.remaining() as u64,
+            None => break,
+        }
+    }
+    assert_eq!(got, total);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_aborted_downloads_release_everything() {
+    let t = tls();
+    let srv = start(&t, &["--workers", "1"]);
+    let mut c = connect(srv.addr, &t.ca).await;
+    let baseline = stats(&mut c.send).await;
+    let rss_before = srv.rss_kib();
+    let n = 1000;
+    for batch in 0..n / 50 {
+        let mut tasks = Vec::new();
+        for _ in 0..50 {
+            let mut send = c.send.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut stream = send.send_request(request("GET", "/stream?bytes=50000000")).await.unwrap();
+                stream.finish().await.unwrap();
+                let resp = stream.recv_response().await.unwrap();
+                assert_eq!(resp.status(), 200);
+                let first = stream.recv_data().await.unwrap();
+                assert!(first.is_some());
+                // Abort: dropping the stream unread sends STOP_SENDING.
+                drop(stream);
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap_or_else(|e| panic!("batch {batch}: {e}"));
+        }
+    }
+    // Every aborted response is closed on the handler side, unfinished.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let s = loop {
+        let s = stats(&mut c.send).await;
+        let aborted = s["aborted"].as_u64().unwrap() - baseline["aborted"].as_u64().unwrap();
+        if aborted >= n || Instant::now() > deadline {
+            break s;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let aborted = s["aborted"].as_u64().unwrap() - baseline["aborted"].as_u64().unwrap();
+    assert_eq!(aborted, n, "{s}");
+    let rss_after = srv.rss_kib();
+    eprintln!("RSS before {} MiB, after 1000 aborts {} MiB", rss_before / 1024, rss_after / 1024);
+    assert!(rss_after < rss_before + 64 * 1024, "RSS grew from {rss_before} to {rss_after} KiB");
+    let (resp, _) = fetch(&mut c.send, request("GET", "/hello"), b"").await;
+    assert_eq!(resp.status(), 200);
+}
+
+#[tokio::test]
+async fn a_failure_after_the_head_resets_the_stream() {
+    let t = tls();
+    let srv = start(&t, &["--workers", "1"]);
+    let mut c = connect(srv.addr, &t.ca).await;
+    let (resp, body) = fetch(&mut c.send, request("GET", "/fail-after-head"), b"").await;
+    assert_eq!(resp.status(), 200);
+    let err = body.expect_err("a reset stream, not a clean end");
+    assert!(err.contains("H3_INTERNAL_ERROR") || err.to_lowercase().contains("reset"), "{err}");
+    // The connection is still usable.
+    let (resp, body) = fetch(&mut c.send, request("GET", "/hello"), b"").await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(body.unwrap(), b"hello world\n");
+    // A failure before the head is a 500, as over TCP.
+    let (resp, _) = fetch(&mut c.send, request("GET", "/throw"), b"").await;
+    assert_eq!(resp.status(), 500);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_lets_in_flight_streams_finish() {
+    let t = tls();
+    let mut srv = start(&t, &["--workers", "1"]);
+    let mut c = connect(srv.addr, &t.ca).await;
+    let mut stream = c.send.send_request(request("GET", "/slow?ms=1500")).await.unwrap();
+    stream.finish().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pid = srv.pid() as i32;
+    // SAFETY: kill with a valid pid and signal.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let resp = stream.recv_response().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let body = h3c::read_body(&mut stream).await.unwrap();
+    assert_eq!(body, b"slow done\n");
+    // GOAWAY: the server takes no new request on this connection.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let refused = match c.send.send_request(request("GET", "/hello")).await {
+        Err(_) => true,
+        Ok(mut s) => {
+            let _ = s.finish().await;
+            s.recv_response().await.is_err()
+        }
+    };
+    assert!(refused, "a request after GOAWAY was served");
+    assert_eq!(srv.terminate(Duration::from_secs(10)), Some(0));
+}
+
+#[tokio::test]
+async fn a_second_server_cannot_take_the_udp_port() {
+    let t = tls();
+    let srv = start(&t, &["--workers", "1"]);
+    // The TCP port is taken too, so bind only UDP by hand on a fresh port and ask
+    // weir for it.
+    drop(srv);
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = udp.local_addr().unwrap().port();
+    let out = common::weir()
+        .args(["serve", &handler_path(), "--tls-cert", &t.cert, "--tls-key", &t.key])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/udp for HTTP/3") && err.contains("--h3 false"), "{err}");
+}
