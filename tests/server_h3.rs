@@ -346,3 +346,34 @@ async fn a_second_server_cannot_take_the_udp_port() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/udp for HTTP/3") && err.contains("--h3 false"), "{err}");
 }
+
+/// Raw QUIC: a request stream carrying `bytes`, then how the server closed the
+/// connection.
+async fn send_raw(addr: std::net::SocketAddr, ca: &rustls::pki_types::CertificateDer<'static>, bytes: &[u8]) -> quinn::ConnectionError {
+    let c = connect(addr, ca).await;
+    let (mut send, _recv) = c.conn.open_bi().await.unwrap();
+    send.write_all(bytes).await.unwrap();
+    send.finish().unwrap();
+    tokio::time::timeout(Duration::from_secs(5), c.conn.closed()).await.expect("the server closes the connection")
+}
+
+#[tokio::test]
+async fn malformed_frames_and_qpack_errors_close_the_connection_with_their_codes() {
+    let t = tls();
+    let srv = start(&t, &["--workers", "1"]);
+    let code = |e: quinn::ConnectionError| match e {
+        quinn::ConnectionError::ApplicationClosed(a) => a.error_code.into_inner(),
+        other => panic!("expected an application close, got {other:?}"),
+    };
+    // A SETTINGS frame on a request stream: H3_FRAME_UNEXPECTED (0x105).
+    assert_eq!(code(send_raw(srv.addr, &t.ca, &[0x04, 0x00]).await), 0x105);
+    // A HEADERS frame whose field section is not valid QPACK:
+    // QPACK_DECOMPRESSION_FAILED (0x200).
+    assert_eq!(code(send_raw(srv.addr, &t.ca, &[0x01, 0x04, 0xff, 0xff, 0xff, 0xff]).await), 0x200);
+    // A frame whose length runs past the end of the stream: H3_FRAME_ERROR (0x106).
+    assert_eq!(code(send_raw(srv.addr, &t.ca, &[0x01, 0x20, 0x00]).await), 0x106);
+    // The server is still up.
+    let mut c = connect(srv.addr, &t.ca).await;
+    let (resp, _) = fetch(&mut c.send, request("GET", "/hello"), b"").await;
+    assert_eq!(resp.status(), 200);
+}

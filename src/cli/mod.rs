@@ -79,6 +79,11 @@ struct ServeArgs {
     /// A QUIC connection with no packet for this long is closed.
     #[arg(long, default_value_t = 30_000, value_name = "MS")]
     h3_idle_timeout_ms: u64,
+    /// How file responses read files: `uring` (io_uring, one ring per worker; falls
+    /// back to `threads` with a warning where the kernel or a seccomp profile refuses
+    /// it) or `threads` (pread on a thread pool). Default: `WEIR_IO`, else uring.
+    #[arg(long, value_name = "MODE", value_parser = parse_io_mode)]
+    io: Option<crate::io::file::IoMode>,
     /// CPU budget of each handler invocation; past it the request gets 503 and the
     /// worker goes on.
     #[arg(long, default_value_t = 5000, value_name = "MS")]
@@ -223,6 +228,10 @@ fn init_logging(level: &str) {
         .try_init();
 }
 
+fn parse_io_mode(s: &str) -> Result<crate::io::file::IoMode, String> {
+    s.parse().map_err(|()| format!("'{s}' is not an I/O mode: use uring or threads"))
+}
+
 fn serve(a: ServeArgs) -> i32 {
     use crate::http::server::ConnLimits;
     use crate::server::{ServeConfig, Tls};
@@ -276,6 +285,7 @@ fn serve(a: ServeArgs) -> i32 {
         handler_timeout: Duration::from_millis(a.handler_timeout_ms.max(1)),
         shutdown_timeout: Duration::from_secs_f64(a.shutdown_timeout),
         access_log: true,
+        io: a.io.unwrap_or_else(|| crate::io::file::IoMode::from_env_or(crate::io::file::IoMode::Uring)),
         h3: a.h3.then(|| crate::http::h3::H3Limits {
             max_concurrent_streams: a.h3_max_concurrent_streams.max(1),
             idle_timeout: Duration::from_millis(a.h3_idle_timeout_ms.max(1)),

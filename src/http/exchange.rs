@@ -363,6 +363,8 @@ pub struct HttpWorker {
     access_log: bool,
     /// `Alt-Svc` added to HTTP/1.1 and HTTP/2 responses when HTTP/3 is served.
     pub alt_svc: std::cell::OnceCell<http::HeaderValue>,
+    /// The worker's file reader (io_uring or the blocking pool), for file responses.
+    pub files: std::cell::OnceCell<Rc<crate::io::file::FileReader>>,
 }
 
 impl HttpWorker {
@@ -378,6 +380,7 @@ impl HttpWorker {
             closed: Cell::new(false),
             access_log,
             alt_svc: std::cell::OnceCell::new(),
+            files: std::cell::OnceCell::new(),
         })
     }
 

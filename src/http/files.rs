@@ -1,117 +1,239 @@
-//! Serving a file from disk as a response, natively: the bytes go from the file to
-//! the connection without passing through JavaScript, paced by the response's
-//! backpressure. (Ranges, conditional requests and io_uring come with the VOD
-//! feature; reads here run on tokio's blocking pool.)
+//! Serving a file from disk as a response, natively: the planner in `media::range`
+//! decides what to send (200, 206 with one range or multipart/byteranges, 304, 412,
+//! 416), and the bytes go from the file (io_uring or the blocking pool, see
+//! `io::file`) to the connection without passing through JavaScript, paced by the
+//! response's backpressure. A file that turns out shorter than planned (truncated
+//! while being sent) cuts the response: a client never takes a short body for a
+//! complete one.
 
 use crate::http::exchange::{Exchange, HttpWorker};
-use crate::media::{mime, path};
+use crate::io::file::{FileReader, FileSource, OpenFile};
+use crate::io::ByteSource;
+use crate::media::range::{self, FileMeta, Payload, Piece, RangeLimits};
+use crate::media::{conditional, mime, path};
 use bytes::Bytes;
-use http::{header, HeaderValue, Response, StatusCode};
-use std::io::Read;
-use std::path::Path;
+use http::{header, HeaderMap, HeaderValue, Response, StatusCode};
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::time::SystemTime;
 
-const CHUNK: usize = 256 * 1024;
+/// What to send and how.
+#[derive(Default)]
+pub struct SendFile {
+    /// With a root, `path` is a URL path confined under it (`..`, encoded or not,
+    /// and symbolic links leaving it are refused); without, a file-system path used
+    /// as given.
+    pub root: Option<PathBuf>,
+    pub path: String,
+    /// Replaces the Content-Type taken from the file's extension.
+    pub content_type: Option<HeaderValue>,
+    /// Added to every answer that has a body or validators (200, 206, 304), after
+    /// weir's own; a name given here replaces weir's (Cache-Control, for instance).
+    pub headers: HeaderMap,
+    pub ranges: RangeLimits,
+    /// A missing file is answered 404 (`false`) or left to the caller (`true`).
+    pub fallthrough: bool,
+}
 
-fn plain(worker: &Rc<HttpWorker>, ex: &Rc<Exchange>, status: StatusCode) -> bool {
+/// How a send ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Sent {
+    /// This status was sent, the body handed to the connection.
+    Status(u16),
+    /// The client went away first.
+    ClientGone,
+    /// Nothing was sent (`fallthrough` and no such file): the caller responds.
+    NotFound,
+}
+
+fn plain(worker: &Rc<HttpWorker>, ex: &Rc<Exchange>, status: StatusCode, extra: &[(header::HeaderName, String)]) -> Sent {
     let text = format!("{}\n", status.canonical_reason().unwrap_or(""));
     let mut r = Response::new(());
     *r.status_mut() = status;
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    r.headers_mut()
-        .insert(header::CONTENT_LENGTH, HeaderValue::from(text.len()));
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(text.len()));
+    for (name, value) in extra {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            r.headers_mut().insert(name.clone(), v);
+        }
+    }
     if ex.respond(r, worker.limits.body_buffer, worker).is_none() {
-        return false;
+        return Sent::ClientGone;
     }
     ex.try_write(Bytes::from(text));
     ex.end(None);
-    true
+    Sent::Status(status.as_u16())
 }
 
-/// Answers `ex` with the file `url_path` names under `root`. Returns false when the
-/// client went away first.
-pub async fn send(worker: &Rc<HttpWorker>, ex: &Rc<Exchange>, root: &Path, url_path: &str) -> bool {
-    let url_path = url_path.split(['?', '#']).next().unwrap_or("/");
+enum Located {
+    File(PathBuf),
+    /// A directory named without its trailing slash: where to send the client.
+    Redirect(String),
+    Error(StatusCode),
+}
+
+/// The file `url_path` names under `root`: `index.html` for a directory.
+fn locate(root: &Path, url_path: &str) -> Located {
     let Ok(root) = std::fs::canonicalize(root) else {
-        return plain(worker, ex, StatusCode::NOT_FOUND);
+        return Located::Error(StatusCode::NOT_FOUND);
     };
-    let file_path = match path::resolve(&root, url_path) {
-        Ok(p) if p.is_dir() => match path::resolve(
-            &root,
-            &format!("{}/index.html", url_path.trim_end_matches('/')),
-        ) {
-            Ok(p) => p,
-            Err(_) => return plain(worker, ex, StatusCode::NOT_FOUND),
-        },
-        Ok(p) => p,
-        Err(path::PathError::NotFound) => return plain(worker, ex, StatusCode::NOT_FOUND),
-        Err(path::PathError::Forbidden) => return plain(worker, ex, StatusCode::FORBIDDEN),
-    };
-    let fp = file_path.clone();
-    let opened = tokio::task::spawn_blocking(move || {
-        let f = std::fs::File::open(&fp)?;
-        let len = f.metadata()?.len();
-        Ok::<_, std::io::Error>((f, len))
-    })
-    .await;
-    let (mut file, len) = match opened {
-        Ok(Ok(v)) => v,
-        Ok(Err(e)) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-            return plain(worker, ex, StatusCode::FORBIDDEN)
+    match path::resolve(&root, url_path) {
+        Ok(p) if p.is_dir() => {
+            if !url_path.ends_with('/') {
+                return Located::Redirect(format!("{url_path}/"));
+            }
+            match path::resolve(&root, &format!("{url_path}index.html")) {
+                Ok(p) => Located::File(p),
+                Err(path::PathError::Forbidden) => Located::Error(StatusCode::FORBIDDEN),
+                Err(path::PathError::NotFound) => Located::Error(StatusCode::NOT_FOUND),
+            }
         }
-        _ => return plain(worker, ex, StatusCode::NOT_FOUND),
+        Ok(p) => Located::File(p),
+        Err(path::PathError::NotFound) => Located::Error(StatusCode::NOT_FOUND),
+        Err(path::PathError::Forbidden) => Located::Error(StatusCode::FORBIDDEN),
+    }
+}
+
+/// Answers `ex` with a file.
+pub async fn send(worker: &Rc<HttpWorker>, ex: &Rc<Exchange>, reader: &Rc<FileReader>, opts: SendFile) -> Sent {
+    let (url_path, query) = match opts.path.find(['?', '#']) {
+        Some(i) => (&opts.path[..i], &opts.path[i..]),
+        None => (&opts.path[..], ""),
     };
-    let mut r = Response::new(());
-    let ctype = mime::content_type(&file_path.to_string_lossy());
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
-    r.headers_mut()
-        .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-    if ex.respond(r, worker.limits.body_buffer, worker).is_none() {
-        return false;
+    let file_path = match &opts.root {
+        Some(root) => match locate(root, url_path) {
+            Located::File(p) => p,
+            Located::Redirect(to) => {
+                let location = if query.starts_with('?') { format!("{to}{query}") } else { to };
+                return plain(worker, ex, StatusCode::MOVED_PERMANENTLY, &[(header::LOCATION, location)]);
+            }
+            Located::Error(StatusCode::NOT_FOUND) if opts.fallthrough => return Sent::NotFound,
+            Located::Error(status) => return plain(worker, ex, status, &[]),
+        },
+        None => PathBuf::from(url_path),
+    };
+    let file = match reader.open(&file_path).await {
+        Ok(f) => f,
+        Err(e) => {
+            let status = match e.kind() {
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::IsADirectory => StatusCode::NOT_FOUND,
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::InvalidInput => StatusCode::FORBIDDEN,
+                _ => {
+                    tracing::error!("cannot open {}: {e}", file_path.display());
+                    StatusCode::INTERNAL_SERVER_ERROR
+                }
+            };
+            if status == StatusCode::NOT_FOUND && opts.fallthrough {
+                return Sent::NotFound;
+            }
+            return plain(worker, ex, status, &[]);
+        }
+    };
+    let content_type = opts
+        .content_type
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_else(|| mime::content_type(&file_path.to_string_lossy()))
+        .to_owned();
+    respond(worker, ex, reader, file, &content_type, opts.headers, opts.ranges).await
+}
+
+/// Plans and sends the answer for an open file.
+async fn respond(
+    worker: &Rc<HttpWorker>,
+    ex: &Rc<Exchange>,
+    reader: &Rc<FileReader>,
+    file: Rc<OpenFile>,
+    content_type: &str,
+    extra: HeaderMap,
+    ranges: RangeLimits,
+) -> Sent {
+    let meta = FileMeta { size: file.size, modified: file.mtime, etag: conditional::etag(file.size, file.mtime, file.inode) };
+    let now = SystemTime::now();
+    let plan = range::plan(&ex.method, &ex.headers, &meta, ranges, now);
+    let boundary = range::boundary(u64::from(ex.id) ^ now.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0));
+    let (mut parts, payload) = range::response(plan, &meta, content_type, &boundary, now).into_parts();
+    let status = parts.status;
+    if matches!(status, StatusCode::OK | StatusCode::PARTIAL_CONTENT | StatusCode::NOT_MODIFIED) {
+        let mut last = None;
+        for (name, value) in extra {
+            // HeaderMap's iterator names a field once, then `None` for its repeats.
+            let name = match name {
+                Some(n) => {
+                    parts.headers.remove(&n);
+                    last = Some(n.clone());
+                    n
+                }
+                None => match &last {
+                    Some(n) => n.clone(),
+                    None => continue,
+                },
+            };
+            // A 304 carries what a 200 would, except its content's own fields.
+            if status == StatusCode::NOT_MODIFIED && (name == header::CONTENT_TYPE || name == header::CONTENT_LENGTH) {
+                continue;
+            }
+            parts.headers.append(name, value);
+        }
     }
-    if ex.is_head_request() || len == 0 {
+    if ex.respond(Response::from_parts(parts, ()), worker.limits.body_buffer, worker).is_none() {
+        return Sent::ClientGone;
+    }
+    if ex.is_head_request() {
         ex.end(None);
-        return true;
+        return Sent::Status(status.as_u16());
     }
-    let mut sent: u64 = 0;
-    while sent < len {
-        let want = CHUNK.min((len - sent) as usize);
-        let read = tokio::task::spawn_blocking(move || {
-            let mut buf = vec![0u8; want];
-            let mut filled = 0;
-            while filled < want {
-                match file.read(&mut buf[filled..]) {
-                    Ok(0) => break,
-                    Ok(n) => filled += n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => return (file, Err(e)),
+    let sent = match payload {
+        Payload::Empty => true,
+        Payload::File(r) => copy(ex, reader, &file, r).await,
+        Payload::Multipart(body) => {
+            let mut ok = true;
+            for piece in body.pieces {
+                ok = match piece {
+                    Piece::Text(t) => write(ex, Bytes::from(t)).await,
+                    Piece::File(r) => copy(ex, reader, &file, r).await,
+                };
+                if !ok {
+                    break;
                 }
             }
-            buf.truncate(filled);
-            (file, Ok(buf))
-        })
-        .await;
-        let chunk = match read {
-            Ok((f, Ok(buf))) if !buf.is_empty() => {
-                file = f;
-                buf
-            }
-            // Truncated under us, or unreadable: cut the response rather than end it
-            // short as if it were complete.
-            _ => {
-                ex.abort(StatusCode::INTERNAL_SERVER_ERROR);
-                return true;
-            }
-        };
-        sent += chunk.len() as u64;
-        if !ex.clone().write(Bytes::from(chunk)).await {
-            return false;
+            ok
         }
+    };
+    if !sent {
+        return Sent::ClientGone;
     }
     ex.end(None);
-    true
+    Sent::Status(status.as_u16())
+}
+
+async fn write(ex: &Rc<Exchange>, chunk: Bytes) -> bool {
+    match ex.try_write(chunk.clone()) {
+        Some(true) => true,
+        None => false,
+        Some(false) => ex.clone().write(chunk).await,
+    }
+}
+
+/// Copies one byte range of the file into the response. On a read error (a file
+/// truncated under us, an I/O error) the response is cut and `false` returned, as
+/// when the client is gone.
+async fn copy(ex: &Rc<Exchange>, reader: &Rc<FileReader>, file: &Rc<OpenFile>, r: range::ByteRange) -> bool {
+    let source = FileSource::new(reader.clone(), file.clone(), r.start, r.end, reader.buffer_size());
+    loop {
+        match source.next().await {
+            Ok(Some(chunk)) => {
+                if !write(ex, chunk).await {
+                    source.cancel();
+                    return false;
+                }
+            }
+            Ok(None) => return true,
+            Err(e) => {
+                tracing::warn!("cutting the response: {e}");
+                ex.abort(StatusCode::INTERNAL_SERVER_ERROR);
+                return false;
+            }
+        }
+    }
 }

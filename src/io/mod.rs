@@ -4,6 +4,9 @@
 //! [`pipe`] carries backpressure from the slowest end to the other. Nothing here knows
 //! about V8.
 
+pub mod file;
+mod uring;
+
 use bytes::Bytes;
 use std::future::Future;
 use std::pin::Pin;

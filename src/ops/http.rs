@@ -431,24 +431,56 @@ pub fn on_cpu_limit(scope: &mut v8::PinScope<'_, '_>, culprit: Option<u32>) {
     }
 }
 
-/// `op_http_send_file(id, root, urlPath)`: serves a file under `root` natively: 404
-/// when missing, 403 for paths that try to leave the root. Settles when the body
-/// has been handed to the connection (or the client left).
+/// `op_http_send_file(id, root, path, contentType, headers, maxRanges, fallthrough)`:
+/// answers exchange `id` with a file, natively (see `http::files`). `root` null: `path`
+/// is a file-system path; otherwise a URL path confined under `root`. `headers` is a
+/// flat `[name, value, ...]` list. Settles with the status sent, 0 when the client went
+/// away first, or -1 when `fallthrough` is set and there is no such file (nothing was
+/// sent).
 pub fn op_http_send_file<'s>(
     scope: &mut v8::PinScope<'s, '_>,
     args: v8::FunctionCallbackArguments<'s>,
     mut rv: v8::ReturnValue<'s, v8::Value>,
 ) {
     let Some((w, ex)) = exchange(scope, &args) else {
-        rv.set(v8::Boolean::new(scope, false).into());
+        rv.set(v8::Integer::new(scope, 0).into());
         return;
     };
-    let root = std::path::PathBuf::from(arg_string(scope, &args, 1));
-    let url_path = arg_string(scope, &args, 2);
+    let root = args.get(1);
+    let root = (!root.is_null_or_undefined()).then(|| std::path::PathBuf::from(root.to_rust_string_lossy(scope)));
+    let path = arg_string(scope, &args, 2);
+    let content_type = args.get(3);
+    let content_type = if content_type.is_null_or_undefined() {
+        None
+    } else {
+        match http::HeaderValue::from_str(&content_type.to_rust_string_lossy(scope)) {
+            Ok(v) => Some(v),
+            Err(_) => return throw(scope, OpError::type_error("ERR_INVALID_CHAR", "Invalid character in the contentType option")),
+        }
+    };
+    let headers = match header_map(scope, args.get(4)) {
+        Ok(h) => h,
+        Err(e) => return throw(scope, e),
+    };
+    let max_ranges = crate::ops::arg_f64(scope, &args, 5, 16.0).clamp(0.0, 1024.0) as usize;
+    let fallthrough = args.get(6).is_true();
+    let Some(reader) = w.files.get().cloned() else {
+        return throw(scope, OpError::new(ErrorClass::Error, "ERR_WEIR_NO_FILE_READER", "this worker has no file reader"));
+    };
+    let opts = crate::http::files::SendFile {
+        root,
+        path,
+        content_type,
+        headers,
+        ranges: crate::media::range::RangeLimits { max_ranges },
+        fallthrough,
+    };
     let p = spawn(scope, true, async move {
-        Ok(OpValue::Bool(
-            crate::http::files::send(&w, &ex, &root, &url_path).await,
-        ))
+        Ok(OpValue::Number(match crate::http::files::send(&w, &ex, &reader, opts).await {
+            crate::http::files::Sent::Status(s) => f64::from(s),
+            crate::http::files::Sent::ClientGone => 0.0,
+            crate::http::files::Sent::NotFound => -1.0,
+        }))
     });
     rv.set(p.into());
 }

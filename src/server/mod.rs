@@ -28,6 +28,8 @@ pub struct ServeConfig {
     pub handler_timeout: Duration,
     pub shutdown_timeout: Duration,
     pub access_log: bool,
+    /// How file responses read files.
+    pub io: crate::io::file::IoMode,
     /// HTTP/3 settings; used when TLS is on (`None`: no HTTP/3).
     pub h3: Option<crate::http::h3::H3Limits>,
 }

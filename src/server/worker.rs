@@ -66,6 +66,19 @@ async fn serve(
         tls.is_some(),
         config.access_log,
     );
+    let files = crate::io::file::FileReader::new(config.io, crate::io::file::DEFAULT_BUFFER_SIZE, crate::io::file::DEFAULT_POOL_SIZE);
+    if index == 0 {
+        let stats = files.stats();
+        tracing::info!(
+            "file reads: {}{}",
+            match stats.mode {
+                crate::io::file::IoMode::Uring => "io_uring",
+                crate::io::file::IoMode::Threads => "the blocking thread pool",
+            },
+            if stats.registered_buffers { " with registered buffers" } else { "" }
+        );
+    }
+    let _ = worker.files.set(files);
     let mut h3_task = None;
     if let (Some((socket, crypto)), Some(limits)) = (quic, config.h3.clone()) {
         let port = socket.local_addr().map(|a| a.port()).unwrap_or(0);

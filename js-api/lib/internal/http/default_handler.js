@@ -1,12 +1,10 @@
 'use strict';
 
 // The handler `weir serve` runs without a handler file: the files under the root,
-// for GET and HEAD, moved from disk to the connection natively.
+// for GET and HEAD, moved from disk to the connection natively (ranges and
+// conditional requests included).
 
-const { kId } = require('internal/http/incoming');
-const { kNative } = require('internal/http/outgoing');
-const { kNativeDone } = require('internal/streams/native');
-const binding = internalBinding('http');
+const { sendFile } = require('internal/http/send_file');
 
 function create(root) {
   return function serveFiles(req, res) {
@@ -15,18 +13,8 @@ function create(root) {
       res.end('Method Not Allowed\n');
       return;
     }
-    return sendNative(req, res, root, req.url);
+    return sendFile(req, res, req.url, { root });
   };
 }
 
-// Hands the exchange to native code; `res` finishes when the file has been handed
-// to the connection.
-function sendNative(req, res, root, urlPath) {
-  res[kNative] = true;
-  return binding.sendFile(req[kId], root, urlPath).then((ok) => {
-    if (ok) res[kNativeDone](null);
-    else res._clientGone();
-  });
-}
-
-module.exports = { create, sendNative };
+module.exports = { create };

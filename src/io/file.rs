@@ -1,0 +1,1010 @@
+//! Reading files for responses, off the worker's thread: with io_uring where the
+//! kernel allows it (one ring per worker, driven by the worker's own tokio loop, see
+//! `uring.rs`), otherwise with `pread` on tokio's blocking pool. Both paths read
+//! into the same pool of reusable buffers and hand the bytes on as `Bytes` without a
+//! copy; the last `Bytes` dropped, on whatever thread, returns its buffer.
+//!
+//! What this module must not do: free or reuse memory the kernel may still write
+//! into. A read future that is dropped (its client went away) gives its buffer up
+//! only when the read's completion arrives. It must not end a file range short as if
+//! it were complete either: a file that shrinks under [`FileSource`] is an error.
+//! It knows nothing of HTTP (ranges, validators and headers are the caller's), and
+//! holds no `unsafe` code: that lives in the driver.
+
+#![forbid(unsafe_code)]
+
+use super::uring::{clear_nonblocking, Buf, Driver, Pool, UringRead};
+use super::{ByteSource, LocalFuture};
+use bytes::Bytes;
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::fs::File;
+use std::future::Future;
+use std::io;
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
+use std::path::Path;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
+use std::time::SystemTime;
+
+pub use super::uring::probe;
+
+/// Size of a read buffer unless the caller picks another.
+pub const DEFAULT_BUFFER_SIZE: usize = 256 * 1024;
+/// Buffers per worker unless the caller picks another (8 MiB of 256 KiB buffers).
+/// The ring registers them only within RLIMIT_MEMLOCK (or with CAP_IPC_LOCK); that
+/// limit is per user, shared by every worker, and often 8 MiB, so a server not run as
+/// root needs it raised (`LimitMEMLOCK=`) for every worker to use registered buffers.
+/// Without registration reads still use the pool, with a plain `Read`.
+pub const DEFAULT_POOL_SIZE: usize = 32;
+/// Largest buffer the kernel registers (and a read's length fits a `u32`).
+const MAX_BUFFER_SIZE: usize = 1 << 30;
+/// How often the thread-pool path retries EINTR or EAGAIN before returning it.
+const MAX_RETRIES: u32 = 64;
+
+/// Which path file reads take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IoMode {
+    /// io_uring, one ring per worker thread.
+    Uring,
+    /// `pread` on tokio's blocking pool.
+    Threads,
+}
+
+impl IoMode {
+    /// The mode `WEIR_IO` names (`uring` or `threads`), else `default`.
+    pub fn from_env_or(default: IoMode) -> IoMode {
+        match std::env::var("WEIR_IO") {
+            Ok(v) => v.parse().unwrap_or_else(|()| {
+                tracing::warn!(
+                    "WEIR_IO={v:?} is neither \"uring\" nor \"threads\"; using {default}"
+                );
+                default
+            }),
+            Err(_) => default,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IoMode::Uring => "uring",
+            IoMode::Threads => "threads",
+        }
+    }
+}
+
+impl std::str::FromStr for IoMode {
+    type Err = ();
+    fn from_str(s: &str) -> Result<IoMode, ()> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "uring" | "io_uring" | "io-uring" => Ok(IoMode::Uring),
+            "threads" | "thread" | "blocking" => Ok(IoMode::Threads),
+            _ => Err(()),
+        }
+    }
+}
+
+impl fmt::Display for IoMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The probe's verdict, taken once per process.
+fn probed() -> &'static Result<(), String> {
+    static PROBE: OnceLock<Result<(), String>> = OnceLock::new();
+    PROBE.get_or_init(probe)
+}
+
+/// Says once per process that reads fall back to threads, and why.
+fn warn_fallback(reason: &str) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if !WARNED.swap(true, Ordering::Relaxed) {
+        tracing::warn!(
+            "io_uring is unavailable, file reads use the blocking thread pool: {reason}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Files and reads.
+
+/// An open file and what was true of it when opened.
+#[derive(Debug)]
+pub struct OpenFile {
+    pub file: Arc<File>,
+    pub size: u64,
+    pub mtime: SystemTime,
+    pub inode: u64,
+}
+
+/// Counters for the server's status report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReaderStats {
+    pub mode: IoMode,
+    /// The pool's buffers are registered with the ring (reads use `ReadFixed`).
+    pub registered_buffers: bool,
+    pub buffer_size: usize,
+    pub pool_size: usize,
+    /// Pool buffers not in use right now.
+    pub idle_buffers: usize,
+    /// Reads that found the pool empty and went into a heap buffer.
+    pub heap_reads: u64,
+}
+
+/// A worker thread's file reader. Create one per worker, within its runtime.
+pub struct FileReader {
+    pool: Arc<Pool>,
+    /// `None` in [`IoMode::Threads`].
+    ring: Option<Arc<Driver>>,
+}
+
+impl FileReader {
+    /// A reader with `pool_size` buffers of `buffer_size` bytes. [`IoMode::Uring`]
+    /// falls back to [`IoMode::Threads`] (with one warning per process) when the kernel
+    /// or the sandbox refuses io_uring; [`FileReader::mode`] tells which is in use.
+    /// Must be called within a tokio runtime with IO enabled.
+    pub fn new(mode: IoMode, buffer_size: usize, pool_size: usize) -> Rc<FileReader> {
+        let buffer_size = buffer_size.clamp(1, MAX_BUFFER_SIZE);
+        let pool = Pool::new(buffer_size, pool_size);
+        let ring = match mode {
+            IoMode::Threads => None,
+            IoMode::Uring => match probed() {
+                Err(reason) => {
+                    warn_fallback(reason);
+                    None
+                }
+                Ok(()) => match Driver::start(pool.clone()) {
+                    Ok(driver) => Some(driver),
+                    Err(reason) => {
+                        warn_fallback(&reason);
+                        None
+                    }
+                },
+            },
+        };
+        Rc::new(FileReader { pool, ring })
+    }
+
+    /// The path reads take: [`IoMode::Threads`] when io_uring was asked for but is
+    /// unavailable.
+    pub fn mode(&self) -> IoMode {
+        if self.ring.is_some() {
+            IoMode::Uring
+        } else {
+            IoMode::Threads
+        }
+    }
+
+    pub fn buffer_size(&self) -> usize {
+        self.pool.buffer_size()
+    }
+
+    pub fn stats(&self) -> ReaderStats {
+        ReaderStats {
+            mode: self.mode(),
+            registered_buffers: self.ring.as_ref().is_some_and(|r| r.registered_buffers()),
+            buffer_size: self.pool.buffer_size(),
+            pool_size: self.pool.size(),
+            idle_buffers: self.pool.idle(),
+            heap_reads: self.pool.heap_reads.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Opens `path` for reading (on the blocking pool) and takes its metadata. Only
+    /// regular files: a directory is `IsADirectory`, anything else `InvalidInput`
+    /// (a FIFO is opened without waiting for a writer, then refused).
+    pub async fn open(&self, path: &Path) -> io::Result<Rc<OpenFile>> {
+        let path = path.to_owned();
+        let (file, meta) = tokio::task::spawn_blocking(move || {
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(&path)?;
+            let meta = file.metadata()?;
+            Ok::<_, io::Error>((file, meta))
+        })
+        .await
+        .map_err(io::Error::other)??;
+        if meta.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::IsADirectory,
+                "is a directory",
+            ));
+        }
+        if !meta.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
+        }
+        clear_nonblocking(&file)?;
+        Ok(Rc::new(OpenFile {
+            file: Arc::new(file),
+            size: meta.len(),
+            mtime: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+            inode: meta.ino(),
+        }))
+    }
+
+    /// Reads `len` bytes (at most [`FileReader::buffer_size`]) at `offset`. Fewer come
+    /// back only at end of file; interrupted and short reads before it are retried.
+    pub async fn read_at(&self, file: &OpenFile, offset: u64, len: usize) -> io::Result<Bytes> {
+        self.begin_read(file, offset, len).await
+    }
+
+    /// Starts the same read as [`FileReader::read_at`] now, rather than when first
+    /// polled, so it can be in flight while the caller does something else. Dropping
+    /// the returned future abandons the read safely.
+    pub fn begin_read(&self, file: &OpenFile, offset: u64, len: usize) -> PendingRead {
+        if len > self.pool.buffer_size() {
+            return PendingRead::ready(Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "a read of {len} bytes exceeds the {}-byte buffers",
+                    self.pool.buffer_size()
+                ),
+            )));
+        }
+        if offset > i64::MAX as u64 - len as u64 {
+            return PendingRead::ready(Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "offset out of range",
+            )));
+        }
+        if len == 0 {
+            return PendingRead::ready(Ok(Bytes::new()));
+        }
+        let buf = match self.pool.take() {
+            Some(b) => Buf::Pooled(b),
+            None => {
+                self.pool.heap_reads.fetch_add(1, Ordering::Relaxed);
+                Buf::heap(len)
+            }
+        };
+        let file = file.file.clone();
+        match &self.ring {
+            Some(ring) => PendingRead(Pending::Uring(ring.read(file, buf, offset, len))),
+            None => PendingRead(Pending::Threads(tokio::task::spawn_blocking(move || {
+                let mut buf = buf;
+                let result = pread_full(&file, buf.as_mut_slice(len), offset);
+                (buf, result)
+            }))),
+        }
+    }
+}
+
+impl Drop for FileReader {
+    fn drop(&mut self) {
+        match &self.ring {
+            // The ring closes the pool once the kernel is done with its buffers.
+            Some(ring) => ring.close(),
+            None => self.pool.close(),
+        }
+    }
+}
+
+/// `pread` until `buf` is full or the file ends.
+fn pread_full(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    let mut filled = 0;
+    let mut retries = 0;
+    while filled < buf.len() {
+        match file.read_at(&mut buf[filled..], offset + filled as u64) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
+                ) && retries < MAX_RETRIES =>
+            {
+                retries += 1
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// A read in flight; resolves to its bytes.
+pub struct PendingRead(Pending);
+
+enum Pending {
+    Uring(UringRead),
+    Threads(tokio::task::JoinHandle<(Buf, io::Result<usize>)>),
+    Ready(Option<io::Result<Bytes>>),
+}
+
+impl PendingRead {
+    fn ready(result: io::Result<Bytes>) -> PendingRead {
+        PendingRead(Pending::Ready(Some(result)))
+    }
+}
+
+impl Future for PendingRead {
+    type Output = io::Result<Bytes>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<Bytes>> {
+        match &mut self.0 {
+            Pending::Uring(read) => Pin::new(read)
+                .poll(cx)
+                .map(|r| r.map(|(buf, filled)| buf.into_bytes(filled))),
+            Pending::Threads(task) => Pin::new(task).poll(cx).map(|joined| match joined {
+                Ok((buf, Ok(filled))) => Ok(buf.into_bytes(filled)),
+                Ok((_, Err(e))) => Err(e),
+                Err(e) => Err(io::Error::other(e)),
+            }),
+            Pending::Ready(result) => {
+                Poll::Ready(result.take().expect("PendingRead polled after it finished"))
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A file range as a byte source.
+
+/// Bytes `start..=end` of a file, read sequentially in chunks of `chunk_size` with
+/// the next chunk's read in flight while the current one is being sent. A file that
+/// ends before `end` (truncated while being read) is an `UnexpectedEof` error, never a
+/// short clean end.
+pub struct FileSource {
+    reader: Rc<FileReader>,
+    file: Rc<OpenFile>,
+    end: u64,
+    chunk_size: usize,
+    /// The next byte to hand out.
+    pos: Cell<u64>,
+    /// The read of the chunk at `pos`, started ahead.
+    ahead: RefCell<Option<(u64, PendingRead)>>,
+    /// Finished, failed or cancelled.
+    stopped: Cell<bool>,
+}
+
+impl FileSource {
+    /// `start > end_inclusive` is an empty range. `chunk_size` is capped at the
+    /// reader's buffer size.
+    pub fn new(
+        reader: Rc<FileReader>,
+        file: Rc<OpenFile>,
+        start: u64,
+        end_inclusive: u64,
+        chunk_size: usize,
+    ) -> FileSource {
+        let chunk_size = chunk_size.clamp(1, reader.buffer_size());
+        FileSource {
+            reader,
+            file,
+            end: end_inclusive,
+            chunk_size,
+            pos: Cell::new(start),
+            ahead: RefCell::new(None),
+            stopped: Cell::new(start > end_inclusive),
+        }
+    }
+
+    /// The length of the chunk at `pos`.
+    fn chunk_at(&self, pos: u64) -> usize {
+        (self.end - pos)
+            .saturating_add(1)
+            .min(self.chunk_size as u64) as usize
+    }
+
+    async fn next_chunk(&self) -> io::Result<Option<Bytes>> {
+        if self.stopped.get() {
+            return Ok(None);
+        }
+        let pos = self.pos.get();
+        let want = self.chunk_at(pos);
+        let read = match self.ahead.borrow_mut().take() {
+            Some((at, read)) if at == pos => read,
+            _ => self.reader.begin_read(&self.file, pos, want),
+        };
+        let chunk = match read.await {
+            Ok(chunk) if chunk.len() == want => chunk,
+            Ok(chunk) => {
+                self.stopped.set(true);
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "the file ends at byte {} of a range ending at {}: truncated while being read",
+                        pos + chunk.len() as u64,
+                        self.end
+                    ),
+                ));
+            }
+            Err(e) => {
+                self.stopped.set(true);
+                return Err(e);
+            }
+        };
+        let next = pos.saturating_add(want as u64);
+        self.pos.set(next);
+        if next > self.end || next == u64::MAX {
+            self.stopped.set(true);
+        } else if !self.stopped.get() {
+            let read = self
+                .reader
+                .begin_read(&self.file, next, self.chunk_at(next));
+            *self.ahead.borrow_mut() = Some((next, read));
+        }
+        Ok(Some(chunk))
+    }
+}
+
+impl ByteSource for FileSource {
+    fn next(&self) -> LocalFuture<'_, io::Result<Option<Bytes>>> {
+        Box::pin(self.next_chunk())
+    }
+
+    fn cancel(&self) {
+        self.stopped.set(true);
+        // Dropping the read ahead leaves its buffer with the read until it completes.
+        self.ahead.borrow_mut().take();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::uring::test_support::{evict, mkfifo, refuse_io_uring};
+    use std::io::Write;
+    use std::time::{Duration, Instant};
+
+    const MODES: [IoMode; 2] = [IoMode::Uring, IoMode::Threads];
+    const KIB: usize = 1024;
+
+    /// Byte `i` of test pattern `seed`: no short period for a misplaced read to hide in.
+    fn pattern_byte(seed: u64, i: u64) -> u8 {
+        let mut z = (i / 8).wrapping_add(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        (z >> ((i % 8) * 8)) as u8
+    }
+
+    fn pattern(seed: u64, len: usize) -> Vec<u8> {
+        (0..len as u64).map(|i| pattern_byte(seed, i)).collect()
+    }
+
+    fn file_with(bytes: &[u8]) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(bytes).unwrap();
+        f.flush().unwrap();
+        f
+    }
+
+    /// What a read of `len` at `offset` must return.
+    fn expected(data: &[u8], offset: u64, len: usize) -> &[u8] {
+        let start = (offset as usize).min(data.len());
+        &data[start..(start + len).min(data.len())]
+    }
+
+    struct Rng(u64);
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+    }
+
+    fn reader(mode: IoMode, buffer_size: usize, pool_size: usize) -> Rc<FileReader> {
+        let reader = FileReader::new(mode, buffer_size, pool_size);
+        if mode == IoMode::Threads || probe().is_ok() {
+            assert_eq!(reader.mode(), mode);
+        }
+        reader
+    }
+
+    /// Waits until every pool buffer is idle again.
+    async fn settle(reader: &FileReader) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while reader.stats().idle_buffers != reader.stats().pool_size {
+            if Instant::now() > deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        true
+    }
+
+    /// Polls `read` once (so a lazily started read would start), then drops it.
+    async fn poll_once_then_drop(mut read: PendingRead) {
+        std::future::poll_fn(|cx| {
+            let _ = Pin::new(&mut read).poll(cx);
+            Poll::Ready(())
+        })
+        .await;
+    }
+
+    async fn collect(src: &FileSource) -> io::Result<Vec<Bytes>> {
+        let mut chunks = Vec::new();
+        while let Some(chunk) = src.next().await? {
+            chunks.push(chunk);
+        }
+        Ok(chunks)
+    }
+
+    #[test]
+    fn io_mode_parses_what_weir_io_may_say() {
+        assert_eq!("uring".parse(), Ok(IoMode::Uring));
+        assert_eq!("io_uring".parse(), Ok(IoMode::Uring));
+        assert_eq!(" Threads ".parse(), Ok(IoMode::Threads));
+        assert_eq!("epoll".parse::<IoMode>(), Err(()));
+        assert_eq!(IoMode::Uring.to_string(), "uring");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn both_modes_read_exact_bytes_at_random_offsets_and_lengths() {
+        let data = pattern(1, 3 * KIB * KIB + 12_345);
+        let tmp = file_with(&data);
+        for mode in MODES {
+            let reader = reader(mode, 64 * KIB, 8);
+            let file = reader.open(tmp.path()).await.unwrap();
+            assert_eq!(file.size, data.len() as u64);
+            let mut rng = Rng(7);
+            for _ in 0..300 {
+                let offset = rng.below(data.len() as u64 + 1000);
+                let len = rng.below(64 * KIB as u64 + 1) as usize;
+                let got = reader.read_at(&file, offset, len).await.unwrap();
+                assert!(
+                    got == expected(&data, offset, len),
+                    "{mode}: {len} bytes at {offset}"
+                );
+            }
+            assert!(settle(&reader).await);
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn reads_at_the_end_return_what_is_left_then_nothing() {
+        let data = pattern(2, 100_000);
+        let tmp = file_with(&data);
+        for mode in MODES {
+            let reader = reader(mode, 64 * KIB, 4);
+            let file = reader.open(tmp.path()).await.unwrap();
+            let tail = reader.read_at(&file, 99_000, 4096).await.unwrap();
+            assert_eq!(&tail[..], &data[99_000..]);
+            drop(tail);
+            assert!(reader.read_at(&file, 100_000, 10).await.unwrap().is_empty());
+            assert!(reader.read_at(&file, 1 << 40, 10).await.unwrap().is_empty());
+            assert!(reader.read_at(&file, 0, 0).await.unwrap().is_empty());
+            let too_long = reader.read_at(&file, 0, 64 * KIB + 1).await.unwrap_err();
+            assert_eq!(too_long.kind(), io::ErrorKind::InvalidInput);
+            let too_far = reader.read_at(&file, u64::MAX - 5, 10).await.unwrap_err();
+            assert_eq!(too_far.kind(), io::ErrorKind::InvalidInput);
+            assert!(settle(&reader).await);
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn an_empty_file_reads_as_nothing_and_a_range_past_it_is_unexpected_eof() {
+        let tmp = file_with(b"");
+        for mode in MODES {
+            let reader = reader(mode, 4096, 2);
+            let file = reader.open(tmp.path()).await.unwrap();
+            assert_eq!(file.size, 0);
+            assert!(reader.read_at(&file, 0, 100).await.unwrap().is_empty());
+            let nothing = FileSource::new(reader.clone(), file.clone(), 1, 0, 4096);
+            assert!(nothing.next().await.unwrap().is_none());
+            let past = FileSource::new(reader.clone(), file.clone(), 0, 0, 4096);
+            let err = past.next().await.unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+            assert!(settle(&reader).await);
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn only_regular_files_open() {
+        let dir = tempfile::tempdir().unwrap();
+        for mode in MODES {
+            let reader = reader(mode, 4096, 2);
+            let err = reader.open(dir.path()).await.unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::IsADirectory);
+            let missing = reader.open(&dir.path().join("missing")).await.unwrap_err();
+            assert_eq!(missing.kind(), io::ErrorKind::NotFound);
+            let fifo = dir.path().join(format!("fifo-{mode}"));
+            mkfifo(&fifo).unwrap();
+            // Opening a FIFO for reading would wait for a writer; this must not.
+            let err = tokio::time::timeout(Duration::from_secs(5), reader.open(&fifo))
+                .await
+                .expect("opening a FIFO does not hang")
+                .unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn hundreds_of_reads_in_flight_on_one_thread_all_complete_correctly() {
+        let data = pattern(3, 8 * KIB * KIB);
+        let tmp = file_with(&data);
+        for mode in MODES {
+            let reader = reader(mode, 64 * KIB, 16);
+            let file = reader.open(tmp.path()).await.unwrap();
+            evict(&file.file);
+            let mut rng = Rng(11);
+            let reads: Vec<_> = (0..400)
+                .map(|_| {
+                    let offset = rng.below(data.len() as u64);
+                    let len = 1 + rng.below(64 * KIB as u64) as usize;
+                    (offset, len, reader.begin_read(&file, offset, len))
+                })
+                .collect();
+            // All 400 were started before any is awaited; 16 have pool buffers.
+            assert_eq!(reader.stats().heap_reads, 400 - 16);
+            for (offset, len, read) in reads {
+                let got = read.await.unwrap();
+                assert!(
+                    got == expected(&data, offset, len),
+                    "{mode}: {len} bytes at {offset}"
+                );
+            }
+            assert!(settle(&reader).await);
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn an_empty_pool_falls_back_to_heap_buffers_instead_of_waiting() {
+        let data = pattern(4, 64 * KIB);
+        let tmp = file_with(&data);
+        for mode in MODES {
+            let reader = reader(mode, 4096, 2);
+            let file = reader.open(tmp.path()).await.unwrap();
+            let a = reader.read_at(&file, 0, 4096).await.unwrap();
+            let b = reader.read_at(&file, 4096, 4096).await.unwrap();
+            assert_eq!(reader.stats().idle_buffers, 0);
+            assert_eq!(reader.stats().heap_reads, 0);
+            let c = tokio::time::timeout(Duration::from_secs(5), reader.read_at(&file, 8192, 4096))
+                .await
+                .expect("an empty pool does not make reads wait")
+                .unwrap();
+            assert_eq!(&c[..], &data[8192..12288]);
+            assert_eq!(reader.stats().heap_reads, 1);
+            drop(c);
+            assert_eq!(reader.stats().idle_buffers, 0);
+            assert_eq!((&a[..], &b[..]), (&data[..4096], &data[4096..8192]));
+            drop((a, b));
+            assert_eq!(reader.stats().idle_buffers, 2);
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_buffer_comes_back_when_its_last_bytes_is_dropped_on_any_thread() {
+        let data = pattern(5, 64 * KIB);
+        let tmp = file_with(&data);
+        for mode in MODES {
+            let reader = reader(mode, 4096, 4);
+            let file = reader.open(tmp.path()).await.unwrap();
+            let b = reader.read_at(&file, 0, 4096).await.unwrap();
+            assert_eq!(reader.stats().idle_buffers, 3);
+            let clone = b.clone();
+            let slice = b.slice(10..20);
+            drop(b);
+            drop(clone);
+            assert_eq!(reader.stats().idle_buffers, 3);
+            assert_eq!(&slice[..], &data[10..20]);
+            drop(slice);
+            assert_eq!(reader.stats().idle_buffers, 4);
+
+            let elsewhere = reader.read_at(&file, 4096, 4096).await.unwrap();
+            assert_eq!(reader.stats().idle_buffers, 3);
+            let want = data[4096..8192].to_vec();
+            std::thread::spawn(move || {
+                assert_eq!(&elsewhere[..], &want[..]);
+                drop(elsewhere);
+            })
+            .join()
+            .unwrap();
+            assert_eq!(reader.stats().idle_buffers, 4);
+            assert!(reader.pool.idle_buffers_poisoned());
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn bytes_outliving_their_reader_stay_intact_and_are_freed_later() {
+        let data = pattern(6, 64 * KIB);
+        let tmp = file_with(&data);
+        for mode in MODES {
+            let reader = reader(mode, 8192, 2);
+            let file = reader.open(tmp.path()).await.unwrap();
+            let kept = reader.read_at(&file, 100, 8192).await.unwrap();
+            drop(file);
+            drop(reader);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            assert_eq!(&kept[..], &data[100..8292]);
+            std::thread::spawn(move || drop(kept)).join().unwrap();
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn dropped_read_futures_neither_corrupt_other_reads_nor_leak_buffers() {
+        let a = pattern(7, 32 * KIB * KIB);
+        let b = pattern(8, KIB * KIB);
+        let (ta, tb) = (file_with(&a), file_with(&b));
+        // Written back, so that eviction really drops A's pages.
+        ta.as_file().sync_all().unwrap();
+        for mode in MODES {
+            let reader = reader(mode, 64 * KIB, 8);
+            let fa = reader.open(ta.path()).await.unwrap();
+            let fb = reader.open(tb.path()).await.unwrap();
+            let mut rng = Rng(13);
+            for round in 0..150 {
+                // Cold pages keep the abandoned reads in the kernel for a while.
+                evict(&fa.file);
+                for i in 0..6 {
+                    let offset = rng.below(a.len() as u64);
+                    let read = reader.begin_read(&fa, offset, 64 * KIB);
+                    if i % 2 == 0 {
+                        drop(read);
+                    } else {
+                        poll_once_then_drop(read).await;
+                    }
+                }
+                // Reads into whatever buffers came back must see their own file only.
+                for _ in 0..4 {
+                    let offset = rng.below(b.len() as u64);
+                    let len = 1 + rng.below(64 * KIB as u64) as usize;
+                    let got = reader.read_at(&fb, offset, len).await.unwrap();
+                    assert!(
+                        got == expected(&b, offset, len),
+                        "{mode}: {len} bytes at {offset}"
+                    );
+                }
+            }
+            assert!(settle(&reader).await, "{mode}: every buffer comes back");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            assert!(
+                reader.pool.idle_buffers_poisoned(),
+                "{mode}: nothing writes into a released buffer"
+            );
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_file_source_yields_exactly_its_range_with_one_read_ahead() {
+        let data = pattern(9, 1_000_003);
+        let tmp = file_with(&data);
+        let n = data.len() as u64;
+        for mode in MODES {
+            let reader = reader(mode, 64 * KIB, 8);
+            let file = reader.open(tmp.path()).await.unwrap();
+            for (start, end, chunk) in [
+                (0, n - 1, 64 * KIB),
+                (100, 500_000, 10_000),
+                (n - 4, n - 1, 64 * KIB),
+                (5, 5, 1),
+                (0, n - 1, 1 << 20),
+            ] {
+                let src = FileSource::new(reader.clone(), file.clone(), start, end, chunk);
+                let chunks = collect(&src).await.unwrap();
+                assert!(chunks
+                    .iter()
+                    .all(|c| !c.is_empty() && c.len() <= chunk.min(64 * KIB)));
+                let got: Vec<u8> = chunks.concat();
+                assert!(
+                    got == data[start as usize..=end as usize],
+                    "{mode}: {start}..={end}"
+                );
+                assert!(src.next().await.unwrap().is_none(), "the end stays the end");
+            }
+            let src = FileSource::new(reader.clone(), file.clone(), 0, n - 1, 64 * KIB);
+            let first = src.next().await.unwrap().unwrap();
+            // One buffer holds the chunk handed out, one the read ahead in flight.
+            assert_eq!(reader.stats().idle_buffers, 6);
+            src.cancel();
+            assert!(src.next().await.unwrap().is_none());
+            drop(first);
+            assert!(
+                settle(&reader).await,
+                "{mode}: cancel lets the read ahead go"
+            );
+        }
+    }
+
+    #[derive(Default)]
+    struct Gather {
+        got: RefCell<Vec<u8>>,
+        finished: Cell<bool>,
+    }
+    impl crate::io::ByteSink for Gather {
+        fn write(&self, chunk: Bytes) -> LocalFuture<'_, bool> {
+            self.got.borrow_mut().extend_from_slice(&chunk);
+            Box::pin(async { true })
+        }
+        fn finish(&self) {
+            self.finished.set(true);
+        }
+        fn abort(&self) {}
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_file_source_pipes_its_range_into_a_sink() {
+        let data = pattern(14, 700_000);
+        let tmp = file_with(&data);
+        for mode in MODES {
+            let reader = reader(mode, DEFAULT_BUFFER_SIZE, 4);
+            let file = reader.open(tmp.path()).await.unwrap();
+            let src = Rc::new(FileSource::new(
+                reader.clone(),
+                file,
+                1000,
+                650_000,
+                DEFAULT_BUFFER_SIZE,
+            ));
+            let sink = Rc::new(Gather::default());
+            let moved = crate::io::pipe(src, sink.clone()).await.unwrap();
+            assert_eq!(moved, 649_001);
+            assert!(sink.finished.get());
+            assert!(sink.got.borrow()[..] == data[1000..=650_000]);
+            assert!(settle(&reader).await);
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_file_source_dropped_mid_read_gives_every_buffer_back() {
+        let data = pattern(10, 4 * KIB * KIB);
+        let tmp = file_with(&data);
+        for mode in MODES {
+            let reader = reader(mode, 64 * KIB, 4);
+            let file = reader.open(tmp.path()).await.unwrap();
+            for _ in 0..50 {
+                evict(&file.file);
+                let src = FileSource::new(
+                    reader.clone(),
+                    file.clone(),
+                    0,
+                    data.len() as u64 - 1,
+                    64 * KIB,
+                );
+                let _ = src.next().await.unwrap();
+                let mut next = src.next();
+                std::future::poll_fn(|cx| {
+                    let _ = next.as_mut().poll(cx);
+                    Poll::Ready(())
+                })
+                .await;
+                drop(next);
+                drop(src);
+            }
+            assert!(settle(&reader).await);
+            assert!(reader.pool.idle_buffers_poisoned());
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_file_truncated_during_a_file_source_read_is_unexpected_eof() {
+        let data = pattern(11, KIB * KIB);
+        let tmp = file_with(&data);
+        for mode in MODES {
+            std::fs::write(tmp.path(), &data).unwrap();
+            let reader = reader(mode, 64 * KIB, 4);
+            let file = reader.open(tmp.path()).await.unwrap();
+            let src = FileSource::new(
+                reader.clone(),
+                file.clone(),
+                0,
+                data.len() as u64 - 1,
+                64 * KIB,
+            );
+            let first = src.next().await.unwrap().unwrap();
+            assert_eq!(&first[..], &data[..64 * KIB]);
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(tmp.path())
+                .unwrap()
+                .set_len(100_000)
+                .unwrap();
+            let mut got = first.len();
+            let err = loop {
+                match src.next().await {
+                    Ok(Some(chunk)) => got += chunk.len(),
+                    Ok(None) => panic!("{mode}: a truncated file ended cleanly after {got} bytes"),
+                    Err(e) => break e,
+                }
+            };
+            assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof, "{mode}: {err}");
+            assert!(got < data.len());
+            assert!(
+                src.next().await.unwrap().is_none(),
+                "a failed source stays stopped"
+            );
+            drop(first);
+            assert!(settle(&reader).await);
+        }
+    }
+
+    #[test]
+    fn a_runtime_shut_down_with_reads_in_the_kernel_waits_for_them_before_freeing() {
+        let data = pattern(12, 16 * KIB * KIB);
+        let tmp = file_with(&data);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (reader, file, reads) = rt.block_on(async {
+            let reader = reader(IoMode::Uring, 256 * KIB, 8);
+            let file = reader.open(tmp.path()).await.unwrap();
+            evict(&file.file);
+            let reads: Vec<_> = (0..16u64)
+                .map(|i| reader.begin_read(&file, i * 1024 * 1024, 256 * KIB))
+                .collect();
+            (reader, file, reads)
+        });
+        drop(reads);
+        drop(rt);
+        // The reaper went with the runtime: dropping the reader tears the ring down,
+        // which must wait for the kernel before the pool frees the buffers.
+        drop(file);
+        drop(reader);
+    }
+
+    /// Runs `name` (a test of this module) in a child process with `env` set.
+    fn run_child(name: &str, env: &[(&str, &str)]) -> std::process::Output {
+        let module = module_path!()
+            .split_once("::")
+            .map_or(module_path!(), |(_, m)| m);
+        let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+        cmd.args([
+            &format!("{module}::{name}"),
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ]);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    }
+
+    #[test]
+    fn uring_falls_back_to_threads_when_seccomp_refuses_io_uring() {
+        for errno in ["EPERM", "ENOSYS"] {
+            let out = run_child(
+                "child_reads_under_a_seccomp_filter_against_io_uring",
+                &[("WEIR_IO_TEST_SECCOMP", errno), ("WEIR_IO", "uring")],
+            );
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success() && stdout.contains("1 passed"),
+                "{errno}: {stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+
+    /// Only does something in the child process started by the test above.
+    #[test]
+    fn child_reads_under_a_seccomp_filter_against_io_uring() {
+        let Ok(errno) = std::env::var("WEIR_IO_TEST_SECCOMP") else {
+            return;
+        };
+        let errno = if errno == "ENOSYS" {
+            libc::ENOSYS
+        } else {
+            libc::EPERM
+        };
+        refuse_io_uring(errno);
+        let err = probe().unwrap_err();
+        assert!(err.contains("io_uring_setup"), "{err}");
+        let data = pattern(13, 300 * KIB);
+        let tmp = file_with(&data);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mode = IoMode::from_env_or(IoMode::Threads);
+            assert_eq!(mode, IoMode::Uring);
+            let reader = FileReader::new(mode, 64 * KIB, 4);
+            assert_eq!(reader.mode(), IoMode::Threads);
+            let file = reader.open(tmp.path()).await.unwrap();
+            let src = FileSource::new(reader.clone(), file, 0, data.len() as u64 - 1, 64 * KIB);
+            assert!(collect(&src).await.unwrap().concat() == data);
+        });
+    }
+}
