@@ -69,6 +69,7 @@ generate() {
   # Fragmented MP4 (CMAF-style) with a DASH manifest: one init segment and 2 s media
   # segments per track, video and audio in separate adaptation sets, each described by an exact
   # SegmentTimeline (the AAC track runs a few ms past 10 s into a short 6th segment). Remuxed.
+  # shellcheck disable=SC2016  # $RepresentationID$ and $Number$ are the dash muxer's templates
   ( cd "$tmp/fmp4" && ff -i ../video/sample.mp4 -map 0:v -map 0:a -c copy \
       -f dash -seg_duration 2 -use_template 1 -use_timeline 1 \
       -adaptation_sets "id=0,streams=v id=1,streams=a" \
@@ -134,7 +135,7 @@ write_index_html() {
 </head>
 <body>
 <h1>weir media samples</h1>
-<video src="video/sample.mp4" controls muted playsinline preload="metadata" width="640" height="360"></video>
+<video src="video/sample.mp4" controls muted playsinline preload="auto" width="640" height="360"></video>
 <p>H.264 + AAC, 10 s, 640x360, a keyframe every second: seek anywhere with the controls.</p>
 <h2>Files</h2>
 <ul>
@@ -172,7 +173,7 @@ check() {
     fi
   done
   local head
-  head=$(head -c 64 video/sample.mp4 | tr -c 'a-z' '.')
+  head=$(head -c 64 video/sample.mp4 | LC_ALL=C tr -c '[:lower:]' '.')
   if [[ $head == *moov* ]]; then echo "ok   video/sample.mp4: moov first (faststart)"
   else echo "FAIL video/sample.mp4: moov is not at the start" >&2; fail=1; fi
   local keys

@@ -377,3 +377,26 @@ async fn malformed_frames_and_qpack_errors_close_the_connection_with_their_codes
     let (resp, _) = fetch(&mut c.send, request("GET", "/hello"), b"").await;
     assert_eq!(resp.status(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_closes_its_connection_before_the_answer_releases_the_handler() {
+    let t = tls();
+    let srv = start(&t, &["--workers", "1"]);
+    let mut watcher = connect(srv.addr, &t.ca).await;
+    let before = stats(&mut watcher.send).await["aborted"].as_u64().unwrap();
+    let c = connect(srv.addr, &t.ca).await;
+    let mut send = c.send.clone();
+    let mut stream = send.send_request(request("GET", "/hang")).await.unwrap();
+    stream.finish().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    c.conn.close(quinn::VarInt::from_u32(0x100), b"gone");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let aborted = stats(&mut watcher.send).await["aborted"].as_u64().unwrap();
+        if aborted == before + 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the handler's response was never closed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,6 +1,6 @@
 'use strict';
 
-// internalBinding('fs'): whole-file reads and writes, stat, directories.
+// internalBinding('fs'): whole-file reads and writes, stat, directories, read streams.
 
 const ops = internalBinding('ops');
 
@@ -16,4 +16,7 @@ module.exports = {
   mkdirSync: ops.op_fs_mkdir_sync,
   unlinkSync: ops.op_fs_unlink_sync,
   rmSync: ops.op_fs_rm_sync,
+  streamCreate: ops.op_fs_stream_create,
+  streamOpen: ops.op_fs_stream_open,
+  streamNative: ops.op_fs_stream_native,
 };

@@ -7,4 +7,5 @@ const ops = internalBinding('ops');
 module.exports = {
   pipe: ops.op_stream_pipe,
   close: ops.op_stream_close,
+  read: ops.op_stream_read,
 };

@@ -4,7 +4,8 @@
 // with Node's signatures, errors (`code`, `errno`, `syscall`, `path`) and Stats.
 // readFile, writeFile and stat run off the event loop; the other callback and
 // promise forms call the synchronous operation and settle asynchronously.
-// Streams (createReadStream) and file descriptors are not part of this module yet.
+// createReadStream is native-backed (internal/fs/streams); write streams and file
+// descriptors are not part of this module yet.
 
 const {
   ArrayPrototypeMap,
@@ -260,4 +261,9 @@ module.exports = {
   unlink: callbackify(promises.unlink),
   realpath: callbackify(promises.realpath),
   exists,
+  get ReadStream() { return require('internal/fs/streams').ReadStream; },
+  createReadStream(path, options) {
+    if (typeof options === 'string') options = { encoding: options };
+    return require('internal/fs/streams').createReadStream(getPath(path), options);
+  },
 };

@@ -139,6 +139,7 @@ async fn connection(incoming: quinn::Incoming, worker: Rc<HttpWorker>, limits: R
             return;
         }
     };
+    let quic = conn.clone();
     let built = h3::server::builder().max_field_section_size(limits.max_field_section_size).build(h3_quinn::Connection::new(conn)).await;
     let mut h3 = match built {
         Ok(h) => h,
@@ -153,7 +154,7 @@ async fn connection(incoming: quinn::Incoming, worker: Rc<HttpWorker>, limits: R
         tokio::select! {
             accepted = h3.accept() => match accepted {
                 Ok(Some(resolver)) => {
-                    tokio::task::spawn_local(request(resolver, worker.clone(), remote, state.clone()));
+                    tokio::task::spawn_local(request(resolver, worker.clone(), remote, state.clone(), quic.clone()));
                 }
                 Ok(None) => break,
                 Err(e) => {
@@ -177,6 +178,7 @@ async fn request(
     worker: Rc<HttpWorker>,
     remote: SocketAddr,
     state: Rc<ConnState>,
+    quic: quinn::Connection,
 ) {
     let (req, stream) = match resolver.resolve_request().await {
         Ok(r) => r,
@@ -188,7 +190,15 @@ async fn request(
     let (mut send, recv) = stream.split();
     let (parts, ()) = req.into_parts();
     let response = match worker.begin(parts, RequestBody::H3(recv), remote, ActiveGuard::new(state)) {
-        Some((_ex, rx)) => rx.await.unwrap_or_else(|_| simple_response(http::StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")),
+        Some((ex, rx)) => tokio::select! {
+            r = rx => r.unwrap_or_else(|_| simple_response(http::StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")),
+            // The connection is gone (closed by the client, lost, timed out) before
+            // the handler answered: the handler side learns it now, as over HTTP/2.
+            _ = quic.closed() => {
+                worker.cancelled(&ex);
+                return;
+            }
+        },
         None => simple_response(http::StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"),
     };
     send_response(&mut send, response).await;

@@ -733,7 +733,7 @@ mod tests {
             let fa = reader.open(ta.path()).await.unwrap();
             let fb = reader.open(tb.path()).await.unwrap();
             let mut rng = Rng(13);
-            for round in 0..150 {
+            for _ in 0..150 {
                 // Cold pages keep the abandoned reads in the kernel for a while.
                 evict(&fa.file);
                 for i in 0..6 {

@@ -5,7 +5,34 @@
 //! about V8.
 
 pub mod file;
+pub mod file_stream;
 mod uring;
+
+thread_local! {
+    static READER: std::cell::RefCell<Option<Rc<file::FileReader>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// This thread's file reader: the one its server worker installed, or one made on
+/// first use with the mode `WEIR_IO` names (io_uring by default). Call within the
+/// thread's tokio runtime.
+pub fn thread_reader() -> Rc<file::FileReader> {
+    READER.with(|r| {
+        r.borrow_mut()
+            .get_or_insert_with(|| {
+                file::FileReader::new(
+                    file::IoMode::from_env_or(file::IoMode::Uring),
+                    file::DEFAULT_BUFFER_SIZE,
+                    file::DEFAULT_POOL_SIZE,
+                )
+            })
+            .clone()
+    })
+}
+
+/// Makes `reader` this thread's file reader.
+pub fn set_thread_reader(reader: Rc<file::FileReader>) {
+    READER.with(|r| *r.borrow_mut() = Some(reader));
+}
 
 use bytes::Bytes;
 use std::future::Future;

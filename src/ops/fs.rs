@@ -263,3 +263,59 @@ pub fn op_fs_rm_sync<'s>(
         Ok(()) => {}
     }
 }
+
+/// `op_fs_stream_create(path, start, end, chunk)`: a file read stream's resource id
+/// (`end` < 0: to the end of the file). Nothing is opened yet.
+pub fn op_fs_stream_create<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
+    let path = arg_string(scope, &args, 0);
+    let start = super::arg_f64(scope, &args, 1, 0.0).max(0.0) as u64;
+    let end = super::arg_f64(scope, &args, 2, -1.0);
+    let end = (end >= 0.0).then_some(end as u64);
+    let chunk = super::arg_f64(scope, &args, 3, 65536.0).clamp(1.0, 1073741824.0) as usize;
+    let stream = crate::io::file_stream::FileStream::new(crate::io::thread_reader(), path.into(), start, end, chunk);
+    let rid = crate::js::state::state(scope).borrow_mut().resources.add(stream);
+    rv.set(v8::Number::new(scope, f64::from(rid)).into());
+}
+
+fn file_stream(scope: &mut v8::PinScope<'_, '_>, args: &v8::FunctionCallbackArguments) -> Option<std::rc::Rc<crate::io::file_stream::FileStream>> {
+    let rid = super::arg_f64(scope, args, 0, 0.0) as u32;
+    crate::js::state::state(scope).borrow().resources.get::<crate::io::file_stream::FileStream>(rid)
+}
+
+/// `op_fs_stream_open(rid)`: opens the stream's file; a promise of its size, rejected
+/// with Node's open error (`ENOENT`, `EISDIR`, ...).
+pub fn op_fs_stream_open<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
+    let Some(stream) = file_stream(scope, &args) else {
+        return throw(scope, OpError::type_error("ERR_BAD_RESOURCE", "not a file read stream"));
+    };
+    let p = spawn(scope, true, async move {
+        match stream.open().await {
+            Ok(size) => Ok(OpValue::Number(size as f64)),
+            Err(e) => {
+                let path = stream.path.display().to_string();
+                Err(OpError::from_io(&e, "open", Some(&path)))
+            }
+        }
+    });
+    rv.set(p.into());
+}
+
+/// `op_fs_stream_native(rid)`: the stream feeds a native pipe: read in the largest
+/// chunks the reader has.
+pub fn op_fs_stream_native<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    _rv: v8::ReturnValue<'s, v8::Value>,
+) {
+    if let Some(stream) = file_stream(scope, &args) {
+        stream.set_chunk(crate::io::file::DEFAULT_BUFFER_SIZE);
+    }
+}

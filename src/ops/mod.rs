@@ -342,6 +342,9 @@ pub fn install<'s>(scope: &mut v8::PinScope<'s, '_>, target: v8::Local<'s, v8::O
         fs::op_fs_mkdir_sync,
         fs::op_fs_unlink_sync,
         fs::op_fs_rm_sync,
+        fs::op_fs_stream_create,
+        fs::op_fs_stream_open,
+        fs::op_fs_stream_native,
         http::op_http_listen,
         http::op_http_ready,
         http::op_http_set_context,
@@ -356,5 +359,6 @@ pub fn install<'s>(scope: &mut v8::PinScope<'s, '_>, target: v8::Local<'s, v8::O
         http::op_http_sink,
         stream::op_stream_pipe,
         stream::op_stream_close,
+        stream::op_stream_read,
     );
 }

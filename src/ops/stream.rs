@@ -63,3 +63,25 @@ pub fn op_stream_close<'s>(
     let r = rid(scope, &args, 0);
     state(scope).borrow_mut().resources.close(r);
 }
+
+/// `op_stream_read(rid)`: a promise of the next chunk of a byte source (a
+/// `Uint8Array` over the native memory), or `null` at its end.
+pub fn op_stream_read<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
+    let r = rid(scope, &args, 0);
+    let source = state(scope).borrow().resources.get_any(r).and_then(|res| res.source());
+    let Some(source) = source else {
+        return throw(scope, OpError::type_error("ERR_BAD_RESOURCE", "op_stream_read needs a byte source"));
+    };
+    let p = spawn(scope, true, async move {
+        match source.next().await {
+            Ok(Some(chunk)) => Ok(OpValue::Bytes(chunk)),
+            Ok(None) => Ok(OpValue::Null),
+            Err(e) => Err(OpError::from_io(&e, "read", None)),
+        }
+    });
+    rv.set(p.into());
+}

@@ -78,6 +78,7 @@ async fn serve(
             if stats.registered_buffers { " with registered buffers" } else { "" }
         );
     }
+    crate::io::set_thread_reader(files.clone());
     let _ = worker.files.set(files);
     let mut h3_task = None;
     if let (Some((socket, crypto)), Some(limits)) = (quic, config.h3.clone()) {

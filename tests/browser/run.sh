@@ -10,7 +10,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 mode=${1:-weir}
-SOURCES=(${SOURCES:-/video/sample.mp4 /video/sample.webm /audio/sample.mp3 /audio/sample.opus})
+read -r -a SOURCES <<< "${SOURCES:-/video/sample.mp4 /video/sample.webm /audio/sample.mp3 /audio/sample.opus}"
 
 tmp=$(mktemp -d)
 chmod 755 "$tmp"  # nginx workers run as nobody when started by root

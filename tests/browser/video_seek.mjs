@@ -10,7 +10,8 @@
 //
 // Setup: apt-get install chromium; (cd tests/browser && npm install).
 // Environment: CHROMIUM (default /usr/bin/chromium), TIMEOUT_MS (default 30000),
-// SEEK_TO (default 6), PLAY_PAST (default 1), ADVANCE_PAST (default SEEK_TO + 0.5).
+// SEEK_TO (default 6), PLAY_PAST (default 1), ADVANCE_PAST (default SEEK_TO + 0.5),
+// SCREENSHOT (a .png path: the page is saved there once the check has passed).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -171,6 +172,7 @@ async function run() {
   const after = await waitFor(`currentTime > ${advancePast} s after the seek`, (v, t) => v.currentTime > t && v.currentTime, advancePast);
   times.advanced = elapsed();
 
+  if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT });
   const state = await pageState();
   const lines = [
     `PASS ${url}`,

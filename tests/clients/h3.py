@@ -7,8 +7,15 @@
   h3.py many URL --count N [options] N concurrent requests on one connection; all must
                                      complete with the expected status (200 by default)
 
-URL is https://host:port/path. The body is hashed as it arrives and never held in memory
-(only the first --print-limit bytes are kept, to print), so multi-GiB downloads are fine.
+URL is https://host:port/path; ALPN is h3. The server's certificate is verified against
+certifi's CA bundle (aioquic's default), against --cafile PEM, or not at all with
+--insecure (-k).
+-H 'name: value' adds a request header; --head sends HEAD; --data-file PATH streams that
+file as the request body (POST unless -X says otherwise).
+
+The body is hashed as it arrives and never held in memory (only the first --print-limit
+bytes are kept, to print; -o FILE writes it out), so multi-GiB downloads are fine. Speeds
+are in MB/s (10^6 bytes per second).
 
 Checks (each failure is reported on stderr and makes the exit status non-zero):
   --expect-status N, --expect-header 'name: value' (or just 'name' for presence; repeatable),
@@ -25,6 +32,7 @@ download that keeps moving is never cut short; --max-time bounds the whole run.
 import argparse
 import asyncio
 import hashlib
+import logging
 import os
 import socket
 import ssl
@@ -39,6 +47,9 @@ try:
     from aioquic.h3.connection import H3_ALPN, ErrorCode, H3Connection
     from aioquic.h3.events import DataReceived, HeadersReceived
     from aioquic.quic.configuration import QuicConfiguration
+    from aioquic.quic.connection import Limit
+    from aioquic.quic.packet import QuicErrorCode
+    from aioquic.tls import AlertDescription
     from aioquic.quic.events import (
         ConnectionTerminated,
         HandshakeCompleted,
@@ -52,19 +63,36 @@ EXIT_OK, EXIT_CHECK, EXIT_USAGE, EXIT_RESET, EXIT_TIMEOUT, EXIT_CONNECTION = 0, 
 UPLOAD_CHUNK = 64 * 1024
 UPLOAD_HIGH_WATER = 4 * 1024 * 1024  # unacknowledged request-body bytes before the upload waits
 RECEIVE_BUFFER = 16 * 1024 * 1024  # SO_RCVBUF asked for (see H3Client.connection_made)
+MIN_WINDOW, MAX_WINDOW = 256 * 1024, 16 * 1024 * 1024  # bounds of the connection's window
+DRAIN_BATCH = 32  # datagrams read per event-loop wakeup (see H3Client.datagram_received)
 TRANSMIT_EVERY = 16  # received datagrams between two sends (see H3Client.datagram_received)
 TRANSMIT_DELAY = 0.0005
 USER_AGENT = f"weir-h3-check aioquic/{aioquic.__version__}".encode()
 
 H3_ERROR_NAMES = {e.value: e.name for e in ErrorCode}
+QUIC_ERROR_NAMES = {e.value: e.name for e in QuicErrorCode}
+TLS_ALERT_NAMES = {e.value: e.name for e in AlertDescription}
 
 
-def error_name(code):
-    name = H3_ERROR_NAMES.get(code)
-    if name is None and 0x100 <= code < 0x200 and code not in H3_ERROR_NAMES:
-        # QUIC transport codes 0x100-0x1ff are TLS alerts (RFC 9001 section 4.8)
-        name = f"CRYPTO_ERROR alert {code - 0x100}"
+def error_name(code, application=True):
+    """An error code as hex with its name: HTTP/3's for stream resets and application
+    closes, QUIC's (TLS alerts included) for transport closes."""
+    if application:
+        name = H3_ERROR_NAMES.get(code)
+    elif 0x100 <= code <= 0x1FF:  # CRYPTO_ERROR carrying a TLS alert (RFC 9001 section 4.8)
+        name = f"CRYPTO_ERROR, TLS alert {TLS_ALERT_NAMES.get(code - 0x100, code - 0x100)}"
+    else:
+        name = QUIC_ERROR_NAMES.get(code)
     return f"0x{code:x}" + (f" ({name})" if name else "")
+
+
+def close_reason(event):
+    """Describes a ConnectionTerminated event."""
+    application = event.frame_type is None
+    reason = f"error {error_name(event.error_code, application)}"
+    if event.reason_phrase:
+        reason += f", {event.reason_phrase!r}"
+    return reason
 
 
 class Failure(Exception):
@@ -78,6 +106,7 @@ class Activity:
 
     def __init__(self):
         self.last = time.monotonic()
+        self.phase = "during the QUIC handshake (is anything serving HTTP/3 on that UDP port?)"
 
     def touch(self):
         self.last = time.monotonic()
@@ -174,6 +203,30 @@ class _H3Connection(H3Connection):
         super()._check_content_length(stream)
 
 
+class _SlidingLimit(Limit):
+    """The connection's receive limit (MAX_DATA) as a sliding window.
+
+    aioquic doubles MAX_DATA whenever half of it is used, so during a download the
+    window grows with the bytes received and stops bounding what the server may have in
+    flight. Its setter keeps the value at most `window` ahead of the bytes received,
+    while aioquic's own rule still decides when to raise it (each send once past half).
+    """
+
+    def __init__(self, limit, window):
+        self.window = window
+        self._value = window
+        super().__init__(limit.frame_type, limit.name, window)
+        self.used = limit.used
+
+    @property
+    def value(self):
+        return self._value
+
+    @value.setter
+    def value(self, value):
+        self._value = max(self._value, min(value, self.used + self.window))
+
+
 class H3Client(QuicConnectionProtocol):
     def __init__(self, *args, activity=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -184,29 +237,55 @@ class H3Client(QuicConnectionProtocol):
         self._acked = asyncio.Event()
         self._received_since_transmit = 0
         self._deferred_transmit = None
+        self._drain_socket = None
+        self._uploads = 0
 
     def connection_made(self, transport):
         super().connection_made(transport)
-        # A bigger receive buffer: a burst the event loop has not read yet is otherwise
-        # dropped by the kernel (212 KB by default), and each loss halves the server's
-        # congestion window. Capped by net.core.rmem_max; a failure here is harmless.
         sock = transport.get_extra_info("socket")
-        if sock is not None:
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
-            except OSError:
-                pass
+        if sock is None:
+            return
+        # A bigger receive buffer (capped by net.core.rmem_max), then a connection
+        # flow-control window sized to it, so that the server can never have more in
+        # flight than the buffer holds: a datagram the kernel drops for want of space
+        # is a loss to the server's congestion control, and a fast server (or a busy
+        # machine) would otherwise overrun a Python reader all the time.
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+        except OSError:
+            pass
+        try:
+            buffer = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+        except OSError:
+            buffer = 0
+        # The kernel's count includes its own per-datagram overhead, about as much
+        # again as a full-size QUIC packet: a quarter leaves room to spare.
+        window = min(MAX_WINDOW, max(MIN_WINDOW, buffer // 4))
+        limit = getattr(self._quic, "_local_max_data", None)  # set before connect() sends it
+        if isinstance(limit, Limit):
+            self._quic._local_max_data = _SlidingLimit(limit, window)
+        # A second handle on the same (non-blocking) socket, to read the datagrams queued
+        # behind the one the event loop hands over without a loop iteration for each.
+        try:
+            self._drain_socket = socket.socket(fileno=os.dup(sock.fileno()))
+        except OSError:
+            self._drain_socket = None
+
+    def connection_lost(self, exc):
+        if self._drain_socket is not None:
+            self._drain_socket.close()
+            self._drain_socket = None
+        super().connection_lost(exc)
 
     # Events. The base class would also copy every stream's data into an asyncio
     # StreamReader; this override replaces it so that nothing accumulates.
     def quic_event_received(self, event):
         if isinstance(event, HandshakeCompleted):
             self.activity.touch()
+            self.activity.phase = "waiting for the response"
         elif isinstance(event, ConnectionTerminated):
             self.terminated = event
-            reason = f"connection closed: error {error_name(event.error_code)}"
-            if event.reason_phrase:
-                reason += f", {event.reason_phrase!r}"
+            reason = f"connection closed: {close_reason(event)}"
             for resp in self.responses.values():
                 resp.on_connection_closed(reason)
             self._acked.set()
@@ -228,19 +307,31 @@ class H3Client(QuicConnectionProtocol):
             self._acked.set()  # aioquic reset our send side: wake the upload so it stops
 
     def datagram_received(self, data, addr):
-        # The base class sends after every datagram; during a download that is mostly an
-        # empty pass over the connection's state, costlier than receiving. Send after
-        # every TRANSMIT_EVERY datagrams instead, or TRANSMIT_DELAY after the first one
-        # not answered yet (ACKs are due 1 ms after a packet, the peer waits 25 ms).
-        self._quic.receive_datagram(data, addr, now=self._loop.time())
+        # The base class handles one datagram per event-loop iteration and sends after
+        # each; during a download the send pass is mostly empty and costs more than the
+        # receive. Here: read what else is queued (up to DRAIN_BATCH), then send once
+        # TRANSMIT_EVERY datagrams have come in, or TRANSMIT_DELAY after the first one not
+        # answered yet (aioquic makes ACKs due 1 ms after a packet; the peer allows 25 ms).
+        quic, loop = self._quic, self._loop
+        quic.receive_datagram(data, addr, now=loop.time())
+        count = 1
+        sock = self._drain_socket
+        while sock is not None and count < DRAIN_BATCH:
+            try:
+                data, addr = sock.recvfrom(65536)
+            except OSError:  # BlockingIOError: nothing more queued
+                break
+            quic.receive_datagram(data, addr, now=loop.time())
+            count += 1
         self._process_events()
         # ACKs may have freed request-body buffer space: wake the uploads.
         self._acked.set()
-        self._received_since_transmit += 1
-        if self._received_since_transmit >= TRANSMIT_EVERY:
+        self._received_since_transmit += count
+        if self._received_since_transmit >= TRANSMIT_EVERY or self._uploads:
+            # (while a request body is going out, ACKs open the congestion window: send now)
             self.transmit()
         elif self._deferred_transmit is None:
-            self._deferred_transmit = self._loop.call_later(TRANSMIT_DELAY, self.transmit)
+            self._deferred_transmit = loop.call_later(TRANSMIT_DELAY, self.transmit)
 
     def transmit(self):
         self._received_since_transmit = 0
@@ -256,6 +347,13 @@ class H3Client(QuicConnectionProtocol):
         return len(buffer) if buffer is not None else 0
 
     async def _upload(self, stream_id, path, resp):
+        self._uploads += 1
+        try:
+            await self._upload_file(stream_id, path, resp)
+        finally:
+            self._uploads -= 1
+
+    async def _upload_file(self, stream_id, path, resp):
         with open(path, "rb") as f:
             while True:
                 while (
@@ -349,10 +447,10 @@ def configuration(args):
     cfg = QuicConfiguration(
         is_client=True,
         alpn_protocols=H3_ALPN,
-        # Generous flow-control windows from the start (aioquic doubles them as they
-        # fill): a 1 MiB window would throttle a large download on the first round trips.
-        max_data=64 * 1024 * 1024,
-        max_stream_data=32 * 1024 * 1024,
+        # Per-stream windows (aioquic doubles them as they fill); the connection's window,
+        # which bounds them all, is set from the socket buffer in H3Client.connection_made.
+        max_data=MAX_WINDOW,
+        max_stream_data=MAX_WINDOW,
         idle_timeout=max(args.timeout + 5, 30.0),
     )
     if args.insecure:
@@ -375,9 +473,9 @@ async def with_timeouts(coro, activity, idle, max_time):
                 return task.result()
             now = time.monotonic()
             if now - activity.last > idle:
-                raise Failure(EXIT_TIMEOUT, f"timed out: nothing happened for {idle:g} s (--timeout)")
+                raise Failure(EXIT_TIMEOUT, f"timed out {activity.phase}: nothing happened for {idle:g} s (--timeout)")
             if max_time and now - start > max_time:
-                raise Failure(EXIT_TIMEOUT, f"timed out: still running after {max_time:g} s (--max-time)")
+                raise Failure(EXIT_TIMEOUT, f"timed out {activity.phase}: still running after {max_time:g} s (--max-time)")
     finally:
         if not task.done():
             task.cancel()
@@ -395,16 +493,14 @@ async def open_connection(args, host, port, activity, body):
 
     try:
         async with connect(host, port, configuration=configuration(args), create_protocol=factory) as c:
-            result = await body(c)
-            c.close(error_code=ErrorCode.H3_NO_ERROR)
-            return result
+            try:
+                return await body(c)
+            finally:  # also when given up on (timeout): close as HTTP/3 says
+                c.close(error_code=ErrorCode.H3_NO_ERROR)
     except ConnectionError:
         reason = "handshake failed"
         if client is not None and client.terminated is not None:
-            t = client.terminated
-            reason += f": error {error_name(t.error_code)}"
-            if t.reason_phrase:
-                reason += f", {t.reason_phrase}"
+            reason += f": {close_reason(client.terminated)}"
         raise Failure(EXIT_CONNECTION, f"{reason} (https://{host}:{port}, UDP)")
     except OSError as exc:
         raise Failure(EXIT_CONNECTION, f"cannot connect to {host}:{port} over UDP: {exc}")
@@ -471,7 +567,10 @@ async def cmd_get(args):
         print(file=out)
         small = resp.length <= args.print_limit and not args.sha256 and not args.output
         if small and resp.length:
-            text = bytes(resp.kept).decode("utf-8", "backslashreplace")
+            try:
+                text = bytes(resp.kept).decode("utf-8")
+            except UnicodeDecodeError:
+                text = "(binary body, not shown)\n"
             print(text, end="" if text.endswith("\n") else "\n", file=out)
         for k, v in resp.trailers:
             print(f"trailer {k}: {v}", file=out)
@@ -496,8 +595,10 @@ async def cmd_get(args):
     elif args.expect_reset:
         failures.append(f"expected the stream to be reset, but it completed (status {resp.status}, {resp.length} bytes)")
     check_response(resp, args, failures)
+    if len(failures) == 1:
+        raise Failure(EXIT_CHECK, failures[0])
     if failures:
-        raise Failure(EXIT_CHECK, "; ".join(failures))
+        raise Failure(EXIT_CHECK, f"{len(failures)} checks failed:\n  " + "\n  ".join(failures))
 
 
 async def cmd_many(args):
@@ -550,6 +651,18 @@ async def cmd_many(args):
         raise Failure(EXIT_CHECK, f"{len(failures)} of {args.count} requests failed:\n  " + "\n  ".join(shown))
 
 
+async def run(args):
+    def on_error(loop, context):
+        # A handshake given up on (--timeout) leaves aioquic a waiter failed with
+        # ConnectionError that nobody reads; that is expected, anything else is not.
+        if isinstance(context.get("exception"), ConnectionError):
+            return
+        loop.default_exception_handler(context)
+
+    asyncio.get_running_loop().set_exception_handler(on_error)
+    await (cmd_get(args) if args.command == "get" else cmd_many(args))
+
+
 def build_parser():
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("url", help="https://host:port/path")
@@ -562,6 +675,7 @@ def build_parser():
     tls.add_argument("-k", "--insecure", action="store_true", help="do not verify the server's certificate")
     tls.add_argument("--cafile", metavar="PEM", help="verify the server's certificate against these CAs")
     common.add_argument("--keylog", metavar="PATH", help="append TLS secrets here (SSLKEYLOGFILE format)")
+    common.add_argument("-v", "--verbose", action="store_true", help="aioquic's debug log on stderr")
     common.add_argument("--timeout", type=float, default=30.0, metavar="S",
                         help="fail after S seconds without progress (default 30)")
     common.add_argument("--max-time", type=float, default=0, metavar="S", help="fail after S seconds in all (default: no limit)")
@@ -572,7 +686,7 @@ def build_parser():
     common.add_argument("--expect-bytes", type=int, metavar="N", help="the body length")
     common.add_argument("--expect-sha256", metavar="HEX", help="the body's SHA-256")
 
-    ap = argparse.ArgumentParser(prog="h3.py", description=__doc__.split("\n\n")[0],
+    ap = argparse.ArgumentParser(prog="h3.py", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
     get = sub.add_parser("get", parents=[common], help="one request")
@@ -596,7 +710,9 @@ def main(argv=None):
         ]
         if args.data_file is not None and not os.path.isfile(args.data_file):
             raise Failure(EXIT_USAGE, f"--data-file {args.data_file!r} is not a file")
-        asyncio.run(cmd_get(args) if args.command == "get" else cmd_many(args))
+        logging.basicConfig(level=logging.DEBUG if args.verbose else logging.CRITICAL,
+                            format="%(name)s %(levelname)s %(message)s")
+        asyncio.run(run(args))
     except Failure as f:
         print(f"h3: FAIL: {f}", file=sys.stderr)
         return f.code

@@ -31,7 +31,7 @@ const {
   },
 } = require('internal/errors');
 const { kId } = require('internal/http/incoming');
-const { kNativeSink, kNativeDone, destroyQuietly } = require('internal/streams/native');
+const { kNativeSink, kNativeSinkFree, kNativeDone, destroyQuietly } = require('internal/streams/native');
 const binding = internalBinding('http');
 
 const kHeaders = Symbol('kHeaders');
@@ -295,6 +295,10 @@ class ServerResponse extends LazyWritable {
       return this;
     }
     return super.end(chunk, encoding, cb);
+  }
+
+  [kNativeSinkFree]() {
+    return !(this[kStateMade] || this[kFastEnded] || this[kGone] || this[kNative]);
   }
 
   // The body as a native sink, while no JavaScript has written to it.

@@ -14,6 +14,12 @@ const kNativeSink = Symbol('kNativeSink');
 // failure a side is destroyed with the error only if someone listens for 'error' (as
 // pipeline's own listeners would have caught it); the callback always gets it.
 const kNativeDone = Symbol('kNativeDone');
+// Optional, on a source: a promise that settles when it can be read (or fails).
+const kNativeReady = Symbol('kNativeReady');
+// Optional, on a sink: whether [kNativeSink]() would succeed now, without side effects.
+const kNativeSinkFree = Symbol('kNativeSinkFree');
+
+const { ERR_STREAM_PREMATURE_CLOSE } = require('internal/errors').codes;
 
 function destroyQuietly(stream, err) {
   stream.destroy(stream.listenerCount('error') > 0 ? err : undefined);
@@ -23,15 +29,45 @@ function tryNativePipe(src, dst, callback) {
   if (typeof src?.[kNativeSource] !== 'function' || typeof dst?.[kNativeSink] !== 'function') {
     return false;
   }
-  const sink = dst[kNativeSink]();
-  if (sink === undefined) return false;
-  const source = src[kNativeSource]();
-  const binding = internalBinding('stream');
-  if (source === undefined) {
-    binding.close(sink);
-    return false;
+  // A source that is still opening (a file) says when it can be read: the sink (a
+  // response, whose head goes out when it becomes a sink) waits for it, so that a
+  // file that cannot be opened still gets an error status rather than a cut 200.
+  const ready = typeof src[kNativeReady] === 'function' ? src[kNativeReady]() : undefined;
+  if (ready === undefined) {
+    const sink = dst[kNativeSink]();
+    if (sink === undefined) return false;
+    const source = src[kNativeSource]();
+    if (source === undefined) {
+      internalBinding('stream').close(sink);
+      return false;
+    }
+    run(src, dst, source, sink, callback);
+    return true;
   }
-  binding.pipe(source, sink).then(() => {
+  if (!dst[kNativeSinkFree]?.()) return false;
+  const source = src[kNativeSource]();
+  if (source === undefined) return false;
+  ready.then(() => {
+    const sink = dst[kNativeSink]();
+    if (sink === undefined) {
+      internalBinding('stream').close(source);
+      const err = new ERR_STREAM_PREMATURE_CLOSE();
+      src[kNativeDone](err);
+      dst[kNativeDone](err);
+      return callback(err);
+    }
+    run(src, dst, source, sink, callback);
+  }, (err) => {
+    internalBinding('stream').close(source);
+    src[kNativeDone](err);
+    dst[kNativeDone](err);
+    callback(err);
+  });
+  return true;
+}
+
+function run(src, dst, source, sink, callback) {
+  internalBinding('stream').pipe(source, sink).then(() => {
     src[kNativeDone](null);
     dst[kNativeDone](null);
     callback();
@@ -40,7 +76,8 @@ function tryNativePipe(src, dst, callback) {
     dst[kNativeDone](err);
     callback(err);
   });
-  return true;
 }
 
-module.exports = { kNativeSource, kNativeSink, kNativeDone, tryNativePipe, destroyQuietly };
+module.exports = {
+  kNativeSource, kNativeSink, kNativeDone, kNativeReady, kNativeSinkFree, tryNativePipe, destroyQuietly,
+};
