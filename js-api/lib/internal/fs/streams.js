@@ -120,6 +120,7 @@ class ReadStream extends Readable {
 
   _destroy(err, callback) {
     if (!this[kTaken]) streams.close(this[kRid]);
+    this.fd = null;
     callback(err);
   }
 
