@@ -18,4 +18,32 @@ declare module 'weir' {
   export interface HandlerObject {
     request: Handler;
   }
+
+  /** Options of {@link sendFile}. */
+  export interface SendFileOptions {
+    /**
+     * Serve `path` as a URL path under this folder (`..` in any encoding, backslashes,
+     * NUL and symbolic links leaving it get 403/404). Without it `path` must be absolute.
+     */
+    root?: string;
+    /** `Cache-Control: public, max-age=<maxAge>` (seconds). */
+    maxAge?: number;
+    /** `Cache-Control` as given; wins over `maxAge`. */
+    cacheControl?: string;
+    /** Replaces the Content-Type taken from the file's extension. */
+    contentType?: string;
+    /** More header fields for 200, 206 and 304 answers; they replace weir's of the same name. */
+    headers?: Record<string, string | number | readonly string[]>;
+    /** More ranges than this in one request get the whole file (default 16; 0 turns ranges off). */
+    maxRanges?: number;
+    /** A missing file rejects with `code: 'ENOENT'` and sends nothing, instead of a 404. */
+    fallthrough?: boolean;
+  }
+
+  /**
+   * Answers `req` with a file, natively: Range (206, multipart/byteranges, 416),
+   * conditional requests (304, 412), ETag, Last-Modified, HEAD. Resolves with the status
+   * sent, or 0 when the client went away first.
+   */
+  export function sendFile(req: IncomingMessage, res: ServerResponse, path: string, options?: SendFileOptions): Promise<number>;
 }
