@@ -365,6 +365,9 @@ pub struct HttpWorker {
     pub alt_svc: std::cell::OnceCell<http::HeaderValue>,
     /// The worker's file reader (io_uring or the blocking pool), for file responses.
     pub files: std::cell::OnceCell<Rc<crate::io::file::FileReader>>,
+    /// Without a handler module: the (canonical) folder whose files are served in
+    /// Rust, with no JavaScript per request.
+    pub native_root: std::cell::OnceCell<std::path::PathBuf>,
 }
 
 impl HttpWorker {
@@ -381,6 +384,7 @@ impl HttpWorker {
             access_log,
             alt_svc: std::cell::OnceCell::new(),
             files: std::cell::OnceCell::new(),
+            native_root: std::cell::OnceCell::new(),
         })
     }
 
@@ -424,7 +428,13 @@ impl HttpWorker {
             dispatched: Cell::new(false),
         });
         self.exchanges.borrow_mut().insert(id, ex.clone());
-        self.push(Event::Request(ex.clone()));
+        match (self.native_root.get(), self.files.get()) {
+            (Some(root), Some(reader)) => {
+                ex.mark_dispatched();
+                tokio::task::spawn_local(crate::http::files::serve_root(self.clone(), ex.clone(), reader.clone(), root.clone()));
+            }
+            _ => self.push(Event::Request(ex.clone())),
+        }
         Some((ex, rx))
     }
 

@@ -33,6 +33,8 @@ pub struct SendFile {
     pub ranges: RangeLimits,
     /// A missing file is answered 404 (`false`) or left to the caller (`true`).
     pub fallthrough: bool,
+    /// `root` is already canonical (resolved once at start-up).
+    pub root_is_canonical: bool,
 }
 
 /// How a send ended.
@@ -73,9 +75,14 @@ enum Located {
 }
 
 /// The file `url_path` names under `root`: `index.html` for a directory.
-fn locate(root: &Path, url_path: &str) -> Located {
-    let Ok(root) = std::fs::canonicalize(root) else {
-        return Located::Error(StatusCode::NOT_FOUND);
+fn locate(root: &Path, canonical: bool, url_path: &str) -> Located {
+    let root = if canonical {
+        root.to_path_buf()
+    } else {
+        match std::fs::canonicalize(root) {
+            Ok(r) => r,
+            Err(_) => return Located::Error(StatusCode::NOT_FOUND),
+        }
     };
     match path::resolve(&root, url_path) {
         Ok(p) if p.is_dir() => {
@@ -101,7 +108,7 @@ pub async fn send(worker: &Rc<HttpWorker>, ex: &Rc<Exchange>, reader: &Rc<FileRe
         None => (&opts.path[..], ""),
     };
     let file_path = match &opts.root {
-        Some(root) => match locate(root, url_path) {
+        Some(root) => match locate(root, opts.root_is_canonical, url_path) {
             Located::File(p) => p,
             Located::Redirect(to) => {
                 let location = if query.starts_with('?') { format!("{to}{query}") } else { to };
@@ -136,6 +143,27 @@ pub async fn send(worker: &Rc<HttpWorker>, ex: &Rc<Exchange>, reader: &Rc<FileRe
         .unwrap_or_else(|| mime::content_type(&file_path.to_string_lossy()))
         .to_owned();
     respond(worker, ex, reader, file, &content_type, opts.headers, opts.ranges).await
+}
+
+/// The built-in handler, in Rust: the files under `root` for GET and HEAD, 405 with
+/// `Allow` for other methods.
+pub async fn serve_root(worker: Rc<HttpWorker>, ex: Rc<Exchange>, reader: Rc<FileReader>, root: PathBuf) {
+    if ex.method != http::Method::GET && ex.method != http::Method::HEAD {
+        let text = "Method Not Allowed\n";
+        let mut r = Response::new(());
+        *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(text.len()));
+        if ex.respond(r, worker.limits.body_buffer, &worker).is_some() {
+            ex.try_write(Bytes::from_static(text.as_bytes()));
+            ex.end(None);
+        }
+        return;
+    }
+    let path = ex.uri.path_and_query().map_or_else(|| ex.uri.path().to_owned(), |p| p.as_str().to_owned());
+    let opts = SendFile { root: Some(root), path, root_is_canonical: true, ..Default::default() };
+    send(&worker, &ex, &reader, opts).await;
 }
 
 /// Plans and sends the answer for an open file.

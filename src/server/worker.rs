@@ -79,6 +79,18 @@ async fn serve(
         );
     }
     crate::io::set_thread_reader(files.clone());
+    if config.handler.is_none() {
+        // The built-in handler has nothing to decide per request: it runs in Rust.
+        match std::fs::canonicalize(&config.root) {
+            Ok(root) => {
+                let _ = worker.native_root.set(root);
+            }
+            Err(e) => {
+                let _ = reports.send(Report::Failed(index, format!("cannot serve --root {}: {e}", config.root.display())));
+                return;
+            }
+        }
+    }
     let _ = worker.files.set(files);
     let mut h3_task = None;
     if let (Some((socket, crypto)), Some(limits)) = (quic, config.h3.clone()) {
