@@ -84,6 +84,19 @@ async fn sigterm_lets_the_request_in_flight_finish_then_exits_0() {
 }
 
 #[test]
+fn sigterm_on_an_idle_server_exits_at_once() {
+    for args in [vec![handler_path(), "--workers".into(), "2".into()], vec!["--root".into(), common::js_dir().display().to_string(), "--workers".into(), "2".into()]] {
+        let args: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+        let mut srv = Server::start(&args);
+        let started = std::time::Instant::now();
+        // The default --shutdown-timeout is 10 s: an idle server must not wait for it.
+        assert_eq!(srv.terminate(Duration::from_secs(3)), Some(0), "{args:?}: {}", srv.log());
+        assert!(started.elapsed() < Duration::from_secs(2), "{args:?} took {:?}", started.elapsed());
+        assert!(!srv.log().contains("shutdown timeout reached"), "{}", srv.log());
+    }
+}
+
+#[test]
 fn shutdown_timeout_cuts_a_response_that_takes_too_long() {
     let mut srv = Server::start(&[
         &handler_path(),

@@ -28,7 +28,10 @@ pub struct SendFile {
     /// Replaces the Content-Type taken from the file's extension.
     pub content_type: Option<HeaderValue>,
     /// Added to every answer that has a body or validators (200, 206, 304), after
-    /// weir's own; a name given here replaces weir's (Cache-Control, for instance).
+    /// weir's own; a name given here replaces weir's, except the fields that frame the
+    /// body or validate it (Content-Length, Content-Range, Transfer-Encoding,
+    /// Accept-Ranges, ETag, Last-Modified, and the Content-Type of a multipart body),
+    /// which are dropped.
     pub headers: HeaderMap,
     pub ranges: RangeLimits,
     /// A missing file is answered 404 (`false`) or left to the caller (`true`).
@@ -70,7 +73,7 @@ fn plain(worker: &Rc<HttpWorker>, ex: &Rc<Exchange>, status: StatusCode, extra: 
 enum Located {
     File(PathBuf),
     /// A directory named without its trailing slash: where to send the client.
-    Redirect(String),
+    Redirect,
     Error(StatusCode),
 }
 
@@ -87,7 +90,7 @@ fn locate(root: &Path, canonical: bool, url_path: &str) -> Located {
     match path::resolve(&root, url_path) {
         Ok(p) if p.is_dir() => {
             if !url_path.ends_with('/') {
-                return Located::Redirect(format!("{url_path}/"));
+                return Located::Redirect;
             }
             match path::resolve(&root, &format!("{url_path}index.html")) {
                 Ok(p) => Located::File(p),
@@ -103,15 +106,20 @@ fn locate(root: &Path, canonical: bool, url_path: &str) -> Located {
 
 /// Answers `ex` with a file.
 pub async fn send(worker: &Rc<HttpWorker>, ex: &Rc<Exchange>, reader: &Rc<FileReader>, opts: SendFile) -> Sent {
-    let (url_path, query) = match opts.path.find(['?', '#']) {
-        Some(i) => (&opts.path[..i], &opts.path[i..]),
-        None => (&opts.path[..], ""),
+    let url_path = match opts.path.find(['?', '#']) {
+        Some(i) => &opts.path[..i],
+        None => &opts.path[..],
     };
     let file_path = match &opts.root {
         Some(root) => match locate(root, opts.root_is_canonical, url_path) {
             Located::File(p) => p,
-            Located::Redirect(to) => {
-                let location = if query.starts_with('?') { format!("{to}{query}") } else { to };
+            Located::Redirect => {
+                // Where the client asked, with the slash: the file path may be mapped
+                // from another URL by a handler.
+                let location = match ex.uri.query() {
+                    Some(q) => format!("{}/?{q}", ex.uri.path()),
+                    None => format!("{}/", ex.uri.path()),
+                };
                 return plain(worker, ex, StatusCode::MOVED_PERMANENTLY, &[(header::LOCATION, location)]);
             }
             Located::Error(StatusCode::NOT_FOUND) if opts.fallthrough => return Sent::NotFound,
@@ -183,23 +191,34 @@ async fn respond(
     let (mut parts, payload) = range::response(plan, &meta, content_type, &boundary, now).into_parts();
     let status = parts.status;
     if matches!(status, StatusCode::OK | StatusCode::PARTIAL_CONTENT | StatusCode::NOT_MODIFIED) {
-        let mut last = None;
+        let multipart = matches!(payload, Payload::Multipart(_));
+        let mut last: Option<header::HeaderName> = None;
         for (name, value) in extra {
             // HeaderMap's iterator names a field once, then `None` for its repeats.
             let name = match name {
-                Some(n) => {
-                    parts.headers.remove(&n);
-                    last = Some(n.clone());
-                    n
-                }
+                Some(n) => n,
                 None => match &last {
                     Some(n) => n.clone(),
                     None => continue,
                 },
             };
-            // A 304 carries what a 200 would, except its content's own fields.
-            if status == StatusCode::NOT_MODIFIED && (name == header::CONTENT_TYPE || name == header::CONTENT_LENGTH) {
+            // The framing and the validators are the file's: a handler's value would
+            // make clients cut the body short or mismatch conditional requests. The
+            // type of a multipart body is its boundary; a 304 has no content type.
+            let owned = name == header::CONTENT_LENGTH
+                || name == header::CONTENT_RANGE
+                || name == header::TRANSFER_ENCODING
+                || name == header::ACCEPT_RANGES
+                || name == header::ETAG
+                || name == header::LAST_MODIFIED
+                || (name == header::CONTENT_TYPE && (multipart || status == StatusCode::NOT_MODIFIED));
+            if owned {
+                last = None;
                 continue;
+            }
+            if last.as_ref() != Some(&name) {
+                parts.headers.remove(&name);
+                last = Some(name.clone());
             }
             parts.headers.append(name, value);
         }

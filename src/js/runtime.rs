@@ -413,6 +413,7 @@ impl JsRuntime {
             while let Poll::Ready(Some(c)) = st.pending.poll_next_unpin(cx) {
                 out.completions.push(c);
             }
+            let mut ended = false;
             let mut i = 0;
             while i < st.sources.len() {
                 match (st.sources[i].poll)(cx) {
@@ -422,11 +423,14 @@ impl JsRuntime {
                     }
                     Poll::Ready(None) => {
                         st.sources.remove(i);
+                        ended = true;
                     }
                     Poll::Pending => i += 1,
                 }
             }
-            if out.completions.is_empty() && out.batches.is_empty() {
+            // A source that ended may have been the last thing keeping the loop alive:
+            // return so that the loop looks again.
+            if out.completions.is_empty() && out.batches.is_empty() && !ended {
                 Poll::Pending
             } else {
                 Poll::Ready(out)

@@ -28,11 +28,17 @@ pub fn handler_path() -> String {
 impl Server {
     /// `weir serve <args...> --listen 127.0.0.1:0`, waiting until it listens.
     pub fn start(args: &[&str]) -> Server {
+        Server::start_with_env(args, &[])
+    }
+
+    /// As [`Server::start`], with these variables added to the server's environment.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_weir"))
             .arg("serve")
             .args(args)
             .args(["--listen", "127.0.0.1:0"])
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
