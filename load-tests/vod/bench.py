@@ -23,9 +23,10 @@ Cases:
      A server that answers a range with anything but 206 and the right bytes is
      reported as "no range support" and not loaded.
 HTTP/1.1 with wrk (lua scripts files.lua and ranges.lua), HTTP/2 cleartext with
-h2load (-m1: one request in flight per connection, as with wrk). h2load sends the
-same headers with every request, so case (c) over HTTP/2 runs 8 h2load processes
-side by side (32 connections each), each with its own fixed range: 4 aligned, 4 not.
+h2load (-m1: one request in flight per connection, as with wrk; browser-sized
+flow-control windows, see H2_WINDOWS). h2load sends the same headers with every
+request, so case (c) over HTTP/2 runs 8 h2load processes side by side (32
+connections each), each with its own fixed range: 4 aligned, 4 not.
 
 Layouts (as in load-tests/server): "1 worker" pins each server (one process or
 worker) to CPU 0 and the load generator to CPU 1; "all cores" runs weir --workers N,
@@ -73,6 +74,11 @@ SEG_SIZE = 2 << 20
 SEGMENTS = 64
 RANGE_LEN = 64 << 10
 H2_RANGE_PROCS = 8
+# h2load's flow-control windows: 8 MiB per stream, 16 MiB per connection, about what
+# browsers announce (Chrome: 6 and 15 MiB). With h2load's default (2^30 - 1 for both)
+# nginx 1.22 closes some connections with "http2 flood detected", and a connection
+# closed that way is not counted as failed by h2load in timed (-D) runs.
+H2_WINDOWS = ["-w23", "-W24"]
 
 CASES = {
     "a": ("1 GiB file, 1 conn", 1),
@@ -148,13 +154,14 @@ def prepare_files(a, tmp):
         if source != "random data":
             notes.append(f"{source} gave no >= 1 GiB file or no {SEGMENTS} segments: random data added")
             source += " + random data"
-    # nginx workers run as nobody: the folder must be readable by all.
-    for d, dirs, names in os.walk(folder):
-        os.chmod(d, 0o755)
-        for n in names:
-            os.chmod(os.path.join(d, n), 0o644)
     if not a.files:
+        # nginx workers run as nobody: what was written here must be readable by all
+        # (a --files folder is left as it is).
         os.chmod(tmp, 0o755)
+        for d, _, names in os.walk(folder):
+            os.chmod(d, 0o755)
+            for n in names:
+                os.chmod(os.path.join(d, n), 0o644)
     media = {
         "root": folder,
         "big": "/" + big,
@@ -174,8 +181,11 @@ def prepare_files(a, tmp):
 
 
 def last_line(text):
+    """The line of a tool's output that says what went wrong: the first that names an
+    error, else the last one."""
     lines = [l.strip() for l in text.strip().splitlines() if l.strip()]
-    return lines[-1][:160] if lines else "(no output)"
+    errors = [l for l in lines if "error" in l.lower()]
+    return (errors or lines or ["(no output)"])[0 if errors else -1][:160]
 
 
 def free_port():
@@ -246,8 +256,8 @@ class StartError(Exception):
 
 
 class Server:
-    def __init__(self, name, cmd, env, port, pin, tmp):
-        self.name, self.port = name, port
+    def __init__(self, name, cmd, env, port, pin, tmp, log=None):
+        self.name, self.port, self.log = name, port, log
         if pin is not None:
             cmd = ["taskset", "-c", str(pin)] + cmd
         self.err = tempfile.TemporaryFile(dir=tmp)
@@ -266,6 +276,8 @@ class Server:
                     raise StartError("did not listen within 20 s")
                 time.sleep(0.05)
         time.sleep(0.3)
+        if self.proc.poll() is not None:  # listened, then gave up (e.g. a handler that fails to load)
+            raise StartError(f"exited ({self.proc.returncode}): {self.stderr()}")
         self._pids = tree(self.proc.pid)
 
     def stderr(self):
@@ -282,7 +294,8 @@ class Server:
             except OSError:
                 pass
         try:
-            self.proc.wait(5)
+            # The measurement is over: a server still draining after 2 s is killed.
+            self.proc.wait(2)
         except subprocess.TimeoutExpired:
             for pid in reversed(tree(self.proc.pid)):
                 try:
@@ -300,9 +313,10 @@ def nginx_conf(prefix, port, proto, workers, root):
     # socket's `http2` parameter; such a socket no longer answers HTTP/1.1, hence
     # one configuration per protocol. (`http2 on;` arrived in 1.25.1.)
     listen = f"127.0.0.1:{port}" + (" http2" if proto == "h2" else "")
+    # info: the level at which nginx logs connections it closes ("http2 flood detected").
     conf = f"""worker_processes {workers};
 pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
+error_log {prefix}/error.log info;
 events {{ worker_connections 4096; }}
 http {{
     {mime}
@@ -341,6 +355,9 @@ def curl_get(url, proto, tmp, range_=None, limit=None):
     if limit:
         cmd += ["--max-filesize", str(limit)]
     r = subprocess.run(cmd + [url], capture_output=True, text=True)
+    if not os.path.exists(hdr):  # no answer at all: once more, the machine may be busy
+        time.sleep(1)
+        r = subprocess.run(cmd + [url], capture_output=True, text=True)
     status, headers = None, {}
     if os.path.exists(hdr):
         for line in open(hdr, errors="replace"):
@@ -356,6 +373,16 @@ def curl_get(url, proto, tmp, range_=None, limit=None):
     return status, headers, data
 
 
+def pick_range(rnd, size, aligned):
+    """(first, last) byte of a RANGE_LEN range of a size-byte file, as ranges.lua
+    picks them: at a multiple of RANGE_LEN, or at any byte."""
+    if aligned:
+        first = rnd.randrange(size // RANGE_LEN) * RANGE_LEN
+    else:
+        first = rnd.randrange(size - RANGE_LEN + 1)
+    return first, first + RANGE_LEN - 1
+
+
 def file_bytes(media, rel, start, end):
     with open(os.path.join(media["root"], rel.lstrip("/")), "rb") as f:
         f.seek(start)
@@ -366,24 +393,26 @@ def check(port, proto, case, media, tmp):
     """None when the server answers the case correctly, else what is wrong."""
     url = f"http://127.0.0.1:{port}"
     if case == "a":
-        st, h, _ = curl_get(url + media["big"], proto, tmp, limit=1)
+        st, h, err = curl_get(url + media["big"], proto, tmp, limit=1)
+        if st is None:
+            return f"no answer to GET {media['big']} ({err})"
         if st != 200 or h.get("content-length") != str(media["big_size"]):
             return f"GET {media['big']} answered {st}, content-length {h.get('content-length')}"
         return None
     if case == "b":
         seg = media["segs"][0]
         st, _, body = curl_get(url + seg, proto, tmp)
-        if isinstance(body, str) or st != 200 or body != file_bytes(media, seg, 0, SEG_SIZE * 4):
+        if st is None:
+            return f"no answer to GET {seg} ({body})"
+        if st != 200 or body != file_bytes(media, seg, 0, SEG_SIZE * 4):
             return f"GET {seg} answered {st} without the file's bytes"
         return None
     rnd = random.Random(7)
     for i in range(4):
-        if i % 2:
-            s = rnd.randrange(media["big_size"] - RANGE_LEN)
-        else:
-            s = rnd.randrange(media["big_size"] // RANGE_LEN) * RANGE_LEN
-        rng = (s, s + RANGE_LEN - 1)
+        rng = pick_range(rnd, media["big_size"], aligned=i % 2 == 0)
         st, h, body = curl_get(url + media["big"], proto, tmp, rng, limit=4 * RANGE_LEN)
+        if st is None:
+            return f"no answer to a Range request ({body})"
         if st == 200:
             return "no range support (a Range request got 200, the whole file)"
         if st != 206:
@@ -444,16 +473,13 @@ def run_h2load(case, port, media, seconds, pin, tmp):
         with open(uris, "w") as f:
             for p in ([media["big"]] if case == "a" else media["segs"]):
                 f.write(url + p + "\n")
-        cmds = [prefix + ["h2load", f"-c{conns}", "-m1", "-t1", f"-D{seconds}", "-i", uris]]
+        cmds = [prefix + ["h2load", f"-c{conns}", "-m1", "-t1", f"-D{seconds}"] + H2_WINDOWS + ["-i", uris]]
     else:
         rnd, cmds = random.Random(11), []
         for i in range(H2_RANGE_PROCS):
-            if i % 2:
-                s = rnd.randrange(media["big_size"] - RANGE_LEN)
-            else:
-                s = rnd.randrange(media["big_size"] // RANGE_LEN) * RANGE_LEN
-            cmds.append(prefix + ["h2load", f"-c{conns // H2_RANGE_PROCS}", "-m1", "-t1", f"-D{seconds}",
-                                  "-H", f"range: bytes={s}-{s + RANGE_LEN - 1}", url + media["big"]])
+            first, last = pick_range(rnd, media["big_size"], aligned=i % 2 == 0)
+            cmds.append(prefix + ["h2load", f"-c{conns // H2_RANGE_PROCS}", "-m1", "-t1", f"-D{seconds}"]
+                        + H2_WINDOWS + ["-H", f"range: bytes={first}-{last}", url + media["big"]])
     procs = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for c in cmds]
     runs = [parse_h2load(p.communicate(timeout=seconds + 120)[0]) for p in procs]
     secs = max(r["secs"] for r in runs)
@@ -461,8 +487,10 @@ def run_h2load(case, port, media, seconds, pin, tmp):
     notes = []
     if total["failed"] or total["non2xx"]:
         notes.append(f"h2load: {total['failed']} failed, {total['non2xx']} not 2xx")
-    if case == "c" and total["done"] and abs(total["data"] / total["done"] - RANGE_LEN) > RANGE_LEN * 0.01:
-        notes.append(f"h2load: {total['data'] / total['done']:.0f} body bytes per answer, not {RANGE_LEN}")
+    # Body bytes of case (c): RANGE_LEN per answer, plus at most one answer in progress
+    # per connection when the run stops.
+    if case == "c" and not total["done"] * RANGE_LEN <= total["data"] <= (total["done"] + conns) * RANGE_LEN:
+        notes.append(f"h2load: {total['data']} body bytes for {total['done']} answers of {RANGE_LEN}")
     return total["bytes"], total["done"], secs, notes
 
 
@@ -479,6 +507,12 @@ def measure(srv, proto, case, media, seconds, pin, tmp):
         t1 = cpu_ticks(pids)
     finally:
         peak = sampler.stop()
+    if srv.log and os.path.exists(srv.log):
+        with open(srv.log, errors="replace") as f:
+            lines = f.read().splitlines()
+        bad = [l for l in lines if re.search(r"flood detected|\[(error|crit|alert|emerg)\]", l)]
+        if bad:
+            notes = notes + [f"{len(bad)} connection errors in the server's log, e.g. {bad[0].split(': ', 1)[-1][:80]}"]
     return {
         "mbs": nbytes / secs / 1e6,
         "rps": reqs / secs,
@@ -526,16 +560,17 @@ def run(a, media, notes, tmp):
         def cmd(port, proto, workers):
             c = [a.weir, "serve"] + ([handler] if handler else ["--root", media["root"]])
             c += ["--listen", f"127.0.0.1:{port}", "--workers", str(workers), "--log", "warn"]
-            return c + (["--io", io] if io else []), {"VOD_ROOT": media["root"]}
+            return c + (["--io", io] if io else []), {"VOD_ROOT": media["root"]}, None
         return cmd
 
     def nginx(port, proto, workers):
         prefix = os.path.join(tmp, f"nginx-{port}")
         conf = nginx_conf(prefix, port, proto, workers, media["root"])
-        return [a.nginx, "-p", prefix, "-e", os.path.join(prefix, "error.log"), "-c", conf, "-g", "daemon off;"], {}
+        log = os.path.join(prefix, "error.log")
+        return [a.nginx, "-p", prefix, "-e", log, "-c", conf, "-g", "daemon off;"], {}, log
 
     def node(port, proto, workers):
-        return [a.node, "node-server.js", str(port), proto, media["root"], str(workers)], {}
+        return [a.node, "node-server.js", str(port), proto, media["root"], str(workers)], {}, None
 
     servers = {}
     for io in io_modes:
@@ -566,7 +601,11 @@ def run(a, media, notes, tmp):
     print(f"# weir file-serving benchmark, {NCPU} cores, {a.seconds}s per run, median of {a.rounds} rounds")
     print(f"# files: {media['source']}: {media['big']} ({media['big_size']} bytes), "
           f"{len(media['segs'])} segments of {media['seg_size'] / (1 << 20):.2f} MiB on average")
+    if os.path.exists(a.weir):
+        built = time.strftime("%Y-%m-%d %H:%M", time.localtime(os.path.getmtime(a.weir)))
+        print(f"# weir: {a.weir} (built {built})")
     print(f"# peers: {nginx_v.replace('nginx version: ', '')} node {node_v}")
+    print(f"# load average at start: {loadavg()} (the machine's other work competes with every server alike)")
     for n in notes:
         print(f"# note: {n}")
     print("| layout | proto | case | server | MB/s | req/s | cpu s/GiB | max RSS MiB | x/nginx | note |")
@@ -583,15 +622,17 @@ def run(a, media, notes, tmp):
                         if name in skipped:
                             continue
                         port = free_port()
-                        cmd, env = make(port, proto, workers)
+                        cmd, env, log = make(port, proto, workers)
                         try:
-                            srv = Server(name, cmd, env, port, pin_server, tmp)
+                            srv = Server(name, cmd, env, port, pin_server, tmp, log)
                         except StartError as e:
                             skipped[name] = f"did not start: {e}"
                             continue
                         try:
                             if rnd == 0:
                                 wrong = check(port, proto, case, media, tmp)
+                                if wrong and srv.proc.poll() is not None:
+                                    wrong = f"exited ({srv.proc.returncode}): {srv.stderr()}"
                                 if wrong:
                                     skipped[name] = wrong
                                     continue
@@ -615,11 +656,17 @@ def run(a, media, notes, tmp):
                         r = results[name]
                         ratio = f"{r['mbs'] / ref:.2f}" if ref else ""
                         note = "; ".join(sorted(extra[name]))
-                        print(f"| {layout} | {proto} | {desc} | {name} | {r['mbs']:.0f} | {r['rps']:.1f} | "
+                        print(f"| {layout} | {proto} | {desc} | {name} | {r['mbs']:.0f} | {r['rps']:.{2 if r['rps'] < 10 else 0}f} | "
                               f"{r['cpu']:.3f} | {r['rss']:.1f} | {ratio} | {note} |")
                     else:
                         print(f"| {layout} | {proto} | {desc} | {name} | | | | | | {skipped.get(name, 'no sample')} |")
                 sys.stdout.flush()
+    print(f"# load average at end: {loadavg()}")
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
 
 
 if __name__ == "__main__":
