@@ -46,7 +46,7 @@ that every server is measured from the page cache.
 
 usage: load-tests/vod/bench.py [--weir PATH] [--nginx PATH] [--node PATH]
        [--io uring|threads[,...]] [--only a|b|c] [--proto h1|h2]
-       [--layout one|all] [--servers weir,weir-sendfile,nginx,node]
+       [--layout one|all] [--servers weir,weir-sendfile,nginx,nginx-nosendfile,node]
        [--seconds 5] [--rounds 3] [--files DIR]
 Needs: wrk, h2load (nghttp2-client), nginx, curl, node.
 """
@@ -306,7 +306,7 @@ class Server:
         self.err.close()
 
 
-def nginx_conf(prefix, port, proto, workers, root):
+def nginx_conf(prefix, port, proto, workers, root, sendfile=True):
     os.makedirs(prefix, exist_ok=True)
     mime = "include /etc/nginx/mime.types;" if os.path.exists("/etc/nginx/mime.types") else ""
     # nginx 1.22 (Debian 12) speaks h2c only with prior knowledge, through the listen
@@ -321,8 +321,11 @@ events {{ worker_connections 4096; }}
 http {{
     {mime}
     default_type application/octet-stream;
-    sendfile on;
+    sendfile {"on" if sendfile else "off"};
     tcp_nopush on;
+    # With sendfile off: nginx's buffered path (read into its buffers, then write),
+    # the path weir takes; 4 x 256 KiB buffers, as weir's read size.
+    output_buffers 4 256k;
     access_log off;
     keepalive_requests 1000000;
     server {{
@@ -563,11 +566,13 @@ def run(a, media, notes, tmp):
             return c + (["--io", io] if io else []), {"VOD_ROOT": media["root"]}, None
         return cmd
 
-    def nginx(port, proto, workers):
-        prefix = os.path.join(tmp, f"nginx-{port}")
-        conf = nginx_conf(prefix, port, proto, workers, media["root"])
-        log = os.path.join(prefix, "error.log")
-        return [a.nginx, "-p", prefix, "-e", log, "-c", conf, "-g", "daemon off;"], {}, log
+    def nginx_with(sendfile):
+        def nginx(port, proto, workers):
+            prefix = os.path.join(tmp, f"nginx-{port}")
+            conf = nginx_conf(prefix, port, proto, workers, media["root"], sendfile)
+            log = os.path.join(prefix, "error.log")
+            return [a.nginx, "-p", prefix, "-e", log, "-c", conf, "-g", "daemon off;"], {}, log
+        return nginx
 
     def node(port, proto, workers):
         return [a.node, "node-server.js", str(port), proto, media["root"], str(workers)], {}, None
@@ -579,11 +584,13 @@ def run(a, media, notes, tmp):
             servers["weir" + tag] = weir(None, io)
         if "weir-sendfile" in wanted:
             servers["weir-sendfile" + tag] = weir("weir-sendfile.mjs", io)
-    if "nginx" in wanted:
+    for name, sendfile in (("nginx", True), ("nginx-nosendfile", False)):
+        if name not in wanted:
+            continue
         if os.path.exists(a.nginx):
-            servers["nginx"] = nginx
+            servers[name] = nginx_with(sendfile)
         else:
-            notes.append("nginx not found (apt-get install nginx): not measured")
+            notes.append(f"nginx not found (apt-get install nginx): {name} not measured")
     if "node" in wanted:
         servers["node"] = node
 
@@ -596,7 +603,7 @@ def run(a, media, notes, tmp):
     protos = [a.proto] if a.proto else ["h1", "h2"]
     cases = [a.only] if a.only else list(CASES)
 
-    nginx_v = subprocess.run([a.nginx, "-v"], capture_output=True, text=True).stderr.strip() if "nginx" in servers else ""
+    nginx_v = subprocess.run([a.nginx, "-v"], capture_output=True, text=True).stderr.strip() if any(k.startswith("nginx") for k in servers) else ""
     node_v = subprocess.run([a.node, "--version"], capture_output=True, text=True).stdout.strip()
     print(f"# weir file-serving benchmark, {NCPU} cores, {a.seconds}s per run, median of {a.rounds} rounds")
     print(f"# files: {media['source']}: {media['big']} ({media['big_size']} bytes), "

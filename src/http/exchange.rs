@@ -368,6 +368,9 @@ pub struct HttpWorker {
     /// Without a handler module: the (canonical) folder whose files are served in
     /// Rust, with no JavaScript per request.
     pub native_root: std::cell::OnceCell<std::path::PathBuf>,
+    /// Folders files are served from, open once (`sendFile`'s `root`, the built-in
+    /// handler's root).
+    root_dirs: RefCell<std::collections::HashMap<std::path::PathBuf, crate::io::file::RootDir>>,
 }
 
 impl HttpWorker {
@@ -385,7 +388,22 @@ impl HttpWorker {
             alt_svc: std::cell::OnceCell::new(),
             files: std::cell::OnceCell::new(),
             native_root: std::cell::OnceCell::new(),
+            root_dirs: RefCell::new(std::collections::HashMap::new()),
         })
+    }
+
+    /// The folder `path`, open, from this worker's cache (up to 64 folders).
+    pub fn root_dir(&self, path: &std::path::Path) -> std::io::Result<crate::io::file::RootDir> {
+        if let Some(d) = self.root_dirs.borrow().get(path) {
+            return Ok(d.clone());
+        }
+        let dir = crate::io::file::RootDir::open(path)?;
+        let mut dirs = self.root_dirs.borrow_mut();
+        if dirs.len() >= 64 {
+            dirs.clear();
+        }
+        dirs.insert(path.to_path_buf(), dir.clone());
+        Ok(dir)
     }
 
     /// Registers a new exchange and queues it for the handler. `None` when the worker

@@ -36,8 +36,6 @@ pub struct SendFile {
     pub ranges: RangeLimits,
     /// A missing file is answered 404 (`false`) or left to the caller (`true`).
     pub fallthrough: bool,
-    /// `root` is already canonical (resolved once at start-up).
-    pub root_is_canonical: bool,
 }
 
 /// How a send ended.
@@ -70,71 +68,33 @@ fn plain(worker: &Rc<HttpWorker>, ex: &Rc<Exchange>, status: StatusCode, extra: 
     Sent::Status(status.as_u16())
 }
 
-enum Located {
-    File(PathBuf),
-    /// A directory named without its trailing slash: where to send the client.
-    Redirect,
-    Error(StatusCode),
-}
-
-/// The file `url_path` names under `root`: `index.html` for a directory.
-fn locate(root: &Path, canonical: bool, url_path: &str) -> Located {
-    let root = if canonical {
-        root.to_path_buf()
-    } else {
-        match std::fs::canonicalize(root) {
-            Ok(r) => r,
-            Err(_) => return Located::Error(StatusCode::NOT_FOUND),
-        }
-    };
-    match path::resolve(&root, url_path) {
-        Ok(p) if p.is_dir() => {
-            if !url_path.ends_with('/') {
-                return Located::Redirect;
-            }
-            match path::resolve(&root, &format!("{url_path}index.html")) {
-                Ok(p) => Located::File(p),
-                Err(path::PathError::Forbidden) => Located::Error(StatusCode::FORBIDDEN),
-                Err(path::PathError::NotFound) => Located::Error(StatusCode::NOT_FOUND),
-            }
-        }
-        Ok(p) => Located::File(p),
-        Err(path::PathError::NotFound) => Located::Error(StatusCode::NOT_FOUND),
-        Err(path::PathError::Forbidden) => Located::Error(StatusCode::FORBIDDEN),
-    }
-}
-
 /// Answers `ex` with a file.
 pub async fn send(worker: &Rc<HttpWorker>, ex: &Rc<Exchange>, reader: &Rc<FileReader>, opts: SendFile) -> Sent {
     let url_path = match opts.path.find(['?', '#']) {
         Some(i) => &opts.path[..i],
         None => &opts.path[..],
     };
-    let file_path = match &opts.root {
-        Some(root) => match locate(root, opts.root_is_canonical, url_path) {
-            Located::File(p) => p,
-            Located::Redirect => {
-                // Where the client asked, with the slash: the file path may be mapped
-                // from another URL by a handler.
-                let location = match ex.uri.query() {
-                    Some(q) => format!("{}/?{q}", ex.uri.path()),
-                    None => format!("{}/", ex.uri.path()),
-                };
-                return plain(worker, ex, StatusCode::MOVED_PERMANENTLY, &[(header::LOCATION, location)]);
-            }
-            Located::Error(StatusCode::NOT_FOUND) if opts.fallthrough => return Sent::NotFound,
-            Located::Error(status) => return plain(worker, ex, status, &[]),
-        },
-        None => PathBuf::from(url_path),
+    let opened = match &opts.root {
+        Some(root) => open_under(worker, reader, root, url_path).await,
+        None => reader.open(Path::new(url_path)).await.map(|f| (f, PathBuf::from(url_path))),
     };
-    let file = match reader.open(&file_path).await {
+    let (file, file_path) = match opened {
         Ok(f) => f,
         Err(e) => {
             let status = match e.kind() {
                 std::io::ErrorKind::NotFound | std::io::ErrorKind::IsADirectory => StatusCode::NOT_FOUND,
                 std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::InvalidInput => StatusCode::FORBIDDEN,
+                // A folder named without its slash: send the client where it asked,
+                // with the slash (the file path may be mapped from another URL).
+                std::io::ErrorKind::Other if e.to_string() == REDIRECT => {
+                    let location = match ex.uri.query() {
+                        Some(q) => format!("{}/?{q}", ex.uri.path()),
+                        None => format!("{}/", ex.uri.path()),
+                    };
+                    return plain(worker, ex, StatusCode::MOVED_PERMANENTLY, &[(header::LOCATION, location)]);
+                }
                 _ => {
-                    tracing::error!("cannot open {}: {e}", file_path.display());
+                    tracing::error!("cannot open {url_path}: {e}");
                     StatusCode::INTERNAL_SERVER_ERROR
                 }
             };
@@ -170,8 +130,33 @@ pub async fn serve_root(worker: Rc<HttpWorker>, ex: Rc<Exchange>, reader: Rc<Fil
         return;
     }
     let path = ex.uri.path_and_query().map_or_else(|| ex.uri.path().to_owned(), |p| p.as_str().to_owned());
-    let opts = SendFile { root: Some(root), path, root_is_canonical: true, ..Default::default() };
+    let opts = SendFile { root: Some(root), path, ..Default::default() };
     send(&worker, &ex, &reader, opts).await;
+}
+
+const REDIRECT: &str = "a folder without its trailing slash";
+
+/// Opens the file `url_path` names under `root`, confined by the kernel (see
+/// `FileReader::open_beneath`): `index.html` for a folder named with its trailing
+/// slash; a folder without it is an error whose message is [`REDIRECT`]. Returns the
+/// file and its path relative to the root (for its content type).
+async fn open_under(worker: &Rc<HttpWorker>, reader: &Rc<FileReader>, root: &Path, url_path: &str) -> std::io::Result<(Rc<crate::io::file::OpenFile>, PathBuf)> {
+    use crate::io::file::Opened;
+    let denied = || std::io::Error::new(std::io::ErrorKind::PermissionDenied, "not a path under the root");
+    let rel = path::relative_path(url_path).map_err(|e| match e {
+        path::PathError::Forbidden => denied(),
+        path::PathError::NotFound => std::io::Error::from(std::io::ErrorKind::NotFound),
+    })?;
+    let root = worker.root_dir(root)?;
+    match reader.open_beneath(&root, &rel).await? {
+        Opened::File(f) => Ok((f, rel)),
+        Opened::Directory if !url_path.ends_with('/') => Err(std::io::Error::other(REDIRECT)),
+        Opened::Directory => {
+            let index = rel.join("index.html");
+            let file = reader.open_beneath(&root, &index).await?.into_file()?;
+            Ok((file, index))
+        }
+    }
 }
 
 /// Plans and sends the answer for an open file.

@@ -5,21 +5,24 @@
 //! already cached finishes without a trip through the reactor. The buffer pool is here
 //! too (both of the reader's paths use it) because its lifetime rules are the ring's.
 //!
-//! The rule this module exists to keep: memory the kernel may still write into is
-//! never freed or reused. Every operation in flight owns its buffer and its file in a
-//! slab keyed by the entry's `user_data`, and only its completion releases them. A
-//! read future that is dropped (a client that went away) merely detaches from its
-//! operation. Nothing here opens files or decides what to read; it never blocks the
-//! thread except when the ring itself is torn down with reads still in the kernel.
-//! All of the reader's `unsafe` code is in this file.
+//! The rule this module exists to keep: memory the kernel may still write into (or
+//! read from) is never freed or reused. Every operation in flight owns its memory and
+//! its descriptors in a slab keyed by the entry's `user_data`: a read its buffer and
+//! file, an open its path, its `open_how` and the directory it resolves under. Only
+//! the operation's completion releases them. A future that is dropped (a client that
+//! went away) merely detaches from its operation; a detached open's completion closes
+//! the descriptor it delivers. Nothing here decides what to open or read; it never
+//! blocks the thread except when the ring itself is torn down with operations still in
+//! the kernel. All of the reader's `unsafe` code is in this file.
 
 use bytes::Bytes;
 use io_uring::{opcode, types, IoUring};
 use std::alloc::Layout;
+use std::ffi::{CStr, CString};
 use std::fs::File;
 use std::future::Future;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::pin::Pin;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -35,10 +38,11 @@ const RING_ENTRIES: u32 = 256;
 /// Completion queue size: room for every entry of a few full submission queues
 /// before the kernel has to hold completions back.
 const CQ_ENTRIES: u32 = 1024;
-/// `user_data` of entries that are not reads (the probe's NOP); never a slab key.
-const NOT_A_READ: u64 = u64::MAX;
-/// How often a read failing with EINTR or EAGAIN is tried again before the error
-/// is returned.
+/// `user_data` of entries that are not the reader's operations (the probe's NOP);
+/// never a slab key.
+const NOT_AN_OP: u64 = u64::MAX;
+/// How often an operation failing with EINTR or EAGAIN is tried again before the
+/// error is returned.
 const MAX_RETRIES: u32 = 64;
 /// How long tearing a ring down waits for reads still in the kernel before it gives
 /// up on them and leaks their buffers rather than free memory being written.
@@ -65,7 +69,7 @@ pub fn probe() -> Result<(), String> {
             return Err(format!("the kernel's io_uring lacks {name}"));
         }
     }
-    let nop = opcode::Nop::new().build().user_data(NOT_A_READ);
+    let nop = opcode::Nop::new().build().user_data(NOT_AN_OP);
     // SAFETY: a NOP names no memory and no file.
     unsafe { ring.submission().push(&nop) }
         .map_err(|_| "the probe ring has no room".to_string())?;
@@ -73,7 +77,7 @@ pub fn probe() -> Result<(), String> {
         .map_err(|e| format!("io_uring_enter failed ({e})"))?;
     let cqe = ring.completion().next();
     match cqe {
-        Some(cqe) if cqe.user_data() == NOT_A_READ && cqe.result() == 0 => Ok(()),
+        Some(cqe) if cqe.user_data() == NOT_AN_OP && cqe.result() == 0 => Ok(()),
         Some(cqe) => Err(format!("a NOP completed with {}", cqe.result())),
         None => Err("a NOP did not complete".to_string()),
     }
@@ -96,8 +100,20 @@ fn setup_error(e: &io::Error) -> String {
     }
 }
 
-/// One read the kernel owns (or owned: `Done` waits for its future to collect it).
+/// One operation the kernel owns (or owned: `Done` waits for its future to collect
+/// it).
 struct Op {
+    kind: OpKind,
+    retries: u32,
+    state: OpState,
+}
+
+enum OpKind {
+    Read(ReadOp),
+    Open(OpenOp),
+}
+
+struct ReadOp {
     /// Kept open while the kernel may read from it, whatever happened to the caller's
     /// handle.
     file: Arc<File>,
@@ -105,8 +121,18 @@ struct Op {
     offset: u64,
     len: usize,
     filled: usize,
-    retries: u32,
-    state: OpState,
+}
+
+struct OpenOp {
+    /// The directory `path` is resolved under. Held open while the kernel may use its
+    /// number: closed early, the number could name another directory by the time the
+    /// kernel resolves the path.
+    dir: Arc<OwnedFd>,
+    /// Heap memory the entry points at; moving the Op within the slab does not move it.
+    path: CString,
+    how: Box<types::OpenHow>,
+    /// The descriptor the completion delivered; closed with the Op unless collected.
+    opened: Option<OwnedFd>,
 }
 
 enum OpState {
@@ -114,7 +140,8 @@ enum OpState {
     Waiting(Option<Waker>),
     /// In the kernel; its future was dropped, so the completion just releases it.
     Detached,
-    /// Finished; its future collects `buf` and `filled`.
+    /// Finished; its future collects the result (a read's `buf` and `filled`, an
+    /// open's descriptor).
     Done(io::Result<()>),
 }
 
@@ -160,8 +187,8 @@ struct State {
     fixed: bool,
 }
 
-/// A worker's ring. Shared (`Arc`) by its [`super::file::FileReader`], the reads in
-/// flight and the task that reaps completions; the mutex is uncontended in practice,
+/// A worker's ring. Shared (`Arc`) by its [`super::file::FileReader`], the operations
+/// in flight and the task that reaps completions; the mutex is uncontended in practice,
 /// since all of them run on the worker's thread.
 pub(crate) struct Driver {
     state: Mutex<State>,
@@ -169,6 +196,12 @@ pub(crate) struct Driver {
     eventfd: AsyncFd<OwnedFd>,
     /// Copied from the state, to be read without the lock.
     fixed: bool,
+    /// The kernel's io_uring knows OPENAT2 (5.6 and later).
+    openat2: bool,
+    /// Tests: opens go to the kernel's workers (IOSQE_ASYNC), as a path missing from
+    /// the dentry cache does, so they stay in flight for a while.
+    #[cfg(test)]
+    pub(crate) force_async: AtomicBool,
     /// The reader is gone: the reaper stops once the kernel owns nothing.
     closed: AtomicBool,
     /// Closed after the ring is gone, so registered memory outlives its registration.
@@ -202,6 +235,10 @@ impl Driver {
         let eventfd = unsafe { AsyncFd::register_with_interest(efd, Interest::READABLE) }
             .map_err(|e| format!("cannot watch the ring's eventfd ({e})"))?;
 
+        let mut ops = io_uring::Probe::new();
+        let openat2 = ring.submitter().register_probe(&mut ops).is_ok()
+            && ops.is_supported(opcode::OpenAt2::CODE);
+
         let mut fixed = false;
         let iovecs = pool.iovecs();
         if !iovecs.is_empty() && iovecs.len() <= MAX_REGISTERED {
@@ -234,6 +271,9 @@ impl Driver {
             }),
             eventfd,
             fixed,
+            openat2,
+            #[cfg(test)]
+            force_async: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             pool,
         });
@@ -243,6 +283,11 @@ impl Driver {
 
     pub(crate) fn registered_buffers(&self) -> bool {
         self.fixed
+    }
+
+    /// Whether [`Driver::open_at`] may be used: the kernel's io_uring knows OPENAT2.
+    pub(crate) fn opens(&self) -> bool {
+        self.openat2
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -258,20 +303,49 @@ impl Driver {
         offset: u64,
         len: usize,
     ) -> UringRead {
+        UringRead(self.begin(OpKind::Read(ReadOp {
+            file,
+            buf,
+            offset,
+            len,
+            filled: 0,
+        })))
+    }
+
+    /// Hands `openat2(dir, path, {flags, resolve})` to the kernel (call only when
+    /// [`Driver::opens`]). The path, the `open_how` and `dir` stay in the slab until
+    /// the completion; a completion whose future is gone closes what it opened.
+    pub(crate) fn open_at(
+        self: &Arc<Self>,
+        dir: Arc<OwnedFd>,
+        path: CString,
+        flags: u64,
+        resolve: u64,
+    ) -> UringOpen {
+        UringOpen(self.begin(OpKind::Open(OpenOp {
+            dir,
+            path,
+            how: Box::new(types::OpenHow::new().flags(flags).resolve(resolve)),
+            opened: None,
+        })))
+    }
+
+    /// Puts `kind` in the slab and hands it to the kernel.
+    fn begin(self: &Arc<Self>, kind: OpKind) -> Claim {
         let mut wake = Vec::new();
         let key = {
             let mut st = self.lock();
             let key = st.ops.insert(Op {
-                file,
-                buf,
-                offset,
-                len,
-                filled: 0,
+                kind,
                 retries: 0,
                 state: OpState::Waiting(None),
             });
             st.in_kernel += 1;
-            if st.push(key, &mut wake) {
+            #[cfg(test)]
+            let force_async = self.force_async.load(Ordering::Relaxed);
+            #[cfg(not(test))]
+            let force_async = false;
+            if st.push_with(key, &mut wake, force_async) {
                 st.submit(&mut wake);
             } else {
                 let stuck = io::Error::other("the io_uring submission queue is stuck");
@@ -280,7 +354,7 @@ impl Driver {
             key
         };
         wake.into_iter().for_each(Waker::wake);
-        UringRead {
+        Claim {
             driver: self.clone(),
             key,
             finished: false,
@@ -326,27 +400,53 @@ impl State {
     /// Queues the entry for what remains of operation `key`. False when the kernel
     /// would take nothing, so the entry could not be queued.
     fn push(&mut self, key: usize, wake: &mut Vec<Waker>) -> bool {
+        self.push_with(key, wake, false)
+    }
+
+    /// [`State::push`], sending the entry to the kernel's workers when `force_async`.
+    fn push_with(&mut self, key: usize, wake: &mut Vec<Waker>, force_async: bool) -> bool {
         let fixed = self.fixed;
-        let op = self.ops.get_mut(key).expect("a queued read is in the slab");
-        let fd = types::Fd(op.file.as_raw_fd());
-        // SAFETY: `filled < len <= capacity`, so the pointer stays inside the buffer.
-        let ptr = unsafe { op.buf.as_mut_ptr().add(op.filled) };
-        let len = (op.len - op.filled) as u32;
-        let offset = op.offset + op.filled as u64;
-        let entry = match op.buf.pool_index().filter(|_| fixed) {
-            Some(index) => opcode::ReadFixed::new(fd, ptr, len, index)
-                .offset(offset)
-                .build(),
-            None => opcode::Read::new(fd, ptr, len).offset(offset).build(),
+        let op = self
+            .ops
+            .get_mut(key)
+            .expect("a queued operation is in the slab");
+        let entry = match &mut op.kind {
+            OpKind::Read(r) => {
+                let fd = types::Fd(r.file.as_raw_fd());
+                // SAFETY: `filled < len <= capacity`, so the pointer stays inside the buffer.
+                let ptr = unsafe { r.buf.as_mut_ptr().add(r.filled) };
+                let len = (r.len - r.filled) as u32;
+                let offset = r.offset + r.filled as u64;
+                match r.buf.pool_index().filter(|_| fixed) {
+                    Some(index) => opcode::ReadFixed::new(fd, ptr, len, index)
+                        .offset(offset)
+                        .build(),
+                    None => opcode::Read::new(fd, ptr, len).offset(offset).build(),
+                }
+            }
+            OpKind::Open(o) => {
+                let entry = opcode::OpenAt2::new(
+                    types::Fd(o.dir.as_raw_fd()),
+                    o.path.as_ptr(),
+                    &*o.how as *const types::OpenHow,
+                )
+                .build();
+                if force_async {
+                    entry.flags(io_uring::squeue::Flags::ASYNC)
+                } else {
+                    entry
+                }
+            }
         }
         .user_data(key as u64);
         for _ in 0..64 {
             let ring = self.ring.as_mut().expect("the ring is up");
-            // SAFETY: the entry points into `op.buf` and names `op.file`'s descriptor;
-            // both are owned by the slab entry `key`, which is removed only after the
-            // kernel's last completion for it (or leaked, see `Drop for Driver`). The
-            // buffer is a heap allocation, so moving the Op within the slab does not
-            // move the memory.
+            // SAFETY: the entry points into memory owned by the slab entry `key` (a
+            // read's buffer; an open's path and `open_how`) and names descriptors it
+            // holds open (a read's file, an open's directory). The entry is removed only
+            // after the kernel's last completion for it (or leaked, see `Drop for
+            // Driver`), and the memory is on the heap, so moving the Op within the slab
+            // does not move it.
             if unsafe { ring.submission().push(&entry) }.is_ok() {
                 return true;
             }
@@ -399,7 +499,7 @@ impl State {
             let got = !cqes.is_empty();
             let mut resubmit = false;
             for &(user_data, result) in &cqes {
-                if user_data != NOT_A_READ {
+                if user_data != NOT_AN_OP {
                     resubmit |= self.complete(user_data as usize, result, wake);
                 }
             }
@@ -421,7 +521,7 @@ impl State {
     /// Applies one completion to operation `key`. True when it queued a retry.
     fn complete(&mut self, key: usize, result: i32, wake: &mut Vec<Waker>) -> bool {
         let Some(op) = self.ops.get_mut(key) else {
-            debug_assert!(false, "a completion for no read in flight ({key})");
+            debug_assert!(false, "a completion for no operation in flight ({key})");
             return false;
         };
         let detached = matches!(op.state, OpState::Detached);
@@ -434,16 +534,26 @@ impl State {
             } else {
                 Some(Err(io::Error::from_raw_os_error(errno)))
             }
-        } else if result == 0 {
-            // End of file.
-            Some(Ok(()))
         } else {
-            op.filled += result as usize;
-            if op.filled < op.len && !detached {
-                // A short read before end of file: read the rest.
-                None
-            } else {
-                Some(Ok(()))
+            match &mut op.kind {
+                // End of file.
+                OpKind::Read(_) if result == 0 => Some(Ok(())),
+                OpKind::Read(r) => {
+                    r.filled += result as usize;
+                    if r.filled < r.len && !detached {
+                        // A short read before end of file: read the rest.
+                        None
+                    } else {
+                        Some(Ok(()))
+                    }
+                }
+                OpKind::Open(o) => {
+                    // SAFETY: a non-negative result of an open is the new descriptor,
+                    // which nothing else owns. Held by the Op, it is closed with it if
+                    // its future is gone.
+                    o.opened = Some(unsafe { OwnedFd::from_raw_fd(result) });
+                    Some(Ok(()))
+                }
             }
         };
         let outcome = match outcome {
@@ -462,12 +572,13 @@ impl State {
         let op = self
             .ops
             .get_mut(key)
-            .expect("a finishing read is in the slab");
+            .expect("a finishing operation is in the slab");
         match std::mem::replace(&mut op.state, OpState::Done(result)) {
             OpState::Waiting(waker) => wake.extend(waker),
-            // Nobody waits: the buffer goes back to its pool, the file closes.
+            // Nobody waits: a read's buffer goes back to its pool and its file closes;
+            // an open's new descriptor is closed.
             OpState::Detached => drop(self.ops.remove(key)),
-            OpState::Done(_) => unreachable!("a read finished twice"),
+            OpState::Done(_) => unreachable!("an operation finished twice"),
         }
     }
 }
@@ -524,7 +635,7 @@ impl Drop for Driver {
         }
         if st.in_kernel > 0 {
             tracing::warn!(
-                "io_uring: {} read(s) still in the kernel after {:?}; leaking their buffers",
+                "io_uring: {} operation(s) still in the kernel after {:?}; leaking their memory",
                 st.in_kernel,
                 DRAIN_TIMEOUT
             );
@@ -538,19 +649,21 @@ impl Drop for Driver {
     }
 }
 
-/// A read handed to the ring. Dropping it before it finishes leaves the buffer and
-/// the file with the operation until its completion arrives.
-pub(crate) struct UringRead {
+/// A claim on an operation in the slab: collects it once done. Dropping it before
+/// then leaves everything the operation owns with it until its completion arrives.
+struct Claim {
     driver: Arc<Driver>,
     key: usize,
     finished: bool,
 }
 
-impl Future for UringRead {
-    type Output = io::Result<(Buf, usize)>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        assert!(!self.finished, "UringRead polled after it finished");
+impl Claim {
+    /// The operation and its result, once the kernel is done with it.
+    fn poll_done(&mut self, cx: &mut Context<'_>) -> Poll<(OpKind, io::Result<()>)> {
+        assert!(
+            !self.finished,
+            "an io_uring future polled after it finished"
+        );
         let mut wake = Vec::new();
         let ready = {
             let mut st = self.driver.lock();
@@ -558,14 +671,14 @@ impl Future for UringRead {
             let op = st
                 .ops
                 .get_mut(self.key)
-                .expect("an unfinished read is in the slab");
+                .expect("an unfinished operation is in the slab");
             match &mut op.state {
                 OpState::Done(_) => {
                     let op = st.ops.remove(self.key).expect("just seen");
                     let OpState::Done(result) = op.state else {
                         unreachable!()
                     };
-                    Some(result.map(|()| (op.buf, op.filled)))
+                    Some((op.kind, result))
                 }
                 OpState::Waiting(waker) => {
                     match waker {
@@ -574,36 +687,76 @@ impl Future for UringRead {
                     }
                     None
                 }
-                OpState::Detached => unreachable!("a live future's read is not detached"),
+                OpState::Detached => unreachable!("a live future's operation is not detached"),
             }
         };
         wake.into_iter().for_each(Waker::wake);
         match ready {
-            Some(result) => {
+            Some(done) => {
                 self.finished = true;
-                Poll::Ready(result)
+                Poll::Ready(done)
             }
             None => Poll::Pending,
         }
     }
 }
 
-impl Drop for UringRead {
+impl Drop for Claim {
     fn drop(&mut self) {
         if self.finished {
             return;
         }
-        let mut st = self.driver.lock();
-        let Some(op) = st.ops.get_mut(self.key) else {
-            return;
+        let removed = {
+            let mut st = self.driver.lock();
+            let Some(op) = st.ops.get_mut(self.key) else {
+                return;
+            };
+            if matches!(op.state, OpState::Done(_)) {
+                // Finished but never collected: release it now.
+                st.ops.remove(self.key)
+            } else {
+                // Still in the kernel: the completion will release it.
+                op.state = OpState::Detached;
+                None
+            }
         };
-        if matches!(op.state, OpState::Done(_)) {
-            // Finished but never collected: release it now.
-            st.ops.remove(self.key);
-        } else {
-            // Still in the kernel: the completion will release it.
-            op.state = OpState::Detached;
-        }
+        // Outside the lock: a buffer goes back to its pool, descriptors close.
+        drop(removed);
+    }
+}
+
+/// A read handed to the ring. Dropping it before it finishes leaves the buffer and
+/// the file with the operation until its completion arrives.
+pub(crate) struct UringRead(Claim);
+
+impl Future for UringRead {
+    type Output = io::Result<(Buf, usize)>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.0.poll_done(cx).map(|(kind, result)| {
+            let OpKind::Read(r) = kind else {
+                unreachable!("a read's claim holds a read")
+            };
+            result.map(|()| (r.buf, r.filled))
+        })
+    }
+}
+
+/// An open handed to the ring; resolves to the new descriptor. Dropping it before it
+/// finishes leaves the path and the directory with the operation until its completion
+/// arrives, which then closes whatever it opened.
+pub(crate) struct UringOpen(Claim);
+
+impl Future for UringOpen {
+    type Output = io::Result<OwnedFd>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.0.poll_done(cx).map(|(kind, result)| {
+            let OpKind::Open(o) = kind else {
+                unreachable!("an open's claim holds an open")
+            };
+            result.map(|()| o.opened.expect("a finished open holds its descriptor"))
+        })
     }
 }
 
@@ -890,6 +1043,62 @@ pub(crate) fn clear_nonblocking(file: &File) -> io::Result<()> {
     }
 }
 
+/// `open_how` as `openat2(2)` takes it (libc's is not constructible outside libc).
+#[repr(C)]
+struct OpenHow {
+    flags: u64,
+    mode: u64,
+    resolve: u64,
+}
+
+/// `openat2(2)` on the calling thread: opens `path` relative to `dir` (the working
+/// directory when `None`) with `flags` and the `RESOLVE_*` bits in `resolve`. Retries
+/// EINTR; returns every other error as the kernel gave it (ENOSYS before Linux 5.6).
+pub(crate) fn openat2(
+    dir: Option<BorrowedFd<'_>>,
+    path: &CStr,
+    flags: u64,
+    resolve: u64,
+) -> io::Result<OwnedFd> {
+    let how = OpenHow {
+        flags,
+        mode: 0,
+        resolve,
+    };
+    let dirfd = dir.map_or(libc::AT_FDCWD, |d| d.as_raw_fd());
+    loop {
+        // SAFETY: `path` is NUL-terminated and `how` is an `open_how` of the size
+        // passed; both outlive the call, which copies them. No other memory is named.
+        let fd = unsafe {
+            libc::syscall(
+                libc::SYS_openat2,
+                dirfd,
+                path.as_ptr(),
+                &how as *const OpenHow,
+                std::mem::size_of::<OpenHow>(),
+            )
+        };
+        if fd >= 0 {
+            let fd = i32::try_from(fd).expect("a descriptor fits an int");
+            // SAFETY: a non-negative result is a new descriptor that nothing else owns.
+            return Ok(unsafe { OwnedFd::from_raw_fd(fd) });
+        }
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINTR) {
+            return Err(e);
+        }
+    }
+}
+
+#[cfg(test)]
+impl Driver {
+    /// No operation is in the kernel or waiting in the slab to be collected.
+    pub(crate) fn is_idle(&self) -> bool {
+        let st = self.lock();
+        st.in_kernel == 0 && st.ops.entries.iter().all(Option::is_none)
+    }
+}
+
 /// System calls the reader's tests need.
 #[cfg(test)]
 pub(crate) mod test_support {
@@ -914,6 +1123,19 @@ pub(crate) mod test_support {
     /// Installs a seccomp filter on this thread (and the threads it starts) that
     /// fails the io_uring system calls with `errno`, as a container's profile does.
     pub(crate) fn refuse_io_uring(errno: i32) {
+        refuse_syscalls(
+            &[
+                libc::SYS_io_uring_setup,
+                libc::SYS_io_uring_enter,
+                libc::SYS_io_uring_register,
+            ],
+            errno,
+        );
+    }
+
+    /// Installs a seccomp filter on this thread (and the threads it starts) that
+    /// fails the system calls `nrs` with `errno`.
+    pub(crate) fn refuse_syscalls(nrs: &[libc::c_long], errno: i32) {
         use libc::{
             sock_filter, sock_fprog, BPF_ABS, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W,
         };
@@ -929,17 +1151,20 @@ pub(crate) mod test_support {
             jf: 0,
             k,
         };
-        let filter = [
-            stmt(BPF_LD | BPF_W | BPF_ABS, 0), // seccomp_data.nr
-            jeq(libc::SYS_io_uring_setup as u32, 3),
-            jeq(libc::SYS_io_uring_enter as u32, 2),
-            jeq(libc::SYS_io_uring_register as u32, 1),
-            stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ALLOW),
-            stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ERRNO | errno as u32),
-        ];
+        assert!(nrs.len() < 250);
+        let mut filter = vec![stmt(BPF_LD | BPF_W | BPF_ABS, 0)]; // seccomp_data.nr
+        for (i, &nr) in nrs.iter().enumerate() {
+            // A match jumps over the remaining tests and the ALLOW to the ERRNO.
+            filter.push(jeq(nr as u32, (nrs.len() - i) as u8));
+        }
+        filter.push(stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ALLOW));
+        filter.push(stmt(
+            BPF_RET | BPF_K,
+            libc::SECCOMP_RET_ERRNO | errno as u32,
+        ));
         let prog = sock_fprog {
             len: filter.len() as u16,
-            filter: filter.as_ptr() as *mut sock_filter,
+            filter: filter.as_mut_ptr(),
         };
         // SAFETY: `prog` points at `filter`; both outlive the calls, which copy them.
         unsafe {

@@ -474,7 +474,6 @@ pub fn op_http_send_file<'s>(
         headers,
         ranges: crate::media::range::RangeLimits { max_ranges },
         fallthrough,
-        root_is_canonical: false,
     };
     let p = spawn(scope, true, async move {
         Ok(OpValue::Number(match crate::http::files::send(&w, &ex, &reader, opts).await {
