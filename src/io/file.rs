@@ -29,7 +29,7 @@ use std::fs::File;
 use std::future::Future;
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::rc::Rc;
@@ -566,7 +566,7 @@ impl FileReader {
             Some(ring) => PendingRead(Pending::Uring(ring.read(file, buf, offset, len))),
             None => PendingRead(Pending::Threads(tokio::task::spawn_blocking(move || {
                 let mut buf = buf;
-                let result = pread_full(&file, buf.as_mut_slice(len), offset);
+                let result = pread_full(&file, &mut buf, len, offset);
                 (buf, result)
             }))),
         }
@@ -583,12 +583,12 @@ impl Drop for FileReader {
     }
 }
 
-/// `pread` until `buf` is full or the file ends.
-fn pread_full(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+/// `pread` until `len` bytes of `buf` are filled or the file ends.
+fn pread_full(file: &File, buf: &mut Buf, len: usize, offset: u64) -> io::Result<usize> {
     let mut filled = 0;
     let mut retries = 0;
-    while filled < buf.len() {
-        match file.read_at(&mut buf[filled..], offset + filled as u64) {
+    while filled < len {
+        match buf.pread_at(file, filled, len, offset + filled as u64) {
             Ok(0) => break,
             Ok(n) => filled += n,
             Err(e)

@@ -946,7 +946,7 @@ impl Buf {
     pub(crate) fn capacity(&self) -> usize {
         match self {
             Buf::Pooled(b) => b.pool.buffer_size,
-            Buf::Heap(v) => v.len(),
+            Buf::Heap(v) => v.capacity(),
         }
     }
 
@@ -958,23 +958,32 @@ impl Buf {
         }
     }
 
-    /// A heap buffer of `len` bytes, for a read that found the pool empty.
+    /// A heap buffer of `len` bytes, for a read that found the pool empty. Its memory
+    /// is not initialized: only the kernel writes into it (a read), and only the bytes
+    /// a read filled are ever looked at (see [`Buf::into_bytes`]). Zeroing it first
+    /// cost a memset and page faults per read when many responses are in flight.
     pub(crate) fn heap(len: usize) -> Buf {
-        Buf::Heap(vec![0; len])
+        Buf::Heap(Vec::with_capacity(len))
     }
 
-    pub(crate) fn as_mut_slice(&mut self, len: usize) -> &mut [u8] {
-        assert!(len <= self.capacity());
-        match self {
-            // SAFETY: the allocation is `buffer_size >= len` bytes, initialized (zeroed
-            // when made), and this Buf is its only handle.
-            Buf::Pooled(b) => unsafe {
-                std::slice::from_raw_parts_mut(
-                    b.raw.as_ref().expect("a live buffer").ptr.as_ptr(),
-                    len,
-                )
-            },
-            Buf::Heap(v) => &mut v[..len],
+    /// `pread` into the buffer at `filled`, up to `len` bytes in all: the bytes read.
+    pub(crate) fn pread_at(&mut self, file: &File, filled: usize, len: usize, offset: u64) -> io::Result<usize> {
+        assert!(filled <= len && len <= self.capacity());
+        // SAFETY: the pointer is `filled` bytes into an allocation of at least `len`
+        // bytes that this Buf owns alone; the kernel writes at most `len - filled`
+        // bytes there, and nothing reads them before this call returns.
+        let n = unsafe {
+            libc::pread(
+                file.as_raw_fd(),
+                self.as_mut_ptr().add(filled).cast(),
+                len - filled,
+                offset as libc::off_t,
+            )
+        };
+        if n < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(n as usize)
         }
     }
 
@@ -987,7 +996,9 @@ impl Buf {
         match self {
             Buf::Pooled(buf) => Bytes::from_owner(Filled { buf, len }),
             Buf::Heap(mut v) => {
-                v.truncate(len);
+                // SAFETY: the read that filled this buffer wrote its first `len` bytes
+                // (callers pass the count the kernel returned), and `len <= capacity`.
+                unsafe { v.set_len(len) };
                 Bytes::from(v)
             }
         }
