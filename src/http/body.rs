@@ -11,6 +11,7 @@
 
 use bytes::Bytes;
 use http::HeaderMap;
+use std::sync::Arc;
 use http_body::Frame;
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -32,12 +33,47 @@ pub enum Outcome {
     Abandoned,
 }
 
+/// Bytes of an open file, sent by the protocol driver itself (`sendfile(2)` on plain
+/// HTTP/1.1 connections): the body carries where they are, not the bytes.
+#[derive(Debug)]
+pub struct FileRegion {
+    pub file: Arc<std::fs::File>,
+    pub offset: u64,
+    pub len: u64,
+    /// Told whether the region reached the socket whole; dropped unsent: `false`.
+    pub done: Option<tokio::sync::oneshot::Sender<bool>>,
+}
+
+/// What a body yields to a driver that takes file regions (see [`ResponseBody::poll_item`]).
+pub enum Item {
+    Data(Bytes),
+    File(FileRegion),
+    Trailers(HeaderMap),
+}
+
+enum Queued {
+    Data(Bytes),
+    File(FileRegion),
+}
+
+impl Queued {
+    fn len(&self) -> usize {
+        match self {
+            Queued::Data(b) => b.len(),
+            // Nothing is held in memory for a region.
+            Queued::File(_) => 0,
+        }
+    }
+}
+
 struct Shared {
-    queue: VecDeque<Bytes>,
+    queue: VecDeque<Queued>,
     queued: usize,
     capacity: usize,
     trailers: Option<HeaderMap>,
     end: End,
+    /// The driver could not deliver what it took (a write failed, a file ran short).
+    failed: bool,
     receiver_gone: bool,
     sender_waker: Option<Waker>,
     receiver_waker: Option<Waker>,
@@ -66,6 +102,7 @@ pub fn channel(capacity: usize) -> (BodySender, ResponseBody) {
         capacity: capacity.max(1),
         trailers: None,
         end: End::Open,
+        failed: false,
         receiver_gone: false,
         sender_waker: None,
         receiver_waker: None,
@@ -99,9 +136,20 @@ impl BodySender {
             return Ok(false);
         }
         s.queued += chunk.len();
-        s.queue.push_back(chunk);
+        s.queue.push_back(Queued::Data(chunk));
         s.wake_receiver();
         Ok(true)
+    }
+
+    /// Queues a file region; only for drivers that take them (plain HTTP/1.1).
+    pub fn send_file(&self, region: FileRegion) -> Result<(), Closed> {
+        let mut s = self.shared.borrow_mut();
+        if s.receiver_gone || s.end != End::Open {
+            return Err(Closed);
+        }
+        s.queue.push_back(Queued::File(region));
+        s.wake_receiver();
+        Ok(())
     }
 
     /// Queues `chunk`, waiting until the consumer has made room for it.
@@ -165,31 +213,72 @@ impl Drop for BodySender {
     }
 }
 
-impl http_body::Body for ResponseBody {
-    type Data = Bytes;
-    type Error = std::io::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+impl ResponseBody {
+    /// The next data chunk, file region or trailers; `None` at the end, an error when
+    /// the body was aborted.
+    pub fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Item, std::io::Error>>> {
         let mut s = self.shared.borrow_mut();
-        if let Some(chunk) = s.queue.pop_front() {
-            s.queued -= chunk.len();
+        if let Some(item) = s.queue.pop_front() {
+            s.queued -= item.len();
             if let Some(w) = s.sender_waker.take() {
                 w.wake();
             }
-            return Poll::Ready(Some(Ok(Frame::data(chunk))));
+            return Poll::Ready(Some(Ok(match item {
+                Queued::Data(b) => Item::Data(b),
+                Queued::File(r) => Item::File(r),
+            })));
         }
         match s.end {
             End::Open => {
                 s.receiver_waker = Some(cx.waker().clone());
                 Poll::Pending
             }
-            End::Finished => Poll::Ready(s.trailers.take().map(|t| Ok(Frame::trailers(t)))),
+            End::Finished => Poll::Ready(s.trailers.take().map(|t| Ok(Item::Trailers(t)))),
             End::Aborted => Poll::Ready(Some(Err(std::io::Error::other(
                 "the handler aborted the response",
             )))),
+        }
+    }
+
+    /// The driver failed to deliver what it took: when this body is dropped, its
+    /// sender hears that the client did not get it all.
+    pub fn fail(&mut self) {
+        self.shared.borrow_mut().failed = true;
+    }
+
+    /// The whole body's length, when it is already complete (queued and finished,
+    /// without trailers): what a `Content-Length` can say.
+    pub fn complete_len(&self) -> Option<u64> {
+        let s = self.shared.borrow();
+        if s.end != End::Finished || s.trailers.is_some() {
+            return None;
+        }
+        s.queue.iter().map(|q| match q {
+            Queued::Data(b) => Some(b.len() as u64),
+            Queued::File(r) => Some(r.len),
+        }).sum()
+    }
+}
+
+impl http_body::Body for ResponseBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        match self.poll_item(cx) {
+            Poll::Ready(Some(Ok(Item::Data(b)))) => Poll::Ready(Some(Ok(Frame::data(b)))),
+            Poll::Ready(Some(Ok(Item::Trailers(t)))) => Poll::Ready(Some(Ok(Frame::trailers(t)))),
+            // Only plain HTTP/1.1 is given regions; anywhere else it is a bug, and the
+            // response is cut rather than sent wrong.
+            Poll::Ready(Some(Ok(Item::File(_)))) => Poll::Ready(Some(Err(std::io::Error::other(
+                "a file region reached a driver that cannot send it",
+            )))),
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
         }
     }
 
@@ -203,7 +292,7 @@ impl Drop for ResponseBody {
     fn drop(&mut self) {
         let mut s = self.shared.borrow_mut();
         s.receiver_gone = true;
-        let outcome = if s.queue.is_empty() && s.end == End::Finished && s.trailers.is_none() {
+        let outcome = if !s.failed && s.queue.is_empty() && s.end == End::Finished && s.trailers.is_none() {
             Outcome::Completed
         } else {
             Outcome::Abandoned

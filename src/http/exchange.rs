@@ -51,6 +51,7 @@ pub enum RequestBody {
     Empty,
     Hyper(hyper::body::Incoming),
     H3(crate::http::h3::RecvStream),
+    H1(crate::http::h1::H1Body),
 }
 
 impl RequestBody {
@@ -71,6 +72,7 @@ impl RequestBody {
                 }
             },
             RequestBody::H3(recv) => crate::http::h3::recv_chunk(recv).await,
+            RequestBody::H1(body) => body.next_chunk().await,
         }
     }
 }
@@ -108,6 +110,8 @@ pub struct Exchange {
     active: RefCell<Option<ActiveGuard>>,
     delivered: Cell<bool>,
     dispatched: Cell<bool>,
+    /// The connection sends file regions itself (`sendfile(2)`): plain HTTP/1.1.
+    pub sendfile: Cell<bool>,
 }
 
 /// What a connection's timers need to know: how many exchanges are in flight (the
@@ -155,6 +159,7 @@ impl Exchange {
         match &*self.body.borrow() {
             Some(RequestBody::Hyper(b)) => !http_body::Body::is_end_stream(b),
             // HTTP/3 does not say in advance; a declared zero length does.
+            Some(RequestBody::H1(_)) => true,
             Some(RequestBody::H3(_)) => self.headers.get(http::header::CONTENT_LENGTH).is_none_or(|v| v != "0"),
             _ => false,
         }
@@ -218,6 +223,24 @@ impl Exchange {
             Ok(false) => Some(false),
             Err(_) => None,
         }
+    }
+
+    /// Queues a file region for the connection to send itself (only where
+    /// [`Exchange::sendfile`] is set). `false` when the client is gone.
+    pub fn send_file_region(&self, region: crate::http::body::FileRegion) -> bool {
+        let sender = self.sender.borrow();
+        let Some(sender) = sender.as_ref() else {
+            return false;
+        };
+        if self.is_head_request() {
+            return true;
+        }
+        let len = region.len;
+        if sender.send_file(region).is_err() {
+            return false;
+        }
+        self.bytes_out.set(self.bytes_out.get() + len);
+        true
     }
 
     /// Queues a body chunk, waiting for room. `false` when the client is gone.
@@ -444,6 +467,7 @@ impl HttpWorker {
             active: RefCell::new(Some(active)),
             delivered: Cell::new(false),
             dispatched: Cell::new(false),
+            sendfile: Cell::new(false),
         });
         self.exchanges.borrow_mut().insert(id, ex.clone());
         match (self.native_root.get(), self.files.get()) {

@@ -251,6 +251,17 @@ async fn write(ex: &Rc<Exchange>, chunk: Bytes) -> bool {
 /// truncated under us, an I/O error) the response is cut and `false` returned, as
 /// when the client is gone.
 async fn copy(ex: &Rc<Exchange>, reader: &Rc<FileReader>, file: &Rc<OpenFile>, r: range::ByteRange) -> bool {
+    if ex.sendfile.get() {
+        // The connection sends the bytes from the page cache itself; a file that
+        // turns out shorter cuts the connection there.
+        // Settles once the region is on the socket, as reads through the pool do.
+        let (done, sent) = tokio::sync::oneshot::channel();
+        let region = crate::http::body::FileRegion { file: file.file.clone(), offset: r.start, len: r.len(), done: Some(done) };
+        if !ex.send_file_region(region) {
+            return false;
+        }
+        return sent.await.unwrap_or(false);
+    }
     let source = FileSource::new(reader.clone(), file.clone(), r.start, r.end, reader.buffer_size());
     loop {
         match source.next().await {

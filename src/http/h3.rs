@@ -208,7 +208,7 @@ async fn request(
 async fn send_response(send: &mut SendStream, response: http::Response<ResponseBody>) {
     let (mut parts, mut body) = response.into_parts();
     if !parts.headers.contains_key(http::header::DATE) {
-        parts.headers.insert(http::header::DATE, date());
+        parts.headers.insert(http::header::DATE, crate::http::date::now());
     }
     if send.send_response(http::Response::from_parts(parts, ())).await.is_err() {
         return;
@@ -238,25 +238,6 @@ async fn send_response(send: &mut SendStream, response: http::Response<ResponseB
             }
         }
     }
-}
-
-/// `Date`, formatted once a second per worker (hyper does the same for HTTP/1.1 and
-/// HTTP/2).
-fn date() -> http::HeaderValue {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    thread_local! {
-        static CACHE: std::cell::RefCell<(u64, Option<http::HeaderValue>)> = const { std::cell::RefCell::new((0, None)) };
-    }
-    let now = SystemTime::now();
-    let secs = now.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.0 != secs || c.1.is_none() {
-            let v = http::HeaderValue::from_str(&httpdate::fmt_http_date(now)).unwrap_or(http::HeaderValue::from_static(""));
-            *c = (secs, Some(v));
-        }
-        c.1.clone().unwrap_or(http::HeaderValue::from_static(""))
-    })
 }
 
 /// Reads the next chunk of an HTTP/3 request body.

@@ -1,5 +1,6 @@
-//! Accepting connections and driving HTTP/1.1 and HTTP/2 on them with hyper: plain
-//! TCP (HTTP/1.1, or HTTP/2 by prior knowledge) and TLS (ALPN `h2` / `http/1.1`).
+//! Accepting connections and driving HTTP/1.1 and HTTP/2 on them: plain TCP (weir's
+//! own HTTP/1.1 in `h1`, or HTTP/2 by prior knowledge with hyper) and TLS (hyper, ALPN
+//! `h2` / `http/1.1`).
 //! Every limit is set here explicitly; none is left at a library default without a
 //! line saying so. Requests become [`Exchange`]s handed to the worker's handler.
 
@@ -89,6 +90,7 @@ pub async fn serve(
             worker.clone(),
             limits.clone(),
             graceful.watcher(),
+            shutdown.clone(),
         );
         let open = open.clone();
         let slot_freed = slot_freed.clone();
@@ -100,6 +102,10 @@ pub async fn serve(
     }
     drop(listener);
     graceful.shutdown().await;
+    // Connections weir drives itself finish their response, then close.
+    while open.get() > 0 {
+        slot_freed.notified().await;
+    }
 }
 
 fn builder(limits: &ConnLimits) -> auto::Builder<LocalExec> {
@@ -144,6 +150,7 @@ async fn serve_connection(
     worker: Rc<HttpWorker>,
     limits: Rc<ConnLimits>,
     watcher: hyper_util::server::graceful::Watcher,
+    shutdown: watch::Receiver<bool>,
 ) {
     let conn = Rc::new(ConnState::default());
     let b = builder(&limits);
@@ -154,14 +161,23 @@ async fn serve_connection(
     });
     match tls {
         None => {
+            // HTTP/2 by prior knowledge starts with its connection preface; anything
+            // else is HTTP/1.1, which weir drives itself.
+            let Some(initial) = sniff(&stream, &limits).await else {
+                return;
+            };
+            if !initial.starts_with(H2_PREFACE) {
+                crate::http::h1::serve(stream, remote, worker, limits, shutdown, initial).await;
+                return;
+            }
             let io = TokioIo::new(ConnIo::new(
-                stream,
+                Prefixed { prefix: initial.freeze(), inner: stream },
                 conn,
                 limits.idle_timeout,
                 limits.header_timeout,
             ));
             let _ = watcher
-                .watch(b.serve_connection(io, service).into_owned())
+                .watch(b.http2_only().serve_connection(io, service).into_owned())
                 .await;
         }
         Some(acceptor) => {
@@ -236,6 +252,72 @@ async fn handle(
         response.headers_mut().entry(hyper::header::ALT_SVC).or_insert(v);
     }
     Ok(response)
+}
+
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Reads a new connection's first bytes, enough to tell HTTP/2's preface from an
+/// HTTP/1.1 request; `None` when the client sends nothing in time or goes away.
+async fn sniff(stream: &tokio::net::TcpStream, limits: &ConnLimits) -> Option<bytes::BytesMut> {
+    let mut buf = bytes::BytesMut::with_capacity(16 * 1024);
+    let mut deadline = tokio::time::Instant::now() + limits.idle_timeout;
+    loop {
+        let ready = tokio::time::timeout_at(deadline, stream.readable()).await;
+        if !matches!(ready, Ok(Ok(()))) {
+            return None;
+        }
+        let was_empty = buf.is_empty();
+        match stream.try_read_buf(&mut buf) {
+            Ok(0) => return None,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            Err(_) => return None,
+        }
+        if was_empty {
+            // From the first byte, the head timeout.
+            deadline = tokio::time::Instant::now() + limits.header_timeout;
+        }
+        let n = buf.len().min(H2_PREFACE.len());
+        if buf[..n] != H2_PREFACE[..n] || buf.len() >= H2_PREFACE.len() {
+            return Some(buf);
+        }
+    }
+}
+
+/// A stream whose first bytes were already read: they are read again first.
+struct Prefixed<T> {
+    prefix: bytes::Bytes,
+    inner: T,
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for Prefixed<T> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        if !self.prefix.is_empty() {
+            let n = self.prefix.len().min(buf.remaining());
+            buf.put_slice(&self.prefix[..n]);
+            bytes::Buf::advance(&mut self.prefix, n);
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for Prefixed<T> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_write_vectored(mut self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[std::io::IoSlice<'_>]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
 }
 
 /// Runs hyper's HTTP/2 stream tasks on the worker's own thread: exchanges hold

@@ -1,0 +1,707 @@
+//! HTTP/1.1 on plain TCP, driven by weir itself rather than hyper, so that file bodies
+//! go out with `sendfile(2)`: from the page cache to the socket, no copy through user
+//! space. Everything else follows hyper's choices (and the tests check both drivers
+//! alike): keep-alive and pipelining, `Content-Length` or chunked request bodies,
+//! `Expect: 100-continue`, chunked responses with trailers when the length is unknown,
+//! HTTP/1.0 clients, 400 for a malformed head and 431 past the head limits, the head
+//! and idle timeouts, and graceful shutdown. TLS connections and HTTP/2 stay on hyper.
+//!
+//! One task per connection reads request heads and writes responses; a request body
+//! is read by whoever consumes it (the handler's reads or a native pipe), from the
+//! same buffer, through [`H1Body`]. The next head is only parsed once the response
+//! is written and the body consumed (or the connection is closed instead).
+
+use crate::http::body::{FileRegion, Item, ResponseBody};
+use crate::http::exchange::{ActiveGuard, ConnState, Exchange, HttpWorker, RequestBody};
+use crate::http::server::ConnLimits;
+use bytes::{Buf, Bytes, BytesMut};
+use http::{header, HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode, Version};
+use std::cell::{Cell, RefCell};
+use std::io::{self, IoSlice};
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+use tokio::io::Interest;
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+
+/// Bytes asked of the kernel per read.
+const READ_SIZE: usize = 64 * 1024;
+/// Bytes `sendfile` is asked for at once: large enough to fill a socket buffer, small
+/// enough that other connections of the worker get their turn.
+const SENDFILE_CHUNK: usize = 1 << 20;
+/// A chunk-size line (with extensions) longer than this is malformed.
+const MAX_CHUNK_LINE: usize = 4096;
+/// An unread request body up to this size is read and dropped to keep the connection;
+/// a larger one closes it.
+const DRAIN_LIMIT: u64 = 256 * 1024;
+
+/// The connection's socket and read buffer, shared by the connection task and the
+/// request body.
+struct Conn {
+    io: TcpStream,
+    buf: RefCell<BytesMut>,
+    /// Set when the peer closed its side (a read returned 0).
+    eof: Cell<bool>,
+    /// Whether the response head of the current request has been written (a
+    /// `100 Continue` after it would be out of place).
+    head_written: Cell<bool>,
+}
+
+impl Conn {
+    /// Reads what the socket has into the buffer; `Ok(0)` at end of stream.
+    async fn fill(&self) -> io::Result<usize> {
+        if self.eof.get() {
+            return Ok(0);
+        }
+        loop {
+            self.io.readable().await?;
+            let mut buf = self.buf.borrow_mut();
+            if buf.capacity() - buf.len() < READ_SIZE / 4 {
+                buf.reserve(READ_SIZE);
+            }
+            match self.io.try_read_buf(&mut *buf) {
+                Ok(0) => {
+                    self.eof.set(true);
+                    return Ok(0);
+                }
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn write_all(&self, mut bufs: &mut [IoSlice<'_>]) -> io::Result<()> {
+        while !bufs.is_empty() {
+            match self.io.try_write_vectored(bufs) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => IoSlice::advance_slices(&mut bufs, n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.io.writable().await?,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends `len` bytes of `file` from `offset` with `sendfile(2)`. A file that ends
+    /// first (truncated while being sent) is an error: the caller cuts the connection.
+    async fn send_file(&self, region: &FileRegion) -> io::Result<()> {
+        let sock = self.io.as_raw_fd();
+        let fd = region.file.as_raw_fd();
+        let mut offset = region.offset as libc::off_t;
+        let end = region.offset + region.len;
+        while (offset as u64) < end {
+            let want = ((end - offset as u64) as usize).min(SENDFILE_CHUNK);
+            let sent = self.io.try_io(Interest::WRITABLE, || {
+                // SAFETY: both descriptors are open for the duration of the call (the
+                // socket is owned by `self.io`, the file by `region`), and `offset` is
+                // a valid pointer to an off_t the kernel updates.
+                let n = unsafe { libc::sendfile(sock, fd, &mut offset, want) };
+                if n < 0 {
+                    Err(io::Error::last_os_error())
+                } else {
+                    Ok(n as usize)
+                }
+            });
+            match sent {
+                Ok(0) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the file ended before the range it was to send: truncated while being sent",
+                    ))
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.io.writable().await?,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How a request body is delimited.
+#[derive(Clone, Copy, Debug)]
+enum Framing {
+    Length(u64),
+    Chunked(Chunk),
+    Done,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Chunk {
+    /// Expecting a chunk-size line.
+    Size,
+    /// In the data of a chunk: bytes left.
+    Data(u64),
+    /// Expecting the CRLF after a chunk's data.
+    DataEnd,
+    /// After the last chunk: trailer lines until an empty one.
+    Trailers,
+}
+
+struct BodyState {
+    framing: Cell<Framing>,
+    /// `Expect: 100-continue` was asked and not answered yet.
+    expect_continue: Cell<bool>,
+    /// The exchange is over: reads end here (the connection takes the rest).
+    detached: Cell<bool>,
+    trailer_bytes: Cell<usize>,
+    max_trailer_bytes: usize,
+}
+
+/// A request body on a weir-driven HTTP/1.1 connection.
+pub struct H1Body {
+    conn: Rc<Conn>,
+    state: Rc<BodyState>,
+}
+
+fn bad_body(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, format!("malformed request body: {what}"))
+}
+
+impl H1Body {
+    /// The next chunk of the body; `None` at its end. A connection closed before the
+    /// end is a `ConnectionReset` error (the client aborted the upload).
+    pub async fn next_chunk(&mut self) -> io::Result<Option<Bytes>> {
+        let st = &self.state;
+        if st.expect_continue.replace(false) && !self.conn.head_written.get() {
+            self.conn.write_all(&mut [IoSlice::new(b"HTTP/1.1 100 Continue\r\n\r\n")]).await?;
+        }
+        loop {
+            if st.detached.get() {
+                return Ok(None);
+            }
+            match st.framing.get() {
+                Framing::Done => return Ok(None),
+                Framing::Length(0) => {
+                    st.framing.set(Framing::Done);
+                    return Ok(None);
+                }
+                Framing::Length(left) => {
+                    let mut buf = self.conn.buf.borrow_mut();
+                    if !buf.is_empty() {
+                        let n = (buf.len() as u64).min(left) as usize;
+                        let chunk = buf.split_to(n).freeze();
+                        st.framing.set(Framing::Length(left - n as u64));
+                        return Ok(Some(chunk));
+                    }
+                }
+                Framing::Chunked(c) => {
+                    if let Some(out) = self.decode_chunked(c)? {
+                        return Ok(out);
+                    }
+                }
+            }
+            // Need more bytes.
+            if self.conn.fill().await? == 0 {
+                return Err(io::Error::new(io::ErrorKind::ConnectionReset, "the client closed the connection before the end of the request body"));
+            }
+        }
+    }
+
+    /// Decodes what the buffer holds: `Some(Some(data))`, `Some(None)` at the end, or
+    /// `None` when more bytes are needed.
+    fn decode_chunked(&self, mut c: Chunk) -> io::Result<Option<Option<Bytes>>> {
+        let st = &self.state;
+        let mut buf = self.conn.buf.borrow_mut();
+        loop {
+            match c {
+                Chunk::Size => {
+                    let Some(line_end) = find_crlf(&buf) else {
+                        if buf.len() > MAX_CHUNK_LINE {
+                            return Err(bad_body("chunk-size line too long"));
+                        }
+                        st.framing.set(Framing::Chunked(c));
+                        return Ok(None);
+                    };
+                    let line = &buf[..line_end];
+                    let digits = line.split(|&b| b == b';').next().unwrap_or(&[]);
+                    let digits = trim_ows(digits);
+                    if digits.is_empty() || digits.len() > 15 {
+                        return Err(bad_body("bad chunk size"));
+                    }
+                    let mut size: u64 = 0;
+                    for &d in digits {
+                        let v = (d as char).to_digit(16).ok_or_else(|| bad_body("bad chunk size"))?;
+                        size = size * 16 + u64::from(v);
+                    }
+                    buf.advance(line_end + 2);
+                    c = if size == 0 { Chunk::Trailers } else { Chunk::Data(size) };
+                }
+                Chunk::Data(left) => {
+                    if buf.is_empty() {
+                        st.framing.set(Framing::Chunked(c));
+                        return Ok(None);
+                    }
+                    let n = (buf.len() as u64).min(left) as usize;
+                    let data = buf.split_to(n).freeze();
+                    let left = left - n as u64;
+                    st.framing.set(Framing::Chunked(if left == 0 { Chunk::DataEnd } else { Chunk::Data(left) }));
+                    return Ok(Some(Some(data)));
+                }
+                Chunk::DataEnd => {
+                    if buf.len() < 2 {
+                        st.framing.set(Framing::Chunked(c));
+                        return Ok(None);
+                    }
+                    if &buf[..2] != b"\r\n" {
+                        return Err(bad_body("missing CRLF after chunk data"));
+                    }
+                    buf.advance(2);
+                    c = Chunk::Size;
+                }
+                Chunk::Trailers => {
+                    let Some(line_end) = find_crlf(&buf) else {
+                        if st.trailer_bytes.get() + buf.len() > st.max_trailer_bytes {
+                            return Err(bad_body("trailers too large"));
+                        }
+                        st.framing.set(Framing::Chunked(c));
+                        return Ok(None);
+                    };
+                    st.trailer_bytes.set(st.trailer_bytes.get() + line_end + 2);
+                    if st.trailer_bytes.get() > st.max_trailer_bytes {
+                        return Err(bad_body("trailers too large"));
+                    }
+                    buf.advance(line_end + 2);
+                    if line_end == 0 {
+                        st.framing.set(Framing::Done);
+                        return Ok(Some(None));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn find_crlf(b: &[u8]) -> Option<usize> {
+    b.windows(2).position(|w| w == b"\r\n")
+}
+
+fn trim_ows(mut b: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = b {
+        b = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = b {
+        b = rest;
+    }
+    b
+}
+
+/// A parsed request head.
+struct Head {
+    parts: http::request::Parts,
+    framing: Framing,
+    keep_alive: bool,
+    expect_continue: bool,
+}
+
+enum Parsed {
+    Head(Head),
+    Partial,
+    /// Answer this status and close.
+    Reject(StatusCode),
+}
+
+fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
+    // Empty lines before a request line are ignored (RFC 9112 §2.2).
+    let skip = buf.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
+    if skip > 0 {
+        buf.advance(skip);
+    }
+    let mut headers = vec![httparse::EMPTY_HEADER; limits.max_headers];
+    let mut req = httparse::Request::new(&mut headers);
+    let consumed = match req.parse(buf) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => {
+            return if buf.len() > limits.max_header_bytes { Parsed::Reject(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE) } else { Parsed::Partial };
+        }
+        Err(httparse::Error::TooManyHeaders) => return Parsed::Reject(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE),
+        Err(_) => return Parsed::Reject(StatusCode::BAD_REQUEST),
+    };
+    if consumed > limits.max_header_bytes {
+        return Parsed::Reject(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+    }
+    let version = match req.version {
+        Some(0) => Version::HTTP_10,
+        _ => Version::HTTP_11,
+    };
+    let Ok(method) = Method::from_bytes(req.method.unwrap_or("").as_bytes()) else {
+        return Parsed::Reject(StatusCode::BAD_REQUEST);
+    };
+    let Ok(uri) = req.path.unwrap_or("").parse::<http::Uri>() else {
+        return Parsed::Reject(StatusCode::BAD_REQUEST);
+    };
+    let mut map = HeaderMap::with_capacity(req.headers.len());
+    for h in req.headers.iter() {
+        let (Ok(name), Ok(value)) = (HeaderName::from_bytes(h.name.as_bytes()), HeaderValue::from_bytes(h.value)) else {
+            return Parsed::Reject(StatusCode::BAD_REQUEST);
+        };
+        map.append(name, value);
+    }
+    // Body framing (RFC 9112 §6): chunked, or Content-Length, or none. Both at once,
+    // or a length that is not one number, is how requests get smuggled: refused.
+    let te = map.get_all(header::TRANSFER_ENCODING).iter().collect::<Vec<_>>();
+    let cl = map.get_all(header::CONTENT_LENGTH).iter().collect::<Vec<_>>();
+    let framing = if !te.is_empty() {
+        let last = te.last().and_then(|v| v.to_str().ok()).and_then(|v| v.rsplit(',').next()).map(|v| v.trim().to_ascii_lowercase());
+        if !cl.is_empty() || version == Version::HTTP_10 || last.as_deref() != Some("chunked") {
+            return Parsed::Reject(StatusCode::BAD_REQUEST);
+        }
+        Framing::Chunked(Chunk::Size)
+    } else if !cl.is_empty() {
+        let mut length = None;
+        for v in cl {
+            for part in v.as_bytes().split(|&b| b == b',') {
+                let part = trim_ows(part);
+                if part.is_empty() || part.len() > 19 || !part.iter().all(u8::is_ascii_digit) {
+                    return Parsed::Reject(StatusCode::BAD_REQUEST);
+                }
+                let n: u64 = std::str::from_utf8(part).ok().and_then(|s| s.parse().ok()).unwrap_or(u64::MAX);
+                if length.is_some_and(|l| l != n) {
+                    return Parsed::Reject(StatusCode::BAD_REQUEST);
+                }
+                length = Some(n);
+            }
+        }
+        Framing::Length(length.unwrap_or(0))
+    } else {
+        Framing::Done
+    };
+    let connection = map.get_all(header::CONNECTION).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).map(|t| t.trim().to_ascii_lowercase()).collect::<Vec<_>>();
+    let keep_alive = match version {
+        Version::HTTP_10 => connection.iter().any(|t| t == "keep-alive"),
+        _ => !connection.iter().any(|t| t == "close"),
+    };
+    let expect_continue = version == Version::HTTP_11
+        && map.get(header::EXPECT).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    let mut parts = http::Request::new(()).into_parts().0;
+    parts.method = method;
+    parts.uri = uri;
+    parts.version = version;
+    parts.headers = map;
+    buf.advance(consumed);
+    Parsed::Head(Head { parts, framing, keep_alive, expect_continue })
+}
+
+/// A response weir writes itself before any handler runs (400, 431, 503), then closes.
+async fn reject(conn: &Conn, status: StatusCode) {
+    let text = format!("{}\n", status.canonical_reason().unwrap_or(""));
+    let head = format!(
+        "HTTP/1.1 {} {}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\ndate: {}\r\n\r\n",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or(""),
+        text.len(),
+        crate::http::date::now_str(),
+    );
+    let _ = conn.write_all(&mut [IoSlice::new(head.as_bytes()), IoSlice::new(text.as_bytes())]).await;
+}
+
+/// Serves one plain-TCP HTTP/1.1 connection until it closes, the client goes away, a
+/// timeout or a protocol error ends it, or shutdown.
+pub async fn serve(stream: TcpStream, remote: SocketAddr, worker: Rc<HttpWorker>, limits: Rc<ConnLimits>, mut shutdown: watch::Receiver<bool>, initial: BytesMut) {
+    let conn = Rc::new(Conn { io: stream, buf: RefCell::new(initial), eof: Cell::new(false), head_written: Cell::new(false) });
+    let state = Rc::new(ConnState::default());
+    loop {
+        // The next request head: idle timeout while nothing has arrived, head timeout
+        // from its first byte.
+        let head = {
+            let mut started: Option<Instant> = None;
+            loop {
+                if !conn.buf.borrow().is_empty() {
+                    match parse_head(&mut conn.buf.borrow_mut(), &limits) {
+                        Parsed::Head(h) => break h,
+                        Parsed::Reject(status) => {
+                            reject(&conn, status).await;
+                            return;
+                        }
+                        Parsed::Partial => {}
+                    }
+                    started.get_or_insert_with(Instant::now);
+                }
+                if conn.eof.get() {
+                    return;
+                }
+                let wait = match started {
+                    None => limits.idle_timeout,
+                    Some(t) => limits.header_timeout.saturating_sub(t.elapsed()),
+                };
+                let read = tokio::select! {
+                    r = tokio::time::timeout(wait, conn.fill()) => r,
+                    // Shutdown closes a connection between requests at once.
+                    _ = shutdown.wait_for(|s| *s), if started.is_none() => return,
+                };
+                match read {
+                    Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return,
+                    Ok(Ok(_)) => {}
+                }
+            }
+        };
+        let Head { parts, framing, keep_alive, expect_continue } = head;
+        let head_request = parts.method == Method::HEAD;
+        let version = parts.version;
+        let body_state = Rc::new(BodyState {
+            framing: Cell::new(framing),
+            expect_continue: Cell::new(expect_continue && !matches!(framing, Framing::Done | Framing::Length(0))),
+            detached: Cell::new(false),
+            trailer_bytes: Cell::new(0),
+            max_trailer_bytes: limits.max_header_bytes,
+        });
+        let body = match framing {
+            Framing::Done | Framing::Length(0) => RequestBody::Empty,
+            _ => RequestBody::H1(H1Body { conn: conn.clone(), state: body_state.clone() }),
+        };
+        conn.head_written.set(false);
+        let Some((ex, rx)) = worker.begin(parts, body, remote, ActiveGuard::new(state.clone())) else {
+            reject(&conn, StatusCode::SERVICE_UNAVAILABLE).await;
+            return;
+        };
+        ex.sendfile.set(true);
+        let response = match wait_response(&conn, &body_state, &worker, &ex, rx).await {
+            Some(r) => r,
+            None => return,
+        };
+        let keep_alive = keep_alive && !*shutdown.borrow();
+        let keep = match write_response(&conn, response, version, head_request, keep_alive).await {
+            Ok(keep) => keep,
+            Err(_) => return,
+        };
+        // The request body: what is left is read and dropped if small, else the
+        // connection closes (its bytes would be taken for the next request).
+        body_state.detached.set(true);
+        let clean = match body_state.framing.get() {
+            Framing::Done => true,
+            Framing::Length(left) if left <= DRAIN_LIMIT => drain(&conn, left).await,
+            _ => false,
+        };
+        if !keep || !clean || *shutdown.borrow() {
+            return;
+        }
+    }
+}
+
+/// Reads and drops `left` bytes of a request body.
+async fn drain(conn: &Conn, mut left: u64) -> bool {
+    while left > 0 {
+        {
+            let mut buf = conn.buf.borrow_mut();
+            let n = (buf.len() as u64).min(left) as usize;
+            buf.advance(n);
+            left -= n as u64;
+        }
+        if left > 0 && !matches!(tokio::time::timeout(Duration::from_secs(5), conn.fill()).await, Ok(Ok(n)) if n > 0) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Waits for the handler's response head. A client that closes the connection
+/// meanwhile (seen while its request body is not being read) ends the exchange.
+async fn wait_response(
+    conn: &Conn,
+    body: &BodyState,
+    worker: &Rc<HttpWorker>,
+    ex: &Rc<Exchange>,
+    mut rx: tokio::sync::oneshot::Receiver<Response<ResponseBody>>,
+) -> Option<Response<ResponseBody>> {
+    let mut watching = true;
+    loop {
+        // Only when nobody reads the body: the handler's reads see the end themselves.
+        let watch = watching && matches!(body.framing.get(), Framing::Done) && !conn.eof.get();
+        tokio::select! {
+            r = &mut rx => {
+                return Some(r.unwrap_or_else(|_| crate::http::exchange::simple_response(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")));
+            }
+            filled = conn.fill(), if watch => {
+                match filled {
+                    // Pipelined bytes: they wait in the buffer for their turn.
+                    Ok(n) if n > 0 => watching = false,
+                    _ => {
+                        worker.cancelled(ex);
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Sends one file region of the body (with its chunk framing when chunked).
+async fn send_region(conn: &Conn, region: &FileRegion, out: Out, head: &[u8], sent: &mut u64) -> io::Result<()> {
+    if let Out::Length(n) = out {
+        if *sent + region.len > n {
+            return Err(io::Error::other("the body is longer than its Content-Length"));
+        }
+    }
+    conn.head_written.set(true);
+    *sent += region.len;
+    if out == Out::Chunked {
+        let size = format!("{:x}\r\n", region.len);
+        conn.write_all(&mut [IoSlice::new(head), IoSlice::new(size.as_bytes())]).await?;
+        conn.send_file(region).await?;
+        conn.write_all(&mut [IoSlice::new(b"\r\n")]).await
+    } else {
+        if !head.is_empty() {
+            conn.write_all(&mut [IoSlice::new(head)]).await?;
+        }
+        conn.send_file(region).await
+    }
+}
+
+/// How the response body is delimited on the wire.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Out {
+    None,
+    Length(u64),
+    Chunked,
+    /// Until the connection closes (HTTP/1.0 clients, unknown length).
+    Close,
+}
+
+fn push_header(out: &mut Vec<u8>, name: &str, value: &[u8]) {
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Writes the response; `Ok(true)` when the connection can take another request.
+async fn write_response(conn: &Conn, response: Response<ResponseBody>, version: Version, head_request: bool, keep_alive: bool) -> io::Result<bool> {
+    let (parts, mut body) = response.into_parts();
+    let result = write_parts(conn, parts, &mut body, version, head_request, keep_alive).await;
+    if result.is_err() {
+        body.fail();
+    }
+    result
+}
+
+async fn write_parts(conn: &Conn, parts: http::response::Parts, body: &mut ResponseBody, version: Version, head_request: bool, keep_alive: bool) -> io::Result<bool> {
+    let status = parts.status;
+    let mut keep_alive = keep_alive
+        && !parts.headers.get_all(header::CONNECTION).iter().any(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
+    let bodiless = status.is_informational() || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED;
+    let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    let out = if bodiless {
+        Out::None
+    } else if let Some(n) = declared {
+        Out::Length(n)
+    } else if let Some(n) = body.complete_len() {
+        Out::Length(n)
+    } else if head_request {
+        Out::None
+    } else if version == Version::HTTP_11 {
+        Out::Chunked
+    } else {
+        keep_alive = false;
+        Out::Close
+    };
+
+    let mut head = Vec::with_capacity(256);
+    head.extend_from_slice(b"HTTP/1.1 ");
+    head.extend_from_slice(status.as_str().as_bytes());
+    head.push(b' ');
+    let reason = parts.extensions.get::<hyper::ext::ReasonPhrase>().map(|r| r.as_bytes()).or_else(|| status.canonical_reason().map(str::as_bytes)).unwrap_or(b"");
+    head.extend_from_slice(reason);
+    head.extend_from_slice(b"\r\n");
+    for (name, value) in &parts.headers {
+        // Framing is weir's to say.
+        if name == header::TRANSFER_ENCODING || name == header::CONNECTION || (name == header::CONTENT_LENGTH && (bodiless || declared.is_none())) {
+            continue;
+        }
+        push_header(&mut head, name.as_str(), value.as_bytes());
+    }
+    match out {
+        Out::Length(n) if declared.is_none() => push_header(&mut head, "content-length", n.to_string().as_bytes()),
+        Out::Chunked => push_header(&mut head, "transfer-encoding", b"chunked"),
+        _ => {}
+    }
+    if !parts.headers.contains_key(header::DATE) {
+        push_header(&mut head, "date", crate::http::date::now().as_bytes());
+    }
+    match (version, keep_alive) {
+        (Version::HTTP_10, true) => push_header(&mut head, "connection", b"keep-alive"),
+        (Version::HTTP_11, false) => push_header(&mut head, "connection", b"close"),
+        _ => {}
+    }
+    head.extend_from_slice(b"\r\n");
+
+    if head_request || out == Out::None {
+        conn.head_written.set(true);
+        conn.write_all(&mut [IoSlice::new(&head)]).await?;
+        // The handler still ends the response; wait for it so that it completes.
+        while let Some(item) = std::future::poll_fn(|cx| body.poll_item(cx)).await {
+            item?;
+        }
+        return Ok(keep_alive);
+    }
+
+    let mut head = Some(head);
+    let mut sent: u64 = 0;
+    loop {
+        let item = std::future::poll_fn(|cx| body.poll_item(cx)).await;
+        let pending_head = head.take();
+        let head_slice: &[u8] = pending_head.as_deref().unwrap_or(&[]);
+        match item {
+            Some(Ok(Item::Data(data))) => {
+                if data.is_empty() {
+                    head = pending_head;
+                    continue;
+                }
+                if let Out::Length(n) = out {
+                    if sent + data.len() as u64 > n {
+                        return Err(io::Error::other("the body is longer than its Content-Length"));
+                    }
+                }
+                conn.head_written.set(true);
+                sent += data.len() as u64;
+                if out == Out::Chunked {
+                    let size = format!("{:x}\r\n", data.len());
+                    conn.write_all(&mut [IoSlice::new(head_slice), IoSlice::new(size.as_bytes()), IoSlice::new(&data), IoSlice::new(b"\r\n")]).await?;
+                } else {
+                    conn.write_all(&mut [IoSlice::new(head_slice), IoSlice::new(&data)]).await?;
+                }
+            }
+            Some(Ok(Item::File(mut region))) => {
+                let done = region.done.take();
+                let result = send_region(conn, &region, out, head_slice, &mut sent).await;
+                if let Some(done) = done {
+                    let _ = done.send(result.is_ok());
+                }
+                result?;
+            }
+            Some(Ok(Item::Trailers(trailers))) => {
+                conn.head_written.set(true);
+                if out == Out::Chunked {
+                    let mut end = b"0\r\n".to_vec();
+                    for (name, value) in &trailers {
+                        push_header(&mut end, name.as_str(), value.as_bytes());
+                    }
+                    end.extend_from_slice(b"\r\n");
+                    conn.write_all(&mut [IoSlice::new(head_slice), IoSlice::new(&end)]).await?;
+                    return Ok(keep_alive);
+                }
+                // Trailers cannot travel with a length-delimited body: dropped, as
+                // hyper does.
+                head = pending_head;
+            }
+            Some(Err(e)) => return Err(e),
+            None => {
+                conn.head_written.set(true);
+                match out {
+                    Out::Chunked => conn.write_all(&mut [IoSlice::new(head_slice), IoSlice::new(b"0\r\n\r\n")]).await?,
+                    Out::Length(n) if sent != n => {
+                        return Err(io::Error::other("the body is shorter than its Content-Length"));
+                    }
+                    _ => {
+                        if !head_slice.is_empty() {
+                            conn.write_all(&mut [IoSlice::new(head_slice)]).await?;
+                        }
+                    }
+                }
+                return Ok(keep_alive && out != Out::Close);
+            }
+        }
+    }
+}
