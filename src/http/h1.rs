@@ -85,6 +85,20 @@ impl Conn {
         Ok(())
     }
 
+    fn cork(&self, on: bool) {
+        let v: libc::c_int = on.into();
+        // SAFETY: a valid socket descriptor and a pointer to an int of the size given.
+        unsafe {
+            libc::setsockopt(
+                self.io.as_raw_fd(),
+                libc::IPPROTO_TCP,
+                libc::TCP_CORK,
+                (&v as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            );
+        }
+    }
+
     /// Sends `len` bytes of `file` from `offset` with `sendfile(2)`. A file that ends
     /// first (truncated while being sent) is an error: the caller cuts the connection.
     async fn send_file(&self, region: &FileRegion) -> io::Result<()> {
@@ -537,17 +551,25 @@ async fn send_region(conn: &Conn, region: &FileRegion, out: Out, head: &[u8], se
     }
     conn.head_written.set(true);
     *sent += region.len;
-    if out == Out::Chunked {
-        let size = format!("{:x}\r\n", region.len);
-        conn.write_all(&mut [IoSlice::new(head), IoSlice::new(size.as_bytes())]).await?;
-        conn.send_file(region).await?;
-        conn.write_all(&mut [IoSlice::new(b"\r\n")]).await
-    } else {
-        if !head.is_empty() {
-            conn.write_all(&mut [IoSlice::new(head)]).await?;
+    // Corked, the head and the file's first bytes leave in full-sized segments rather
+    // than a small one per write (nginx's `tcp_nopush`); uncorking sends the tail.
+    conn.cork(true);
+    let result = async {
+        if out == Out::Chunked {
+            let size = format!("{:x}\r\n", region.len);
+            conn.write_all(&mut [IoSlice::new(head), IoSlice::new(size.as_bytes())]).await?;
+            conn.send_file(region).await?;
+            conn.write_all(&mut [IoSlice::new(b"\r\n")]).await
+        } else {
+            if !head.is_empty() {
+                conn.write_all(&mut [IoSlice::new(head)]).await?;
+            }
+            conn.send_file(region).await
         }
-        conn.send_file(region).await
     }
+    .await;
+    conn.cork(false);
+    result
 }
 
 /// How the response body is delimited on the wire.
