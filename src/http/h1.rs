@@ -379,7 +379,10 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
                 length = Some(n);
             }
         }
-        Framing::Length(length.unwrap_or(0))
+        match length.unwrap_or(0) {
+            0 => Framing::Done,
+            n => Framing::Length(n),
+        }
     } else {
         Framing::Done
     };
@@ -424,7 +427,8 @@ pub async fn serve(stream: TcpStream, remote: SocketAddr, worker: Rc<HttpWorker>
             let mut started: Option<Instant> = None;
             loop {
                 if !conn.buf.borrow().is_empty() {
-                    match parse_head(&mut conn.buf.borrow_mut(), &limits) {
+                    let parsed = parse_head(&mut conn.buf.borrow_mut(), &limits);
+                    match parsed {
                         Parsed::Head(h) => break h,
                         Parsed::Reject(status) => {
                             reject(&conn, status).await;
@@ -476,21 +480,48 @@ pub async fn serve(stream: TcpStream, remote: SocketAddr, worker: Rc<HttpWorker>
             Some(r) => r,
             None => return,
         };
-        let keep_alive = keep_alive && !*shutdown.borrow();
+        // A client still waiting for its `100 Continue` would send its body or its next
+        // request, and nothing tells which: such a connection ends with this response.
+        let unanswered = body_state.expect_continue.get() && !matches!(body_state.framing.get(), Framing::Done);
+        let keep_alive = keep_alive && !unanswered && !*shutdown.borrow();
         let keep = match write_response(&conn, response, version, head_request, keep_alive).await {
             Ok(keep) => keep,
             Err(_) => return,
         };
         // The request body: what is left is read and dropped if small, else the
-        // connection closes (its bytes would be taken for the next request).
+        // connection closes (its bytes would be taken for the next request). A client
+        // still waiting for its `100 Continue` may send its next request instead of
+        // the body: closing is the only safe reading of what comes.
         body_state.detached.set(true);
         let clean = match body_state.framing.get() {
             Framing::Done => true,
+            _ if body_state.expect_continue.get() => false,
             Framing::Length(left) if left <= DRAIN_LIMIT => drain(&conn, left).await,
             _ => false,
         };
-        if !keep || !clean || *shutdown.borrow() {
+        if !clean {
+            linger(&conn).await;
             return;
+        }
+        if !keep || *shutdown.borrow() {
+            return;
+        }
+    }
+}
+
+/// Closes a connection whose client may still be sending (an unread request body):
+/// our side is shut first, then what arrives is read and dropped for a moment, so that
+/// the client reads its response rather than a reset (nginx's lingering close).
+async fn linger(conn: &Conn) {
+    // SAFETY: a valid socket descriptor.
+    unsafe { libc::shutdown(conn.io.as_raw_fd(), libc::SHUT_WR) };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    let mut dropped = 0usize;
+    while dropped < (4 << 20) {
+        conn.buf.borrow_mut().clear();
+        match tokio::time::timeout_at(deadline, conn.fill()).await {
+            Ok(Ok(n)) if n > 0 => dropped += n,
+            _ => return,
         }
     }
 }
@@ -609,10 +640,11 @@ async fn write_parts(conn: &Conn, parts: http::response::Parts, body: &mut Respo
         Out::None
     } else if let Some(n) = declared {
         Out::Length(n)
+    } else if head_request {
+        // A HEAD body is empty by definition: its length says nothing of GET's.
+        Out::None
     } else if let Some(n) = body.complete_len() {
         Out::Length(n)
-    } else if head_request {
-        Out::None
     } else if version == Version::HTTP_11 {
         Out::Chunked
     } else {

@@ -1,0 +1,1249 @@
+//! HTTP/1.1 on plain TCP at the byte level: raw sockets against `weir serve`, the
+//! exact bytes on the wire checked. Pipelining and keep-alive, HTTP/1.0 clients,
+//! chunked request bodies however they are cut, `Expect: 100-continue`, malformed
+//! requests, response framing (chunked, trailers, HEAD, 204/304, status messages),
+//! unread request bodies, client aborts, the idle and head timeouts, HTTP/2 by prior
+//! knowledge on the same port, and file bodies sent with sendfile(2).
+
+mod common;
+#[path = "common/server.rs"]
+mod server;
+
+use server::{handler_path, sha256, Server};
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+// ---------------------------------------------------------------------------
+// A raw HTTP/1.1 client: writes bytes as given, parses responses strictly.
+// ---------------------------------------------------------------------------
+
+/// How long any single read may wait before the test fails.
+const READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+struct Wire {
+    s: TcpStream,
+    /// Bytes read from the socket and not parsed yet.
+    buf: Vec<u8>,
+}
+
+#[derive(Debug)]
+struct Resp {
+    status: u16,
+    reason: String,
+    /// Names in lower case, in wire order.
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    /// The chunk sizes of a chunked body, in order (without the last, 0).
+    chunks: Vec<usize>,
+    trailers: Vec<(String, String)>,
+}
+
+impl Resp {
+    fn header(&self, name: &str) -> Option<&str> {
+        let mut found = self.headers.iter().filter(|(n, _)| n == name);
+        let v = found.next().map(|(_, v)| v.as_str());
+        assert!(
+            found.next().is_none(),
+            "{name} appears more than once: {:?}",
+            self.headers
+        );
+        v
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.text()))
+    }
+}
+
+/// What the client saw when it expected the connection to end.
+#[derive(Debug, PartialEq)]
+enum End {
+    /// FIN: `read` returned 0.
+    Closed,
+    /// RST.
+    Reset,
+}
+
+impl Wire {
+    fn connect(addr: SocketAddr) -> Wire {
+        let s = TcpStream::connect(addr).expect("connect");
+        s.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
+        s.set_nodelay(true).unwrap();
+        Wire { s, buf: Vec::new() }
+    }
+
+    fn send(&mut self, bytes: impl AsRef<[u8]>) {
+        self.s
+            .write_all(bytes.as_ref())
+            .expect("write to the server");
+    }
+
+    /// Reads more bytes into the buffer; 0 at end of stream.
+    fn fill(&mut self) -> io::Result<usize> {
+        let mut chunk = [0u8; 64 * 1024];
+        let n = self.s.read(&mut chunk)?;
+        self.buf.extend_from_slice(&chunk[..n]);
+        Ok(n)
+    }
+
+    fn fill_or_panic(&mut self, what: &str) {
+        match self.fill() {
+            Ok(0) => panic!(
+                "the server closed the connection while {what}; unparsed: {:?}",
+                String::from_utf8_lossy(&self.buf)
+            ),
+            Ok(_) => {}
+            Err(e) => panic!(
+                "{e} while {what}; unparsed: {:?}",
+                String::from_utf8_lossy(&self.buf)
+            ),
+        }
+    }
+
+    /// One CRLF-terminated line, without its CRLF. A bare LF is a failure.
+    fn line(&mut self, what: &str) -> String {
+        loop {
+            if let Some(i) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                let line: Vec<u8> = self.buf.drain(..i + 2).take(i).collect();
+                assert!(
+                    !line.contains(&b'\n') && !line.contains(&b'\r'),
+                    "bare CR or LF in {what}: {:?}",
+                    String::from_utf8_lossy(&line)
+                );
+                return String::from_utf8(line)
+                    .unwrap_or_else(|e| panic!("{what} is not UTF-8: {e}"));
+            }
+            self.fill_or_panic(what);
+        }
+    }
+
+    fn exact(&mut self, n: usize, what: &str) -> Vec<u8> {
+        if self.buf.len() >= n {
+            return self.buf.drain(..n).collect();
+        }
+        let mut out = std::mem::take(&mut self.buf);
+        out.reserve_exact(n - out.len());
+        let have = out.len();
+        out.resize(n, 0);
+        if let Err(e) = self.s.read_exact(&mut out[have..]) {
+            panic!("{e} while reading {what} ({have} of {n} bytes had arrived)");
+        }
+        out
+    }
+
+    /// Everything until the server closes the connection (FIN); a reset fails.
+    fn rest_until_close(&mut self) -> Vec<u8> {
+        let mut out = std::mem::take(&mut self.buf);
+        if let Err(e) = self.s.read_to_end(&mut out) {
+            panic!(
+                "{e} while reading a body delimited by the end of the connection ({} bytes so far)",
+                out.len()
+            );
+        }
+        out
+    }
+
+    /// The head of the next response (status line and fields).
+    fn head(&mut self) -> Resp {
+        let status_line = self.line("reading a status line");
+        let mut parts = status_line.splitn(3, ' ');
+        let version = parts.next().unwrap_or("").to_string();
+        let status = parts
+            .next()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
+        let reason = parts
+            .next()
+            .unwrap_or_else(|| panic!("no reason phrase separator in {status_line:?}"))
+            .to_string();
+        assert_eq!(version, "HTTP/1.1", "status line {status_line:?}");
+        let mut headers = Vec::new();
+        loop {
+            let line = self.line("reading response fields");
+            if line.is_empty() {
+                break;
+            }
+            headers.push(field(&line));
+        }
+        Resp {
+            status,
+            reason,
+            headers,
+            body: Vec::new(),
+            chunks: Vec::new(),
+            trailers: Vec::new(),
+        }
+    }
+
+    /// The next final response to a request with this method (interim 1xx responses
+    /// are failures here), its body read by the framing the head announces.
+    fn response_to(&mut self, method: &str) -> Resp {
+        let mut r = self.head();
+        assert!(
+            r.status >= 200,
+            "unexpected interim response {} {}",
+            r.status,
+            r.reason
+        );
+        let te = r.header("transfer-encoding").map(str::to_string);
+        let cl = r.header("content-length").map(|v| {
+            v.parse::<usize>()
+                .unwrap_or_else(|_| panic!("content-length {v:?}"))
+        });
+        if method == "HEAD" || r.status == 204 || r.status == 304 {
+            return r;
+        }
+        if let Some(te) = te {
+            assert_eq!(te, "chunked", "only chunked is expected");
+            assert!(
+                cl.is_none(),
+                "both transfer-encoding and content-length: {:?}",
+                r.headers
+            );
+            loop {
+                let size_line = self.line("reading a chunk size");
+                let size = usize::from_str_radix(&size_line, 16)
+                    .unwrap_or_else(|_| panic!("chunk size line {size_line:?}"));
+                if size == 0 {
+                    break;
+                }
+                r.chunks.push(size);
+                let data = self.exact(size, "chunk data");
+                r.body.extend_from_slice(&data);
+                let crlf = self.exact(2, "the CRLF after chunk data");
+                assert_eq!(crlf, b"\r\n", "chunk data not followed by CRLF");
+            }
+            loop {
+                let line = self.line("reading the trailer section");
+                if line.is_empty() {
+                    break;
+                }
+                r.trailers.push(field(&line));
+            }
+        } else if let Some(n) = cl {
+            r.body = self.exact(n, "a content-length body");
+        } else {
+            r.body = self.rest_until_close();
+        }
+        r
+    }
+
+    fn response(&mut self) -> Resp {
+        self.response_to("GET")
+    }
+
+    /// Asserts that the server ends the connection (after everything already read)
+    /// within `within`, and says how.
+    fn end_within(&mut self, within: Duration) -> End {
+        assert!(
+            self.buf.is_empty(),
+            "unexpected bytes: {:?}",
+            String::from_utf8_lossy(&self.buf)
+        );
+        self.s.set_read_timeout(Some(within)).unwrap();
+        let r = self.fill();
+        self.s.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
+        match r {
+            Ok(0) => End::Closed,
+            Ok(_) => panic!(
+                "unexpected bytes instead of the end of the connection: {:?}",
+                String::from_utf8_lossy(&self.buf)
+            ),
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => End::Reset,
+            Err(e) => panic!("the connection was still open after {within:?} ({e})"),
+        }
+    }
+
+    /// Asserts a clean close (FIN) within a second.
+    fn expect_closed(&mut self) {
+        assert_eq!(
+            self.end_within(Duration::from_secs(1)),
+            End::Closed,
+            "the server closes the connection cleanly"
+        );
+    }
+
+    /// Asserts that nothing arrives for `d` and the connection stays open.
+    fn expect_quiet(&mut self, d: Duration) {
+        self.s.set_read_timeout(Some(d)).unwrap();
+        let r = self.fill();
+        self.s.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
+        match r {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) => {}
+            Ok(0) => panic!("the server closed the connection"),
+            Ok(_) => panic!("unexpected bytes: {:?}", String::from_utf8_lossy(&self.buf)),
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+fn field(line: &str) -> (String, String) {
+    let (name, value) = line
+        .split_once(':')
+        .unwrap_or_else(|| panic!("field line without a colon: {line:?}"));
+    assert!(
+        !name.is_empty() && !name.ends_with(' '),
+        "field name {name:?}"
+    );
+    (name.to_ascii_lowercase(), value.trim().to_string())
+}
+
+fn start() -> Server {
+    Server::start(&[&handler_path(), "--workers", "1"])
+}
+
+fn get(path: &str) -> String {
+    format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n")
+}
+
+/// The handler's `/stats` counters, on a connection of their own.
+fn stats(addr: SocketAddr) -> serde_json::Value {
+    let mut c = Wire::connect(addr);
+    c.send(get("/stats"));
+    c.response().json()
+}
+
+/// A chunked body: one chunk per slice, then the last chunk and an empty trailer
+/// section.
+fn chunked(parts: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for p in parts {
+        out.extend_from_slice(format!("{:x}\r\n", p.len()).as_bytes());
+        out.extend_from_slice(p);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"0\r\n\r\n");
+    out
+}
+
+fn pattern(n: usize, seed: u32) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Pipelining and keep-alive
+// ---------------------------------------------------------------------------
+
+#[test]
+fn two_pipelined_requests_in_one_write_are_answered_in_order() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send(format!(
+        "{}{}",
+        get("/headers?n=1"),
+        get("/stream?bytes=70000")
+    ));
+    let first = c.response();
+    assert_eq!(first.status, 200);
+    assert_eq!(first.json()["url"], "/headers?n=1");
+    let second = c.response();
+    assert_eq!(second.status, 200);
+    assert_eq!(second.header("content-length"), Some("70000"));
+    assert_eq!(second.body, vec![b'w'; 70000]);
+    // And the connection goes on.
+    c.send(get("/hello"));
+    assert_eq!(c.response().text(), "hello world\n");
+}
+
+#[test]
+fn three_pipelined_requests_with_bodies_in_one_write_are_answered_in_order_with_bodies_intact() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    let data = pattern(100_000, 7);
+    let mut w = format!(
+        "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: {}\r\n\r\n",
+        data.len()
+    )
+    .into_bytes();
+    w.extend_from_slice(&data);
+    w.extend_from_slice(b"POST /count HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
+    w.extend_from_slice(&chunked(&[b"abc", &[b'z'; 5000], b"de"]));
+    w.extend_from_slice(get("/headers?third").as_bytes());
+    c.send(&w);
+    let echo = c.response();
+    assert_eq!(echo.status, 200);
+    assert_eq!(echo.body.len(), data.len());
+    assert!(echo.body == data, "the echoed body differs");
+    let count = c.response();
+    assert_eq!(count.text(), "5005");
+    let third = c.response();
+    assert_eq!(third.json()["url"], "/headers?third");
+    assert_eq!(third.json()["method"], "GET");
+}
+
+#[test]
+fn several_requests_are_served_in_turn_on_one_keep_alive_connection() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    for i in 0..5 {
+        c.send(get(&format!("/headers?i={i}")));
+        let r = c.response();
+        assert_eq!(r.status, 200);
+        assert_eq!(
+            r.header("connection"),
+            None,
+            "HTTP/1.1 keep-alive is the default: {:?}",
+            r.headers
+        );
+        assert_eq!(r.json()["url"], format!("/headers?i={i}"));
+        let body = format!("body {i}");
+        c.send(format!(
+            "POST /count HTTP/1.1\r\nHost: a\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ));
+        assert_eq!(c.response().text(), body.len().to_string());
+    }
+}
+
+#[test]
+fn connection_close_from_the_client_is_answered_with_connection_close_and_the_server_closes() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    // A request pipelined after it is not served.
+    c.send(format!(
+        "GET /hello HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n{}",
+        get("/headers")
+    ));
+    let r = c.response();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("connection"), Some("close"));
+    assert_eq!(r.text(), "hello world\n");
+    c.expect_closed();
+}
+
+// ---------------------------------------------------------------------------
+// HTTP/1.0 clients
+// ---------------------------------------------------------------------------
+
+#[test]
+fn http10_without_keep_alive_is_closed_after_the_response() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send(format!(
+        "GET /headers HTTP/1.0\r\nHost: a\r\n\r\n{}",
+        get("/hello")
+    ));
+    let r = c.response();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["httpVersion"], "1.0");
+    assert!(
+        r.header("connection")
+            .is_none_or(|v| v.eq_ignore_ascii_case("close")),
+        "{:?}",
+        r.headers
+    );
+    c.expect_closed();
+}
+
+#[test]
+fn http10_with_keep_alive_is_answered_keep_alive_and_the_connection_stays() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    for _ in 0..3 {
+        c.send("GET /hello HTTP/1.0\r\nHost: a\r\nConnection: keep-alive\r\n\r\n");
+        let r = c.response();
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("connection"), Some("keep-alive"));
+        assert_eq!(r.header("content-length"), Some("12"));
+        assert_eq!(r.text(), "hello world\n");
+    }
+    c.expect_quiet(Duration::from_millis(100));
+    // A body to a 1.0 keep-alive client too.
+    c.send("POST /count HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 3\r\n\r\nabc");
+    let r = c.response();
+    assert_eq!(r.header("connection"), Some("keep-alive"));
+    assert_eq!(r.text(), "3");
+}
+
+#[test]
+fn a_response_of_unknown_length_to_http10_is_delimited_by_closing_not_chunked() {
+    let srv = start();
+    for keep_alive in [false, true] {
+        let mut c = Wire::connect(srv.addr);
+        let extra = if keep_alive {
+            "Connection: keep-alive\r\n"
+        } else {
+            ""
+        };
+        c.send(format!(
+            "GET /chunked?bytes=200000 HTTP/1.0\r\nHost: a\r\n{extra}\r\n"
+        ));
+        let r = c.response();
+        assert_eq!(r.status, 200);
+        assert_eq!(
+            r.header("transfer-encoding"),
+            None,
+            "no chunked encoding to a 1.0 client: {:?}",
+            r.headers
+        );
+        assert_eq!(r.header("content-length"), None);
+        // Keep-alive cannot be kept without a length.
+        assert_ne!(
+            r.header("connection"),
+            Some("keep-alive"),
+            "{:?}",
+            r.headers
+        );
+        assert_eq!(
+            r.body,
+            vec![b'w'; 200_000],
+            "the body ends where the connection does"
+        );
+    }
+}
+
+#[test]
+fn a_chunked_request_from_an_http10_client_gets_400() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send("POST /count HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+    let r = c.response();
+    assert_eq!(r.status, 400);
+    c.expect_closed();
+}
+
+// ---------------------------------------------------------------------------
+// Chunked request bodies
+// ---------------------------------------------------------------------------
+
+fn post_chunked(path: &str) -> String {
+    format!("POST {path} HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n")
+}
+
+#[test]
+fn a_chunked_request_body_with_chunk_extensions_is_decoded() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    let body =
+        "5;name=value\r\nhello\r\n1 ; quoted=\"a;b\"\r\n \r\n6;x\r\nworld!\r\n0;last=1\r\n\r\n";
+    c.send(format!("{}{body}", post_chunked("/echo")));
+    let r = c.response();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), "hello world!");
+    c.send(format!("{}{body}", post_chunked("/count")));
+    assert_eq!(c.response().text(), "12");
+}
+
+#[test]
+fn a_chunked_request_body_with_trailers_is_decoded_and_the_connection_goes_on() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send(format!(
+        "{}4\r\nwxyz\r\n3\r\nabc\r\n0\r\nX-Checksum: 1234\r\nX-Other: two words\r\n\r\n{}",
+        post_chunked("/echo"),
+        get("/hello")
+    ));
+    assert_eq!(c.response().text(), "wxyzabc");
+    // The trailer section was consumed, not taken for the next request.
+    assert_eq!(c.response().text(), "hello world\n");
+    c.send(format!(
+        "{}2\r\nab\r\n0\r\nX-T: v\r\n\r\n",
+        post_chunked("/count")
+    ));
+    assert_eq!(c.response().text(), "2");
+}
+
+#[test]
+fn a_chunked_request_body_sent_in_tiny_writes_is_decoded() {
+    let srv = start();
+    let data = pattern(3000, 3);
+    let parts: [&[u8]; 4] = [&data[..1], &data[1..1000], &data[1000..2999], &data[2999..]];
+    // Size lines and CRLFs byte by byte, data in slices of 7.
+    let mut writes: Vec<Vec<u8>> = Vec::new();
+    for p in parts {
+        writes.extend(format!("{:x}\r\n", p.len()).bytes().map(|b| vec![b]));
+        writes.extend(p.chunks(7).map(<[u8]>::to_vec));
+        writes.extend(b"\r\n".iter().map(|&b| vec![b]));
+    }
+    writes.extend(b"0\r\n\r\n".iter().map(|&b| vec![b]));
+    for path in ["/count", "/echo"] {
+        let mut c = Wire::connect(srv.addr);
+        c.send(post_chunked(path));
+        for (i, w) in writes.iter().enumerate() {
+            c.send(w);
+            if i % 20 == 0 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        let r = c.response();
+        assert_eq!(r.status, 200);
+        match path {
+            "/count" => assert_eq!(r.text(), "3000"),
+            _ => assert!(
+                r.body == data,
+                "the echoed body differs ({} bytes)",
+                r.body.len()
+            ),
+        }
+        c.send(get("/hello"));
+        assert_eq!(c.response().text(), "hello world\n");
+    }
+}
+
+#[test]
+fn an_empty_chunked_request_body_counts_zero() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send(format!("{}0\r\n\r\n", post_chunked("/count")));
+    assert_eq!(c.response().text(), "0");
+    c.send(format!("{}0\r\n\r\n", post_chunked("/echo")));
+    let r = c.response();
+    assert_eq!(r.status, 200);
+    assert!(r.body.is_empty());
+    c.send(get("/hello"));
+    assert_eq!(c.response().text(), "hello world\n");
+}
+
+// ---------------------------------------------------------------------------
+// Expect: 100-continue
+// ---------------------------------------------------------------------------
+
+#[test]
+fn expect_100_continue_is_answered_once_the_handler_reads_the_body() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send("POST /count HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n");
+    // Nothing is sent until the 100 arrives.
+    let interim = c.head();
+    assert_eq!((interim.status, interim.reason.as_str()), (100, "Continue"));
+    assert!(interim.headers.is_empty(), "{:?}", interim.headers);
+    c.send("0123456789");
+    let r = c.response();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), "10");
+    // A chunked body the same way, on the same connection.
+    c.send("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n");
+    let interim = c.head();
+    assert_eq!(interim.status, 100);
+    c.send(chunked(&[b"continued"]));
+    assert_eq!(c.response().text(), "continued");
+}
+
+#[test]
+fn expect_100_continue_to_a_handler_that_does_not_read_gets_the_response_without_100() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send("POST /hello HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+    let r = c.response();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), "hello world\n");
+    // No late 100 either; and since the client may send its body or its next request,
+    // the connection ends here (as hyper does), saying so.
+    assert_eq!(r.header("connection"), Some("close"), "{:?}", r.headers);
+    c.expect_closed();
+}
+
+// ---------------------------------------------------------------------------
+// Malformed requests
+// ---------------------------------------------------------------------------
+
+/// Sends `request` on a new connection and expects `status`, then a clean close.
+fn rejected(addr: SocketAddr, request: &str, status: u16) {
+    let mut c = Wire::connect(addr);
+    c.send(request);
+    let r = c.response();
+    assert_eq!(r.status, status, "for {request:?}: {r:?}");
+    assert_eq!(r.header("connection"), Some("close"), "{:?}", r.headers);
+    c.expect_closed();
+}
+
+#[test]
+fn both_transfer_encoding_and_content_length_get_400_and_close() {
+    let srv = start();
+    rejected(srv.addr, "POST /count HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 400);
+    rejected(srv.addr, "POST /count HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n0\r\n\r\n", 400);
+}
+
+#[test]
+fn transfer_encoding_not_ending_in_chunked_gets_400() {
+    let srv = start();
+    rejected(
+        srv.addr,
+        "POST /count HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\nabc",
+        400,
+    );
+    rejected(srv.addr, "POST /count HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 400);
+    rejected(srv.addr, "POST /count HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 400);
+    // Ending in chunked is fine.
+    let mut c = Wire::connect(srv.addr);
+    c.send("POST /count HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+    assert_eq!(c.response().text(), "3");
+}
+
+#[test]
+fn content_length_with_two_different_values_gets_400() {
+    let srv = start();
+    rejected(
+        srv.addr,
+        "POST /count HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+        400,
+    );
+    rejected(
+        srv.addr,
+        "POST /count HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 4\r\n\r\nabcd",
+        400,
+    );
+    rejected(
+        srv.addr,
+        "POST /count HTTP/1.1\r\nHost: a\r\nContent-Length: -3\r\n\r\nabc",
+        400,
+    );
+    rejected(
+        srv.addr,
+        "POST /count HTTP/1.1\r\nHost: a\r\nContent-Length: 0x3\r\n\r\nabc",
+        400,
+    );
+    // The same value twice is one length.
+    let mut c = Wire::connect(srv.addr);
+    c.send(
+        "POST /count HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3, 3\r\n\r\nabc",
+    );
+    assert_eq!(c.response().text(), "3");
+}
+
+#[test]
+fn a_non_hex_chunk_size_fails_the_body_with_500_and_closes_the_connection() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    // A pipelined request after it must not be served: its bytes cannot be trusted.
+    c.send(format!(
+        "{}3\r\nabc\r\nzz\r\nhello\r\n0\r\n\r\n{}",
+        post_chunked("/count"),
+        get("/hello")
+    ));
+    // The handler's read fails before it answered: weir answers 500 for it.
+    let r = c.response();
+    assert_eq!(r.status, 500, "{r:?}");
+    c.expect_closed();
+    // A size too large for any body, likewise.
+    let mut c = Wire::connect(srv.addr);
+    c.send(format!("{}fffffffffffffffff\r\n", post_chunked("/count")));
+    assert_eq!(c.response().status, 500);
+    c.expect_closed();
+}
+
+#[test]
+fn a_request_line_with_a_bad_method_token_gets_400() {
+    let srv = start();
+    rejected(srv.addr, "GE(T /hello HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+    rejected(srv.addr, "G\"ET /hello HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+    rejected(
+        srv.addr,
+        "GET /hello HTTP/1.1 extra\r\nHost: a\r\n\r\n",
+        400,
+    );
+}
+
+#[test]
+fn empty_lines_before_the_request_line_are_ignored() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send(format!("\r\n\r\n{}", get("/headers?x")));
+    assert_eq!(c.response().json()["url"], "/headers?x");
+    // Between requests, and arriving on their own.
+    c.send("\r\n");
+    std::thread::sleep(Duration::from_millis(50));
+    c.send(format!("\r\n{}", get("/hello")));
+    assert_eq!(c.response().text(), "hello world\n");
+}
+
+// ---------------------------------------------------------------------------
+// Responses
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_response_without_a_length_is_chunked_and_well_formed() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send(get("/chunked?bytes=300000"));
+    let r = c.response();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(r.header("content-length"), None);
+    assert_eq!(r.body, vec![b'w'; 300_000]);
+    assert!(
+        r.chunks.iter().all(|&n| n > 0 && n <= 300_000),
+        "{:?}",
+        r.chunks
+    );
+    assert!(r.trailers.is_empty());
+    // An empty body of unknown length: just the last chunk.
+    c.send(get("/chunked?bytes=0"));
+    let r = c.response();
+    assert!(
+        r.header("transfer-encoding")
+            .or(r.header("content-length"))
+            .is_some(),
+        "{:?}",
+        r.headers
+    );
+    assert!(r.body.is_empty());
+    c.send(get("/hello"));
+    assert_eq!(c.response().text(), "hello world\n");
+}
+
+#[test]
+fn trailers_arrive_in_the_chunked_trailer_section() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send(format!("{}{}", get("/trailers"), get("/hello")));
+    let r = c.response();
+    assert_eq!(r.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(r.header("trailer"), Some("x-checksum"));
+    assert_eq!(r.text(), "body with trailers");
+    assert_eq!(
+        r.trailers,
+        vec![("x-checksum".to_string(), "abc123".to_string())]
+    );
+    assert_eq!(c.response().text(), "hello world\n");
+    // The response with trailers completed (it was not taken for aborted).
+    let st = stats(srv.addr);
+    assert_eq!(
+        (st["finished"].as_u64(), st["aborted"].as_u64()),
+        (Some(2), Some(0)),
+        "{st}"
+    );
+}
+
+#[test]
+fn head_gets_the_headers_without_a_body_and_the_connection_is_reused() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send("HEAD /stream?bytes=123456 HTTP/1.1\r\nHost: a\r\n\r\n");
+    let r = c.response_to("HEAD");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-length"), Some("123456"));
+    assert_eq!(r.header("transfer-encoding"), None);
+    // HEADs pipelined with a GET: no body bytes in between.
+    c.send(format!("HEAD /hello HTTP/1.1\r\nHost: a\r\n\r\nHEAD /chunked?bytes=5000 HTTP/1.1\r\nHost: a\r\n\r\n{}", get("/hello")));
+    let r = c.response_to("HEAD");
+    assert_eq!(r.header("content-length"), Some("12"));
+    assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
+    let r = c.response_to("HEAD");
+    assert_eq!(r.status, 200);
+    assert_eq!(c.response().text(), "hello world\n");
+    c.expect_quiet(Duration::from_millis(100));
+}
+
+#[test]
+fn head_announces_the_length_get_would_send_or_none() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    // GET: 5000 bytes (chunked, or with the length when the handler has ended by the
+    // time the head goes out).
+    c.send(get("/chunked?bytes=5000"));
+    let r = c.response();
+    assert_eq!(r.body.len(), 5000);
+    // A Content-Length in the answer to HEAD must be the length GET would send
+    // (RFC 9110, 8.6); none is fine (hyper over TLS sends none).
+    c.send("HEAD /chunked?bytes=5000 HTTP/1.1\r\nHost: a\r\n\r\n");
+    let r = c.response_to("HEAD");
+    assert_eq!(r.status, 200);
+    let length = r.header("content-length");
+    assert!(
+        length.is_none() || length == Some("5000"),
+        "HEAD announces a length GET does not have: {:?}",
+        r.headers
+    );
+}
+
+#[test]
+fn no_content_and_not_modified_have_no_body_and_no_transfer_encoding() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send(format!(
+        "{}{}{}",
+        get("/status?code=204"),
+        get("/status?code=304"),
+        get("/hello")
+    ));
+    for code in [204, 304] {
+        let r = c.response();
+        assert_eq!(r.status, code);
+        assert_eq!(r.header("transfer-encoding"), None, "{:?}", r.headers);
+        if code == 204 {
+            assert_eq!(r.header("content-length"), None, "{:?}", r.headers);
+        }
+    }
+    // Had either carried a body, its bytes would be read as this status line.
+    assert_eq!(c.response().text(), "hello world\n");
+}
+
+#[test]
+fn a_status_message_set_by_the_handler_is_in_the_status_line() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send(format!(
+        "{}{}",
+        get("/status?code=299&message=Custom%20Thing"),
+        get("/status?code=404")
+    ));
+    let r = c.response();
+    assert_eq!((r.status, r.reason.as_str()), (299, "Custom Thing"));
+    let r = c.response();
+    assert_eq!((r.status, r.reason.as_str()), (404, "Not Found"));
+}
+
+#[test]
+fn responses_carry_a_date_header() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send(format!("{}{}", get("/hello"), get("/chunked?bytes=10")));
+    for _ in 0..2 {
+        let r = c.response();
+        let date = r
+            .header("date")
+            .unwrap_or_else(|| panic!("no date: {:?}", r.headers));
+        let t = httpdate::parse_http_date(date).unwrap_or_else(|e| panic!("date {date:?}: {e}"));
+        let off = t
+            .duration_since(std::time::SystemTime::now())
+            .or_else(|e| Ok::<_, ()>(e.duration()))
+            .unwrap();
+        assert!(off < Duration::from_secs(5), "date {date} is {off:?} off");
+    }
+    // weir's own responses too.
+    rejected_with_date(srv.addr);
+}
+
+fn rejected_with_date(addr: SocketAddr) {
+    let mut c = Wire::connect(addr);
+    c.send("BAD\r\n\r\n");
+    let r = c.response();
+    assert_eq!(r.status, 400);
+    assert!(r.header("date").is_some(), "{:?}", r.headers);
+}
+
+// ---------------------------------------------------------------------------
+// Request bodies the handler does not read
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_small_unread_request_body_is_drained_and_the_connection_reused() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    let body = vec![b'u'; 10 * 1024];
+    let mut w = format!(
+        "POST /hello HTTP/1.1\r\nHost: a\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    w.extend_from_slice(&body);
+    w.extend_from_slice(get("/headers?after").as_bytes());
+    c.send(&w);
+    let r = c.response();
+    assert_eq!(r.text(), "hello world\n");
+    assert_eq!(r.header("connection"), None);
+    assert_eq!(c.response().json()["url"], "/headers?after");
+    // The body arriving after the response is drained too.
+    c.send(format!(
+        "POST /hello HTTP/1.1\r\nHost: a\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    ));
+    assert_eq!(c.response().text(), "hello world\n");
+    c.send(&body);
+    c.send(get("/hello"));
+    assert_eq!(c.response().text(), "hello world\n");
+}
+
+#[test]
+fn an_unread_chunked_request_body_closes_the_connection_after_the_response() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    let mut w = post_chunked("/hello").into_bytes();
+    w.extend_from_slice(&chunked(&[&[b'u'; 4096], &[b'v'; 4096]]));
+    w.extend_from_slice(get("/headers?after").as_bytes());
+    c.send(&w);
+    let r = c.response();
+    assert_eq!(r.text(), "hello world\n");
+    // Not drained (as hyper does): the request pipelined after it is not served.
+    let end = c.end_within(Duration::from_secs(1));
+    assert!(matches!(end, End::Closed | End::Reset));
+}
+
+#[test]
+fn a_large_unread_request_body_makes_the_server_close_after_the_response() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send("POST /hello HTTP/1.1\r\nHost: a\r\nContent-Length: 10485760\r\n\r\n");
+    c.send(vec![b'x'; 64 * 1024]);
+    let r = c.response();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), "hello world\n");
+    // The rest of the body is not waited for. (Unread bytes in the server's socket
+    // may turn its close into a reset.)
+    let end = c.end_within(Duration::from_secs(2));
+    assert!(matches!(end, End::Closed | End::Reset));
+}
+
+// ---------------------------------------------------------------------------
+// Aborts and timeouts
+// ---------------------------------------------------------------------------
+
+fn aborted_within_a_second(addr: SocketAddr, request: &str) {
+    let before = stats(addr);
+    let mut c = Wire::connect(addr);
+    c.send(request);
+    // Let the handler get the request (one never called registers no 'close').
+    std::thread::sleep(Duration::from_millis(200));
+    drop(c);
+    let start = Instant::now();
+    loop {
+        let now = stats(addr);
+        // ('closed' alone would prove nothing: every /stats response closes too.)
+        if now["aborted"].as_u64() > before["aborted"].as_u64() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "the exchange was not released: {before} -> {now}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_client_closing_while_the_handler_is_pending_aborts_the_exchange() {
+    let srv = start();
+    aborted_within_a_second(srv.addr, &get("/hang"));
+}
+
+#[test]
+fn a_client_closing_while_the_handler_is_pending_aborts_the_exchange_with_an_empty_body() {
+    let srv = start();
+    // `Content-Length: 0` is no body at all, like a GET without one.
+    aborted_within_a_second(
+        srv.addr,
+        "POST /hang HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
+    );
+}
+
+#[test]
+fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
+    let srv = Server::start(&[
+        &handler_path(),
+        "--workers",
+        "1",
+        "--idle-timeout-ms",
+        "300",
+    ]);
+    // After a response.
+    let mut c = Wire::connect(srv.addr);
+    c.send(get("/hello"));
+    assert_eq!(c.response().status, 200);
+    let t = Instant::now();
+    c.expect_closed();
+    assert!(
+        t.elapsed() >= Duration::from_millis(250),
+        "closed after {:?}",
+        t.elapsed()
+    );
+    // And before any byte.
+    let mut c = Wire::connect(srv.addr);
+    let t = Instant::now();
+    c.expect_closed();
+    assert!(
+        t.elapsed() >= Duration::from_millis(250),
+        "closed after {:?}",
+        t.elapsed()
+    );
+}
+
+#[test]
+fn a_head_sent_slowly_past_the_header_timeout_is_closed() {
+    let srv = Server::start(&[
+        &handler_path(),
+        "--workers",
+        "1",
+        "--header-timeout-ms",
+        "300",
+        "--idle-timeout-ms",
+        "5000",
+    ]);
+    let mut c = Wire::connect(srv.addr);
+    let head = b"GET /hello HTTP/1.1\r\nHost: a\r\nX-Slow: yes\r\n\r\n";
+    let t = Instant::now();
+    let mut write_failed = false;
+    for b in head {
+        // Each byte well within the timeout; the whole head well past it.
+        if c.s.write_all(&[*b]).is_err() {
+            write_failed = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(40));
+        if t.elapsed() > Duration::from_millis(900) {
+            break;
+        }
+    }
+    let end = c.end_within(Duration::from_secs(1));
+    assert!(write_failed || end == End::Closed || end == End::Reset);
+    let took = t.elapsed();
+    assert!(took < Duration::from_millis(1500), "closed after {took:?}");
+    // Sent in time, the same head is served.
+    let mut c = Wire::connect(srv.addr);
+    c.send(head);
+    assert_eq!(c.response().status, 200);
+}
+
+// ---------------------------------------------------------------------------
+// HTTP/2 by prior knowledge on the same port
+// ---------------------------------------------------------------------------
+
+const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+fn frame(ty: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let mut f = Vec::with_capacity(9 + payload.len());
+    let len = payload.len() as u32;
+    f.extend_from_slice(&len.to_be_bytes()[1..]);
+    f.push(ty);
+    f.push(flags);
+    f.extend_from_slice(&stream.to_be_bytes());
+    f.extend_from_slice(payload);
+    f
+}
+
+/// The next HTTP/2 frame: (type, flags, stream, payload).
+fn read_frame(c: &mut Wire) -> (u8, u8, u32, Vec<u8>) {
+    let h = c.exact(9, "an HTTP/2 frame header");
+    let len = u32::from_be_bytes([0, h[0], h[1], h[2]]) as usize;
+    let stream = u32::from_be_bytes([h[5], h[6], h[7], h[8]]) & 0x7fff_ffff;
+    let payload = c.exact(len, "an HTTP/2 frame payload");
+    (h[3], h[4], stream, payload)
+}
+
+#[test]
+fn h2c_prior_knowledge_with_the_preface_split_across_writes_is_served_on_the_same_port() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send(&PREFACE[..5]);
+    std::thread::sleep(Duration::from_millis(50));
+    c.send(&PREFACE[5..]);
+    c.send(frame(0x4, 0, 0, &[]));
+    // The server's connection preface: a SETTINGS frame (not an ACK) on stream 0.
+    let (ty, flags, stream, _) = read_frame(&mut c);
+    assert_eq!(
+        (ty, flags & 1, stream),
+        (0x4, 0, 0),
+        "the first frame is SETTINGS"
+    );
+    c.send(frame(0x4, 0x1, 0, &[]));
+    // GET /hello: :method GET, :scheme http, :path /hello, :authority localhost (HPACK,
+    // static table and literals without indexing).
+    let mut block = vec![0x82, 0x86, 0x04, 6];
+    block.extend_from_slice(b"/hello");
+    block.extend_from_slice(&[0x01, 9]);
+    block.extend_from_slice(b"localhost");
+    c.send(frame(0x1, 0x4 | 0x1, 1, &block));
+    let mut body = Vec::new();
+    let mut got_headers = false;
+    loop {
+        let (ty, flags, stream, payload) = read_frame(&mut c);
+        match ty {
+            0x1 if stream == 1 => got_headers = true,
+            0x0 if stream == 1 => {
+                body.extend_from_slice(&payload);
+                if flags & 1 != 0 {
+                    break;
+                }
+            }
+            0x3 | 0x7 => panic!("RST_STREAM or GOAWAY: {payload:?}"),
+            _ => {}
+        }
+    }
+    assert!(got_headers);
+    assert_eq!(body, b"hello world\n");
+    // And HTTP/1.1 on the same port right after.
+    let mut h1 = Wire::connect(srv.addr);
+    h1.send(get("/hello"));
+    assert_eq!(h1.response().text(), "hello world\n");
+}
+
+// ---------------------------------------------------------------------------
+// File bodies with sendfile(2)
+// ---------------------------------------------------------------------------
+
+fn file_server(files: &[(&str, usize, u32)]) -> (tempfile::TempDir, Server, Vec<Vec<u8>>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut contents = Vec::new();
+    for &(name, len, seed) in files {
+        let data = pattern(len, seed);
+        std::fs::write(dir.path().join(name), &data).unwrap();
+        contents.push(data);
+    }
+    let srv = Server::start(&["--root", dir.path().to_str().unwrap(), "--workers", "1"]);
+    (dir, srv, contents)
+}
+
+#[test]
+fn an_8_mib_file_is_sent_whole_and_by_range_with_exact_bytes() {
+    let (_dir, srv, contents) = file_server(&[("eight.bin", 8 << 20, 11)]);
+    let data = &contents[0];
+    let mut c = Wire::connect(srv.addr);
+    c.send(get("/eight.bin"));
+    let r = c.response();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-length"), Some("8388608"));
+    assert_eq!(r.header("transfer-encoding"), None);
+    assert_eq!(sha256(&r.body), sha256(data));
+    // A range, on the same connection.
+    c.send("GET /eight.bin HTTP/1.1\r\nHost: a\r\nRange: bytes=1000001-5000000\r\n\r\n");
+    let r = c.response();
+    assert_eq!(r.status, 206);
+    assert_eq!(
+        r.header("content-range"),
+        Some("bytes 1000001-5000000/8388608")
+    );
+    assert_eq!(r.header("content-length"), Some("4000000"));
+    assert!(
+        r.body == data[1_000_001..=5_000_000],
+        "the range's bytes differ"
+    );
+    // The last bytes, pipelined with a HEAD: nothing extra on the wire.
+    c.send("GET /eight.bin HTTP/1.1\r\nHost: a\r\nRange: bytes=-10\r\n\r\nHEAD /eight.bin HTTP/1.1\r\nHost: a\r\n\r\n");
+    let r = c.response();
+    assert_eq!(r.status, 206);
+    assert_eq!(r.body, &data[data.len() - 10..]);
+    let r = c.response_to("HEAD");
+    assert_eq!(r.header("content-length"), Some("8388608"));
+    c.send(get("/eight.bin"));
+    assert_eq!(c.response().body.len(), 8 << 20);
+}
+
+#[test]
+fn a_64_mib_file_reaches_a_slow_reader_intact() {
+    let (_dir, srv, contents) = file_server(&[("big.bin", 64 << 20, 5)]);
+    let data = &contents[0];
+    let mut c = Wire::connect(srv.addr);
+    c.s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    c.send(get("/big.bin"));
+    let r = c.head();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-length"), Some("67108864"));
+    let first = c.exact(1 << 20, "the first MiB");
+    std::thread::sleep(Duration::from_secs(1));
+    let rest = c.exact(data.len() - first.len(), "the rest of the file");
+    assert!(first == data[..1 << 20], "the first MiB differs");
+    assert!(rest == data[1 << 20..], "the rest differs");
+    // The connection is still good.
+    c.send(get("/big.bin"));
+    let r = c.head();
+    let _ = c.exact(64 << 20, "the file again");
+    assert_eq!(r.status, 200);
+    c.s.shutdown(Shutdown::Both).ok();
+}
