@@ -1179,6 +1179,10 @@ fn h2c_prior_knowledge_with_the_preface_split_across_writes_is_served_on_the_sam
 // ---------------------------------------------------------------------------
 
 fn file_server(files: &[(&str, usize, u32)]) -> (tempfile::TempDir, Server, Vec<Vec<u8>>) {
+    file_server_with(files, &[])
+}
+
+fn file_server_with(files: &[(&str, usize, u32)], args: &[&str]) -> (tempfile::TempDir, Server, Vec<Vec<u8>>) {
     let dir = tempfile::tempdir().unwrap();
     let mut contents = Vec::new();
     for &(name, len, seed) in files {
@@ -1186,13 +1190,36 @@ fn file_server(files: &[(&str, usize, u32)]) -> (tempfile::TempDir, Server, Vec<
         std::fs::write(dir.path().join(name), &data).unwrap();
         contents.push(data);
     }
-    let srv = Server::start(&["--root", dir.path().to_str().unwrap(), "--workers", "1"]);
+    let mut all = vec!["--root", dir.path().to_str().unwrap(), "--workers", "1"];
+    all.extend_from_slice(args);
+    let srv = Server::start(&all);
     (dir, srv, contents)
 }
 
 #[test]
 fn an_8_mib_file_is_sent_whole_and_by_range_with_exact_bytes() {
-    let (_dir, srv, contents) = file_server(&[("eight.bin", 8 << 20, 11)]);
+    eight_mib_whole_and_by_range(&[]);
+}
+
+#[test]
+fn with_sendfile_off_the_buffered_path_sends_the_same_bytes() {
+    eight_mib_whole_and_by_range(&["--sendfile", "false", "--io", "threads"]);
+    eight_mib_whole_and_by_range(&["--sendfile", "false", "--io", "uring"]);
+}
+
+#[test]
+fn sendfile_takes_a_boolean() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["serve", "--sendfile", "maybe"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--sendfile"), "{err}");
+}
+
+fn eight_mib_whole_and_by_range(args: &[&str]) {
+    let (_dir, srv, contents) = file_server_with(&[("eight.bin", 8 << 20, 11)], args);
     let data = &contents[0];
     let mut c = Wire::connect(srv.addr);
     c.send(get("/eight.bin"));

@@ -6,8 +6,12 @@ Servers, all serving the same files:
   weir-sendfile  `weir serve weir-sendfile.mjs`: a JS handler calling `sendFile` from
                  the `weir` module (skipped, with the reason, while it does not start
                  or does not answer correctly);
+  weir-nosendfile  the built-in handler with `--sendfile false`: plain HTTP/1.1 file
+                 bodies read into buffers instead of sendfile(2) (not in the default
+                 set; over HTTP/2 it is the same as `weir`);
   nginx          Debian's nginx, config generated per run (sendfile on, tcp_nopush on,
                  access_log off, worker_processes = the layout's workers);
+  nginx-nosendfile  the same with `sendfile off` (not in the default set);
   node           node-server.js: fs.createReadStream(file).pipe(res) with a
                  single-range parser, http.createServer or http2.createServer (h2c).
 With --io MODE[,MODE] each weir server is run once per mode (`--io MODE` is passed
@@ -46,7 +50,7 @@ that every server is measured from the page cache.
 
 usage: load-tests/vod/bench.py [--weir PATH] [--nginx PATH] [--node PATH]
        [--io uring|threads[,...]] [--only a|b|c] [--proto h1|h2]
-       [--layout one|all] [--servers weir,weir-sendfile,nginx,nginx-nosendfile,node]
+       [--layout one|all] [--servers weir,weir-sendfile,weir-nosendfile,nginx,nginx-nosendfile,node]
        [--seconds 5] [--rounds 3] [--files DIR]
 Needs: wrk, h2load (nghttp2-client), nginx, curl, node.
 """
@@ -559,10 +563,11 @@ def run(a, media, notes, tmp):
     wanted = a.servers.split(",")
     io_modes = a.io.split(",") if a.io else [None]
 
-    def weir(handler, io):
+    def weir(handler, io, extra=()):
         def cmd(port, proto, workers):
             c = [a.weir, "serve"] + ([handler] if handler else ["--root", media["root"]])
             c += ["--listen", f"127.0.0.1:{port}", "--workers", str(workers), "--log", "warn"]
+            c += list(extra)
             return c + (["--io", io] if io else []), {"VOD_ROOT": media["root"]}, None
         return cmd
 
@@ -584,6 +589,8 @@ def run(a, media, notes, tmp):
             servers["weir" + tag] = weir(None, io)
         if "weir-sendfile" in wanted:
             servers["weir-sendfile" + tag] = weir("weir-sendfile.mjs", io)
+        if "weir-nosendfile" in wanted:
+            servers["weir-nosendfile" + tag] = weir(None, io, ["--sendfile", "false"])
     for name, sendfile in (("nginx", True), ("nginx-nosendfile", False)):
         if name not in wanted:
             continue

@@ -84,6 +84,11 @@ struct ServeArgs {
     /// it) or `threads` (pread on a thread pool). Default: `WEIR_IO`, else uring.
     #[arg(long, value_name = "MODE", value_parser = parse_io_mode)]
     io: Option<crate::io::file::IoMode>,
+    /// Plain-TCP HTTP/1.1 file bodies go out with sendfile(2), from the page cache to
+    /// the socket without a copy through weir. `--sendfile false` reads them through
+    /// --io into buffers, as TLS, HTTP/2 and HTTP/3 always do.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    sendfile: bool,
     /// CPU budget of each handler invocation; past it the request gets 503 and the
     /// worker goes on.
     #[arg(long, default_value_t = 5000, value_name = "MS")]
@@ -279,6 +284,7 @@ fn serve(a: ServeArgs) -> i32 {
             h2_max_header_list_size: a.h2_max_header_list_size,
             h2_max_pending_accept_reset_streams: a.h2_max_pending_resets,
             h2_max_local_error_reset_streams: a.h2_max_error_resets,
+            sendfile: a.sendfile,
         },
         response_buffer: a.response_buffer_bytes.max(1024),
         max_heap_mb: a.max_heap_mb,

@@ -475,7 +475,7 @@ pub async fn serve(stream: TcpStream, remote: SocketAddr, worker: Rc<HttpWorker>
             reject(&conn, StatusCode::SERVICE_UNAVAILABLE).await;
             return;
         };
-        ex.sendfile.set(true);
+        ex.sendfile.set(limits.sendfile);
         let response = match wait_response(&conn, &body_state, &worker, &ex, rx).await {
             Some(r) => r,
             None => return,

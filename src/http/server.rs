@@ -41,6 +41,9 @@ pub struct ConnLimits {
     /// server answers, and error resets a connection may cause, before GOAWAY.
     pub h2_max_pending_accept_reset_streams: usize,
     pub h2_max_local_error_reset_streams: usize,
+    /// Plain-TCP HTTP/1.1 file bodies go out with `sendfile(2)` (nginx's
+    /// `sendfile on`); `false` reads them into buffers, as TLS, HTTP/2 and HTTP/3 do.
+    pub sendfile: bool,
 }
 
 /// Runs a worker's accept loop until `shutdown` turns true, then lets the open
