@@ -61,12 +61,23 @@ impl Conn {
             if buf.capacity() - buf.len() < READ_SIZE / 4 {
                 buf.reserve(READ_SIZE);
             }
+            let room = buf.capacity() - buf.len();
             match self.io.try_read_buf(&mut *buf) {
                 Ok(0) => {
                     self.eof.set(true);
                     return Ok(0);
                 }
-                Ok(n) => return Ok(n),
+                Ok(n) => {
+                    if n < room {
+                        // A short read drained the socket: forget its readiness now
+                        // rather than learn it from one more read that fails with
+                        // EAGAIN (one system call per request saved). tokio's own
+                        // `poll_read` does the same; data arriving meanwhile brings a
+                        // new epoll event, which this does not clear.
+                        let _ = self.io.try_io(tokio::io::Interest::READABLE, || Err::<(), _>(io::ErrorKind::WouldBlock.into()));
+                    }
+                    return Ok(n);
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
                 Err(e) => return Err(e),
             }
