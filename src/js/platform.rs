@@ -17,6 +17,14 @@ pub fn init() {
         // larger native stack (see `js::runtime`), so deep JS recursion ends in a
         // RangeError, never a segfault.
         v8::V8::set_flags_from_string("--no-freeze-flags-after-init --harmony-import-attributes");
+        // ArrayBuffers are swept on the thread that uses them. Streams allocate and drop
+        // a backing store per chunk; handing their sweeping to a background thread made
+        // a pipeline of three Transforms over 1 GiB of 64 KiB Buffers 1.5x slower on 2
+        // cores (0.149 s against 0.096, `load-tests/streams/bench.py`), the main thread
+        // waiting on the sweeper at each GC, while scripts without that churn are
+        // unchanged. `WEIR_V8_FLAGS=--concurrent-array-buffer-sweeping` restores V8's
+        // default.
+        v8::V8::set_flags_from_string("--no-concurrent-array-buffer-sweeping");
         // Extra engine flags for profiling and debugging (e.g. `--perf-basic-prof`).
         if let Ok(flags) = std::env::var("WEIR_V8_FLAGS") {
             v8::V8::set_flags_from_string(&flags);
