@@ -229,4 +229,13 @@ async fn serve(
         _ = drained => {}
         _ = grace => {}
     }
+    if let Some(files) = worker.files.get() {
+        let stats = files.stats();
+        tracing::debug!(
+            "worker {index}: {} file read(s) found the buffer pool ({} x {} KiB) empty and went into heap buffers",
+            stats.heap_reads,
+            stats.pool_size,
+            stats.buffer_size / 1024
+        );
+    }
 }
