@@ -32,7 +32,7 @@ async fn a_handler_in_an_infinite_loop_gets_503_and_the_worker_keeps_serving() {
         );
     }
     assert!(
-        srv.log().contains("ran past --handler-timeout-ms"),
+        srv.log_shows("ran past --handler-timeout-ms", Duration::from_secs(5)),
         "{}",
         srv.log()
     );
@@ -59,7 +59,7 @@ async fn heap_exhaustion_replaces_the_isolate_and_the_server_survives() {
         assert_eq!(status, 200);
     }
     assert!(
-        srv.log().contains("replacing this worker's isolate"),
+        srv.log_shows("replacing this worker's isolate", Duration::from_secs(5)),
         "{}",
         srv.log()
     );
@@ -207,8 +207,9 @@ async fn commonjs_and_object_handlers_are_accepted() {
 async fn every_request_gets_an_access_log_line() {
     let srv = Server::start(&[&handler_path(), "--workers", "1"]);
     let mut c = h1(srv.addr).await;
-    fetch(&mut c, get("/hello?a=b")).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (status, _, body) = fetch(&mut c, get("/hello?a=b")).await;
+    assert_eq!((status.as_u16(), body.unwrap().len()), (200, 12));
+    assert!(srv.log_shows("path=/hello?a=b", Duration::from_secs(5)), "{}", srv.log());
     let log = srv.log();
     let line = log
         .lines()

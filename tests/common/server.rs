@@ -80,6 +80,21 @@ impl Server {
         self.log.lock().unwrap().clone()
     }
 
+    /// Whether the log comes to contain `needle` within `within`: a line the server
+    /// writes as it answers may reach the test's reader thread after the answer.
+    pub fn log_shows(&self, needle: &str, within: Duration) -> bool {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if self.log().contains(needle) {
+                return true;
+            }
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Resident memory of the server process, in KiB.
     pub fn rss_kib(&self) -> u64 {
         let status =
