@@ -3,6 +3,7 @@
 //! protocol-independent exchange the handler side works with.
 
 pub mod body;
+pub mod coalesce;
 pub mod date;
 pub mod exchange;
 pub mod files;

@@ -173,19 +173,15 @@ async fn serve_connection(
                 crate::http::h1::serve(stream, remote, worker, limits, shutdown, initial).await;
                 return;
             }
-            let io = TokioIo::new(ConnIo::new(
-                Prefixed { prefix: initial.freeze(), inner: stream },
-                conn,
-                limits.idle_timeout,
-                limits.header_timeout,
-            ));
-            let _ = watcher
-                .watch(b.http2_only().serve_connection(io, service).into_owned())
-                .await;
+            let (tcp, shared) = crate::http::coalesce::CoalescingTcp::new(stream, initial.freeze());
+            let io = TokioIo::new(ConnIo::new(tcp, conn, limits.idle_timeout, limits.header_timeout));
+            let served = watcher.watch(b.http2_only().serve_connection(io, service).into_owned());
+            let _ = crate::http::coalesce::FlushAfter::new(served, shared, limits.idle_timeout).await;
         }
         Some(acceptor) => {
+            let (tcp, shared) = crate::http::coalesce::CoalescingTcp::new(stream, bytes::Bytes::new());
             let tls_stream =
-                match tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)).await {
+                match tokio::time::timeout(limits.header_timeout, acceptor.accept(tcp)).await {
                     Ok(Ok(s)) => s,
                     Ok(Err(e)) => {
                         tracing::debug!(%remote, "TLS handshake failed: {e}");
@@ -202,9 +198,8 @@ async fn serve_connection(
                 limits.idle_timeout,
                 limits.header_timeout,
             ));
-            let _ = watcher
-                .watch(b.serve_connection(io, service).into_owned())
-                .await;
+            let served = watcher.watch(b.serve_connection(io, service).into_owned());
+            let _ = crate::http::coalesce::FlushAfter::new(served, shared, limits.idle_timeout).await;
         }
     }
 }
@@ -284,42 +279,6 @@ async fn sniff(stream: &tokio::net::TcpStream, limits: &ConnLimits) -> Option<by
         if buf[..n] != H2_PREFACE[..n] || buf.len() >= H2_PREFACE.len() {
             return Some(buf);
         }
-    }
-}
-
-/// A stream whose first bytes were already read: they are read again first.
-struct Prefixed<T> {
-    prefix: bytes::Bytes,
-    inner: T,
-}
-
-impl<T: AsyncRead + Unpin> AsyncRead for Prefixed<T> {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
-        if !self.prefix.is_empty() {
-            let n = self.prefix.len().min(buf.remaining());
-            buf.put_slice(&self.prefix[..n]);
-            bytes::Buf::advance(&mut self.prefix, n);
-            return Poll::Ready(Ok(()));
-        }
-        Pin::new(&mut self.inner).poll_read(cx, buf)
-    }
-}
-
-impl<T: AsyncWrite + Unpin> AsyncWrite for Prefixed<T> {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-    fn poll_write_vectored(mut self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[std::io::IoSlice<'_>]) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-    }
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
 

@@ -1,0 +1,308 @@
+//! Write coalescing for the connections hyper drives (HTTP/2, and anything over TLS).
+//!
+//! hyper's HTTP/2 writes each DATA frame (16 KiB, the frame size clients allow) with a
+//! system call of its own and flushes after each, and over TLS each record is a write
+//! too: a 64 KiB response was four `writev`s, each a trip through the TCP stack and a
+//! wake-up of the reader. [`CoalescingTcp`] takes those writes into one buffer instead,
+//! and [`FlushAfter`] sends the buffer when the connection's future has done all it
+//! could in one poll: the bytes of every frame produced in that poll leave in as few
+//! system calls as the socket allows, and none waits past the end of the poll.
+//! Until [`Shared::defer`] is set (the TLS handshake, which waits on its own flushes),
+//! a flush sends everything at once.
+
+use bytes::{Buf, Bytes, BytesMut};
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+/// Bytes held before a write waits for the socket to take some.
+const HIGH_WATER: usize = 256 * 1024;
+/// A write this large, arriving with nothing held, goes straight to the socket.
+const DIRECT: usize = 64 * 1024;
+
+/// The socket and the bytes waiting for it, shared by the connection's IO and the
+/// future that drives the connection.
+pub struct Shared {
+    stream: TcpStream,
+    out: RefCell<BytesMut>,
+    defer: Cell<bool>,
+}
+
+impl Shared {
+    /// Flushes from now on wait for the end of the connection's poll.
+    pub fn defer(&self) {
+        self.defer.set(true);
+    }
+
+    /// Sends what the socket takes; `Ready` once nothing is held (or on an error),
+    /// `Pending` with the waker registered while the socket is full.
+    fn poll_drain(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        loop {
+            let mut out = self.out.borrow_mut();
+            if out.is_empty() {
+                return Poll::Ready(Ok(()));
+            }
+            match self.stream.try_write(&out) {
+                Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Ok(n) => out.advance(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    drop(out);
+                    // Registers the waker; a socket that became writable meanwhile
+                    // is tried again.
+                    match self.stream.poll_write_ready(cx) {
+                        Poll::Ready(Ok(())) => continue,
+                        Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                        Poll::Pending => return Poll::Pending,
+                    }
+                }
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
+/// A TCP connection whose writes are gathered (see the module's documentation). Bytes
+/// already read from it (`prefix`) are read again first.
+pub struct CoalescingTcp {
+    shared: Rc<Shared>,
+    prefix: Bytes,
+}
+
+impl CoalescingTcp {
+    pub fn new(stream: TcpStream, prefix: Bytes) -> (CoalescingTcp, Rc<Shared>) {
+        let shared = Rc::new(Shared { stream, out: RefCell::new(BytesMut::new()), defer: Cell::new(false) });
+        (CoalescingTcp { shared: shared.clone(), prefix }, shared)
+    }
+
+    fn poll_room(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.shared.out.borrow().len() < HIGH_WATER {
+            return Poll::Ready(Ok(()));
+        }
+        match self.shared.poll_drain(cx) {
+            Poll::Ready(r) => Poll::Ready(r),
+            // Partly drained below the mark: room enough.
+            Poll::Pending if self.shared.out.borrow().len() < HIGH_WATER => Poll::Ready(Ok(())),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl AsyncRead for CoalescingTcp {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        if !self.prefix.is_empty() {
+            let n = self.prefix.len().min(buf.remaining());
+            buf.put_slice(&self.prefix[..n]);
+            self.prefix.advance(n);
+            return Poll::Ready(Ok(()));
+        }
+        loop {
+            std::task::ready!(self.shared.stream.poll_read_ready(cx))?;
+            // SAFETY: the kernel only writes bytes into the unfilled part, and only the
+            // `n` it reports are marked initialized.
+            let unfilled = unsafe { &mut *(buf.unfilled_mut() as *mut [std::mem::MaybeUninit<u8>] as *mut [u8]) };
+            let room = unfilled.len();
+            match self.shared.stream.try_read(unfilled) {
+                Ok(n) => {
+                    if n > 0 && n < room {
+                        // A short read drained the socket: forget its readiness rather
+                        // than learn it from a read failing with EAGAIN (as tokio's own
+                        // `poll_read` does).
+                        let _ = self.shared.stream.try_io(tokio::io::Interest::READABLE, || Err::<(), _>(io::ErrorKind::WouldBlock.into()));
+                    }
+                    // SAFETY: the kernel wrote `n` bytes there.
+                    unsafe { buf.assume_init(n) };
+                    buf.advance(n);
+                    return Poll::Ready(Ok(()));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
+impl AsyncWrite for CoalescingTcp {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        if buf.len() >= DIRECT && self.shared.out.borrow().is_empty() {
+            loop {
+                match self.shared.stream.try_write(buf) {
+                    Ok(n) => return Poll::Ready(Ok(n)),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        std::task::ready!(self.shared.stream.poll_write_ready(cx))?;
+                    }
+                    Err(e) => return Poll::Ready(Err(e)),
+                }
+            }
+        }
+        std::task::ready!(self.poll_room(cx))?;
+        self.shared.out.borrow_mut().extend_from_slice(buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_write_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
+        std::task::ready!(self.poll_room(cx))?;
+        let mut out = self.shared.out.borrow_mut();
+        let mut n = 0;
+        for b in bufs {
+            out.extend_from_slice(b);
+            n += b.len();
+        }
+        Poll::Ready(Ok(n))
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.shared.defer.get() {
+            // The end of the connection's poll sends it (see `FlushAfter`); only a
+            // full buffer is sent now.
+            return match self.poll_room(cx) {
+                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                _ => Poll::Ready(Ok(())),
+            };
+        }
+        self.shared.poll_drain(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        std::task::ready!(self.shared.poll_drain(cx))?;
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&self.shared.stream);
+        // SAFETY: a valid socket descriptor; shutting down the sending side only.
+        unsafe { libc::shutdown(fd, libc::SHUT_WR) };
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Drives a connection's future, then sends what its poll left in the buffer. When the
+/// connection is done, its last bytes go out before this completes, for at most
+/// `linger` (a client that stops reading then loses them, as it would have anyway).
+pub struct FlushAfter<F: Future> {
+    fut: Pin<Box<F>>,
+    shared: Rc<Shared>,
+    done: Option<F::Output>,
+    linger: std::time::Duration,
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<F: Future> FlushAfter<F> {
+    pub fn new(fut: F, shared: Rc<Shared>, linger: std::time::Duration) -> Self {
+        shared.defer();
+        FlushAfter { fut: Box::pin(fut), shared, done: None, linger, deadline: None }
+    }
+}
+
+impl<F: Future> Future for FlushAfter<F>
+where
+    F::Output: Unpin,
+{
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        if self.done.is_none() {
+            if let Poll::Ready(out) = self.fut.as_mut().poll(cx) {
+                self.done = Some(out);
+            }
+        }
+        let drained = self.shared.poll_drain(cx);
+        if self.done.is_none() {
+            // A write error surfaces in the connection's own next write.
+            return Poll::Pending;
+        }
+        if drained.is_ready() {
+            return Poll::Ready(self.done.take().expect("checked"));
+        }
+        let linger = self.linger;
+        let deadline = self.deadline.get_or_insert_with(|| Box::pin(tokio::time::sleep(linger)));
+        match deadline.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(self.done.take().expect("checked")),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use tokio::io::AsyncWriteExt;
+
+    async fn pair() -> (TcpStream, std::net::TcpStream) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = std::net::TcpStream::connect(addr).unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        (server, client)
+    }
+
+    fn pattern(len: usize, seed: u8) -> Vec<u8> {
+        (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
+    }
+
+    #[tokio::test]
+    async fn frames_written_in_one_poll_leave_together_when_the_poll_ends() {
+        let (server, mut client) = pair().await;
+        client.set_nonblocking(true).unwrap();
+        let (mut tcp, shared) = CoalescingTcp::new(server, Bytes::new());
+        let frames: Vec<Vec<u8>> = (0..4).map(|i| pattern(16 * 1024 + 9, i)).collect();
+        let expected: Vec<u8> = frames.concat();
+        let peek = std::net::TcpStream::try_clone(&client).unwrap();
+        let conn = async move {
+            for f in &frames {
+                tcp.write_all(f).await.unwrap();
+                tcp.flush().await.unwrap();
+            }
+            // Nothing has reached the peer yet: the flushes were deferred.
+            let mut probe = [0u8; 1];
+            let early = (&peek).read(&mut probe);
+            assert!(
+                matches!(&early, Err(e) if e.kind() == io::ErrorKind::WouldBlock),
+                "bytes left before the end of the poll: {early:?}"
+            );
+        };
+        FlushAfter::new(conn, shared, std::time::Duration::from_secs(5)).await;
+        client.set_nonblocking(false).unwrap();
+        let mut got = vec![0u8; expected.len()];
+        client.read_exact(&mut got).unwrap();
+        assert!(got == expected, "the bytes differ");
+    }
+
+    #[tokio::test]
+    async fn a_peer_that_stops_reading_bounds_what_is_held() {
+        let (server, client) = pair().await;
+        let (mut tcp, shared) = CoalescingTcp::new(server, Bytes::new());
+        shared.defer();
+        let chunk = pattern(16 * 1024, 7);
+        let mut written = 0usize;
+        // Write until a write has to wait: the socket buffers and ours are full.
+        loop {
+            let w = tokio::time::timeout(std::time::Duration::from_millis(200), tcp.write(&chunk)).await;
+            match w {
+                Ok(Ok(n)) => written += n,
+                Ok(Err(e)) => panic!("{e}"),
+                Err(_) => break,
+            }
+            assert!(written < 256 << 20, "writes never waited");
+        }
+        let held = shared.out.borrow().len();
+        assert!(held <= HIGH_WATER + chunk.len(), "{held} bytes held");
+        drop(client);
+    }
+
+    #[tokio::test]
+    async fn prefixed_bytes_are_read_first() {
+        use tokio::io::AsyncReadExt;
+        let (server, mut client) = pair().await;
+        std::io::Write::write_all(&mut client, b" world").unwrap();
+        let (mut tcp, _shared) = CoalescingTcp::new(server, Bytes::from_static(b"hello"));
+        let mut got = vec![0u8; 11];
+        tcp.read_exact(&mut got).await.unwrap();
+        assert_eq!(got, b"hello world");
+    }
+}
