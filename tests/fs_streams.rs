@@ -13,11 +13,16 @@ fn read_streams_behave_as_in_node() {
 }
 
 fn handler() -> String {
-    common::js_dir().join("server/fs_stream.mjs").display().to_string()
+    common::js_dir()
+        .join("server/fs_stream.mjs")
+        .display()
+        .to_string()
 }
 
 fn pattern(len: usize) -> Vec<u8> {
-    (0..len as u64).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8).collect()
+    (0..len as u64)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
+        .collect()
 }
 
 #[tokio::test]
@@ -36,12 +41,19 @@ async fn a_file_piped_into_a_response_moves_in_rust_under_both_io_modes() {
         let (status, _, body) = fetch(&mut c, get(&format!("/through-js?file={path}"))).await;
         assert_eq!(status, 200, "{io}");
         assert_eq!(sha256(&body.unwrap()), sha256(&data), "{io}");
-        let (status, _, body) = fetch(&mut c, get(&format!("/range?file={path}&start=1000&end=1999"))).await;
+        let (status, _, body) = fetch(
+            &mut c,
+            get(&format!("/range?file={path}&start=1000&end=1999")),
+        )
+        .await;
         assert_eq!(status, 200, "{io}");
         assert_eq!(&body.unwrap()[..], &data[1000..2000], "{io}");
         let (_, _, body) = fetch(&mut c, get("/stats")).await;
         let stats: serde_json::Value = serde_json::from_slice(&body.unwrap()).unwrap();
-        assert_eq!(stats["jsChunks"], 0, "{io}: the native pipe passed chunks through JavaScript: {stats}");
+        assert_eq!(
+            stats["jsChunks"], 0,
+            "{io}: the native pipe passed chunks through JavaScript: {stats}"
+        );
         assert_eq!(stats["errors"], serde_json::json!([]), "{io}");
     }
 }

@@ -9,7 +9,12 @@ use std::process::Command;
 
 fn install(dir: &Path) {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/npm");
-    for f in ["package.json", "examples.mjs", "examples.cjs", "streams.cjs"] {
+    for f in [
+        "package.json",
+        "examples.mjs",
+        "examples.cjs",
+        "streams.cjs",
+    ] {
         std::fs::copy(src.join(f), dir.join(f)).unwrap();
     }
     let status = Command::new("npm")
@@ -60,19 +65,50 @@ fn the_weir_type_declarations_check_a_typed_handler() {
     let types = Path::new(env!("CARGO_MANIFEST_DIR")).join("js-api/types/index.d.ts");
     let tsconfig = std::fs::read_to_string(src.join("tsconfig.json"))
         .unwrap()
-        .replace("../../js-api/types/index.d.ts", &types.display().to_string());
+        .replace(
+            "../../js-api/types/index.d.ts",
+            &types.display().to_string(),
+        );
     std::fs::write(dir.path().join("tsconfig.json"), tsconfig).unwrap();
-    std::fs::write(dir.path().join("package.json"), r#"{"private": true, "type": "module"}"#).unwrap();
+    std::fs::write(
+        dir.path().join("package.json"),
+        r#"{"private": true, "type": "module"}"#,
+    )
+    .unwrap();
     let status = Command::new("npm")
-        .args(["install", "--no-audit", "--no-fund", "--loglevel=error", "typescript@5", "@types/node@20"])
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+            "typescript@5",
+            "@types/node@20",
+        ])
         .current_dir(dir.path())
         .status()
         .expect("npm must be installed");
     assert!(status.success());
-    let out = Command::new("node").args(["node_modules/typescript/bin/tsc", "-p", "."]).current_dir(dir.path()).output().unwrap();
-    assert!(out.status.success(), "tsc: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("node")
+        .args(["node_modules/typescript/bin/tsc", "-p", "."])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "tsc: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     // And a wrong use is caught: the declarations have teeth.
-    std::fs::write(dir.path().join("handler.ts"), "import { version } from 'weir';\nconst n: number = version;\nexport default n;\n").unwrap();
-    let out = Command::new("node").args(["node_modules/typescript/bin/tsc", "-p", "."]).current_dir(dir.path()).output().unwrap();
+    std::fs::write(
+        dir.path().join("handler.ts"),
+        "import { version } from 'weir';\nconst n: number = version;\nexport default n;\n",
+    )
+    .unwrap();
+    let out = Command::new("node")
+        .args(["node_modules/typescript/bin/tsc", "-p", "."])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
     assert!(!out.status.success(), "tsc accepted a string as a number");
 }

@@ -1182,7 +1182,10 @@ fn file_server(files: &[(&str, usize, u32)]) -> (tempfile::TempDir, Server, Vec<
     file_server_with(files, &[])
 }
 
-fn file_server_with(files: &[(&str, usize, u32)], args: &[&str]) -> (tempfile::TempDir, Server, Vec<Vec<u8>>) {
+fn file_server_with(
+    files: &[(&str, usize, u32)],
+    args: &[&str],
+) -> (tempfile::TempDir, Server, Vec<Vec<u8>>) {
     let dir = tempfile::tempdir().unwrap();
     let mut contents = Vec::new();
     for &(name, len, seed) in files {

@@ -24,7 +24,12 @@ struct Tls {
 fn tls() -> Tls {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key, ca) = test_cert(dir.path());
-    Tls { _dir: dir, cert, key, ca }
+    Tls {
+        _dir: dir,
+        cert,
+        key,
+        ca,
+    }
 }
 
 fn start(t: &Tls, extra: &[&str]) -> Server {
@@ -78,23 +83,43 @@ async fn tcp_responses_advertise_h3_on_the_same_port_and_h3_false_turns_it_off()
     let t = tls();
     let srv = start(&t, &["--workers", "1"]);
     let out = std::process::Command::new("curl")
-        .args(["-sk", "--http2", "-o", "/dev/null", "-D", "-", &format!("https://{}/hello", srv.addr)])
+        .args([
+            "-sk",
+            "--http2",
+            "-o",
+            "/dev/null",
+            "-D",
+            "-",
+            &format!("https://{}/hello", srv.addr),
+        ])
         .output()
         .expect("curl must be installed (apt-get install curl)");
     let head = String::from_utf8_lossy(&out.stdout).to_lowercase();
     assert!(head.starts_with("http/2 200"), "{head}");
-    assert!(head.contains(&format!("alt-svc: h3=\":{}\"; ma=86400", srv.addr.port())), "{head}");
+    assert!(
+        head.contains(&format!("alt-svc: h3=\":{}\"; ma=86400", srv.addr.port())),
+        "{head}"
+    );
 
     let off = start(&t, &["--workers", "1", "--h3", "false"]);
     assert!(!off.log().contains("HTTP/3"), "{}", off.log());
     let out = std::process::Command::new("curl")
-        .args(["-sk", "--http2", "-o", "/dev/null", "-D", "-", &format!("https://{}/hello", off.addr)])
+        .args([
+            "-sk",
+            "--http2",
+            "-o",
+            "/dev/null",
+            "-D",
+            "-",
+            &format!("https://{}/hello", off.addr),
+        ])
         .output()
         .unwrap();
     let head = String::from_utf8_lossy(&out.stdout).to_lowercase();
     assert!(head.starts_with("http/2 200"), "{head}");
     assert!(!head.contains("alt-svc"), "{head}");
-    let attempt = tokio::time::timeout(Duration::from_secs(3), h3c::try_connect(off.addr, &t.ca)).await;
+    let attempt =
+        tokio::time::timeout(Duration::from_secs(3), h3c::try_connect(off.addr, &t.ca)).await;
     assert!(!matches!(attempt, Ok(Ok(_))), "no QUIC with --h3 false");
 }
 
@@ -137,18 +162,33 @@ async fn a_1_gib_file_arrives_intact_over_h3() {
     ]);
     let mut c = connect(srv.addr, &t.ca).await;
     let started = Instant::now();
-    let mut stream = c.send.send_request(request("GET", "/big.bin")).await.unwrap();
+    let mut stream = c
+        .send
+        .send_request(request("GET", "/big.bin"))
+        .await
+        .unwrap();
     stream.finish().await.unwrap();
     let resp = stream.recv_response().await.unwrap();
     assert_eq!(resp.status(), 200);
-    assert_eq!(resp.headers()["content-length"], (1u64 << 30).to_string().as_str());
+    assert_eq!(
+        resp.headers()["content-length"],
+        (1u64 << 30).to_string().as_str()
+    );
     let (n, hash) = h3c::hash_body(&mut stream).await.unwrap();
     let secs = started.elapsed().as_secs_f64();
-    eprintln!("1 GiB over HTTP/3 in {secs:.1} s ({:.0} MB/s); server RSS {} MiB", 1073.7 / secs, srv.rss_kib() / 1024);
+    eprintln!(
+        "1 GiB over HTTP/3 in {secs:.1} s ({:.0} MB/s); server RSS {} MiB",
+        1073.7 / secs,
+        srv.rss_kib() / 1024
+    );
     assert_eq!(n, 1 << 30);
     assert_eq!(hash, expected);
     // The file is never held in memory.
-    assert!(srv.rss_kib() < 200 * 1024, "server RSS {} KiB", srv.rss_kib());
+    assert!(
+        srv.rss_kib() < 200 * 1024,
+        "server RSS {} KiB",
+        srv.rss_kib()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -161,7 +201,12 @@ async fn a_hundred_concurrent_streams_on_one_connection() {
         let mut send = c.send.clone();
         tasks.push(tokio::spawn(async move {
             let bytes = 100_000 + i * 1000;
-            let (resp, body) = fetch(&mut send, request("GET", &format!("/stream?bytes={bytes}")), b"").await;
+            let (resp, body) = fetch(
+                &mut send,
+                request("GET", &format!("/stream?bytes={bytes}")),
+                b"",
+            )
+            .await;
             assert_eq!(resp.status(), 200);
             assert_eq!(body.unwrap().len() as u64, bytes);
         }));
@@ -176,12 +221,15 @@ async fn request_bodies_stream_in_both_directions() {
     let t = tls();
     let srv = start(&t, &["--workers", "1"]);
     let mut c = connect(srv.addr, &t.ca).await;
-    let data: Vec<u8> = (0..8u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let data: Vec<u8> = (0..8u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
 
     // A native pipe (req -> res) and a pipe through JavaScript.
     for path in ["/echo", "/echo-js"] {
         let mut req = request("POST", path);
-        req.headers_mut().insert("content-length", data.len().to_string().parse().unwrap());
+        req.headers_mut()
+            .insert("content-length", data.len().to_string().parse().unwrap());
         let (resp, body) = fetch(&mut c.send, req, &data).await;
         assert_eq!(resp.status(), 200, "{path}");
         assert_eq!(sha256(&body.unwrap()), sha256(&data), "{path}");
@@ -195,7 +243,10 @@ async fn request_bodies_stream_in_both_directions() {
     assert_eq!(resp.status(), 200);
     assert_eq!(body.unwrap(), b"0");
     let s = stats(&mut c.send).await;
-    assert_eq!(s["echoJsChunks"][0], 0, "the native pipe moved the bytes without JavaScript: {s}");
+    assert_eq!(
+        s["echoJsChunks"][0], 0,
+        "the native pipe moved the bytes without JavaScript: {s}"
+    );
     assert_eq!(s["echoErrors"], 0, "{s}");
 }
 
@@ -205,7 +256,11 @@ async fn a_client_that_stops_reading_stops_the_handler_and_memory_stays_flat() {
     let srv = start(&t, &["--workers", "1"]);
     let mut c = connect(srv.addr, &t.ca).await;
     let total: u64 = 1 << 30;
-    let mut stream = c.send.send_request(request("GET", &format!("/stream?bytes={total}"))).await.unwrap();
+    let mut stream = c
+        .send
+        .send_request(request("GET", &format!("/stream?bytes={total}")))
+        .await
+        .unwrap();
     stream.finish().await.unwrap();
     let resp = stream.recv_response().await.unwrap();
     assert_eq!(resp.status(), 200);
@@ -218,10 +273,17 @@ async fn a_client_that_stops_reading_stops_the_handler_and_memory_stays_flat() {
     let before = srv.rss_kib();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let during = srv.rss_kib();
-    eprintln!("server RSS with a stalled reader: {} MiB, then {} MiB", before / 1024, during / 1024);
+    eprintln!(
+        "server RSS with a stalled reader: {} MiB, then {} MiB",
+        before / 1024,
+        during / 1024
+    );
     // The flow-control windows (8 MiB stream, 32 MiB connection) and the response
     // buffers bound what can pile up; a handler that kept writing would add 1 GiB.
-    assert!(during < before + 64 * 1024, "RSS grew from {before} to {during} KiB");
+    assert!(
+        during < before + 64 * 1024,
+        "RSS grew from {before} to {during} KiB"
+    );
     // Other requests on the same connection still go through.
     let (resp, body) = fetch(&mut c.send, request("GET", "/hello"), b"").await;
     assert_eq!(resp.status(), 200);
@@ -249,7 +311,10 @@ async fn a_thousand_aborted_downloads_release_everything() {
         for _ in 0..50 {
             let mut send = c.send.clone();
             tasks.push(tokio::spawn(async move {
-                let mut stream = send.send_request(request("GET", "/stream?bytes=50000000")).await.unwrap();
+                let mut stream = send
+                    .send_request(request("GET", "/stream?bytes=50000000"))
+                    .await
+                    .unwrap();
                 stream.finish().await.unwrap();
                 let resp = stream.recv_response().await.unwrap();
                 assert_eq!(resp.status(), 200);
@@ -276,8 +341,15 @@ async fn a_thousand_aborted_downloads_release_everything() {
     let aborted = s["aborted"].as_u64().unwrap() - baseline["aborted"].as_u64().unwrap();
     assert_eq!(aborted, n, "{s}");
     let rss_after = srv.rss_kib();
-    eprintln!("RSS before {} MiB, after 1000 aborts {} MiB", rss_before / 1024, rss_after / 1024);
-    assert!(rss_after < rss_before + 64 * 1024, "RSS grew from {rss_before} to {rss_after} KiB");
+    eprintln!(
+        "RSS before {} MiB, after 1000 aborts {} MiB",
+        rss_before / 1024,
+        rss_after / 1024
+    );
+    assert!(
+        rss_after < rss_before + 64 * 1024,
+        "RSS grew from {rss_before} to {rss_after} KiB"
+    );
     let (resp, _) = fetch(&mut c.send, request("GET", "/hello"), b"").await;
     assert_eq!(resp.status(), 200);
 }
@@ -290,7 +362,10 @@ async fn a_failure_after_the_head_resets_the_stream() {
     let (resp, body) = fetch(&mut c.send, request("GET", "/fail-after-head"), b"").await;
     assert_eq!(resp.status(), 200);
     let err = body.expect_err("a reset stream, not a clean end");
-    assert!(err.contains("H3_INTERNAL_ERROR") || err.to_lowercase().contains("reset"), "{err}");
+    assert!(
+        err.contains("H3_INTERNAL_ERROR") || err.to_lowercase().contains("reset"),
+        "{err}"
+    );
     // The connection is still usable.
     let (resp, body) = fetch(&mut c.send, request("GET", "/hello"), b"").await;
     assert_eq!(resp.status(), 200);
@@ -305,7 +380,11 @@ async fn graceful_shutdown_lets_in_flight_streams_finish() {
     let t = tls();
     let mut srv = start(&t, &["--workers", "1"]);
     let mut c = connect(srv.addr, &t.ca).await;
-    let mut stream = c.send.send_request(request("GET", "/slow?ms=1500")).await.unwrap();
+    let mut stream = c
+        .send
+        .send_request(request("GET", "/slow?ms=1500"))
+        .await
+        .unwrap();
     stream.finish().await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let pid = srv.pid() as i32;
@@ -338,23 +417,39 @@ async fn a_second_server_cannot_take_the_udp_port() {
     let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = udp.local_addr().unwrap().port();
     let out = common::weir()
-        .args(["serve", &handler_path(), "--tls-cert", &t.cert, "--tls-key", &t.key])
+        .args([
+            "serve",
+            &handler_path(),
+            "--tls-cert",
+            &t.cert,
+            "--tls-key",
+            &t.key,
+        ])
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("/udp for HTTP/3") && err.contains("--h3 false"), "{err}");
+    assert!(
+        err.contains("/udp for HTTP/3") && err.contains("--h3 false"),
+        "{err}"
+    );
 }
 
 /// Raw QUIC: a request stream carrying `bytes`, then how the server closed the
 /// connection.
-async fn send_raw(addr: std::net::SocketAddr, ca: &rustls::pki_types::CertificateDer<'static>, bytes: &[u8]) -> quinn::ConnectionError {
+async fn send_raw(
+    addr: std::net::SocketAddr,
+    ca: &rustls::pki_types::CertificateDer<'static>,
+    bytes: &[u8],
+) -> quinn::ConnectionError {
     let c = connect(addr, ca).await;
     let (mut send, _recv) = c.conn.open_bi().await.unwrap();
     send.write_all(bytes).await.unwrap();
     send.finish().unwrap();
-    tokio::time::timeout(Duration::from_secs(5), c.conn.closed()).await.expect("the server closes the connection")
+    tokio::time::timeout(Duration::from_secs(5), c.conn.closed())
+        .await
+        .expect("the server closes the connection")
 }
 
 #[tokio::test]
@@ -369,9 +464,15 @@ async fn malformed_frames_and_qpack_errors_close_the_connection_with_their_codes
     assert_eq!(code(send_raw(srv.addr, &t.ca, &[0x04, 0x00]).await), 0x105);
     // A HEADERS frame whose field section is not valid QPACK:
     // QPACK_DECOMPRESSION_FAILED (0x200).
-    assert_eq!(code(send_raw(srv.addr, &t.ca, &[0x01, 0x04, 0xff, 0xff, 0xff, 0xff]).await), 0x200);
+    assert_eq!(
+        code(send_raw(srv.addr, &t.ca, &[0x01, 0x04, 0xff, 0xff, 0xff, 0xff]).await),
+        0x200
+    );
     // A frame whose length runs past the end of the stream: H3_FRAME_ERROR (0x106).
-    assert_eq!(code(send_raw(srv.addr, &t.ca, &[0x01, 0x20, 0x00]).await), 0x106);
+    assert_eq!(
+        code(send_raw(srv.addr, &t.ca, &[0x01, 0x20, 0x00]).await),
+        0x106
+    );
     // The server is still up.
     let mut c = connect(srv.addr, &t.ca).await;
     let (resp, _) = fetch(&mut c.send, request("GET", "/hello"), b"").await;
@@ -396,7 +497,10 @@ async fn a_client_that_closes_its_connection_before_the_answer_releases_the_hand
         if aborted == before + 1 {
             break;
         }
-        assert!(Instant::now() < deadline, "the handler's response was never closed");
+        assert!(
+            Instant::now() < deadline,
+            "the handler's response was never closed"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -85,14 +85,35 @@ async fn sigterm_lets_the_request_in_flight_finish_then_exits_0() {
 
 #[test]
 fn sigterm_on_an_idle_server_exits_at_once() {
-    for args in [vec![handler_path(), "--workers".into(), "2".into()], vec!["--root".into(), common::js_dir().display().to_string(), "--workers".into(), "2".into()]] {
+    for args in [
+        vec![handler_path(), "--workers".into(), "2".into()],
+        vec![
+            "--root".into(),
+            common::js_dir().display().to_string(),
+            "--workers".into(),
+            "2".into(),
+        ],
+    ] {
         let args: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
         let mut srv = Server::start(&args);
         let started = std::time::Instant::now();
         // The default --shutdown-timeout is 10 s: an idle server must not wait for it.
-        assert_eq!(srv.terminate(Duration::from_secs(3)), Some(0), "{args:?}: {}", srv.log());
-        assert!(started.elapsed() < Duration::from_secs(2), "{args:?} took {:?}", started.elapsed());
-        assert!(!srv.log().contains("shutdown timeout reached"), "{}", srv.log());
+        assert_eq!(
+            srv.terminate(Duration::from_secs(3)),
+            Some(0),
+            "{args:?}: {}",
+            srv.log()
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{args:?} took {:?}",
+            started.elapsed()
+        );
+        assert!(
+            !srv.log().contains("shutdown timeout reached"),
+            "{}",
+            srv.log()
+        );
     }
 }
 
@@ -209,7 +230,11 @@ async fn every_request_gets_an_access_log_line() {
     let mut c = h1(srv.addr).await;
     let (status, _, body) = fetch(&mut c, get("/hello?a=b")).await;
     assert_eq!((status.as_u16(), body.unwrap().len()), (200, 12));
-    assert!(srv.log_shows("path=/hello?a=b", Duration::from_secs(5)), "{}", srv.log());
+    assert!(
+        srv.log_shows("path=/hello?a=b", Duration::from_secs(5)),
+        "{}",
+        srv.log()
+    );
     let log = srv.log();
     let line = log
         .lines()

@@ -234,7 +234,8 @@ fn init_logging(level: &str) {
 }
 
 fn parse_io_mode(s: &str) -> Result<crate::io::file::IoMode, String> {
-    s.parse().map_err(|()| format!("'{s}' is not an I/O mode: use uring or threads"))
+    s.parse()
+        .map_err(|()| format!("'{s}' is not an I/O mode: use uring or threads"))
 }
 
 fn serve(a: ServeArgs) -> i32 {
@@ -291,7 +292,9 @@ fn serve(a: ServeArgs) -> i32 {
         handler_timeout: Duration::from_millis(a.handler_timeout_ms.max(1)),
         shutdown_timeout: Duration::from_secs_f64(a.shutdown_timeout),
         access_log: true,
-        io: a.io.unwrap_or_else(|| crate::io::file::IoMode::from_env_or(crate::io::file::IoMode::Uring)),
+        io: a.io.unwrap_or_else(|| {
+            crate::io::file::IoMode::from_env_or(crate::io::file::IoMode::Uring)
+        }),
         h3: a.h3.then(|| crate::http::h3::H3Limits {
             max_concurrent_streams: a.h3_max_concurrent_streams.max(1),
             idle_timeout: Duration::from_millis(a.h3_idle_timeout_ms.max(1)),

@@ -11,12 +11,12 @@
 
 use bytes::Bytes;
 use http::HeaderMap;
-use std::sync::Arc;
 use http_body::Frame;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,7 +216,10 @@ impl Drop for BodySender {
 impl ResponseBody {
     /// The next data chunk, file region or trailers; `None` at the end, an error when
     /// the body was aborted.
-    pub fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Item, std::io::Error>>> {
+    pub fn poll_item(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Item, std::io::Error>>> {
         let mut s = self.shared.borrow_mut();
         if let Some(item) = s.queue.pop_front() {
             s.queued -= item.len();
@@ -253,10 +256,13 @@ impl ResponseBody {
         if s.end != End::Finished || s.trailers.is_some() {
             return None;
         }
-        s.queue.iter().map(|q| match q {
-            Queued::Data(b) => Some(b.len() as u64),
-            Queued::File(r) => Some(r.len),
-        }).sum()
+        s.queue
+            .iter()
+            .map(|q| match q {
+                Queued::Data(b) => Some(b.len() as u64),
+                Queued::File(r) => Some(r.len),
+            })
+            .sum()
     }
 }
 
@@ -292,11 +298,12 @@ impl Drop for ResponseBody {
     fn drop(&mut self) {
         let mut s = self.shared.borrow_mut();
         s.receiver_gone = true;
-        let outcome = if !s.failed && s.queue.is_empty() && s.end == End::Finished && s.trailers.is_none() {
-            Outcome::Completed
-        } else {
-            Outcome::Abandoned
-        };
+        let outcome =
+            if !s.failed && s.queue.is_empty() && s.end == End::Finished && s.trailers.is_none() {
+                Outcome::Completed
+            } else {
+                Outcome::Abandoned
+            };
         if let Some(w) = s.sender_waker.take() {
             w.wake();
         }

@@ -75,8 +75,18 @@ pub struct CoalescingTcp {
 
 impl CoalescingTcp {
     pub fn new(stream: TcpStream, prefix: Bytes) -> (CoalescingTcp, Rc<Shared>) {
-        let shared = Rc::new(Shared { stream, out: RefCell::new(BytesMut::new()), defer: Cell::new(false) });
-        (CoalescingTcp { shared: shared.clone(), prefix }, shared)
+        let shared = Rc::new(Shared {
+            stream,
+            out: RefCell::new(BytesMut::new()),
+            defer: Cell::new(false),
+        });
+        (
+            CoalescingTcp {
+                shared: shared.clone(),
+                prefix,
+            },
+            shared,
+        )
     }
 
     fn poll_room(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -93,7 +103,11 @@ impl CoalescingTcp {
 }
 
 impl AsyncRead for CoalescingTcp {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         if !self.prefix.is_empty() {
             let n = self.prefix.len().min(buf.remaining());
             buf.put_slice(&self.prefix[..n]);
@@ -104,7 +118,9 @@ impl AsyncRead for CoalescingTcp {
             std::task::ready!(self.shared.stream.poll_read_ready(cx))?;
             // SAFETY: the kernel only writes bytes into the unfilled part, and only the
             // `n` it reports are marked initialized.
-            let unfilled = unsafe { &mut *(buf.unfilled_mut() as *mut [std::mem::MaybeUninit<u8>] as *mut [u8]) };
+            let unfilled = unsafe {
+                &mut *(buf.unfilled_mut() as *mut [std::mem::MaybeUninit<u8>] as *mut [u8])
+            };
             let room = unfilled.len();
             match self.shared.stream.try_read(unfilled) {
                 Ok(n) => {
@@ -112,7 +128,12 @@ impl AsyncRead for CoalescingTcp {
                         // A short read drained the socket: forget its readiness rather
                         // than learn it from a read failing with EAGAIN (as tokio's own
                         // `poll_read` does).
-                        let _ = self.shared.stream.try_io(tokio::io::Interest::READABLE, || Err::<(), _>(io::ErrorKind::WouldBlock.into()));
+                        let _ = self
+                            .shared
+                            .stream
+                            .try_io(tokio::io::Interest::READABLE, || {
+                                Err::<(), _>(io::ErrorKind::WouldBlock.into())
+                            });
                     }
                     // SAFETY: the kernel wrote `n` bytes there.
                     unsafe { buf.assume_init(n) };
@@ -127,7 +148,11 @@ impl AsyncRead for CoalescingTcp {
 }
 
 impl AsyncWrite for CoalescingTcp {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         if buf.len() >= DIRECT && self.shared.out.borrow().is_empty() {
             loop {
                 match self.shared.stream.try_write(buf) {
@@ -144,7 +169,11 @@ impl AsyncWrite for CoalescingTcp {
         Poll::Ready(Ok(buf.len()))
     }
 
-    fn poll_write_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
         std::task::ready!(self.poll_room(cx))?;
         let mut out = self.shared.out.borrow_mut();
         let mut n = 0;
@@ -194,7 +223,13 @@ pub struct FlushAfter<F: Future> {
 impl<F: Future> FlushAfter<F> {
     pub fn new(fut: F, shared: Rc<Shared>, linger: std::time::Duration) -> Self {
         shared.defer();
-        FlushAfter { fut: Box::pin(fut), shared, done: None, linger, deadline: None }
+        FlushAfter {
+            fut: Box::pin(fut),
+            shared,
+            done: None,
+            linger,
+            deadline: None,
+        }
     }
 }
 
@@ -219,7 +254,9 @@ where
             return Poll::Ready(self.done.take().expect("checked"));
         }
         let linger = self.linger;
-        let deadline = self.deadline.get_or_insert_with(|| Box::pin(tokio::time::sleep(linger)));
+        let deadline = self
+            .deadline
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(linger)));
         match deadline.as_mut().poll(cx) {
             Poll::Ready(()) => Poll::Ready(self.done.take().expect("checked")),
             Poll::Pending => Poll::Pending,
@@ -242,7 +279,9 @@ mod tests {
     }
 
     fn pattern(len: usize, seed: u8) -> Vec<u8> {
-        (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
+        (0..len)
+            .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+            .collect()
     }
 
     #[tokio::test]
@@ -282,7 +321,8 @@ mod tests {
         let mut written = 0usize;
         // Write until a write has to wait: the socket buffers and ours are full.
         loop {
-            let w = tokio::time::timeout(std::time::Duration::from_millis(200), tcp.write(&chunk)).await;
+            let w = tokio::time::timeout(std::time::Duration::from_millis(200), tcp.write(&chunk))
+                .await;
             match w {
                 Ok(Ok(n)) => written += n,
                 Ok(Err(e)) => panic!("{e}"),

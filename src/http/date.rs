@@ -10,12 +10,18 @@ thread_local! {
 /// Now, as an IMF-fixdate header value.
 pub fn now() -> http::HeaderValue {
     let now = SystemTime::now();
-    let secs = now.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = now
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
         if c.0 != secs {
             let text = httpdate::fmt_http_date(now);
-            *c = (secs, http::HeaderValue::from_str(&text).unwrap_or(http::HeaderValue::from_static("")));
+            *c = (
+                secs,
+                http::HeaderValue::from_str(&text).unwrap_or(http::HeaderValue::from_static("")),
+            );
         }
         c.1.clone()
     })

@@ -67,7 +67,9 @@ impl RequestBody {
                             return Ok(Some(data));
                         }
                     }
-                    Some(Err(e)) => return Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, e)),
+                    Some(Err(e)) => {
+                        return Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, e))
+                    }
                     None => return Ok(None),
                 }
             },
@@ -160,7 +162,10 @@ impl Exchange {
             Some(RequestBody::Hyper(b)) => !http_body::Body::is_end_stream(b),
             // HTTP/3 does not say in advance; a declared zero length does.
             Some(RequestBody::H1(_)) => true,
-            Some(RequestBody::H3(_)) => self.headers.get(http::header::CONTENT_LENGTH).is_none_or(|v| v != "0"),
+            Some(RequestBody::H3(_)) => self
+                .headers
+                .get(http::header::CONTENT_LENGTH)
+                .is_none_or(|v| v != "0"),
             _ => false,
         }
     }
@@ -473,7 +478,12 @@ impl HttpWorker {
         match (self.native_root.get(), self.files.get()) {
             (Some(root), Some(reader)) => {
                 ex.mark_dispatched();
-                tokio::task::spawn_local(crate::http::files::serve_root(self.clone(), ex.clone(), reader.clone(), root.clone()));
+                tokio::task::spawn_local(crate::http::files::serve_root(
+                    self.clone(),
+                    ex.clone(),
+                    reader.clone(),
+                    root.clone(),
+                ));
             }
             _ => self.push(Event::Request(ex.clone())),
         }

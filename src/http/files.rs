@@ -49,12 +49,21 @@ pub enum Sent {
     NotFound,
 }
 
-fn plain(worker: &Rc<HttpWorker>, ex: &Rc<Exchange>, status: StatusCode, extra: &[(header::HeaderName, String)]) -> Sent {
+fn plain(
+    worker: &Rc<HttpWorker>,
+    ex: &Rc<Exchange>,
+    status: StatusCode,
+    extra: &[(header::HeaderName, String)],
+) -> Sent {
     let text = format!("{}\n", status.canonical_reason().unwrap_or(""));
     let mut r = Response::new(());
     *r.status_mut() = status;
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
-    r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(text.len()));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r.headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(text.len()));
     for (name, value) in extra {
         if let Ok(v) = HeaderValue::from_str(value) {
             r.headers_mut().insert(name.clone(), v);
@@ -69,21 +78,33 @@ fn plain(worker: &Rc<HttpWorker>, ex: &Rc<Exchange>, status: StatusCode, extra: 
 }
 
 /// Answers `ex` with a file.
-pub async fn send(worker: &Rc<HttpWorker>, ex: &Rc<Exchange>, reader: &Rc<FileReader>, opts: SendFile) -> Sent {
+pub async fn send(
+    worker: &Rc<HttpWorker>,
+    ex: &Rc<Exchange>,
+    reader: &Rc<FileReader>,
+    opts: SendFile,
+) -> Sent {
     let url_path = match opts.path.find(['?', '#']) {
         Some(i) => &opts.path[..i],
         None => &opts.path[..],
     };
     let opened = match &opts.root {
         Some(root) => open_under(worker, reader, root, url_path).await,
-        None => reader.open(Path::new(url_path)).await.map(|f| (f, PathBuf::from(url_path))),
+        None => reader
+            .open(Path::new(url_path))
+            .await
+            .map(|f| (f, PathBuf::from(url_path))),
     };
     let (file, file_path) = match opened {
         Ok(f) => f,
         Err(e) => {
             let status = match e.kind() {
-                std::io::ErrorKind::NotFound | std::io::ErrorKind::IsADirectory => StatusCode::NOT_FOUND,
-                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::InvalidInput => StatusCode::FORBIDDEN,
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::IsADirectory => {
+                    StatusCode::NOT_FOUND
+                }
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::InvalidInput => {
+                    StatusCode::FORBIDDEN
+                }
                 // A folder named without its slash: send the client where it asked,
                 // with the slash (the file path may be mapped from another URL).
                 std::io::ErrorKind::Other if e.to_string() == REDIRECT => {
@@ -91,7 +112,12 @@ pub async fn send(worker: &Rc<HttpWorker>, ex: &Rc<Exchange>, reader: &Rc<FileRe
                         Some(q) => format!("{}/?{q}", ex.uri.path()),
                         None => format!("{}/", ex.uri.path()),
                     };
-                    return plain(worker, ex, StatusCode::MOVED_PERMANENTLY, &[(header::LOCATION, location)]);
+                    return plain(
+                        worker,
+                        ex,
+                        StatusCode::MOVED_PERMANENTLY,
+                        &[(header::LOCATION, location)],
+                    );
                 }
                 _ => {
                     tracing::error!("cannot open {url_path}: {e}");
@@ -110,27 +136,53 @@ pub async fn send(worker: &Rc<HttpWorker>, ex: &Rc<Exchange>, reader: &Rc<FileRe
         .and_then(|v| v.to_str().ok())
         .unwrap_or_else(|| mime::content_type(&file_path.to_string_lossy()))
         .to_owned();
-    respond(worker, ex, reader, file, &content_type, opts.headers, opts.ranges).await
+    respond(
+        worker,
+        ex,
+        reader,
+        file,
+        &content_type,
+        opts.headers,
+        opts.ranges,
+    )
+    .await
 }
 
 /// The built-in handler, in Rust: the files under `root` for GET and HEAD, 405 with
 /// `Allow` for other methods.
-pub async fn serve_root(worker: Rc<HttpWorker>, ex: Rc<Exchange>, reader: Rc<FileReader>, root: PathBuf) {
+pub async fn serve_root(
+    worker: Rc<HttpWorker>,
+    ex: Rc<Exchange>,
+    reader: Rc<FileReader>,
+    root: PathBuf,
+) {
     if ex.method != http::Method::GET && ex.method != http::Method::HEAD {
         let text = "Method Not Allowed\n";
         let mut r = Response::new(());
         *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
-        r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(text.len()));
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        r.headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(text.len()));
         if ex.respond(r, worker.limits.body_buffer, &worker).is_some() {
             ex.try_write(Bytes::from_static(text.as_bytes()));
             ex.end(None);
         }
         return;
     }
-    let path = ex.uri.path_and_query().map_or_else(|| ex.uri.path().to_owned(), |p| p.as_str().to_owned());
-    let opts = SendFile { root: Some(root), path, ..Default::default() };
+    let path = ex
+        .uri
+        .path_and_query()
+        .map_or_else(|| ex.uri.path().to_owned(), |p| p.as_str().to_owned());
+    let opts = SendFile {
+        root: Some(root),
+        path,
+        ..Default::default()
+    };
     send(&worker, &ex, &reader, opts).await;
 }
 
@@ -140,9 +192,19 @@ const REDIRECT: &str = "a folder without its trailing slash";
 /// `FileReader::open_beneath`): `index.html` for a folder named with its trailing
 /// slash; a folder without it is an error whose message is [`REDIRECT`]. Returns the
 /// file and its path relative to the root (for its content type).
-async fn open_under(worker: &Rc<HttpWorker>, reader: &Rc<FileReader>, root: &Path, url_path: &str) -> std::io::Result<(Rc<crate::io::file::OpenFile>, PathBuf)> {
+async fn open_under(
+    worker: &Rc<HttpWorker>,
+    reader: &Rc<FileReader>,
+    root: &Path,
+    url_path: &str,
+) -> std::io::Result<(Rc<crate::io::file::OpenFile>, PathBuf)> {
     use crate::io::file::Opened;
-    let denied = || std::io::Error::new(std::io::ErrorKind::PermissionDenied, "not a path under the root");
+    let denied = || {
+        std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "not a path under the root",
+        )
+    };
     let rel = path::relative_path(url_path).map_err(|e| match e {
         path::PathError::Forbidden => denied(),
         path::PathError::NotFound => std::io::Error::from(std::io::ErrorKind::NotFound),
@@ -169,13 +231,27 @@ async fn respond(
     extra: HeaderMap,
     ranges: RangeLimits,
 ) -> Sent {
-    let meta = FileMeta { size: file.size, modified: file.mtime, etag: conditional::etag(file.size, file.mtime, file.inode) };
+    let meta = FileMeta {
+        size: file.size,
+        modified: file.mtime,
+        etag: conditional::etag(file.size, file.mtime, file.inode),
+    };
     let now = SystemTime::now();
     let plan = range::plan(&ex.method, &ex.headers, &meta, ranges, now);
-    let boundary = range::boundary(u64::from(ex.id) ^ now.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0));
-    let (mut parts, payload) = range::response(plan, &meta, content_type, &boundary, now).into_parts();
+    let boundary = range::boundary(
+        u64::from(ex.id)
+            ^ now
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(0),
+    );
+    let (mut parts, payload) =
+        range::response(plan, &meta, content_type, &boundary, now).into_parts();
     let status = parts.status;
-    if matches!(status, StatusCode::OK | StatusCode::PARTIAL_CONTENT | StatusCode::NOT_MODIFIED) {
+    if matches!(
+        status,
+        StatusCode::OK | StatusCode::PARTIAL_CONTENT | StatusCode::NOT_MODIFIED
+    ) {
         let multipart = matches!(payload, Payload::Multipart(_));
         let mut last: Option<header::HeaderName> = None;
         for (name, value) in extra {
@@ -196,7 +272,8 @@ async fn respond(
                 || name == header::ACCEPT_RANGES
                 || name == header::ETAG
                 || name == header::LAST_MODIFIED
-                || (name == header::CONTENT_TYPE && (multipart || status == StatusCode::NOT_MODIFIED));
+                || (name == header::CONTENT_TYPE
+                    && (multipart || status == StatusCode::NOT_MODIFIED));
             if owned {
                 last = None;
                 continue;
@@ -208,7 +285,14 @@ async fn respond(
             parts.headers.append(name, value);
         }
     }
-    if ex.respond(Response::from_parts(parts, ()), worker.limits.body_buffer, worker).is_none() {
+    if ex
+        .respond(
+            Response::from_parts(parts, ()),
+            worker.limits.body_buffer,
+            worker,
+        )
+        .is_none()
+    {
         return Sent::ClientGone;
     }
     if ex.is_head_request() {
@@ -250,19 +334,35 @@ async fn write(ex: &Rc<Exchange>, chunk: Bytes) -> bool {
 /// Copies one byte range of the file into the response. On a read error (a file
 /// truncated under us, an I/O error) the response is cut and `false` returned, as
 /// when the client is gone.
-async fn copy(ex: &Rc<Exchange>, reader: &Rc<FileReader>, file: &Rc<OpenFile>, r: range::ByteRange) -> bool {
+async fn copy(
+    ex: &Rc<Exchange>,
+    reader: &Rc<FileReader>,
+    file: &Rc<OpenFile>,
+    r: range::ByteRange,
+) -> bool {
     if ex.sendfile.get() {
         // The connection sends the bytes from the page cache itself; a file that
         // turns out shorter cuts the connection there.
         // Settles once the region is on the socket, as reads through the pool do.
         let (done, sent) = tokio::sync::oneshot::channel();
-        let region = crate::http::body::FileRegion { file: file.file.clone(), offset: r.start, len: r.len(), done: Some(done) };
+        let region = crate::http::body::FileRegion {
+            file: file.file.clone(),
+            offset: r.start,
+            len: r.len(),
+            done: Some(done),
+        };
         if !ex.send_file_region(region) {
             return false;
         }
         return sent.await.unwrap_or(false);
     }
-    let source = FileSource::new(reader.clone(), file.clone(), r.start, r.end, reader.buffer_size());
+    let source = FileSource::new(
+        reader.clone(),
+        file.clone(),
+        r.start,
+        r.end,
+        reader.buffer_size(),
+    );
     loop {
         match source.next().await {
             Ok(Some(chunk)) => {

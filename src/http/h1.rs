@@ -74,7 +74,9 @@ impl Conn {
                         // EAGAIN (one system call per request saved). tokio's own
                         // `poll_read` does the same; data arriving meanwhile brings a
                         // new epoll event, which this does not clear.
-                        let _ = self.io.try_io(tokio::io::Interest::READABLE, || Err::<(), _>(io::ErrorKind::WouldBlock.into()));
+                        let _ = self.io.try_io(tokio::io::Interest::READABLE, || {
+                            Err::<(), _>(io::ErrorKind::WouldBlock.into())
+                        });
                     }
                     return Ok(n);
                 }
@@ -131,12 +133,10 @@ impl Conn {
                 }
             });
             match sent {
-                Ok(0) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "the file ended before the range it was to send: truncated while being sent",
-                    ))
-                }
+                Ok(0) => return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the file ended before the range it was to send: truncated while being sent",
+                )),
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.io.writable().await?,
                 Err(e) => return Err(e),
@@ -183,7 +183,10 @@ pub struct H1Body {
 }
 
 fn bad_body(what: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, format!("malformed request body: {what}"))
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("malformed request body: {what}"),
+    )
 }
 
 impl H1Body {
@@ -192,7 +195,9 @@ impl H1Body {
     pub async fn next_chunk(&mut self) -> io::Result<Option<Bytes>> {
         let st = &self.state;
         if st.expect_continue.replace(false) && !self.conn.head_written.get() {
-            self.conn.write_all(&mut [IoSlice::new(b"HTTP/1.1 100 Continue\r\n\r\n")]).await?;
+            self.conn
+                .write_all(&mut [IoSlice::new(b"HTTP/1.1 100 Continue\r\n\r\n")])
+                .await?;
         }
         loop {
             if st.detached.get() {
@@ -221,7 +226,10 @@ impl H1Body {
             }
             // Need more bytes.
             if self.conn.fill().await? == 0 {
-                return Err(io::Error::new(io::ErrorKind::ConnectionReset, "the client closed the connection before the end of the request body"));
+                return Err(io::Error::new(
+                    io::ErrorKind::ConnectionReset,
+                    "the client closed the connection before the end of the request body",
+                ));
             }
         }
     }
@@ -249,11 +257,17 @@ impl H1Body {
                     }
                     let mut size: u64 = 0;
                     for &d in digits {
-                        let v = (d as char).to_digit(16).ok_or_else(|| bad_body("bad chunk size"))?;
+                        let v = (d as char)
+                            .to_digit(16)
+                            .ok_or_else(|| bad_body("bad chunk size"))?;
                         size = size * 16 + u64::from(v);
                     }
                     buf.advance(line_end + 2);
-                    c = if size == 0 { Chunk::Trailers } else { Chunk::Data(size) };
+                    c = if size == 0 {
+                        Chunk::Trailers
+                    } else {
+                        Chunk::Data(size)
+                    };
                 }
                 Chunk::Data(left) => {
                     if buf.is_empty() {
@@ -263,7 +277,11 @@ impl H1Body {
                     let n = (buf.len() as u64).min(left) as usize;
                     let data = buf.split_to(n).freeze();
                     let left = left - n as u64;
-                    st.framing.set(Framing::Chunked(if left == 0 { Chunk::DataEnd } else { Chunk::Data(left) }));
+                    st.framing.set(Framing::Chunked(if left == 0 {
+                        Chunk::DataEnd
+                    } else {
+                        Chunk::Data(left)
+                    }));
                     return Ok(Some(Some(data)));
                 }
                 Chunk::DataEnd => {
@@ -331,7 +349,10 @@ enum Parsed {
 
 fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
     // Empty lines before a request line are ignored (RFC 9112 §2.2).
-    let skip = buf.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
+    let skip = buf
+        .iter()
+        .take_while(|&&b| b == b'\r' || b == b'\n')
+        .count();
     if skip > 0 {
         buf.advance(skip);
     }
@@ -340,9 +361,15 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
     let consumed = match req.parse(buf) {
         Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) => {
-            return if buf.len() > limits.max_header_bytes { Parsed::Reject(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE) } else { Parsed::Partial };
+            return if buf.len() > limits.max_header_bytes {
+                Parsed::Reject(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+            } else {
+                Parsed::Partial
+            };
         }
-        Err(httparse::Error::TooManyHeaders) => return Parsed::Reject(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE),
+        Err(httparse::Error::TooManyHeaders) => {
+            return Parsed::Reject(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+        }
         Err(_) => return Parsed::Reject(StatusCode::BAD_REQUEST),
     };
     if consumed > limits.max_header_bytes {
@@ -360,17 +387,30 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
     };
     let mut map = HeaderMap::with_capacity(req.headers.len());
     for h in req.headers.iter() {
-        let (Ok(name), Ok(value)) = (HeaderName::from_bytes(h.name.as_bytes()), HeaderValue::from_bytes(h.value)) else {
+        let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(h.name.as_bytes()),
+            HeaderValue::from_bytes(h.value),
+        ) else {
             return Parsed::Reject(StatusCode::BAD_REQUEST);
         };
         map.append(name, value);
     }
     // Body framing (RFC 9112 §6): chunked, or Content-Length, or none. Both at once,
     // or a length that is not one number, is how requests get smuggled: refused.
-    let te = map.get_all(header::TRANSFER_ENCODING).iter().collect::<Vec<_>>();
-    let cl = map.get_all(header::CONTENT_LENGTH).iter().collect::<Vec<_>>();
+    let te = map
+        .get_all(header::TRANSFER_ENCODING)
+        .iter()
+        .collect::<Vec<_>>();
+    let cl = map
+        .get_all(header::CONTENT_LENGTH)
+        .iter()
+        .collect::<Vec<_>>();
     let framing = if !te.is_empty() {
-        let last = te.last().and_then(|v| v.to_str().ok()).and_then(|v| v.rsplit(',').next()).map(|v| v.trim().to_ascii_lowercase());
+        let last = te
+            .last()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .map(|v| v.trim().to_ascii_lowercase());
         if !cl.is_empty() || version == Version::HTTP_10 || last.as_deref() != Some("chunked") {
             return Parsed::Reject(StatusCode::BAD_REQUEST);
         }
@@ -383,7 +423,10 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
                 if part.is_empty() || part.len() > 19 || !part.iter().all(u8::is_ascii_digit) {
                     return Parsed::Reject(StatusCode::BAD_REQUEST);
                 }
-                let n: u64 = std::str::from_utf8(part).ok().and_then(|s| s.parse().ok()).unwrap_or(u64::MAX);
+                let n: u64 = std::str::from_utf8(part)
+                    .ok()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(u64::MAX);
                 if length.is_some_and(|l| l != n) {
                     return Parsed::Reject(StatusCode::BAD_REQUEST);
                 }
@@ -397,20 +440,33 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
     } else {
         Framing::Done
     };
-    let connection = map.get_all(header::CONNECTION).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).map(|t| t.trim().to_ascii_lowercase()).collect::<Vec<_>>();
+    let connection = map
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().to_ascii_lowercase())
+        .collect::<Vec<_>>();
     let keep_alive = match version {
         Version::HTTP_10 => connection.iter().any(|t| t == "keep-alive"),
         _ => !connection.iter().any(|t| t == "close"),
     };
     let expect_continue = version == Version::HTTP_11
-        && map.get(header::EXPECT).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+        && map
+            .get(header::EXPECT)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
     let mut parts = http::Request::new(()).into_parts().0;
     parts.method = method;
     parts.uri = uri;
     parts.version = version;
     parts.headers = map;
     buf.advance(consumed);
-    Parsed::Head(Head { parts, framing, keep_alive, expect_continue })
+    Parsed::Head(Head {
+        parts,
+        framing,
+        keep_alive,
+        expect_continue,
+    })
 }
 
 /// A response weir writes itself before any handler runs (400, 431, 503), then closes.
@@ -423,13 +479,27 @@ async fn reject(conn: &Conn, status: StatusCode) {
         text.len(),
         crate::http::date::now_str(),
     );
-    let _ = conn.write_all(&mut [IoSlice::new(head.as_bytes()), IoSlice::new(text.as_bytes())]).await;
+    let _ = conn
+        .write_all(&mut [IoSlice::new(head.as_bytes()), IoSlice::new(text.as_bytes())])
+        .await;
 }
 
 /// Serves one plain-TCP HTTP/1.1 connection until it closes, the client goes away, a
 /// timeout or a protocol error ends it, or shutdown.
-pub async fn serve(stream: TcpStream, remote: SocketAddr, worker: Rc<HttpWorker>, limits: Rc<ConnLimits>, mut shutdown: watch::Receiver<bool>, initial: BytesMut) {
-    let conn = Rc::new(Conn { io: stream, buf: RefCell::new(initial), eof: Cell::new(false), head_written: Cell::new(false) });
+pub async fn serve(
+    stream: TcpStream,
+    remote: SocketAddr,
+    worker: Rc<HttpWorker>,
+    limits: Rc<ConnLimits>,
+    mut shutdown: watch::Receiver<bool>,
+    initial: BytesMut,
+) {
+    let conn = Rc::new(Conn {
+        io: stream,
+        buf: RefCell::new(initial),
+        eof: Cell::new(false),
+        head_written: Cell::new(false),
+    });
     let state = Rc::new(ConnState::default());
     loop {
         // The next request head: idle timeout while nothing has arrived, head timeout
@@ -467,22 +537,33 @@ pub async fn serve(stream: TcpStream, remote: SocketAddr, worker: Rc<HttpWorker>
                 }
             }
         };
-        let Head { parts, framing, keep_alive, expect_continue } = head;
+        let Head {
+            parts,
+            framing,
+            keep_alive,
+            expect_continue,
+        } = head;
         let head_request = parts.method == Method::HEAD;
         let version = parts.version;
         let body_state = Rc::new(BodyState {
             framing: Cell::new(framing),
-            expect_continue: Cell::new(expect_continue && !matches!(framing, Framing::Done | Framing::Length(0))),
+            expect_continue: Cell::new(
+                expect_continue && !matches!(framing, Framing::Done | Framing::Length(0)),
+            ),
             detached: Cell::new(false),
             trailer_bytes: Cell::new(0),
             max_trailer_bytes: limits.max_header_bytes,
         });
         let body = match framing {
             Framing::Done | Framing::Length(0) => RequestBody::Empty,
-            _ => RequestBody::H1(H1Body { conn: conn.clone(), state: body_state.clone() }),
+            _ => RequestBody::H1(H1Body {
+                conn: conn.clone(),
+                state: body_state.clone(),
+            }),
         };
         conn.head_written.set(false);
-        let Some((ex, rx)) = worker.begin(parts, body, remote, ActiveGuard::new(state.clone())) else {
+        let Some((ex, rx)) = worker.begin(parts, body, remote, ActiveGuard::new(state.clone()))
+        else {
             reject(&conn, StatusCode::SERVICE_UNAVAILABLE).await;
             return;
         };
@@ -493,7 +574,8 @@ pub async fn serve(stream: TcpStream, remote: SocketAddr, worker: Rc<HttpWorker>
         };
         // A client still waiting for its `100 Continue` would send its body or its next
         // request, and nothing tells which: such a connection ends with this response.
-        let unanswered = body_state.expect_continue.get() && !matches!(body_state.framing.get(), Framing::Done);
+        let unanswered =
+            body_state.expect_continue.get() && !matches!(body_state.framing.get(), Framing::Done);
         let keep_alive = keep_alive && !unanswered && !*shutdown.borrow();
         let keep = match write_response(&conn, response, version, head_request, keep_alive).await {
             Ok(keep) => keep,
@@ -546,7 +628,9 @@ async fn drain(conn: &Conn, mut left: u64) -> bool {
             buf.advance(n);
             left -= n as u64;
         }
-        if left > 0 && !matches!(tokio::time::timeout(Duration::from_secs(5), conn.fill()).await, Ok(Ok(n)) if n > 0) {
+        if left > 0
+            && !matches!(tokio::time::timeout(Duration::from_secs(5), conn.fill()).await, Ok(Ok(n)) if n > 0)
+        {
             return false;
         }
     }
@@ -585,10 +669,18 @@ async fn wait_response(
 }
 
 /// Sends one file region of the body (with its chunk framing when chunked).
-async fn send_region(conn: &Conn, region: &FileRegion, out: Out, head: &[u8], sent: &mut u64) -> io::Result<()> {
+async fn send_region(
+    conn: &Conn,
+    region: &FileRegion,
+    out: Out,
+    head: &[u8],
+    sent: &mut u64,
+) -> io::Result<()> {
     if let Out::Length(n) = out {
         if *sent + region.len > n {
-            return Err(io::Error::other("the body is longer than its Content-Length"));
+            return Err(io::Error::other(
+                "the body is longer than its Content-Length",
+            ));
         }
     }
     conn.head_written.set(true);
@@ -599,7 +691,8 @@ async fn send_region(conn: &Conn, region: &FileRegion, out: Out, head: &[u8], se
     let result = async {
         if out == Out::Chunked {
             let size = format!("{:x}\r\n", region.len);
-            conn.write_all(&mut [IoSlice::new(head), IoSlice::new(size.as_bytes())]).await?;
+            conn.write_all(&mut [IoSlice::new(head), IoSlice::new(size.as_bytes())])
+                .await?;
             conn.send_file(region).await?;
             conn.write_all(&mut [IoSlice::new(b"\r\n")]).await
         } else {
@@ -632,7 +725,13 @@ fn push_header(out: &mut Vec<u8>, name: &str, value: &[u8]) {
 }
 
 /// Writes the response; `Ok(true)` when the connection can take another request.
-async fn write_response(conn: &Conn, response: Response<ResponseBody>, version: Version, head_request: bool, keep_alive: bool) -> io::Result<bool> {
+async fn write_response(
+    conn: &Conn,
+    response: Response<ResponseBody>,
+    version: Version,
+    head_request: bool,
+    keep_alive: bool,
+) -> io::Result<bool> {
     let (parts, mut body) = response.into_parts();
     let result = write_parts(conn, parts, &mut body, version, head_request, keep_alive).await;
     if result.is_err() {
@@ -641,12 +740,29 @@ async fn write_response(conn: &Conn, response: Response<ResponseBody>, version: 
     result
 }
 
-async fn write_parts(conn: &Conn, parts: http::response::Parts, body: &mut ResponseBody, version: Version, head_request: bool, keep_alive: bool) -> io::Result<bool> {
+async fn write_parts(
+    conn: &Conn,
+    parts: http::response::Parts,
+    body: &mut ResponseBody,
+    version: Version,
+    head_request: bool,
+    keep_alive: bool,
+) -> io::Result<bool> {
     let status = parts.status;
     let mut keep_alive = keep_alive
-        && !parts.headers.get_all(header::CONNECTION).iter().any(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
-    let bodiless = status.is_informational() || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED;
-    let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+        && !parts
+            .headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .any(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
+    let bodiless = status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED;
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
     let out = if bodiless {
         Out::None
     } else if let Some(n) = declared {
@@ -667,18 +783,28 @@ async fn write_parts(conn: &Conn, parts: http::response::Parts, body: &mut Respo
     head.extend_from_slice(b"HTTP/1.1 ");
     head.extend_from_slice(status.as_str().as_bytes());
     head.push(b' ');
-    let reason = parts.extensions.get::<hyper::ext::ReasonPhrase>().map(|r| r.as_bytes()).or_else(|| status.canonical_reason().map(str::as_bytes)).unwrap_or(b"");
+    let reason = parts
+        .extensions
+        .get::<hyper::ext::ReasonPhrase>()
+        .map(|r| r.as_bytes())
+        .or_else(|| status.canonical_reason().map(str::as_bytes))
+        .unwrap_or(b"");
     head.extend_from_slice(reason);
     head.extend_from_slice(b"\r\n");
     for (name, value) in &parts.headers {
         // Framing is weir's to say.
-        if name == header::TRANSFER_ENCODING || name == header::CONNECTION || (name == header::CONTENT_LENGTH && (bodiless || declared.is_none())) {
+        if name == header::TRANSFER_ENCODING
+            || name == header::CONNECTION
+            || (name == header::CONTENT_LENGTH && (bodiless || declared.is_none()))
+        {
             continue;
         }
         push_header(&mut head, name.as_str(), value.as_bytes());
     }
     match out {
-        Out::Length(n) if declared.is_none() => push_header(&mut head, "content-length", n.to_string().as_bytes()),
+        Out::Length(n) if declared.is_none() => {
+            push_header(&mut head, "content-length", n.to_string().as_bytes())
+        }
         Out::Chunked => push_header(&mut head, "transfer-encoding", b"chunked"),
         _ => {}
     }
@@ -716,16 +842,25 @@ async fn write_parts(conn: &Conn, parts: http::response::Parts, body: &mut Respo
                 }
                 if let Out::Length(n) = out {
                     if sent + data.len() as u64 > n {
-                        return Err(io::Error::other("the body is longer than its Content-Length"));
+                        return Err(io::Error::other(
+                            "the body is longer than its Content-Length",
+                        ));
                     }
                 }
                 conn.head_written.set(true);
                 sent += data.len() as u64;
                 if out == Out::Chunked {
                     let size = format!("{:x}\r\n", data.len());
-                    conn.write_all(&mut [IoSlice::new(head_slice), IoSlice::new(size.as_bytes()), IoSlice::new(&data), IoSlice::new(b"\r\n")]).await?;
+                    conn.write_all(&mut [
+                        IoSlice::new(head_slice),
+                        IoSlice::new(size.as_bytes()),
+                        IoSlice::new(&data),
+                        IoSlice::new(b"\r\n"),
+                    ])
+                    .await?;
                 } else {
-                    conn.write_all(&mut [IoSlice::new(head_slice), IoSlice::new(&data)]).await?;
+                    conn.write_all(&mut [IoSlice::new(head_slice), IoSlice::new(&data)])
+                        .await?;
                 }
             }
             Some(Ok(Item::File(mut region))) => {
@@ -744,7 +879,8 @@ async fn write_parts(conn: &Conn, parts: http::response::Parts, body: &mut Respo
                         push_header(&mut end, name.as_str(), value.as_bytes());
                     }
                     end.extend_from_slice(b"\r\n");
-                    conn.write_all(&mut [IoSlice::new(head_slice), IoSlice::new(&end)]).await?;
+                    conn.write_all(&mut [IoSlice::new(head_slice), IoSlice::new(&end)])
+                        .await?;
                     return Ok(keep_alive);
                 }
                 // Trailers cannot travel with a length-delimited body: dropped, as
@@ -755,9 +891,14 @@ async fn write_parts(conn: &Conn, parts: http::response::Parts, body: &mut Respo
             None => {
                 conn.head_written.set(true);
                 match out {
-                    Out::Chunked => conn.write_all(&mut [IoSlice::new(head_slice), IoSlice::new(b"0\r\n\r\n")]).await?,
+                    Out::Chunked => {
+                        conn.write_all(&mut [IoSlice::new(head_slice), IoSlice::new(b"0\r\n\r\n")])
+                            .await?
+                    }
                     Out::Length(n) if sent != n => {
-                        return Err(io::Error::other("the body is shorter than its Content-Length"));
+                        return Err(io::Error::other(
+                            "the body is shorter than its Content-Length",
+                        ));
                     }
                     _ => {
                         if !head_slice.is_empty() {

@@ -63,7 +63,10 @@ impl Default for H3Limits {
 /// The quinn server configuration: the transport settings above, TLS 1.3 with ALPN
 /// `h3`, and no connection migration (the kernel steers a client's datagrams to one
 /// worker by address; a migrated client would land on another).
-pub fn server_config(crypto: Arc<quinn::crypto::rustls::QuicServerConfig>, limits: &H3Limits) -> Result<quinn::ServerConfig, String> {
+pub fn server_config(
+    crypto: Arc<quinn::crypto::rustls::QuicServerConfig>,
+    limits: &H3Limits,
+) -> Result<quinn::ServerConfig, String> {
     use quinn::VarInt;
     let mut t = quinn::TransportConfig::default();
     t.max_concurrent_bidi_streams(VarInt::from_u32(limits.max_concurrent_streams));
@@ -72,7 +75,9 @@ pub fn server_config(crypto: Arc<quinn::crypto::rustls::QuicServerConfig>, limit
     t.stream_receive_window(VarInt::from_u64(limits.stream_window).map_err(|e| e.to_string())?);
     t.receive_window(VarInt::from_u64(limits.connection_window).map_err(|e| e.to_string())?);
     t.send_window(limits.connection_window);
-    t.max_idle_timeout(Some(quinn::IdleTimeout::try_from(limits.idle_timeout).map_err(|e| e.to_string())?));
+    t.max_idle_timeout(Some(
+        quinn::IdleTimeout::try_from(limits.idle_timeout).map_err(|e| e.to_string())?,
+    ));
     t.keep_alive_interval(Some(limits.keep_alive));
     let mut s = quinn::ServerConfig::with_crypto(crypto);
     s.transport_config(Arc::new(t));
@@ -81,15 +86,25 @@ pub fn server_config(crypto: Arc<quinn::crypto::rustls::QuicServerConfig>, limit
 }
 
 /// A quinn endpoint on `socket`, driven by the worker's own tokio runtime.
-pub fn endpoint(socket: std::net::UdpSocket, config: quinn::ServerConfig, limits: &H3Limits) -> std::io::Result<quinn::Endpoint> {
+pub fn endpoint(
+    socket: std::net::UdpSocket,
+    config: quinn::ServerConfig,
+    limits: &H3Limits,
+) -> std::io::Result<quinn::Endpoint> {
     let mut ec = quinn::EndpointConfig::default();
-    ec.max_udp_payload_size(limits.max_udp_payload).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
+    ec.max_udp_payload_size(limits.max_udp_payload)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
     quinn::Endpoint::new(ec, Some(config), socket, Arc::new(quinn::TokioRuntime))
 }
 
 /// Accepts QUIC connections until `shutdown`, then sends GOAWAY on each and lets their
 /// in-flight requests finish.
-pub async fn serve(endpoint: quinn::Endpoint, worker: Rc<HttpWorker>, limits: Rc<H3Limits>, mut shutdown: watch::Receiver<bool>) {
+pub async fn serve(
+    endpoint: quinn::Endpoint,
+    worker: Rc<HttpWorker>,
+    limits: Rc<H3Limits>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let handshaking = Rc::new(Cell::new(0usize));
     let open = Rc::new(Cell::new(0usize));
     let all_closed = Rc::new(tokio::sync::Notify::new());
@@ -103,13 +118,23 @@ pub async fn serve(endpoint: quinn::Endpoint, worker: Rc<HttpWorker>, limits: Rc
         };
         // Under handshake load, make unvalidated clients prove their address first;
         // quinn itself never sends more than 3x what it received before validation.
-        if !incoming.remote_address_validated() && handshaking.get() >= limits.retry_above_handshakes && incoming.may_retry() {
+        if !incoming.remote_address_validated()
+            && handshaking.get() >= limits.retry_above_handshakes
+            && incoming.may_retry()
+        {
             let _ = incoming.retry();
             continue;
         }
         handshaking.set(handshaking.get() + 1);
         open.set(open.get() + 1);
-        let (w, l, s, h, o, n) = (worker.clone(), limits.clone(), shutdown.clone(), handshaking.clone(), open.clone(), all_closed.clone());
+        let (w, l, s, h, o, n) = (
+            worker.clone(),
+            limits.clone(),
+            shutdown.clone(),
+            handshaking.clone(),
+            open.clone(),
+            all_closed.clone(),
+        );
         tokio::task::spawn_local(async move {
             connection(incoming, w, l, s, h).await;
             o.set(o.get() - 1);
@@ -125,7 +150,13 @@ pub async fn serve(endpoint: quinn::Endpoint, worker: Rc<HttpWorker>, limits: Rc
     endpoint.close(quinn::VarInt::from_u32(0), b"shutdown");
 }
 
-async fn connection(incoming: quinn::Incoming, worker: Rc<HttpWorker>, limits: Rc<H3Limits>, mut shutdown: watch::Receiver<bool>, handshaking: Rc<Cell<usize>>) {
+async fn connection(
+    incoming: quinn::Incoming,
+    worker: Rc<HttpWorker>,
+    limits: Rc<H3Limits>,
+    mut shutdown: watch::Receiver<bool>,
+    handshaking: Rc<Cell<usize>>,
+) {
     let remote = incoming.remote_address();
     let established = match incoming.accept() {
         Ok(connecting) => connecting.await,
@@ -140,7 +171,10 @@ async fn connection(incoming: quinn::Incoming, worker: Rc<HttpWorker>, limits: R
         }
     };
     let quic = conn.clone();
-    let built = h3::server::builder().max_field_section_size(limits.max_field_section_size).build(h3_quinn::Connection::new(conn)).await;
+    let built = h3::server::builder()
+        .max_field_section_size(limits.max_field_section_size)
+        .build(h3_quinn::Connection::new(conn))
+        .await;
     let mut h3 = match built {
         Ok(h) => h,
         Err(e) => {
@@ -189,7 +223,12 @@ async fn request(
     };
     let (mut send, recv) = stream.split();
     let (parts, ()) = req.into_parts();
-    let response = match worker.begin(parts, RequestBody::H3(recv), remote, ActiveGuard::new(state)) {
+    let response = match worker.begin(
+        parts,
+        RequestBody::H3(recv),
+        remote,
+        ActiveGuard::new(state),
+    ) {
         Some((ex, rx)) => tokio::select! {
             r = rx => r.unwrap_or_else(|_| simple_response(http::StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")),
             // The connection is gone (closed by the client, lost, timed out) before
@@ -208,9 +247,15 @@ async fn request(
 async fn send_response(send: &mut SendStream, response: http::Response<ResponseBody>) {
     let (mut parts, mut body) = response.into_parts();
     if !parts.headers.contains_key(http::header::DATE) {
-        parts.headers.insert(http::header::DATE, crate::http::date::now());
+        parts
+            .headers
+            .insert(http::header::DATE, crate::http::date::now());
     }
-    if send.send_response(http::Response::from_parts(parts, ())).await.is_err() {
+    if send
+        .send_response(http::Response::from_parts(parts, ()))
+        .await
+        .is_err()
+    {
         return;
     }
     loop {
@@ -246,6 +291,9 @@ pub async fn recv_chunk(recv: &mut RecvStream) -> std::io::Result<Option<Bytes>>
     match recv.recv_data().await {
         Ok(Some(mut buf)) => Ok(Some(buf.copy_to_bytes(buf.remaining()))),
         Ok(None) => Ok(None),
-        Err(e) => Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, e.to_string())),
+        Err(e) => Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            e.to_string(),
+        )),
     }
 }

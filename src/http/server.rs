@@ -174,12 +174,19 @@ async fn serve_connection(
                 return;
             }
             let (tcp, shared) = crate::http::coalesce::CoalescingTcp::new(stream, initial.freeze());
-            let io = TokioIo::new(ConnIo::new(tcp, conn, limits.idle_timeout, limits.header_timeout));
+            let io = TokioIo::new(ConnIo::new(
+                tcp,
+                conn,
+                limits.idle_timeout,
+                limits.header_timeout,
+            ));
             let served = watcher.watch(b.http2_only().serve_connection(io, service).into_owned());
-            let _ = crate::http::coalesce::FlushAfter::new(served, shared, limits.idle_timeout).await;
+            let _ =
+                crate::http::coalesce::FlushAfter::new(served, shared, limits.idle_timeout).await;
         }
         Some(acceptor) => {
-            let (tcp, shared) = crate::http::coalesce::CoalescingTcp::new(stream, bytes::Bytes::new());
+            let (tcp, shared) =
+                crate::http::coalesce::CoalescingTcp::new(stream, bytes::Bytes::new());
             let tls_stream =
                 match tokio::time::timeout(limits.header_timeout, acceptor.accept(tcp)).await {
                     Ok(Ok(s)) => s,
@@ -199,7 +206,8 @@ async fn serve_connection(
                 limits.header_timeout,
             ));
             let served = watcher.watch(b.serve_connection(io, service).into_owned());
-            let _ = crate::http::coalesce::FlushAfter::new(served, shared, limits.idle_timeout).await;
+            let _ =
+                crate::http::coalesce::FlushAfter::new(served, shared, limits.idle_timeout).await;
         }
     }
 }
@@ -247,7 +255,10 @@ async fn handle(
     cancel.0.take();
     if let Some(v) = alt_svc {
         // A handler's own Alt-Svc wins.
-        response.headers_mut().entry(hyper::header::ALT_SVC).or_insert(v);
+        response
+            .headers_mut()
+            .entry(hyper::header::ALT_SVC)
+            .or_insert(v);
     }
     Ok(response)
 }

@@ -13,13 +13,17 @@ pub struct Identity {
 
 impl Clone for Identity {
     fn clone(&self) -> Self {
-        Identity { certs: self.certs.clone(), key: self.key.clone_key() }
+        Identity {
+            certs: self.certs.clone(),
+            key: self.key.clone_key(),
+        }
     }
 }
 
 pub fn from_pem(cert: &Path, key: &Path) -> Result<Identity, String> {
     let certs: Vec<_> = rustls_pemfile::certs(&mut std::io::BufReader::new(
-        std::fs::File::open(cert).map_err(|e| format!("cannot open --tls-cert {}: {e}", cert.display()))?,
+        std::fs::File::open(cert)
+            .map_err(|e| format!("cannot open --tls-cert {}: {e}", cert.display()))?,
     ))
     .collect::<Result<_, _>>()
     .map_err(|e| format!("cannot read certificates from {}: {e}", cert.display()))?;
@@ -27,7 +31,8 @@ pub fn from_pem(cert: &Path, key: &Path) -> Result<Identity, String> {
         return Err(format!("{} holds no PEM certificate", cert.display()));
     }
     let key = rustls_pemfile::private_key(&mut std::io::BufReader::new(
-        std::fs::File::open(key).map_err(|e| format!("cannot open --tls-key {}: {e}", key.display()))?,
+        std::fs::File::open(key)
+            .map_err(|e| format!("cannot open --tls-key {}: {e}", key.display()))?,
     ))
     .map_err(|e| format!("cannot read the private key from {}: {e}", key.display()))?
     .ok_or_else(|| format!("{} holds no PEM private key", key.display()))?;
@@ -36,11 +41,18 @@ pub fn from_pem(cert: &Path, key: &Path) -> Result<Identity, String> {
 
 /// A certificate for `localhost`, `127.0.0.1` and `::1`, valid from now.
 pub fn self_signed() -> Result<Identity, String> {
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into(), "::1".into()])
-        .map_err(|e| format!("cannot make a self-signed certificate: {e}"))?;
+    let cert = rcgen::generate_simple_self_signed(vec![
+        "localhost".into(),
+        "127.0.0.1".into(),
+        "::1".into(),
+    ])
+    .map_err(|e| format!("cannot make a self-signed certificate: {e}"))?;
     let der = cert.cert.der().clone();
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
-    Ok(Identity { certs: vec![der], key })
+    Ok(Identity {
+        certs: vec![der],
+        key,
+    })
 }
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
@@ -69,6 +81,7 @@ pub fn quic(id: &Identity) -> Result<Arc<quinn::crypto::rustls::QuicServerConfig
         .map_err(|e| format!("the certificate and key do not form a usable pair: {e}"))?;
     cfg.alpn_protocols = vec![b"h3".to_vec()];
     cfg.max_early_data_size = 0;
-    let quic = quinn::crypto::rustls::QuicServerConfig::try_from(cfg).map_err(|e| format!("no QUIC cipher suite: {e}"))?;
+    let quic = quinn::crypto::rustls::QuicServerConfig::try_from(cfg)
+        .map_err(|e| format!("no QUIC cipher suite: {e}"))?;
     Ok(Arc::new(quic))
 }

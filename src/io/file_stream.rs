@@ -32,7 +32,13 @@ pub struct FileStream {
 }
 
 impl FileStream {
-    pub fn new(reader: Rc<FileReader>, path: PathBuf, start: u64, end: Option<u64>, chunk: usize) -> FileStream {
+    pub fn new(
+        reader: Rc<FileReader>,
+        path: PathBuf,
+        start: u64,
+        end: Option<u64>,
+        chunk: usize,
+    ) -> FileStream {
         FileStream {
             reader,
             path,
@@ -93,18 +99,29 @@ impl FileStream {
                 State::Open(file) => Some(file.clone()),
                 State::Reading(_) => break,
                 State::Failed(_, Some(code), _) => return Err(io::Error::from_raw_os_error(*code)),
-                State::Failed(kind, None, message) => return Err(io::Error::new(*kind, message.clone())),
+                State::Failed(kind, None, message) => {
+                    return Err(io::Error::new(*kind, message.clone()))
+                }
                 State::Closed => return Ok(None),
             };
             match file {
                 None => waiting.await,
                 Some(file) => {
-                    if file.size == 0 || self.start >= file.size || self.end.is_some_and(|e| e < self.start) {
+                    if file.size == 0
+                        || self.start >= file.size
+                        || self.end.is_some_and(|e| e < self.start)
+                    {
                         *self.state.borrow_mut() = State::Closed;
                         return Ok(None);
                     }
                     let last = self.end.map_or(file.size - 1, |e| e.min(file.size - 1));
-                    let source = FileSource::new(self.reader.clone(), file, self.start, last, self.chunk.get());
+                    let source = FileSource::new(
+                        self.reader.clone(),
+                        file,
+                        self.start,
+                        last,
+                        self.chunk.get(),
+                    );
                     *self.state.borrow_mut() = State::Reading(Rc::new(source));
                     break;
                 }

@@ -967,7 +967,13 @@ impl Buf {
     }
 
     /// `pread` into the buffer at `filled`, up to `len` bytes in all: the bytes read.
-    pub(crate) fn pread_at(&mut self, file: &File, filled: usize, len: usize, offset: u64) -> io::Result<usize> {
+    pub(crate) fn pread_at(
+        &mut self,
+        file: &File,
+        filled: usize,
+        len: usize,
+        offset: u64,
+    ) -> io::Result<usize> {
         assert!(filled <= len && len <= self.capacity());
         // SAFETY: the pointer is `filled` bytes into an allocation of at least `len`
         // bytes that this Buf owns alone; the kernel writes at most `len - filled`

@@ -22,11 +22,18 @@ fn zero_fill() -> bool {
 }
 
 /// Points this thread's allocator at `toggle` (a `Uint32Array` of length ≥ 1).
-pub fn set_zero_fill_toggle(scope: &mut v8::PinScope<'_, '_>, toggle: v8::Local<v8::Uint32Array>) -> bool {
-    let Some(buffer) = toggle.buffer(scope) else { return false };
+pub fn set_zero_fill_toggle(
+    scope: &mut v8::PinScope<'_, '_>,
+    toggle: v8::Local<v8::Uint32Array>,
+) -> bool {
+    let Some(buffer) = toggle.buffer(scope) else {
+        return false;
+    };
     let store = buffer.get_backing_store();
     let offset = toggle.byte_offset();
-    let Some(base) = store.data() else { return false };
+    let Some(base) = store.data() else {
+        return false;
+    };
     if offset + 4 > store.byte_length() {
         return false;
     }

@@ -584,7 +584,11 @@ mod tests {
 
 /// `op_buffer_zero_fill_toggle(uint32array)`: registers Node's zero-fill toggle with
 /// this thread's allocator.
-pub fn op_buffer_zero_fill_toggle<'s>(scope: &mut v8::PinScope<'s, '_>, args: v8::FunctionCallbackArguments<'s>, _rv: v8::ReturnValue<'s, v8::Value>) {
+pub fn op_buffer_zero_fill_toggle<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    _rv: v8::ReturnValue<'s, v8::Value>,
+) {
     let ok = v8::Local::<v8::Uint32Array>::try_from(args.get(0))
         .ok()
         .is_some_and(|t| crate::js::allocator::set_zero_fill_toggle(scope, t));

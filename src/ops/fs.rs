@@ -276,14 +276,29 @@ pub fn op_fs_stream_create<'s>(
     let end = super::arg_f64(scope, &args, 2, -1.0);
     let end = (end >= 0.0).then_some(end as u64);
     let chunk = super::arg_f64(scope, &args, 3, 65536.0).clamp(1.0, 1073741824.0) as usize;
-    let stream = crate::io::file_stream::FileStream::new(crate::io::thread_reader(), path.into(), start, end, chunk);
-    let rid = crate::js::state::state(scope).borrow_mut().resources.add(stream);
+    let stream = crate::io::file_stream::FileStream::new(
+        crate::io::thread_reader(),
+        path.into(),
+        start,
+        end,
+        chunk,
+    );
+    let rid = crate::js::state::state(scope)
+        .borrow_mut()
+        .resources
+        .add(stream);
     rv.set(v8::Number::new(scope, f64::from(rid)).into());
 }
 
-fn file_stream(scope: &mut v8::PinScope<'_, '_>, args: &v8::FunctionCallbackArguments) -> Option<std::rc::Rc<crate::io::file_stream::FileStream>> {
+fn file_stream(
+    scope: &mut v8::PinScope<'_, '_>,
+    args: &v8::FunctionCallbackArguments,
+) -> Option<std::rc::Rc<crate::io::file_stream::FileStream>> {
     let rid = super::arg_f64(scope, args, 0, 0.0) as u32;
-    crate::js::state::state(scope).borrow().resources.get::<crate::io::file_stream::FileStream>(rid)
+    crate::js::state::state(scope)
+        .borrow()
+        .resources
+        .get::<crate::io::file_stream::FileStream>(rid)
 }
 
 /// `op_fs_stream_open(rid)`: opens the stream's file; a promise of its size, rejected
@@ -294,7 +309,10 @@ pub fn op_fs_stream_open<'s>(
     mut rv: v8::ReturnValue<'s, v8::Value>,
 ) {
     let Some(stream) = file_stream(scope, &args) else {
-        return throw(scope, OpError::type_error("ERR_BAD_RESOURCE", "not a file read stream"));
+        return throw(
+            scope,
+            OpError::type_error("ERR_BAD_RESOURCE", "not a file read stream"),
+        );
     };
     let p = spawn(scope, true, async move {
         match stream.open().await {

@@ -447,7 +447,8 @@ pub fn op_http_send_file<'s>(
         return;
     };
     let root = args.get(1);
-    let root = (!root.is_null_or_undefined()).then(|| std::path::PathBuf::from(root.to_rust_string_lossy(scope)));
+    let root = (!root.is_null_or_undefined())
+        .then(|| std::path::PathBuf::from(root.to_rust_string_lossy(scope)));
     let path = arg_string(scope, &args, 2);
     let content_type = args.get(3);
     let content_type = if content_type.is_null_or_undefined() {
@@ -455,7 +456,15 @@ pub fn op_http_send_file<'s>(
     } else {
         match http::HeaderValue::from_str(&content_type.to_rust_string_lossy(scope)) {
             Ok(v) => Some(v),
-            Err(_) => return throw(scope, OpError::type_error("ERR_INVALID_CHAR", "Invalid character in the contentType option")),
+            Err(_) => {
+                return throw(
+                    scope,
+                    OpError::type_error(
+                        "ERR_INVALID_CHAR",
+                        "Invalid character in the contentType option",
+                    ),
+                )
+            }
         }
     };
     let headers = match header_map(scope, args.get(4)) {
@@ -465,7 +474,14 @@ pub fn op_http_send_file<'s>(
     let max_ranges = crate::ops::arg_f64(scope, &args, 5, 16.0).clamp(0.0, 1024.0) as usize;
     let fallthrough = args.get(6).is_true();
     let Some(reader) = w.files.get().cloned() else {
-        return throw(scope, OpError::new(ErrorClass::Error, "ERR_WEIR_NO_FILE_READER", "this worker has no file reader"));
+        return throw(
+            scope,
+            OpError::new(
+                ErrorClass::Error,
+                "ERR_WEIR_NO_FILE_READER",
+                "this worker has no file reader",
+            ),
+        );
     };
     let opts = crate::http::files::SendFile {
         root,
@@ -476,11 +492,13 @@ pub fn op_http_send_file<'s>(
         fallthrough,
     };
     let p = spawn(scope, true, async move {
-        Ok(OpValue::Number(match crate::http::files::send(&w, &ex, &reader, opts).await {
-            crate::http::files::Sent::Status(s) => f64::from(s),
-            crate::http::files::Sent::ClientGone => 0.0,
-            crate::http::files::Sent::NotFound => -1.0,
-        }))
+        Ok(OpValue::Number(
+            match crate::http::files::send(&w, &ex, &reader, opts).await {
+                crate::http::files::Sent::Status(s) => f64::from(s),
+                crate::http::files::Sent::ClientGone => 0.0,
+                crate::http::files::Sent::NotFound => -1.0,
+            },
+        ))
     });
     rv.set(p.into());
 }

@@ -72,9 +72,16 @@ pub fn op_stream_read<'s>(
     mut rv: v8::ReturnValue<'s, v8::Value>,
 ) {
     let r = rid(scope, &args, 0);
-    let source = state(scope).borrow().resources.get_any(r).and_then(|res| res.source());
+    let source = state(scope)
+        .borrow()
+        .resources
+        .get_any(r)
+        .and_then(|res| res.source());
     let Some(source) = source else {
-        return throw(scope, OpError::type_error("ERR_BAD_RESOURCE", "op_stream_read needs a byte source"));
+        return throw(
+            scope,
+            OpError::type_error("ERR_BAD_RESOURCE", "op_stream_read needs a byte source"),
+        );
     };
     let p = spawn(scope, true, async move {
         match source.next().await {

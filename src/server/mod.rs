@@ -54,7 +54,10 @@ pub(crate) struct Listeners {
     pub tcp: std::net::TcpListener,
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// The UDP socket and QUIC configuration of HTTP/3.
-    pub quic: Option<(std::net::UdpSocket, Arc<quinn::crypto::rustls::QuicServerConfig>)>,
+    pub quic: Option<(
+        std::net::UdpSocket,
+        Arc<quinn::crypto::rustls::QuicServerConfig>,
+    )>,
 }
 
 fn bind_udp(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
@@ -151,7 +154,9 @@ pub fn run(config: ServeConfig) -> i32 {
     let mut udp = Vec::new();
     if quic.is_some() {
         if let Err(e) = std::net::UdpSocket::bind(addr) {
-            eprintln!("weir: cannot listen on {addr}/udp for HTTP/3: {e} (--h3 false serves without it)");
+            eprintln!(
+                "weir: cannot listen on {addr}/udp for HTTP/3: {e} (--h3 false serves without it)"
+            );
             return 1;
         }
         for _ in 0..config.workers {

@@ -66,7 +66,11 @@ async fn serve(
         tls.is_some(),
         config.access_log,
     );
-    let files = crate::io::file::FileReader::new(config.io, crate::io::file::DEFAULT_BUFFER_SIZE, crate::io::file::DEFAULT_POOL_SIZE);
+    let files = crate::io::file::FileReader::new(
+        config.io,
+        crate::io::file::DEFAULT_BUFFER_SIZE,
+        crate::io::file::DEFAULT_POOL_SIZE,
+    );
     if index == 0 {
         let stats = files.stats();
         tracing::info!(
@@ -75,7 +79,11 @@ async fn serve(
                 crate::io::file::IoMode::Uring => "io_uring",
                 crate::io::file::IoMode::Threads => "the blocking thread pool",
             },
-            if stats.registered_buffers { " with registered buffers" } else { "" }
+            if stats.registered_buffers {
+                " with registered buffers"
+            } else {
+                ""
+            }
         );
     }
     crate::io::set_thread_reader(files.clone());
@@ -86,7 +94,10 @@ async fn serve(
                 let _ = worker.native_root.set(root);
             }
             Err(e) => {
-                let _ = reports.send(Report::Failed(index, format!("cannot serve --root {}: {e}", config.root.display())));
+                let _ = reports.send(Report::Failed(
+                    index,
+                    format!("cannot serve --root {}: {e}", config.root.display()),
+                ));
                 return;
             }
         }
@@ -103,7 +114,12 @@ async fn serve(
                 if let Ok(v) = http::HeaderValue::from_str(&format!("h3=\":{port}\"; ma=86400")) {
                     let _ = worker.alt_svc.set(v);
                 }
-                h3_task = Some(tokio::task::spawn_local(crate::http::h3::serve(endpoint, worker.clone(), Rc::new(limits), shutdown.clone())));
+                h3_task = Some(tokio::task::spawn_local(crate::http::h3::serve(
+                    endpoint,
+                    worker.clone(),
+                    Rc::new(limits),
+                    shutdown.clone(),
+                )));
             }
             Err(e) => {
                 let _ = reports.send(Report::Failed(index, format!("cannot start HTTP/3: {e}")));

@@ -10,13 +10,20 @@ pub type SendRequest = h3::client::SendRequest<h3_quinn::OpenStreams, Bytes>;
 pub type Stream = h3::client::RequestStream<h3_quinn::BidiStream<Bytes>, Bytes>;
 
 /// A certificate for localhost written as PEM files in `dir`: (cert path, key path, DER).
-pub fn test_cert(dir: &std::path::Path) -> (String, String, rustls::pki_types::CertificateDer<'static>) {
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+pub fn test_cert(
+    dir: &std::path::Path,
+) -> (String, String, rustls::pki_types::CertificateDer<'static>) {
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
     let cert_path = dir.join("cert.pem");
     let key_path = dir.join("key.pem");
     std::fs::write(&cert_path, cert.cert.pem()).unwrap();
     std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
-    (cert_path.display().to_string(), key_path.display().to_string(), cert.cert.der().clone())
+    (
+        cert_path.display().to_string(),
+        key_path.display().to_string(),
+        cert.cert.der().clone(),
+    )
 }
 
 pub struct Client {
@@ -31,7 +38,10 @@ pub async fn connect(addr: SocketAddr, ca: &rustls::pki_types::CertificateDer<'s
     try_connect(addr, ca).await.expect("HTTP/3 connection")
 }
 
-pub async fn try_connect(addr: SocketAddr, ca: &rustls::pki_types::CertificateDer<'static>) -> Result<Client, String> {
+pub async fn try_connect(
+    addr: SocketAddr,
+    ca: &rustls::pki_types::CertificateDer<'static>,
+) -> Result<Client, String> {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(ca.clone()).unwrap();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -48,16 +58,24 @@ pub async fn try_connect(addr: SocketAddr, ca: &rustls::pki_types::CertificateDe
     transport.receive_window(quinn::VarInt::from_u32(32 << 20));
     transport.max_idle_timeout(Some(std::time::Duration::from_secs(20).try_into().unwrap()));
     cfg.transport_config(Arc::new(transport));
-    let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).map_err(|e| e.to_string())?;
+    let mut endpoint =
+        quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).map_err(|e| e.to_string())?;
     endpoint.set_default_client_config(cfg);
     let conn = endpoint
         .connect(addr, "localhost")
         .map_err(|e| e.to_string())?
         .await
         .map_err(|e| e.to_string())?;
-    let (mut driver, send) = h3::client::new(h3_quinn::Connection::new(conn.clone())).await.map_err(|e| e.to_string())?;
+    let (mut driver, send) = h3::client::new(h3_quinn::Connection::new(conn.clone()))
+        .await
+        .map_err(|e| e.to_string())?;
     let driver = tokio::spawn(async move { driver.wait_idle().await });
-    Ok(Client { endpoint, conn, send, driver })
+    Ok(Client {
+        endpoint,
+        conn,
+        send,
+        driver,
+    })
 }
 
 pub fn request(method: &str, path: &str) -> http::Request<()> {
@@ -70,11 +88,18 @@ pub fn request(method: &str, path: &str) -> http::Request<()> {
 
 /// Sends a request with `body` (none when empty) and reads the whole response.
 /// The body result is `Err` when the stream was reset.
-pub async fn fetch(send: &mut SendRequest, req: http::Request<()>, body: &[u8]) -> (http::Response<()>, Result<Vec<u8>, String>) {
+pub async fn fetch(
+    send: &mut SendRequest,
+    req: http::Request<()>,
+    body: &[u8],
+) -> (http::Response<()>, Result<Vec<u8>, String>) {
     let mut stream = send.send_request(req).await.expect("send request");
     if !body.is_empty() {
         for chunk in body.chunks(256 << 10) {
-            stream.send_data(Bytes::copy_from_slice(chunk)).await.expect("send body");
+            stream
+                .send_data(Bytes::copy_from_slice(chunk))
+                .await
+                .expect("send body");
         }
     }
     stream.finish().await.expect("finish request");
