@@ -43,6 +43,8 @@ import subprocess
 import sys
 import tempfile
 import time
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchlib import write_random  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -56,13 +58,6 @@ CASES = {
 }
 
 
-def write_random(path, size):
-    with open(path, "wb") as f:
-        left = size
-        while left:
-            n = min(left, 16 << 20)
-            f.write(os.urandom(n))
-            left -= n
 
 
 def free_port():

@@ -67,6 +67,8 @@ import sys
 import tempfile
 import threading
 import time
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchlib import write_random, free_port, tree, cpu_ticks  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -94,13 +96,6 @@ CASES = {
 # ---------------------------------------------------------------- files
 
 
-def write_random(path, size):
-    with open(path, "wb") as f:
-        left = size
-        while left:
-            n = min(left, 16 << 20)
-            f.write(os.urandom(n))
-            left -= n
 
 
 def discover(folder):
@@ -192,36 +187,10 @@ def last_line(text):
     return (errors or lines or ["(no output)"])[0 if errors else -1][:160]
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
-def tree(pid):
-    """pid and its descendants (nginx and cluster workers)."""
-    out = [pid]
-    try:
-        children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-    except OSError:
-        children = []
-    for c in children:
-        out += tree(int(c))
-    return out
 
 
-def cpu_ticks(pids):
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        except OSError:
-            pass
-    return total
 
 
 def rss_bytes(pids):
