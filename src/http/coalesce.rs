@@ -125,15 +125,7 @@ impl AsyncRead for CoalescingTcp {
             match self.shared.stream.try_read(unfilled) {
                 Ok(n) => {
                     if n > 0 && n < room {
-                        // A short read drained the socket: forget its readiness rather
-                        // than learn it from a read failing with EAGAIN (as tokio's own
-                        // `poll_read` does).
-                        let _ = self
-                            .shared
-                            .stream
-                            .try_io(tokio::io::Interest::READABLE, || {
-                                Err::<(), _>(io::ErrorKind::WouldBlock.into())
-                            });
+                        crate::http::read_drained(&self.shared.stream);
                     }
                     // SAFETY: the kernel wrote `n` bytes there.
                     unsafe { buf.assume_init(n) };
@@ -202,9 +194,9 @@ impl AsyncWrite for CoalescingTcp {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         std::task::ready!(self.shared.poll_drain(cx))?;
-        let fd = std::os::fd::AsRawFd::as_raw_fd(&self.shared.stream);
-        // SAFETY: a valid socket descriptor; shutting down the sending side only.
-        unsafe { libc::shutdown(fd, libc::SHUT_WR) };
+        // The sending side only, as tokio's own `poll_shutdown`; a peer already gone
+        // is no error here.
+        let _ = socket2::SockRef::from(&self.shared.stream).shutdown(std::net::Shutdown::Write);
         Poll::Ready(Ok(()))
     }
 }

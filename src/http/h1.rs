@@ -69,14 +69,7 @@ impl Conn {
                 }
                 Ok(n) => {
                     if n < room {
-                        // A short read drained the socket: forget its readiness now
-                        // rather than learn it from one more read that fails with
-                        // EAGAIN (one system call per request saved). tokio's own
-                        // `poll_read` does the same; data arriving meanwhile brings a
-                        // new epoll event, which this does not clear.
-                        let _ = self.io.try_io(tokio::io::Interest::READABLE, || {
-                            Err::<(), _>(io::ErrorKind::WouldBlock.into())
-                        });
+                        crate::http::read_drained(&self.io);
                     }
                     return Ok(n);
                 }

@@ -12,3 +12,13 @@ pub mod h3;
 pub mod server;
 pub mod streams;
 pub mod tls;
+
+/// Tells tokio that a read shorter than its buffer drained `stream`: its readiness is
+/// forgotten now, rather than learnt from one more read that fails with EAGAIN (one
+/// system call per request saved). tokio's own `poll_read` does the same; data that
+/// arrives meanwhile brings a new epoll event, which this does not clear.
+pub(crate) fn read_drained(stream: &tokio::net::TcpStream) {
+    let _ = stream.try_io(tokio::io::Interest::READABLE, || {
+        Err::<(), _>(std::io::ErrorKind::WouldBlock.into())
+    });
+}
