@@ -25,17 +25,23 @@ def wait_port(port, timeout=20):
     return False
 
 
-def cpu_ticks(pids):
-    """User + system CPU time of these processes (all their threads), in clock ticks."""
-    total = 0
+def cpu_split(pids):
+    """(user, system) CPU time of these processes (all their threads), in clock ticks."""
+    user = system = 0
     for pid in pids:
         try:
             with open(f"/proc/{pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
+            user += int(fields[11])
+            system += int(fields[12])
         except OSError:
             pass
-    return total
+    return user, system
+
+
+def cpu_ticks(pids):
+    """User + system CPU time of these processes (all their threads), in clock ticks."""
+    return sum(cpu_split(pids))
 
 
 def tree(pid):

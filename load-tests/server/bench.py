@@ -8,7 +8,8 @@ HTTP/1.1 (wrk) and HTTP/2 cleartext (h2load). Two layouts:
   all cores - weir --workers N, Node with the cluster module (N processes), unpinned;
              Bun and Deno are single-process servers and are not in this layout.
 Each measurement is repeated (--rounds, alternating servers) and the median kept.
-Reported: requests/s, p99 latency, and server CPU microseconds per request.
+Reported: requests/s, p99 latency, and server CPU microseconds per request (user +
+system, then each; system time is mostly the kernel's socket work).
 
 usage: load-tests/server/bench.py [--weir PATH] [--bun PATH] [--deno PATH]
        [--seconds 5] [--rounds 3] [--only h1|h2]
@@ -24,7 +25,7 @@ import subprocess
 import sys
 import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from benchlib import free_port, wait_port, cpu_ticks, tree  # noqa: E402
+from benchlib import free_port, wait_port, cpu_split, tree  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -92,10 +93,11 @@ def run_load(proto, url, seconds, pin):
 def measure(server, proto, path, seconds, load_pin):
     url = f"http://127.0.0.1:{server.port}{path}"
     pids = server.pids()
-    t0 = cpu_ticks(pids)
+    u0, s0 = cpu_split(pids)
     rps, reqs, tail = run_load(proto, url, seconds, load_pin)
-    t1 = cpu_ticks(pids)
-    return rps, tail, (t1 - t0) / HZ * 1e6 / max(reqs, 1)
+    u1, s1 = cpu_split(pids)
+    per_req = lambda ticks: ticks / HZ * 1e6 / max(reqs, 1)  # noqa: E731
+    return rps, tail, per_req(u1 - u0 + s1 - s0), per_req(u1 - u0), per_req(s1 - s0)
 
 
 def main():
@@ -132,7 +134,7 @@ def main():
     }
     protos = [a.only] if a.only else ["h1", "h2"]
     print(f"# weir server benchmark, {NCPU} cores, {a.seconds}s per run, median of {a.rounds} rounds")
-    print(f"{'layout':14} {'proto':5} {'path':7} {'server':6} {'req/s':>10} {'tail ms':>9} {'cpu us/req':>11} {'weir/x':>7}")
+    print(f"{'layout':14} {'proto':5} {'path':7} {'server':6} {'req/s':>10} {'tail ms':>9} {'cpu us/req':>11} {'user':>6} {'sys':>6} {'weir/x':>7}")
     for layout, spec in layouts.items():
         for proto in protos:
             for path in ["/hello", "/64k"]:
@@ -150,12 +152,12 @@ def main():
                             srv.stop()
                 for name in names:
                     s = samples[name]
-                    results[name] = tuple(statistics.median(x[i] for x in s) for i in range(3))
+                    results[name] = tuple(statistics.median(x[i] for x in s) for i in range(5))
                 w = results["weir"][0]
                 for name in names:
-                    rps, tail, cpu = results[name]
+                    rps, tail, cpu, user, system = results[name]
                     ratio = "" if name == "weir" else f"{w / rps:.2f}"
-                    print(f"{layout:14} {proto:5} {path:7} {name:6} {rps:10.0f} {tail:9.2f} {cpu:11.2f} {ratio:>7}")
+                    print(f"{layout:14} {proto:5} {path:7} {name:6} {rps:10.0f} {tail:9.2f} {cpu:11.2f} {user:6.2f} {system:6.2f} {ratio:>7}")
                 sys.stdout.flush()
 
 

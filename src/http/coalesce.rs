@@ -10,13 +10,12 @@
 //! Until [`Shared::defer`] is set (the TLS handshake, which waits on its own flushes),
 //! a flush sends everything at once.
 //!
-//! Gathering must not cost a copy of the body: a frame's payload that is file data
-//! (a slice of a read of the worker's [`FileReader`], which hyper holds as `Bytes`)
-//! is kept by reference, and the buffer goes out with `writev`; only frame headers and
-//! other small or foreign bytes are copied. Copying 2 MiB segments over HTTP/2 cost
-//! a fifth of the server's CPU.
+//! Gathering must not cost a copy of the body: a frame's payload that is a body's
+//! bytes (a file read, a JavaScript buffer, which hyper holds as `Bytes`) is found
+//! again by its address (`crate::io::held`) and kept by reference, and the buffer goes
+//! out with `writev`; only frame headers and other small or foreign bytes are copied.
+//! Copying 2 MiB segments over HTTP/2 cost a fifth of the server's CPU.
 
-use crate::io::file::FileReader;
 use bytes::{Buf, Bytes, BytesMut};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -32,9 +31,9 @@ use tokio::net::TcpStream;
 const HIGH_WATER: usize = 256 * 1024;
 /// A write this large, arriving with nothing held, goes straight to the socket.
 const DIRECT: usize = 64 * 1024;
-/// A slice this large that is file data still held elsewhere is kept by reference
-/// instead of copied (smaller ones cost less to copy).
-const SHARE_MIN: usize = 4 * 1024;
+/// A slice this large that is a body's bytes still held elsewhere is kept by
+/// reference instead of copied (smaller ones cost less to copy).
+const SHARE_MIN: usize = crate::io::held::MIN;
 /// Slices given to one `writev`.
 const MAX_IOVS: usize = 64;
 
@@ -44,9 +43,6 @@ pub struct Shared {
     stream: TcpStream,
     out: RefCell<Out>,
     defer: Cell<bool>,
-    /// The worker's file reader: a frame's payload that is a slice of one of its
-    /// buffers is queued by reference.
-    files: Option<Rc<FileReader>>,
 }
 
 /// The bytes held, in order: small writes copied into `tail`, file data by reference.
@@ -140,10 +136,11 @@ impl Shared {
         }
     }
 
-    /// Holds `b`: by reference if it is file data of the worker's, else copied.
+    /// Holds `b`: by reference if it is a body's bytes still held elsewhere (a file
+    /// read, a JavaScript buffer; see `crate::io::held`), else copied.
     fn hold(&self, out: &mut Out, b: &[u8]) {
         if b.len() >= SHARE_MIN {
-            if let Some(shared) = self.files.as_ref().and_then(|f| f.share(b)) {
+            if let Some(shared) = crate::io::held::share(b) {
                 out.push(shared);
                 return;
             }
@@ -160,17 +157,11 @@ pub struct CoalescingTcp {
 }
 
 impl CoalescingTcp {
-    /// `files`: the worker's file reader, whose data is held without a copy.
-    pub fn new(
-        stream: TcpStream,
-        prefix: Bytes,
-        files: Option<Rc<FileReader>>,
-    ) -> (CoalescingTcp, Rc<Shared>) {
+    pub fn new(stream: TcpStream, prefix: Bytes) -> (CoalescingTcp, Rc<Shared>) {
         let shared = Rc::new(Shared {
             stream,
             out: RefCell::new(Out::default()),
             defer: Cell::new(false),
-            files,
         });
         (
             CoalescingTcp {
@@ -373,7 +364,7 @@ mod tests {
     async fn frames_written_in_one_poll_leave_together_when_the_poll_ends() {
         let (server, mut client) = pair().await;
         client.set_nonblocking(true).unwrap();
-        let (mut tcp, shared) = CoalescingTcp::new(server, Bytes::new(), None);
+        let (mut tcp, shared) = CoalescingTcp::new(server, Bytes::new());
         let frames: Vec<Vec<u8>> = (0..4).map(|i| pattern(16 * 1024 + 9, i)).collect();
         let expected: Vec<u8> = frames.concat();
         let peek = std::net::TcpStream::try_clone(&client).unwrap();
@@ -400,7 +391,7 @@ mod tests {
     #[tokio::test]
     async fn a_peer_that_stops_reading_bounds_what_is_held() {
         let (server, client) = pair().await;
-        let (mut tcp, shared) = CoalescingTcp::new(server, Bytes::new(), None);
+        let (mut tcp, shared) = CoalescingTcp::new(server, Bytes::new());
         shared.defer();
         let chunk = pattern(16 * 1024, 7);
         let mut written = 0usize;
@@ -429,7 +420,7 @@ mod tests {
         let reader = FileReader::new(IoMode::Threads, 256 * 1024, 4);
         let file = reader.open(tmp.path()).await.unwrap();
         let (server, mut client) = pair().await;
-        let (mut tcp, shared) = CoalescingTcp::new(server, Bytes::new(), Some(reader.clone()));
+        let (mut tcp, shared) = CoalescingTcp::new(server, Bytes::new());
         // Frames as HTTP/2 writes them: a 9-byte header (copied) and 16 KiB of a read's
         // bytes (held), the read's own `Bytes` dropped as soon as the write returns.
         let mut expected = Vec::new();
@@ -491,7 +482,7 @@ mod tests {
         use tokio::io::AsyncReadExt;
         let (server, mut client) = pair().await;
         std::io::Write::write_all(&mut client, b" world").unwrap();
-        let (mut tcp, _shared) = CoalescingTcp::new(server, Bytes::from_static(b"hello"), None);
+        let (mut tcp, _shared) = CoalescingTcp::new(server, Bytes::from_static(b"hello"));
         let mut got = vec![0u8; 11];
         tcp.read_exact(&mut got).await.unwrap();
         assert_eq!(got, b"hello world");

@@ -173,11 +173,7 @@ async fn serve_connection(
                 crate::http::h1::serve(stream, remote, worker, limits, shutdown, initial).await;
                 return;
             }
-            let (tcp, shared) = crate::http::coalesce::CoalescingTcp::new(
-                stream,
-                initial.freeze(),
-                worker.files.get().cloned(),
-            );
+            let (tcp, shared) = crate::http::coalesce::CoalescingTcp::new(stream, initial.freeze());
             let io = TokioIo::new(ConnIo::new(
                 tcp,
                 conn,
@@ -190,7 +186,7 @@ async fn serve_connection(
         }
         Some(acceptor) => {
             let (tcp, shared) =
-                crate::http::coalesce::CoalescingTcp::new(stream, bytes::Bytes::new(), None);
+                crate::http::coalesce::CoalescingTcp::new(stream, bytes::Bytes::new());
             let tls_stream =
                 match tokio::time::timeout(limits.header_timeout, acceptor.accept(tcp)).await {
                     Ok(Ok(s)) => s,

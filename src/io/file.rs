@@ -382,13 +382,6 @@ impl FileReader {
         self.pool.buffer_size()
     }
 
-    /// `slice` as `Bytes` without a copy, if it lies within the bytes of one of this
-    /// reader's reads whose `Bytes` are still held: a connection that gathers its
-    /// writes keeps file data that way instead of copying it. `None` otherwise.
-    pub fn share(&self, slice: &[u8]) -> Option<bytes::Bytes> {
-        self.pool.share(slice)
-    }
-
     pub fn stats(&self) -> ReaderStats {
         ReaderStats {
             mode: self.mode(),
@@ -565,7 +558,7 @@ impl FileReader {
             Some(b) => Buf::Pooled(b),
             None => {
                 self.pool.heap_reads.fetch_add(1, Ordering::Relaxed);
-                Buf::heap(&self.pool, len)
+                Buf::heap(len)
             }
         };
         let file = file.file.clone();
@@ -977,34 +970,34 @@ mod tests {
     }
 
     #[tokio::test(flavor = "current_thread")]
-    async fn share_hands_out_only_bytes_of_reads_still_held_and_keeps_them_from_reuse() {
-        let data = pattern(9, 64 * KIB);
+    async fn reads_are_found_by_address_and_a_shared_slice_keeps_the_buffer_from_reuse() {
+        use crate::io::held::share;
+        let data = pattern(9, 256 * KIB);
         let tmp = file_with(&data);
         for mode in MODES {
-            let reader = reader(mode, 4096, 1);
+            let reader = reader(mode, 16 * KIB, 1);
             let file = reader.open(tmp.path()).await.unwrap();
-            let pooled = reader.read_at(&file, 0, 2000).await.unwrap();
-            let heap = reader.read_at(&file, 4096, 4096).await.unwrap();
+            let pooled = reader.read_at(&file, 0, 8000).await.unwrap();
+            let heap = reader.read_at(&file, 16384, 16384).await.unwrap();
             assert_eq!(
                 reader.stats().heap_reads,
                 1,
                 "{mode}: the pool has one buffer"
             );
-            for (read, at) in [(&pooled, 0), (&heap, 4096)] {
-                let part = &read[100..1900];
-                let shared = reader.share(part).expect("a slice of a held read");
+            for (read, at) in [(&pooled, 0), (&heap, 16384)] {
+                let part = &read[100..7900];
+                let shared = share(part).expect("a slice of a held read");
                 assert_eq!(shared.as_ptr(), part.as_ptr(), "{mode}: not a copy");
-                assert_eq!(&shared[..], &data[at + 100..at + 1900]);
-                assert!(reader.share(&read[..]).is_some());
+                assert_eq!(&shared[..], &data[at + 100..at + 7900]);
             }
-            let other = data[..4096].to_vec();
-            assert!(reader.share(&other).is_none(), "{mode}: foreign memory");
+            let other = data[..8000].to_vec();
+            assert!(share(&other).is_none(), "{mode}: foreign memory");
 
             // A shared slice holds the pool buffer like the read's own `Bytes`.
-            let kept = reader.share(&pooled[..]).unwrap();
+            let kept = share(&pooled[..]).unwrap();
             drop(pooled);
             assert_eq!(reader.stats().idle_buffers, 0);
-            let next = reader.read_at(&file, 8192, 4096).await.unwrap();
+            let next = reader.read_at(&file, 32768, 8000).await.unwrap();
             assert_eq!(
                 reader.stats().heap_reads,
                 2,
@@ -1012,7 +1005,7 @@ mod tests {
             );
             assert_eq!(
                 &kept[..],
-                &data[..2000],
+                &data[..8000],
                 "{mode}: the buffer was written over"
             );
             drop(kept);

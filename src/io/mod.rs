@@ -6,6 +6,7 @@
 
 pub mod file;
 pub mod file_stream;
+pub mod held;
 mod uring;
 
 thread_local! {

@@ -18,7 +18,6 @@
 use bytes::Bytes;
 use io_uring::{opcode, types, IoUring};
 use std::alloc::Layout;
-use std::collections::BTreeMap;
 use std::ffi::{CStr, CString};
 use std::fs::File;
 use std::future::Future;
@@ -27,7 +26,7 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::pin::Pin;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 use tokio::io::unix::AsyncFd;
@@ -782,9 +781,6 @@ pub(crate) struct Pool {
     buffer_size: usize,
     size: usize,
     inner: Mutex<PoolInner>,
-    /// Every read's bytes still held somewhere, by address (pool and heap buffers
-    /// alike): see [`Pool::share`]. An entry goes when its bytes' last holder does.
-    lent: Mutex<BTreeMap<usize, Weak<Filled>>>,
     /// Reads that found the pool empty (counted by the reader).
     pub(crate) heap_reads: AtomicU64,
 }
@@ -822,7 +818,6 @@ impl Pool {
                 free,
                 closed: false,
             }),
-            lent: Mutex::new(BTreeMap::new()),
             heap_reads: AtomicU64::new(0),
         })
     }
@@ -897,43 +892,6 @@ impl Pool {
         self.buffer_size
     }
 
-    /// `slice` as `Bytes` without a copy, when it lies within the bytes of one of
-    /// this pool's reads (into a pool buffer or a heap one) whose `Bytes` are still
-    /// held somewhere; the memory cannot be reused while the returned `Bytes` lives.
-    /// `None` for any other memory.
-    pub(crate) fn share(&self, slice: &[u8]) -> Option<Bytes> {
-        let start = slice.as_ptr() as usize;
-        let filled = {
-            let lent = self.lent.lock().unwrap_or_else(|e| e.into_inner());
-            let (_, weak) = lent.range(..=start).next_back()?;
-            weak.upgrade()?
-        };
-        let base = filled.as_ref().as_ref().as_ptr() as usize;
-        let offset = start - base;
-        // `filled` is alive, so its bytes are what lies at its address; a slice
-        // within them is those bytes, which do not change while they are held.
-        if offset + slice.len() > filled.len {
-            return None;
-        }
-        Some(Bytes::from_owner(Lent(filled)).slice(offset..offset + slice.len()))
-    }
-
-    fn lend(&self, filled: &Arc<Filled>) {
-        let at = filled.as_ref().as_ref().as_ptr() as usize;
-        self.lent
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(at, Arc::downgrade(filled));
-    }
-
-    /// Called as the bytes at `at` lose their last holder.
-    fn returned(&self, at: usize) {
-        let mut lent = self.lent.lock().unwrap_or_else(|e| e.into_inner());
-        if lent.get(&at).is_some_and(|w| w.strong_count() == 0) {
-            lent.remove(&at);
-        }
-    }
-
     pub(crate) fn size(&self) -> usize {
         self.size
     }
@@ -971,25 +929,24 @@ impl Drop for PoolBuf {
 }
 
 /// The memory a read goes into: a pool buffer, or a heap buffer of just the read's
-/// length when the pool is empty (which still answers to the pool's
-/// [`Pool::share`]).
+/// length when the pool is empty.
 pub(crate) enum Buf {
     Pooled(PoolBuf),
-    Heap(Vec<u8>, Arc<Pool>),
+    Heap(Vec<u8>),
 }
 
 impl Buf {
     pub(crate) fn as_mut_ptr(&mut self) -> *mut u8 {
         match self {
             Buf::Pooled(b) => b.raw.as_ref().expect("a live buffer").ptr.as_ptr(),
-            Buf::Heap(v, _) => v.as_mut_ptr(),
+            Buf::Heap(v) => v.as_mut_ptr(),
         }
     }
 
     pub(crate) fn capacity(&self) -> usize {
         match self {
             Buf::Pooled(b) => b.pool.buffer_size,
-            Buf::Heap(v, _) => v.capacity(),
+            Buf::Heap(v) => v.capacity(),
         }
     }
 
@@ -1005,8 +962,8 @@ impl Buf {
     /// is not initialized: only the kernel writes into it (a read), and only the bytes
     /// a read filled are ever looked at (see [`Buf::into_bytes`]). Zeroing it first
     /// cost a memset and page faults per read when many responses are in flight.
-    pub(crate) fn heap(pool: &Arc<Pool>, len: usize) -> Buf {
-        Buf::Heap(Vec::with_capacity(len), pool.clone())
+    pub(crate) fn heap(len: usize) -> Buf {
+        Buf::Heap(Vec::with_capacity(len))
     }
 
     /// `pread` into the buffer at `filled`, up to `len` bytes in all: the bytes read.
@@ -1042,25 +999,18 @@ impl Buf {
         if len == 0 {
             return Bytes::new();
         }
-        let (mem, pool) = match self {
-            Buf::Pooled(buf) => {
-                let pool = buf.pool.clone();
-                (Mem::Pooled(buf), pool)
-            }
-            Buf::Heap(mut v, pool) => {
+        let mem = match self {
+            Buf::Pooled(buf) => Mem::Pooled(buf),
+            Buf::Heap(mut v) => {
                 // SAFETY: the read that filled this buffer wrote its first `len` bytes
                 // (callers pass the count the kernel returned), and `len <= capacity`.
                 unsafe { v.set_len(len) };
-                (Mem::Heap(v), pool)
+                Mem::Heap(v)
             }
         };
-        let filled = Arc::new(Filled {
-            mem,
-            len,
-            pool: pool.clone(),
-        });
-        pool.lend(&filled);
-        Bytes::from_owner(Lent(filled))
+        // Recorded so that a connection gathering its writes can hold these bytes
+        // instead of copying them (see `crate::io::held`).
+        crate::io::held::hand_on(Filled { mem, len })
     }
 }
 
@@ -1070,7 +1020,6 @@ impl Buf {
 struct Filled {
     mem: Mem,
     len: usize,
-    pool: Arc<Pool>,
 }
 
 enum Mem {
@@ -1092,26 +1041,9 @@ impl AsRef<[u8]> for Filled {
     }
 }
 
-impl Drop for Filled {
-    fn drop(&mut self) {
-        // Before the memory is freed or back in the pool (the fields drop after this).
-        self.pool.returned(self.as_ref().as_ptr() as usize);
-    }
-}
-
 // SAFETY: a `Filled` is only ever read (its bytes do not change while it exists), so
 // shared references to it may be used from any thread.
 unsafe impl Sync for Filled {}
-
-/// What a pool buffer's `Bytes` hold: the read's owner, shared with the pool's
-/// record of lent buffers (a weak reference there).
-struct Lent(Arc<Filled>);
-
-impl AsRef<[u8]> for Lent {
-    fn as_ref(&self) -> &[u8] {
-        self.0.as_ref().as_ref()
-    }
-}
 
 #[cfg(test)]
 impl Pool {
@@ -1279,47 +1211,5 @@ pub(crate) mod test_support {
             );
             assert_eq!(set, 0, "{}", io::Error::last_os_error());
         }
-    }
-}
-
-#[cfg(test)]
-mod share_tests {
-    use super::*;
-
-    fn filled(pool: &Arc<Pool>, buf: Option<PoolBuf>, bytes: &[u8]) -> Bytes {
-        let mut buf = match buf {
-            Some(b) => Buf::Pooled(b),
-            None => Buf::heap(pool, bytes.len()),
-        };
-        // SAFETY: the buffer has room for `bytes` (a pool buffer of 4096 bytes, or a
-        // heap one of their length) and nothing else refers to it.
-        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf.as_mut_ptr(), bytes.len()) };
-        buf.into_bytes(bytes.len())
-    }
-
-    #[test]
-    fn share_stops_at_the_filled_bytes_and_at_the_last_holder() {
-        let pool = Pool::new(4096, 1);
-        let data: Vec<u8> = (0..2000u32).map(|i| (i * 7) as u8).collect();
-        let pooled = filled(&pool, pool.take(), &data);
-        let heap = filled(&pool, None, &data);
-        for read in [&pooled, &heap] {
-            assert!(pool.share(&read[..]).is_some());
-            assert!(pool.share(&read[1999..]).is_some());
-        }
-        // SAFETY: the pool buffer is 4096 bytes, allocated and initialized (zeroed).
-        let beyond = unsafe { std::slice::from_raw_parts(pooled.as_ptr(), 2001) };
-        assert!(pool.share(beyond).is_none(), "past the filled bytes");
-        let at = pooled.as_ptr();
-        drop(pooled);
-        assert_eq!(pool.idle(), 1);
-        // SAFETY: the pool keeps its buffer allocated while it lives.
-        let returned = unsafe { std::slice::from_raw_parts(at, 16) };
-        assert!(pool.share(returned).is_none(), "a buffer back in the pool");
-        drop(heap);
-        assert!(
-            pool.lent.lock().unwrap().is_empty(),
-            "entries outlived their reads"
-        );
     }
 }

@@ -86,7 +86,9 @@ pub fn view_to_bytes(
     if offset.checked_add(len)? > store.byte_length() {
         return None;
     }
-    Some(Bytes::from_owner(StoreOwner { store, offset, len }))
+    // Recorded so that a connection gathering its writes can hold these bytes instead
+    // of copying them (see `crate::io::held`).
+    Some(crate::io::held::hand_on(StoreOwner { store, offset, len }))
 }
 
 /// The address and length of a view's bytes, for ops that must handle overlapping
