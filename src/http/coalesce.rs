@@ -45,15 +45,26 @@ pub struct Shared {
     defer: Cell<bool>,
 }
 
-/// The bytes held, in order: small writes copied into `tail`, file data by reference.
-#[derive(Default)]
+/// The bytes held, in order: small writes copied into `tail`, body bytes by reference.
 struct Out {
     queue: VecDeque<Bytes>,
     tail: BytesMut,
     len: usize,
 }
 
+/// What `tail` allocates at a time: the copied pieces sealed off it share one
+/// allocation (a 9-byte frame header each would otherwise be one of its own).
+const TAIL_BLOCK: usize = 16 * 1024;
+
 impl Out {
+    fn new() -> Out {
+        Out {
+            queue: VecDeque::new(),
+            tail: BytesMut::with_capacity(TAIL_BLOCK),
+            len: 0,
+        }
+    }
+
     fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -69,8 +80,9 @@ impl Out {
         self.queue.push_back(b);
     }
 
-    /// Moves the copied bytes into the queue (sharing `tail`'s allocation, which is
-    /// reused once they are sent).
+    /// Moves the copied bytes into the queue (sharing `tail`'s allocation, which the
+    /// next copies fill, or reuse from its start once everything sealed off it is
+    /// sent).
     fn seal(&mut self) {
         if !self.tail.is_empty() {
             let sealed = self.tail.split().freeze();
@@ -160,7 +172,7 @@ impl CoalescingTcp {
     pub fn new(stream: TcpStream, prefix: Bytes) -> (CoalescingTcp, Rc<Shared>) {
         let shared = Rc::new(Shared {
             stream,
-            out: RefCell::new(Out::default()),
+            out: RefCell::new(Out::new()),
             defer: Cell::new(false),
         });
         (
@@ -343,6 +355,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::io::file::{FileReader, IoMode};
     use std::io::Read;
     use tokio::io::AsyncWriteExt;
 
@@ -411,30 +424,44 @@ mod tests {
         drop(client);
     }
 
-    #[tokio::test(flavor = "current_thread")]
-    async fn file_data_is_held_by_reference_and_leaves_in_order_with_the_copies() {
-        use crate::io::file::{FileReader, IoMode};
+    /// Frames as HTTP/2 writes them: a 9-byte header (copied) and `payload` bytes of a
+    /// file read (held), the read's own `Bytes` dropped as soon as the write returns;
+    /// the peer starts reading late and in small pieces, so the socket fills and
+    /// `writev`s end inside queued pieces.
+    async fn frames_by_reference_arrive_in_order(payload_len: usize, mode: IoMode) {
         let data = pattern(1 << 20, 3);
         let mut tmp = tempfile::NamedTempFile::new().unwrap();
         std::io::Write::write_all(&mut tmp, &data).unwrap();
-        let reader = FileReader::new(IoMode::Threads, 256 * 1024, 4);
+        let reader = FileReader::new(mode, 256 * 1024, 4);
         let file = reader.open(tmp.path()).await.unwrap();
         let (server, mut client) = pair().await;
+        // Small socket buffers: most `writev`s are cut short, inside a piece.
+        server.set_nodelay(true).unwrap();
+        socket2::SockRef::from(&server)
+            .set_send_buffer_size(16 * 1024)
+            .unwrap();
+        socket2::SockRef::from(&client)
+            .set_recv_buffer_size(16 * 1024)
+            .unwrap();
         let (mut tcp, shared) = CoalescingTcp::new(server, Bytes::new());
-        // Frames as HTTP/2 writes them: a 9-byte header (copied) and 16 KiB of a read's
-        // bytes (held), the read's own `Bytes` dropped as soon as the write returns.
         let mut expected = Vec::new();
         let mut frames = Vec::new();
-        for (i, at) in (0..data.len()).step_by(16 * 1024).enumerate() {
+        for (i, at) in (0..data.len()).step_by(payload_len).enumerate() {
             let header = pattern(9, i as u8);
             expected.extend_from_slice(&header);
-            expected.extend_from_slice(&data[at..at + 16 * 1024]);
+            expected.extend_from_slice(&data[at..at + payload_len]);
             frames.push((header, at));
         }
         let want = expected.len();
         let receiver = std::thread::spawn(move || {
-            let mut got = vec![0u8; want];
-            client.read_exact(&mut got).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            let mut got = Vec::with_capacity(want);
+            let mut piece = [0u8; 7000];
+            while got.len() < want {
+                let n = client.read(&mut piece).unwrap();
+                assert!(n > 0, "the connection ended early");
+                got.extend_from_slice(&piece[..n]);
+            }
             got
         });
         let conn = async {
@@ -445,21 +472,17 @@ mod tests {
                     .read_at(&file, chunk_at as u64, 256 * 1024)
                     .await
                     .unwrap();
-                let payload = read.slice(at - chunk_at..at - chunk_at + 16 * 1024);
+                let payload = read.slice(at - chunk_at..at - chunk_at + payload_len);
                 drop(read);
                 let iovs = [io::IoSlice::new(&header), io::IoSlice::new(&payload)];
-                let mut left = header.len() + payload.len();
-                while left > 0 {
-                    // A partial write is only possible at the high-water mark, where
-                    // everything has been handed on.
-                    let n = tcp.write_vectored(&iovs).await.unwrap();
-                    assert_eq!(n, left, "a vectored write took part of its slices");
-                    left -= n;
-                }
+                // Taken whole: a write waits at the high-water mark rather than take
+                // part of its slices.
+                let n = tcp.write_vectored(&iovs).await.unwrap();
+                assert_eq!(n, header.len() + payload.len(), "a write was taken in part");
                 drop(payload);
                 // The read's buffer is now held by the connection alone.
-                held_while_queued |=
-                    !shared.out.borrow().is_empty() && reader.stats().idle_buffers < 4;
+                held_while_queued |= !shared.out.borrow().is_empty()
+                    && reader.stats().idle_buffers < reader.stats().pool_size;
                 tcp.flush().await.unwrap();
             }
             assert!(held_while_queued, "file data was copied, not held");
@@ -472,9 +495,22 @@ mod tests {
         drop((tcp, shared));
         assert_eq!(
             reader.stats().idle_buffers,
-            4,
+            reader.stats().pool_size,
             "a buffer was never given back"
         );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn file_data_is_held_by_reference_and_leaves_in_order_with_the_copies() {
+        // 16 KiB frames (HTTP/2's usual size), pread reads.
+        frames_by_reference_arrive_in_order(16 * 1024, IoMode::Threads).await;
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn more_pieces_than_one_writev_takes_leave_in_order() {
+        // 4 KiB frames: 128 pieces at the high-water mark, twice what one `writev`
+        // is given; io_uring reads where the kernel allows them.
+        frames_by_reference_arrive_in_order(4 * 1024, IoMode::Uring).await;
     }
 
     #[tokio::test]

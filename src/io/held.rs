@@ -17,7 +17,8 @@ use std::sync::{Arc, Mutex, Weak};
 /// Smaller memory is not recorded: copying it costs less than finding it.
 pub const MIN: usize = 4 * 1024;
 
-/// What [`hand_on`] takes: an owner of immutable bytes.
+/// What [`hand_on`] takes: an owner of immutable bytes, whose `as_ref` gives the same
+/// address and length every time.
 pub trait Owner: AsRef<[u8]> + Send + Sync + 'static {}
 impl<T: AsRef<[u8]> + Send + Sync + 'static> Owner for T {}
 
@@ -85,7 +86,10 @@ pub fn hand_on<T: Owner>(owner: T) -> Bytes {
     if owner.as_ref().len() < MIN {
         return Bytes::from_owner(owner);
     }
-    let record = RECORD.with(Arc::clone);
+    // A thread being torn down no longer records (its bytes are then only copied).
+    let Ok(record) = RECORD.try_with(Arc::clone) else {
+        return Bytes::from_owner(owner);
+    };
     let at = owner.as_ref().as_ptr() as usize;
     let held: Arc<dyn Memory> = Arc::new(Held {
         owner,
@@ -100,11 +104,13 @@ pub fn hand_on<T: Owner>(owner: T) -> Bytes {
 /// stays alive (and unchanged) while the returned `Bytes` does. `None` otherwise.
 pub fn share(slice: &[u8]) -> Option<Bytes> {
     let start = slice.as_ptr() as usize;
-    let memory = RECORD.with(|record| {
-        let map = record.lock();
-        let (_, weak) = map.range(..=start).next_back()?;
-        weak.upgrade()
-    })?;
+    let memory = RECORD
+        .try_with(|record| {
+            let map = record.lock();
+            let (_, weak) = map.range(..=start).next_back()?;
+            weak.upgrade()
+        })
+        .ok()??;
     let bytes = memory.bytes();
     let offset = start - bytes.as_ptr() as usize;
     // `memory` is alive, so what lies at its address is its bytes; a slice within

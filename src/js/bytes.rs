@@ -50,7 +50,8 @@ impl AsRef<[u8]> for StoreOwner {
         match self.store.data() {
             // SAFETY: `offset + len` was checked against the view's bounds when the
             // owner was made, and the shared ref keeps the store's memory alive. A
-            // resizable buffer cannot shrink under us: views over those are refused.
+            // resizable buffer cannot shrink under us: only a copy of those is kept
+            // (see `view_to_bytes`).
             Some(ptr) => unsafe {
                 std::slice::from_raw_parts((ptr.as_ptr() as *const u8).add(self.offset), self.len)
             },
@@ -86,9 +87,15 @@ pub fn view_to_bytes(
     if offset.checked_add(len)? > store.byte_length() {
         return None;
     }
+    let owner = StoreOwner { store, offset, len };
+    if owner.store.is_resizable_by_user_javascript() || owner.store.is_shared() {
+        // A resizable buffer can shrink (and its pages be released) under a `Bytes`,
+        // and a shared one be written from elsewhere: their bytes are copied, now.
+        return Some(Bytes::copy_from_slice(owner.as_ref()));
+    }
     // Recorded so that a connection gathering its writes can hold these bytes instead
     // of copying them (see `crate::io::held`).
-    Some(crate::io::held::hand_on(StoreOwner { store, offset, len }))
+    Some(crate::io::held::hand_on(owner))
 }
 
 /// The address and length of a view's bytes, for ops that must handle overlapping
@@ -195,6 +202,32 @@ mod tests {
             // A write from JS after the hand-over is visible through the Bytes: one memory.
             eval(scope, "big[16] = 99");
             assert_eq!(bytes[0], 99);
+        });
+    }
+
+    #[test]
+    fn resizable_and_shared_buffers_are_copied_and_large_views_are_found_again() {
+        with_context(|scope| {
+            for src in [
+                "const r = new ArrayBuffer(8192, { maxByteLength: 65536 }); new Uint8Array(r).fill(5)",
+                "new Uint8Array(new SharedArrayBuffer(8192)).fill(5)",
+            ] {
+                let value = eval(scope, src);
+                let view = v8::Local::<v8::ArrayBufferView>::try_from(value).unwrap();
+                let js_ptr = view.data() as *const u8;
+                let bytes = view_to_bytes(scope, value).unwrap();
+                assert_ne!(bytes.as_ptr(), js_ptr, "{src}: not copied");
+                assert_eq!(&bytes[..], &[5u8; 8192][..], "{src}");
+            }
+            // A plain view of 4 KiB or more can be found by address while held (what
+            // HTTP/2 write gathering relies on); a small one is not recorded.
+            let value = eval(scope, "new Uint8Array(8192).fill(6)");
+            let bytes = view_to_bytes(scope, value).unwrap();
+            let again = crate::io::held::share(&bytes[100..200]).expect("recorded");
+            assert_eq!(again.as_ptr(), bytes[100..].as_ptr());
+            let value = eval(scope, "new Uint8Array(100).fill(6)");
+            let small = view_to_bytes(scope, value).unwrap();
+            assert!(crate::io::held::share(&small[..]).is_none());
         });
     }
 
