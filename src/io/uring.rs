@@ -1064,13 +1064,12 @@ impl Pool {
 
 /// Clears `O_NONBLOCK` on `file`: io_uring answers EAGAIN instead of waiting on a
 /// file opened non-blocking (which the reader does, so that a FIFO cannot hang it).
+/// The reader's files are opened with none of the other flags `F_SETFL` changes
+/// (`O_APPEND`, `O_ASYNC`, `O_DIRECT`, `O_NOATIME`), so one call setting none does it.
 pub(crate) fn clear_nonblocking(file: &File) -> io::Result<()> {
     let fd = file.as_raw_fd();
-    // SAFETY: plain fcntl calls on a descriptor `file` keeps open; no memory passed.
-    let ok = unsafe {
-        let flags = libc::fcntl(fd, libc::F_GETFL);
-        flags >= 0 && libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) >= 0
-    };
+    // SAFETY: a plain fcntl call on a descriptor `file` keeps open; no memory passed.
+    let ok = unsafe { libc::fcntl(fd, libc::F_SETFL, 0) >= 0 };
     if ok {
         Ok(())
     } else {
