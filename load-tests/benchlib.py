@@ -1,9 +1,12 @@
 """Helpers shared by the benchmark scripts under load-tests/: ports, process trees
 and their CPU time from /proc, random files."""
 import os
+import signal
 import socket
 import subprocess
 import time
+
+HZ = os.sysconf("SC_CLK_TCK")
 
 
 def free_port():
@@ -14,9 +17,13 @@ def free_port():
     return p
 
 
-def wait_port(port, timeout=20):
+def wait_port(port, timeout=20, proc=None):
+    """Whether 127.0.0.1:port accepts a connection within timeout seconds; gives up
+    early if proc (a Popen) has exited."""
     end = time.time() + timeout
     while time.time() < end:
+        if proc is not None and proc.poll() is not None:
+            return False
         try:
             socket.create_connection(("127.0.0.1", port), 0.2).close()
             return True
@@ -42,6 +49,15 @@ def cpu_split(pids):
 def cpu_ticks(pids):
     """User + system CPU time of these processes (all their threads), in clock ticks."""
     return sum(cpu_split(pids))
+
+
+def signal_tree(pid, sig=signal.SIGTERM):
+    """Sends sig to pid and its descendants, the children first."""
+    for p in reversed(tree(pid)):
+        try:
+            os.kill(p, sig)
+        except OSError:
+            pass
 
 
 def tree(pid):

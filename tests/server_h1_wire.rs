@@ -1178,11 +1178,7 @@ fn h2c_prior_knowledge_with_the_preface_split_across_writes_is_served_on_the_sam
 // File bodies with sendfile(2)
 // ---------------------------------------------------------------------------
 
-fn file_server(files: &[(&str, usize, u32)]) -> (tempfile::TempDir, Server, Vec<Vec<u8>>) {
-    file_server_with(files, &[])
-}
-
-fn file_server_with(
+fn file_server(
     files: &[(&str, usize, u32)],
     args: &[&str],
 ) -> (tempfile::TempDir, Server, Vec<Vec<u8>>) {
@@ -1212,17 +1208,16 @@ fn with_sendfile_off_the_buffered_path_sends_the_same_bytes() {
 
 #[test]
 fn sendfile_takes_a_boolean() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_weir"))
-        .args(["serve", "--sendfile", "maybe"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("--sendfile"), "{err}");
+    let run = common::refused_args(&["serve", "--sendfile", "maybe"]);
+    assert!(
+        run.stderr.contains("invalid value 'maybe' for '--sendfile"),
+        "{}",
+        run.stderr
+    );
 }
 
 fn eight_mib_whole_and_by_range(args: &[&str]) {
-    let (_dir, srv, contents) = file_server_with(&[("eight.bin", 8 << 20, 11)], args);
+    let (_dir, srv, contents) = file_server(&[("eight.bin", 8 << 20, 11)], args);
     let data = &contents[0];
     let mut c = Wire::connect(srv.addr);
     c.send(get("/eight.bin"));
@@ -1257,7 +1252,7 @@ fn eight_mib_whole_and_by_range(args: &[&str]) {
 
 #[test]
 fn a_64_mib_file_reaches_a_slow_reader_intact() {
-    let (_dir, srv, contents) = file_server(&[("big.bin", 64 << 20, 5)]);
+    let (_dir, srv, contents) = file_server(&[("big.bin", 64 << 20, 5)], &[]);
     let data = &contents[0];
     let mut c = Wire::connect(srv.addr);
     c.s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();

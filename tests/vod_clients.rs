@@ -133,7 +133,7 @@ fn access_log(srv: &Server, path: &str, done: impl Fn(&[String]) -> bool) -> Vec
             .map(str::to_string)
             .collect()
     };
-    vod::wait_for_log(srv, Duration::from_secs(5), |log| done(&lines(log)));
+    srv.wait_for_log(Duration::from_secs(5), |log| done(&lines(log)));
     lines(&srv.log())
 }
 

@@ -932,7 +932,7 @@ async fn a_file_truncated_while_being_sent_cuts_the_response() {
                 .count()
         };
         assert!(
-            vod::wait_for_log(srv, Duration::from_secs(5), |log| cut(log) == 2),
+            srv.wait_for_log(Duration::from_secs(5), |log| cut(log) == 2),
             "--io {}: the cut responses are not logged as such:\n{}",
             io.flag(),
             srv.log()

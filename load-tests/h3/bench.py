@@ -44,11 +44,10 @@ import sys
 import tempfile
 import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from benchlib import write_random  # noqa: E402
+from benchlib import HZ, cpu_ticks, write_random  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-HZ = os.sysconf("SC_CLK_TCK")
 GiB = 1 << 30
 BUILD = "cargo build --release --bin weir --example h3load"
 PROTOS = ["h1", "h2", "h3"]
@@ -56,8 +55,6 @@ CASES = {
     "a": "1 GiB file, 1 connection",
     "b": "2 MiB file, 64 in flight",
 }
-
-
 
 
 def free_port():
@@ -76,13 +73,6 @@ def free_port():
             u.close()
             t.close()
     sys.exit("no free port for TCP and UDP")
-
-
-def cpu_seconds(pid):
-    """User + system CPU seconds of a process, all its threads."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / HZ
 
 
 def children_cpu():
@@ -116,7 +106,7 @@ class Weir:
         return "\n".join(lines[-n:])
 
     def cpu(self):
-        return cpu_seconds(self.proc.pid)
+        return cpu_ticks([self.proc.pid]) / HZ
 
     def alive(self):
         return self.proc.poll() is None

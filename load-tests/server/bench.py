@@ -19,26 +19,16 @@ import argparse
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from benchlib import free_port, wait_port, cpu_split, tree  # noqa: E402
+from benchlib import HZ, free_port, wait_port, cpu_split, signal_tree, tree  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-HZ = os.sysconf("SC_CLK_TCK")
 NCPU = os.cpu_count() or 1
-
-
-
-
-
-
-
-
 
 
 class Server:
@@ -56,11 +46,7 @@ class Server:
         return tree(self.proc.pid)
 
     def stop(self):
-        for pid in reversed(self.pids()):
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except OSError:
-                pass
+        signal_tree(self.proc.pid)
         try:
             self.proc.wait(5)
         except subprocess.TimeoutExpired:
@@ -96,8 +82,8 @@ def measure(server, proto, path, seconds, load_pin):
     u0, s0 = cpu_split(pids)
     rps, reqs, tail = run_load(proto, url, seconds, load_pin)
     u1, s1 = cpu_split(pids)
-    per_req = lambda ticks: ticks / HZ * 1e6 / max(reqs, 1)  # noqa: E731
-    return rps, tail, per_req(u1 - u0 + s1 - s0), per_req(u1 - u0), per_req(s1 - s0)
+    user, system = (ticks / HZ * 1e6 / max(reqs, 1) for ticks in (u1 - u0, s1 - s0))
+    return rps, tail, user + system, user, system
 
 
 def main():

@@ -60,7 +60,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -68,11 +67,10 @@ import tempfile
 import threading
 import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from benchlib import write_random, free_port, tree, cpu_ticks  # noqa: E402
+from benchlib import HZ, cpu_ticks, free_port, signal_tree, tree, wait_port, write_random  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-HZ = os.sysconf("SC_CLK_TCK")
 NCPU = os.cpu_count() or 1
 GiB = 1 << 30
 BIG_SIZE = GiB
@@ -94,8 +92,6 @@ CASES = {
 
 
 # ---------------------------------------------------------------- files
-
-
 
 
 def discover(folder):
@@ -187,12 +183,6 @@ def last_line(text):
     return (errors or lines or ["(no output)"])[0 if errors else -1][:160]
 
 
-
-
-
-
-
-
 def rss_bytes(pids):
     total = 0
     for pid in pids:
@@ -236,18 +226,11 @@ class Server:
         self.err = tempfile.TemporaryFile(dir=tmp)
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.err, cwd=HERE,
                                      env=dict(os.environ, **env))
-        end = time.time() + 20
-        while True:
+        if not wait_port(port, 20, self.proc):
             if self.proc.poll() is not None:
                 raise StartError(f"exited ({self.proc.returncode}): {self.stderr()}")
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                break
-            except OSError:
-                if time.time() > end:
-                    self.stop()
-                    raise StartError("did not listen within 20 s")
-                time.sleep(0.05)
+            self.stop()
+            raise StartError("did not listen within 20 s")
         time.sleep(0.3)
         if self.proc.poll() is not None:  # listened, then gave up (e.g. a handler that fails to load)
             raise StartError(f"exited ({self.proc.returncode}): {self.stderr()}")
@@ -261,20 +244,12 @@ class Server:
         return self._pids
 
     def stop(self):
-        for pid in reversed(tree(self.proc.pid)):
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except OSError:
-                pass
+        signal_tree(self.proc.pid)
         try:
             # The measurement is over: a server still draining after 2 s is killed.
             self.proc.wait(2)
         except subprocess.TimeoutExpired:
-            for pid in reversed(tree(self.proc.pid)):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
+            signal_tree(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
         self.err.close()
 

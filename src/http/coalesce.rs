@@ -123,12 +123,12 @@ impl Shared {
             out.seal();
             let written = {
                 let mut iovs = [io::IoSlice::new(&[]); MAX_IOVS];
-                let mut k = 0;
-                for (iov, b) in iovs.iter_mut().zip(&out.queue) {
-                    *iov = io::IoSlice::new(b);
-                    k += 1;
-                }
-                self.stream.try_write_vectored(&iovs[..k])
+                let n = iovs
+                    .iter_mut()
+                    .zip(&out.queue)
+                    .map(|(iov, b)| *iov = io::IoSlice::new(b))
+                    .count();
+                self.stream.try_write_vectored(&iovs[..n])
             };
             match written {
                 Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),

@@ -82,41 +82,25 @@ impl Conn {
         }
     }
 
-    async fn write_all(&self, mut bufs: &mut [IoSlice<'_>]) -> io::Result<()> {
-        while !bufs.is_empty() {
-            match self.io.try_write_vectored(bufs) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => IoSlice::advance_slices(&mut bufs, n),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.io.writable().await?,
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
+    async fn write_all(&self, bufs: &mut [IoSlice<'_>]) -> io::Result<()> {
+        self.write_all_flags(bufs, 0).await
     }
 
-    /// Writes `buf` whole with `MSG_MORE`: the kernel holds a last partial segment
-    /// for the next write instead of sending it alone.
-    async fn write_all_more(&self, mut buf: &[u8]) -> io::Result<()> {
-        while !buf.is_empty() {
+    /// Writes `bufs` whole, `flags` given to each `sendmsg` (`MSG_MORE`: the kernel
+    /// holds a last partial segment for the next write instead of sending it alone).
+    async fn write_all_flags(
+        &self,
+        mut bufs: &mut [IoSlice<'_>],
+        flags: libc::c_int,
+    ) -> io::Result<()> {
+        let sock = socket2::SockRef::from(&self.io);
+        while !bufs.is_empty() {
             let sent = self.io.try_io(Interest::WRITABLE, || {
-                // SAFETY: a valid socket descriptor and `buf.len()` readable bytes.
-                let n = unsafe {
-                    libc::send(
-                        self.io.as_raw_fd(),
-                        buf.as_ptr().cast(),
-                        buf.len(),
-                        libc::MSG_MORE | libc::MSG_NOSIGNAL,
-                    )
-                };
-                if n < 0 {
-                    Err(io::Error::last_os_error())
-                } else {
-                    Ok(n as usize)
-                }
+                sock.send_vectored_with_flags(bufs, flags | libc::MSG_NOSIGNAL)
             });
             match sent {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => buf = &buf[n..],
+                Ok(n) => IoSlice::advance_slices(&mut bufs, n),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.io.writable().await?,
                 Err(e) => return Err(e),
             }
@@ -716,7 +700,8 @@ async fn send_region(
         // file's bytes, which one `sendfile` sends and pushes — two system calls
         // fewer than corking around it.
         if !head.is_empty() {
-            conn.write_all_more(head).await?;
+            conn.write_all_flags(&mut [IoSlice::new(head)], libc::MSG_MORE)
+                .await?;
         }
         return conn.send_file(region).await;
     }

@@ -41,21 +41,12 @@ fn one_byte<'s>(
         .unwrap_or_else(|| v8::String::empty(scope).into())
 }
 
-/// What one batch's request events share: a buffer for the raw headers and the last
-/// remote address written out (a batch's requests mostly come from few clients).
-struct EventScratch<'s> {
-    raw: Vec<v8::Local<'s, v8::Value>>,
-    remote: Option<(std::net::IpAddr, v8::Local<'s, v8::Value>)>,
-}
-
 fn request_event<'s>(
     scope: &mut v8::PinScope<'s, '_>,
     ex: &Exchange,
     secure: bool,
-    scratch: &mut EventScratch<'s>,
 ) -> v8::Local<'s, v8::Value> {
-    let raw = &mut scratch.raw;
-    raw.clear();
+    let mut raw: Vec<v8::Local<v8::Value>> = Vec::with_capacity(ex.headers.len() * 2 + 2);
     for (name, value) in &ex.headers {
         raw.push(one_byte(scope, name.as_str().as_bytes(), true));
         raw.push(one_byte(scope, value.as_bytes(), false));
@@ -68,23 +59,14 @@ fn request_event<'s>(
         }
     }
     let url = ex.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    let ip = ex.remote.ip();
-    let remote = match scratch.remote {
-        Some((last, s)) if last == ip => s,
-        _ => {
-            let s = one_byte(scope, ip.to_string().as_bytes(), false);
-            scratch.remote = Some((ip, s));
-            s
-        }
-    };
     let fields = [
         v8::Integer::new(scope, 1).into(),
         v8::Number::new(scope, ex.id as f64).into(),
         one_byte(scope, ex.method.as_str().as_bytes(), true),
         one_byte(scope, url.as_bytes(), false),
         one_byte(scope, ex.protocol.as_str().as_bytes(), true),
-        v8::Array::new_with_elements(scope, raw).into(),
-        remote,
+        v8::Array::new_with_elements(scope, &raw).into(),
+        one_byte(scope, ex.remote.ip().to_string().as_bytes(), false),
         v8::Integer::new(scope, ex.remote.port() as i32).into(),
         v8::Boolean::new(scope, ex.has_body()).into(),
         v8::Boolean::new(scope, secure).into(),
@@ -99,15 +81,11 @@ struct EventBatch {
 
 impl crate::js::state::Batch for EventBatch {
     fn into_v8<'s>(self: Box<Self>, scope: &mut v8::PinScope<'s, '_>) -> v8::Local<'s, v8::Value> {
-        let mut scratch = EventScratch {
-            raw: Vec::with_capacity(32),
-            remote: None,
-        };
         let items: Vec<v8::Local<v8::Value>> = self
             .events
             .iter()
             .map(|e| match e {
-                Event::Request(ex) => request_event(scope, ex, self.secure, &mut scratch),
+                Event::Request(ex) => request_event(scope, ex, self.secure),
                 Event::Aborted(id) => {
                     let fields = [
                         v8::Integer::new(scope, 2).into(),

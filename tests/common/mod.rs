@@ -10,6 +10,14 @@ pub fn weir() -> Command {
     Command::new(env!("CARGO_BIN_EXE_weir"))
 }
 
+/// Runs `weir` with `args`, which its command line must refuse (exit code 2, as
+/// clap's usage errors), and returns what it printed.
+pub fn refused_args(args: &[&str]) -> Run {
+    let run: Run = weir().args(args).output().unwrap().into();
+    assert_eq!(run.code, 2, "{args:?} were not refused: {}", run.stderr);
+    run
+}
+
 pub fn js_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests")

@@ -83,9 +83,15 @@ impl Server {
     /// Whether the log comes to contain `needle` within `within`: a line the server
     /// writes as it answers may reach the test's reader thread after the answer.
     pub fn log_shows(&self, needle: &str, within: Duration) -> bool {
+        self.wait_for_log(within, |log| log.contains(needle))
+    }
+
+    /// Waits up to `within` for the log to satisfy `done`; whether it did. (It
+    /// sleeps the calling thread between looks, also inside async tests.)
+    pub fn wait_for_log(&self, within: Duration, done: impl Fn(&str) -> bool) -> bool {
         let deadline = std::time::Instant::now() + within;
         loop {
-            if self.log().contains(needle) {
+            if done(&self.log()) {
                 return true;
             }
             if std::time::Instant::now() >= deadline {

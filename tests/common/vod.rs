@@ -9,7 +9,6 @@ use bytes::Bytes;
 use http::{HeaderMap, Method};
 use http_body_util::{BodyExt, Full};
 use std::fmt;
-use std::time::{Duration, Instant};
 
 /// `len` pseudo-random bytes (xorshift64*), the same for the same seed.
 pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
@@ -385,18 +384,4 @@ pub fn parse_multipart(content_type: &str, body: &[u8]) -> Result<Vec<Part>, Str
         pos = data_start + data_len + next_delimiter.len();
     }
     Ok(parts)
-}
-
-/// Waits up to `within` for the server's log to satisfy `done`; whether it did.
-pub fn wait_for_log(srv: &Server, within: Duration, done: impl Fn(&str) -> bool) -> bool {
-    let start = Instant::now();
-    loop {
-        if done(&srv.log()) {
-            return true;
-        }
-        if start.elapsed() > within {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
