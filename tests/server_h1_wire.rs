@@ -77,6 +77,19 @@ impl Wire {
         Wire { s, buf: Vec::new() }
     }
 
+    /// A connection made from the loopback address `source` (127.0.0.0/8 is all local).
+    fn connect_from(source: &str, addr: SocketAddr) -> Wire {
+        let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+            .expect("socket");
+        let from = SocketAddr::new(source.parse().expect("an IPv4 address"), 0);
+        sock.bind(&from.into()).expect("bind to a loopback address");
+        sock.connect(&addr.into()).expect("connect");
+        let s: TcpStream = sock.into();
+        s.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
+        s.set_nodelay(true).unwrap();
+        Wire { s, buf: Vec::new() }
+    }
+
     fn send(&mut self, bytes: impl AsRef<[u8]>) {
         self.s
             .write_all(bytes.as_ref())
@@ -1066,6 +1079,59 @@ fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
 }
 
 #[test]
+fn requests_spaced_under_the_idle_timeout_keep_the_connection_past_it() {
+    let srv = Server::start(&[
+        &handler_path(),
+        "--workers",
+        "1",
+        "--idle-timeout-ms",
+        "400",
+    ]);
+    let mut c = Wire::connect(srv.addr);
+    let first = Instant::now();
+    for _ in 0..5 {
+        c.send(get("/hello"));
+        assert_eq!(c.response().text(), "hello world\n");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert!(first.elapsed() > Duration::from_millis(1200));
+    // Idle from the last response: closed 400 ms after it (250 of them slept already).
+    let t = Instant::now();
+    c.expect_closed();
+    assert!(
+        t.elapsed() >= Duration::from_millis(100),
+        "closed {:?} after the last sleep",
+        t.elapsed()
+    );
+}
+
+#[test]
+fn the_header_timeout_applies_to_the_next_request_on_a_kept_connection() {
+    let srv = Server::start(&[
+        &handler_path(),
+        "--workers",
+        "1",
+        "--header-timeout-ms",
+        "300",
+        "--idle-timeout-ms",
+        "5000",
+    ]);
+    let mut c = Wire::connect(srv.addr);
+    c.send(get("/hello"));
+    assert_eq!(c.response().status, 200);
+    // Half a head, then nothing: the 300 ms head timeout, not the 5 s idle one.
+    c.send("GET /hello HTTP/1.1\r\nHost: a\r\n");
+    let t = Instant::now();
+    let end = c.end_within(Duration::from_secs(2));
+    assert!(end == End::Closed || end == End::Reset);
+    let took = t.elapsed();
+    assert!(
+        took >= Duration::from_millis(250) && took < Duration::from_millis(1500),
+        "closed after {took:?}"
+    );
+}
+
+#[test]
 fn a_head_sent_slowly_past_the_header_timeout_is_closed() {
     let srv = Server::start(&[
         &handler_path(),
@@ -1099,6 +1165,98 @@ fn a_head_sent_slowly_past_the_header_timeout_is_closed() {
     let mut c = Wire::connect(srv.addr);
     c.send(head);
     assert_eq!(c.response().status, 200);
+}
+
+// ---------------------------------------------------------------------------
+// What the handler sees of each request
+// ---------------------------------------------------------------------------
+
+#[test]
+fn each_request_shows_its_own_method_version_and_client_address() {
+    let srv = start();
+    let mut one = Wire::connect_from("127.0.0.1", srv.addr);
+    let mut two = Wire::connect_from("127.0.0.2", srv.addr);
+    let cases = [
+        ("GET", "1.1"),
+        ("PUT", "1.1"),
+        ("PATCH", "1.1"),
+        ("DELETE", "1.1"),
+        ("OPTIONS", "1.1"),
+        ("PROPFIND", "1.1"),
+        ("POST", "1.0"),
+        ("HEAD", "1.1"),
+    ];
+    // The two connections take turns, so that each request follows one from the
+    // other address.
+    for (method, version) in cases {
+        for (c, ip) in [(&mut one, "127.0.0.1"), (&mut two, "127.0.0.2")] {
+            let extra = if version == "1.0" {
+                "Connection: keep-alive\r\nContent-Length: 0\r\n"
+            } else {
+                ""
+            };
+            c.send(format!(
+                "{method} /headers?m={method} HTTP/{version}\r\nHost: a\r\n{extra}\r\n"
+            ));
+            let r = c.response_to(method);
+            assert_eq!(r.status, 200, "{method} HTTP/{version}");
+            if method == "HEAD" {
+                continue;
+            }
+            let v = r.json();
+            let port = c.s.local_addr().unwrap().port();
+            assert_eq!(v["method"], method);
+            assert_eq!(v["url"], format!("/headers?m={method}"));
+            assert_eq!(v["httpVersion"], version);
+            let (major, minor) = version.split_once('.').unwrap();
+            assert_eq!(v["httpVersionMajor"].to_string(), major);
+            assert_eq!(v["httpVersionMinor"].to_string(), minor);
+            assert_eq!(v["remoteAddress"], ip, "{method} HTTP/{version}");
+            assert_eq!(v["remotePort"], port);
+            assert_eq!(v["remoteFamily"], "IPv4");
+            assert_eq!(v["encrypted"], false);
+            assert_eq!(v["sameSocket"], true);
+        }
+    }
+}
+
+#[test]
+fn many_request_headers_arrive_whole_and_one_too_many_gets_431() {
+    let srv = Server::start(&[&handler_path(), "--workers", "1", "--max-headers", "200"]);
+    // 150 fields (more than are parsed without allocating), values with bytes past
+    // ASCII, which a handler sees as Latin-1 as in Node.
+    let mut head = String::from("GET /headers HTTP/1.1\r\nHost: many\r\n");
+    for i in 0..149 {
+        head.push_str(&format!("X-Field-{i}: value {i}\r\n"));
+    }
+    let mut raw = head.into_bytes();
+    raw.extend_from_slice(b"X-Latin: caf\xe9 \x80\xff\r\n\r\n");
+    let mut c = Wire::connect(srv.addr);
+    c.send(&raw);
+    let v = c.response().json();
+    let fields = v["rawHeaders"].as_array().expect("rawHeaders");
+    assert_eq!(fields.len(), 2 * 151, "every field, name and value");
+    // Names come in lower case (unlike Node, which keeps the client's spelling).
+    assert_eq!(fields[0], "host");
+    assert_eq!(fields[1], "many");
+    for i in 0..149 {
+        assert_eq!(fields[2 + 2 * i], format!("x-field-{i}"));
+        assert_eq!(fields[3 + 2 * i], format!("value {i}"));
+    }
+    assert_eq!(v["headers"]["x-field-148"], "value 148");
+    assert_eq!(v["headers"]["x-latin"], "caf\u{e9} \u{80}\u{ff}");
+    // The same connection goes on serving.
+    c.send(get("/hello"));
+    assert_eq!(c.response().text(), "hello world\n");
+    // 201 fields: over the limit.
+    let mut c = Wire::connect(srv.addr);
+    let mut head = String::from("GET /headers HTTP/1.1\r\nHost: many\r\n");
+    for i in 0..200 {
+        head.push_str(&format!("X-Field-{i}: value {i}\r\n"));
+    }
+    head.push_str("\r\n");
+    c.send(head);
+    assert_eq!(c.response().status, 431);
 }
 
 // ---------------------------------------------------------------------------

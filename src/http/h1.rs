@@ -18,6 +18,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use http::{header, HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode, Version};
 use std::cell::{Cell, RefCell};
 use std::io::{self, IoSlice};
+use std::mem::MaybeUninit;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::rc::Rc;
@@ -350,11 +351,37 @@ struct Head {
     expect_continue: bool,
 }
 
+// A boxed head would cost an allocation per request; this value only lives on the stack
+// between the parse and its match.
+#[allow(clippy::large_enum_variant)]
 enum Parsed {
     Head(Head),
     Partial,
     /// Answer this status and close.
     Reject(StatusCode),
+}
+
+/// Request heads with up to this many header lines are parsed without allocating the
+/// header array (the default limit is 100).
+const STACK_HEADERS: usize = 128;
+
+/// Where a piece of the request head lies in its bytes.
+#[derive(Clone, Copy, Default)]
+struct Span {
+    start: u32,
+    len: u32,
+}
+
+impl Span {
+    fn of(base: &[u8], part: &[u8]) -> Span {
+        Span {
+            start: (part.as_ptr() as usize - base.as_ptr() as usize) as u32,
+            len: part.len() as u32,
+        }
+    }
+    fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..(self.start + self.len) as usize
+    }
 }
 
 fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
@@ -366,10 +393,34 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
     if skip > 0 {
         buf.advance(skip);
     }
-    let mut headers = vec![httparse::EMPTY_HEADER; limits.max_headers];
-    let mut req = httparse::Request::new(&mut headers);
-    let consumed = match req.parse(buf) {
-        Ok(httparse::Status::Complete(n)) => n,
+    let mut stack_slots = [MaybeUninit::<httparse::Header>::uninit(); STACK_HEADERS];
+    let mut heap_slots = Vec::new();
+    let slots = if limits.max_headers <= STACK_HEADERS {
+        &mut stack_slots[..limits.max_headers]
+    } else {
+        heap_slots.resize(limits.max_headers, MaybeUninit::uninit());
+        &mut heap_slots[..]
+    };
+    let mut stack_spans = [(Span::default(), Span::default()); STACK_HEADERS];
+    let mut heap_spans = Vec::new();
+    let mut req = httparse::Request::new(&mut []);
+    let (consumed, method, path, spans) = match req.parse_with_uninit_headers(buf, slots) {
+        Ok(httparse::Status::Complete(n)) => {
+            // Where each piece lies, so that the head can be split off the buffer
+            // and its values shared rather than copied.
+            let spans = if req.headers.len() <= STACK_HEADERS {
+                &mut stack_spans[..req.headers.len()]
+            } else {
+                heap_spans.resize(req.headers.len(), (Span::default(), Span::default()));
+                &mut heap_spans[..]
+            };
+            for (span, h) in spans.iter_mut().zip(req.headers.iter()) {
+                *span = (Span::of(buf, h.name.as_bytes()), Span::of(buf, h.value));
+            }
+            let method = Span::of(buf, req.method.unwrap_or("").as_bytes());
+            let path = Span::of(buf, req.path.unwrap_or("").as_bytes());
+            (n, method, path, &*spans)
+        }
         Ok(httparse::Status::Partial) => {
             return if buf.len() > limits.max_header_bytes {
                 Parsed::Reject(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
@@ -389,17 +440,20 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
         Some(0) => Version::HTTP_10,
         _ => Version::HTTP_11,
     };
-    let Ok(method) = Method::from_bytes(req.method.unwrap_or("").as_bytes()) else {
+    // The head leaves the buffer as shared bytes: the URI and the header values are
+    // slices of it, not copies.
+    let head = buf.split_to(consumed).freeze();
+    let Ok(method) = Method::from_bytes(&head[method.range()]) else {
         return Parsed::Reject(StatusCode::BAD_REQUEST);
     };
-    let Ok(uri) = req.path.unwrap_or("").parse::<http::Uri>() else {
+    let Ok(uri) = http::Uri::from_maybe_shared(head.slice(path.range())) else {
         return Parsed::Reject(StatusCode::BAD_REQUEST);
     };
-    let mut map = HeaderMap::with_capacity(req.headers.len());
-    for h in req.headers.iter() {
+    let mut map = HeaderMap::with_capacity(spans.len());
+    for &(name, value) in spans {
         let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(h.name.as_bytes()),
-            HeaderValue::from_bytes(h.value),
+            HeaderName::from_bytes(&head[name.range()]),
+            HeaderValue::from_maybe_shared(head.slice(value.range())),
         ) else {
             return Parsed::Reject(StatusCode::BAD_REQUEST);
         };
@@ -450,16 +504,16 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
     } else {
         Framing::Done
     };
-    let connection = map
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|t| t.trim().to_ascii_lowercase())
-        .collect::<Vec<_>>();
+    let has_token = |token: &str| {
+        map.get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case(token))
+    };
     let keep_alive = match version {
-        Version::HTTP_10 => connection.iter().any(|t| t == "keep-alive"),
-        _ => !connection.iter().any(|t| t == "close"),
+        Version::HTTP_10 => has_token("keep-alive"),
+        _ => !has_token("close"),
     };
     let expect_continue = version == Version::HTTP_11
         && map
@@ -470,7 +524,6 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
     parts.uri = uri;
     parts.version = version;
     parts.headers = map;
-    buf.advance(consumed);
     Parsed::Head(Head {
         parts,
         framing,
@@ -501,7 +554,7 @@ pub async fn serve(
     remote: SocketAddr,
     worker: Rc<HttpWorker>,
     limits: Rc<ConnLimits>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
     initial: BytesMut,
 ) {
     let conn = Rc::new(Conn {
@@ -511,6 +564,16 @@ pub async fn serve(
         head_written: Cell::new(false),
     });
     let state = Rc::new(ConnState::default());
+    // One timer for the connection's head and idle timeouts. The deadline moves with
+    // every request; the timer is only moved when it fires before the deadline (or must
+    // fire sooner), so a busy connection does not re-arm a tokio timer per request.
+    let mut timer = Box::pin(tokio::time::sleep(limits.idle_timeout));
+    // Shutdown, watched by one future for the connection's life (not one per request).
+    let mut stop = shutdown.clone();
+    let stopping = async move {
+        let _ = stop.wait_for(|s| *s).await;
+    };
+    tokio::pin!(stopping);
     loop {
         // The next request head: idle timeout while nothing has arrived, head timeout
         // from its first byte.
@@ -532,18 +595,29 @@ pub async fn serve(
                 if conn.eof.get() {
                     return;
                 }
-                let wait = match started {
-                    None => limits.idle_timeout,
-                    Some(t) => limits.header_timeout.saturating_sub(t.elapsed()),
-                };
-                let read = tokio::select! {
-                    r = tokio::time::timeout(wait, conn.fill()) => r,
-                    // Shutdown closes a connection between requests at once.
-                    _ = shutdown.wait_for(|s| *s), if started.is_none() => return,
+                let deadline = tokio::time::Instant::from_std(match started {
+                    None => Instant::now() + limits.idle_timeout,
+                    Some(t) => t + limits.header_timeout,
+                });
+                if timer.deadline() > deadline {
+                    timer.as_mut().reset(deadline);
+                }
+                let read = loop {
+                    tokio::select! {
+                        r = conn.fill() => break r,
+                        () = &mut timer => {
+                            if tokio::time::Instant::now() >= deadline {
+                                return;
+                            }
+                            timer.as_mut().reset(deadline);
+                        }
+                        // Shutdown closes a connection between requests at once.
+                        () = &mut stopping, if started.is_none() => return,
+                    }
                 };
                 match read {
-                    Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return,
-                    Ok(Ok(_)) => {}
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {}
                 }
             }
         };

@@ -4,10 +4,12 @@
 //! [`HttpWorker`]; an id that is gone means the client went away.
 
 use super::{arg_f64, arg_string, spawn, throw, ErrorClass, OpError, OpValue};
-use crate::http::exchange::{Event, Exchange, HttpWorker, Phase};
+use crate::http::exchange::{Event, Exchange, HttpWorker, Phase, Protocol};
 use crate::js::bytes::view_to_bytes;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
+use std::cell::RefCell;
+use std::net::IpAddr;
 use std::rc::Rc;
 
 fn worker(scope: &mut v8::PinScope<'_, '_>) -> Option<Rc<HttpWorker>> {
@@ -41,8 +43,74 @@ fn one_byte<'s>(
         .unwrap_or_else(|| v8::String::empty(scope).into())
 }
 
+/// Strings every request event carries, made once per isolate instead of once per
+/// request: the common methods, the protocol versions, and the remote address seen
+/// last (a connection's requests all come from one).
+#[derive(Default)]
+struct EventStrings {
+    /// GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH, then the four protocol versions.
+    fixed: RefCell<[Option<v8::Global<v8::String>>; 11]>,
+    last_ip: RefCell<Option<(IpAddr, v8::Global<v8::String>)>>,
+}
+
+impl EventStrings {
+    fn fixed<'s>(
+        &self,
+        scope: &mut v8::PinScope<'s, '_>,
+        i: usize,
+        text: &str,
+    ) -> v8::Local<'s, v8::Value> {
+        if let Some(g) = &self.fixed.borrow()[i] {
+            return v8::Local::new(scope, g).into();
+        }
+        let s = one_byte(scope, text.as_bytes(), true);
+        if let Ok(s) = v8::Local::<v8::String>::try_from(s) {
+            self.fixed.borrow_mut()[i] = Some(v8::Global::new(scope, s));
+        }
+        s
+    }
+
+    fn method<'s>(
+        &self,
+        scope: &mut v8::PinScope<'s, '_>,
+        m: &http::Method,
+    ) -> v8::Local<'s, v8::Value> {
+        let i = match *m {
+            http::Method::GET => 0,
+            http::Method::HEAD => 1,
+            http::Method::POST => 2,
+            http::Method::PUT => 3,
+            http::Method::DELETE => 4,
+            http::Method::OPTIONS => 5,
+            http::Method::PATCH => 6,
+            _ => return one_byte(scope, m.as_str().as_bytes(), true),
+        };
+        self.fixed(scope, i, m.as_str())
+    }
+
+    fn protocol<'s>(
+        &self,
+        scope: &mut v8::PinScope<'s, '_>,
+        p: Protocol,
+    ) -> v8::Local<'s, v8::Value> {
+        self.fixed(scope, 7 + p as usize, p.as_str())
+    }
+
+    fn ip<'s>(&self, scope: &mut v8::PinScope<'s, '_>, ip: IpAddr) -> v8::Local<'s, v8::Value> {
+        if let Some((last, g)) = &*self.last_ip.borrow() {
+            if *last == ip {
+                return v8::Local::new(scope, g).into();
+            }
+        }
+        let s = v8::String::new(scope, &ip.to_string()).unwrap_or_else(|| v8::String::empty(scope));
+        *self.last_ip.borrow_mut() = Some((ip, v8::Global::new(scope, s)));
+        s.into()
+    }
+}
+
 fn request_event<'s>(
     scope: &mut v8::PinScope<'s, '_>,
+    strings: &EventStrings,
     ex: &Exchange,
     secure: bool,
 ) -> v8::Local<'s, v8::Value> {
@@ -62,11 +130,11 @@ fn request_event<'s>(
     let fields = [
         v8::Integer::new(scope, 1).into(),
         v8::Number::new(scope, ex.id as f64).into(),
-        one_byte(scope, ex.method.as_str().as_bytes(), true),
+        strings.method(scope, &ex.method),
         one_byte(scope, url.as_bytes(), false),
-        one_byte(scope, ex.protocol.as_str().as_bytes(), true),
+        strings.protocol(scope, ex.protocol),
         v8::Array::new_with_elements(scope, &raw).into(),
-        one_byte(scope, ex.remote.ip().to_string().as_bytes(), false),
+        strings.ip(scope, ex.remote.ip()),
         v8::Integer::new(scope, ex.remote.port() as i32).into(),
         v8::Boolean::new(scope, ex.has_body()).into(),
         v8::Boolean::new(scope, secure).into(),
@@ -81,11 +149,19 @@ struct EventBatch {
 
 impl crate::js::state::Batch for EventBatch {
     fn into_v8<'s>(self: Box<Self>, scope: &mut v8::PinScope<'s, '_>) -> v8::Local<'s, v8::Value> {
+        let strings = match scope.get_slot::<Rc<EventStrings>>() {
+            Some(s) => s.clone(),
+            None => {
+                let s = Rc::new(EventStrings::default());
+                scope.set_slot(s.clone());
+                s
+            }
+        };
         let items: Vec<v8::Local<v8::Value>> = self
             .events
             .iter()
             .map(|e| match e {
-                Event::Request(ex) => request_event(scope, ex, self.secure),
+                Event::Request(ex) => request_event(scope, &strings, ex, self.secure),
                 Event::Aborted(id) => {
                     let fields = [
                         v8::Integer::new(scope, 2).into(),
@@ -213,7 +289,8 @@ fn header_map(
         return Ok(HeaderMap::new());
     };
     let mut map = HeaderMap::with_capacity(list.length() as usize / 2);
-    let mut name_buf = Vec::with_capacity(32);
+    let mut name_buf = [0u8; 64];
+    let mut long_name = Vec::new();
     let mut i = 0;
     while i + 1 < list.length() {
         let name = list.get_index(scope, i).and_then(|v| v.to_string(scope));
@@ -234,9 +311,14 @@ fn header_map(
         if !name.contains_only_onebyte() {
             return Err(invalid_name());
         }
-        name_buf.resize(name.length(), 0);
-        name.write_one_byte_v2(scope, 0, &mut name_buf, v8::WriteFlags::empty());
-        let header_name = HeaderName::from_bytes(&name_buf).map_err(|_| invalid_name())?;
+        let name_bytes = if name.length() <= name_buf.len() {
+            &mut name_buf[..name.length()]
+        } else {
+            long_name.resize(name.length(), 0);
+            &mut long_name[..]
+        };
+        name.write_one_byte_v2(scope, 0, name_bytes, v8::WriteFlags::empty());
+        let header_name = HeaderName::from_bytes(name_bytes).map_err(|_| invalid_name())?;
         let invalid_value = || {
             OpError::type_error(
                 "ERR_INVALID_CHAR",

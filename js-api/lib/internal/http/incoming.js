@@ -21,6 +21,12 @@ const kHeaders = Symbol('kHeaders');
 const kHeadersDistinct = Symbol('kHeadersDistinct');
 const kReading = Symbol('kReading');
 const kHasBody = Symbol('kHasBody');
+const kRemote = Symbol('kRemote');
+const kRemotePort = Symbol('kRemotePort');
+const kEncrypted = Symbol('kEncrypted');
+
+// `httpVersionMajor`/`Minor` of the versions weir speaks.
+const kVersions = { __proto__: null, '1.0': [1, 0], '1.1': [1, 1], '2.0': [2, 0], '3.0': [3, 0] };
 
 // What Node users read from req.socket: addresses, TLS flag, and no-op tuning.
 class SocketInfo {
@@ -52,15 +58,24 @@ class IncomingMessage extends LazyReadable {
     this.method = method;
     this.url = url;
     this.httpVersion = httpVersion;
-    const [major, minor] = StringPrototypeSplit(httpVersion, '.');
-    this.httpVersionMajor = +major;
-    this.httpVersionMinor = +minor;
+    const known = kVersions[httpVersion];
+    if (known !== undefined) {
+      this.httpVersionMajor = known[0];
+      this.httpVersionMinor = known[1];
+    } else {
+      const [major, minor] = StringPrototypeSplit(httpVersion, '.');
+      this.httpVersionMajor = +major;
+      this.httpVersionMinor = +minor;
+    }
     this.rawHeaders = rawHeaders;
     this.rawTrailers = [];
     this.trailers = {};
     this[kHeaders] = null;
     this[kHeadersDistinct] = null;
-    this.socket = new SocketInfo(remoteAddress, remotePort, encrypted);
+    // `socket` is made on first use (see below); most handlers never look at it.
+    this[kRemote] = remoteAddress;
+    this[kRemotePort] = remotePort;
+    this[kEncrypted] = encrypted;
     this.aborted = false;
     this.complete = !hasBody;
     this.upgrade = false;
@@ -90,6 +105,19 @@ class IncomingMessage extends LazyReadable {
       this[kHeadersDistinct] = dest;
     }
     return this[kHeadersDistinct];
+  }
+
+  get socket() {
+    const socket = new SocketInfo(this[kRemote], this[kRemotePort], this[kEncrypted]);
+    ObjectDefineProperty(this, 'socket', {
+      __proto__: null, value: socket, writable: true, configurable: true, enumerable: true,
+    });
+    return socket;
+  }
+  set socket(value) {
+    ObjectDefineProperty(this, 'socket', {
+      __proto__: null, value, writable: true, configurable: true, enumerable: true,
+    });
   }
 
   get connection() { return this.socket; }

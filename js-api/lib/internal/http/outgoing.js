@@ -9,6 +9,7 @@
 const {
   ArrayIsArray,
   ObjectCreate,
+  ObjectDefineProperty,
   ObjectKeys,
   SafeMap,
   SafeSet,
@@ -127,7 +128,6 @@ class ServerResponse extends LazyWritable {
     this[kFastFinished] = false;
     this[kFastClosed] = false;
     this.req = req;
-    this.socket = req.socket;
     this.statusCode = 200;
     this.statusMessage = undefined;
     this.sendDate = true;
@@ -141,6 +141,15 @@ class ServerResponse extends LazyWritable {
     this[kGone] = false;
     this[kNative] = false;
     this[kOnClose] = null;
+  }
+
+  // The request's socket, looked up when asked for (making it costs a request that
+  // never uses it).
+  get socket() { return this.req.socket; }
+  set socket(value) {
+    ObjectDefineProperty(this, 'socket', {
+      __proto__: null, value, writable: true, configurable: true, enumerable: true,
+    });
   }
 
   get connection() { return this.socket; }
