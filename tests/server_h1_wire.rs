@@ -1340,6 +1340,14 @@ fn file_server(
     files: &[(&str, usize, u32)],
     args: &[&str],
 ) -> (tempfile::TempDir, Server, Vec<Vec<u8>>) {
+    file_server_env(files, args, &[])
+}
+
+fn file_server_env(
+    files: &[(&str, usize, u32)],
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (tempfile::TempDir, Server, Vec<Vec<u8>>) {
     let dir = tempfile::tempdir().unwrap();
     let mut contents = Vec::new();
     for &(name, len, seed) in files {
@@ -1349,19 +1357,34 @@ fn file_server(
     }
     let mut all = vec!["--root", dir.path().to_str().unwrap(), "--workers", "1"];
     all.extend_from_slice(args);
-    let srv = Server::start(&all);
+    let srv = Server::start_with_env(&all, env);
     (dir, srv, contents)
 }
 
+/// The debug line h1 logs for each file region it hands to `sendfile(2)`.
+const SENDFILE_LINE: &str = "file region sent with sendfile";
+
 #[test]
 fn an_8_mib_file_is_sent_whole_and_by_range_with_exact_bytes() {
-    eight_mib_whole_and_by_range(&[]);
+    let srv = eight_mib_whole_and_by_range(&[]);
+    assert!(
+        srv.log_shows(SENDFILE_LINE, Duration::from_secs(5)),
+        "no file region went out with sendfile: {}",
+        srv.log()
+    );
 }
 
 #[test]
 fn with_sendfile_off_the_buffered_path_sends_the_same_bytes() {
-    eight_mib_whole_and_by_range(&["--sendfile", "false", "--io", "threads"]);
-    eight_mib_whole_and_by_range(&["--sendfile", "false", "--io", "uring"]);
+    for io in ["threads", "uring"] {
+        let srv = eight_mib_whole_and_by_range(&["--sendfile", "false", "--io", io]);
+        // Every response above was logged (access log) and none used sendfile.
+        assert!(srv.wait_for_log(Duration::from_secs(5), |log| log
+            .matches(" status=")
+            .count()
+            >= 5));
+        assert!(!srv.log().contains(SENDFILE_LINE), "{}", srv.log());
+    }
 }
 
 #[test]
@@ -1374,8 +1397,12 @@ fn sendfile_takes_a_boolean() {
     );
 }
 
-fn eight_mib_whole_and_by_range(args: &[&str]) {
-    let (_dir, srv, contents) = file_server(&[("eight.bin", 8 << 20, 11)], args);
+fn eight_mib_whole_and_by_range(args: &[&str]) -> Server {
+    let (_dir, srv, contents) = file_server_env(
+        &[("eight.bin", 8 << 20, 11)],
+        args,
+        &[("RUST_LOG", "info,weir::h1=debug")],
+    );
     let data = &contents[0];
     let mut c = Wire::connect(srv.addr);
     c.send(get("/eight.bin"));
@@ -1406,6 +1433,7 @@ fn eight_mib_whole_and_by_range(args: &[&str]) {
     assert_eq!(r.header("content-length"), Some("8388608"));
     c.send(get("/eight.bin"));
     assert_eq!(c.response().body.len(), 8 << 20);
+    srv
 }
 
 #[test]

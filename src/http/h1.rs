@@ -960,6 +960,12 @@ async fn write_parts(
             Some(Ok(Item::File(mut region))) => {
                 let done = region.done.take();
                 let result = send_region(conn, &region, out, head_slice, &mut sent).await;
+                tracing::debug!(
+                    target: "weir::h1",
+                    bytes = region.len,
+                    ok = result.is_ok(),
+                    "file region sent with sendfile"
+                );
                 if let Some(done) = done {
                     let _ = done.send(result.is_ok());
                 }
