@@ -1221,6 +1221,25 @@ fn each_request_shows_its_own_method_version_and_client_address() {
 }
 
 #[test]
+fn many_response_fields_and_long_ones_go_out_whole() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    for (n, len) in [(1, 10), (40, 300), (3, 5000)] {
+        c.send(get(&format!("/fields?n={n}&len={len}")));
+        let r = c.response();
+        assert_eq!(r.text(), "fields\n");
+        for i in 0..n - 1 {
+            assert_eq!(
+                r.header(&format!("x-field-{i}")),
+                Some(format!("value {i}").as_str())
+            );
+        }
+        let long_name = format!("x-{}", "long".repeat(30));
+        assert_eq!(r.header(&long_name), Some("v".repeat(len).as_str()));
+    }
+}
+
+#[test]
 fn many_request_headers_arrive_whole_and_one_too_many_gets_431() {
     let srv = Server::start(&[&handler_path(), "--workers", "1", "--max-headers", "200"]);
     // 150 fields (more than are parsed without allocating), values with bytes past

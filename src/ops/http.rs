@@ -281,6 +281,7 @@ pub fn op_http_read<'s>(
     rv.set(p.into());
 }
 
+/// Headers from a JS array of alternating names and values.
 fn header_map(
     scope: &mut v8::PinScope<'_, '_>,
     value: v8::Local<v8::Value>,
@@ -288,20 +289,37 @@ fn header_map(
     let Ok(list) = v8::Local::<v8::Array>::try_from(value) else {
         return Ok(HeaderMap::new());
     };
-    let mut map = HeaderMap::with_capacity(list.length() as usize / 2);
+    let len = list.length() as usize;
+    header_pairs(scope, len, |scope, i| list.get_index(scope, i as u32))
+}
+
+/// Headers from `len` alternating names and values, the `i`th given by `at` (array
+/// elements, or call arguments, which are cheaper to reach).
+fn header_pairs<'s, 'i>(
+    scope: &mut v8::PinScope<'s, 'i>,
+    len: usize,
+    at: impl Fn(&mut v8::PinScope<'s, 'i>, usize) -> Option<v8::Local<'s, v8::Value>>,
+) -> Result<HeaderMap, OpError> {
+    let mut map = HeaderMap::with_capacity(len / 2);
+    // Names and most values fit on the stack; a value is copied once, into its own
+    // bytes.
     let mut name_buf = [0u8; 64];
-    let mut long_name = Vec::new();
+    let mut value_buf = [0u8; 256];
+    let mut long = Vec::new();
     let mut i = 0;
-    while i + 1 < list.length() {
-        let name = list.get_index(scope, i).and_then(|v| v.to_string(scope));
-        let value = list
-            .get_index(scope, i + 1)
-            .and_then(|v| v.to_string(scope));
+    while i + 1 < len {
+        let as_string = |scope: &mut v8::PinScope<'s, 'i>, v: v8::Local<'s, v8::Value>| {
+            v8::Local::<v8::String>::try_from(v)
+                .ok()
+                .or_else(|| v.to_string(scope))
+        };
+        let name = at(scope, i).and_then(|v| as_string(scope, v));
+        let value = at(scope, i + 1).and_then(|v| as_string(scope, v));
         i += 2;
         let (Some(name), Some(value)) = (name, value) else {
             continue;
         };
-        let invalid_name = || {
+        let invalid_name = |scope: &mut v8::PinScope<'s, 'i>| {
             let shown = name.to_rust_string_lossy(scope);
             OpError::type_error(
                 "ERR_INVALID_HTTP_TOKEN",
@@ -309,16 +327,18 @@ fn header_map(
             )
         };
         if !name.contains_only_onebyte() {
-            return Err(invalid_name());
+            return Err(invalid_name(scope));
         }
         let name_bytes = if name.length() <= name_buf.len() {
             &mut name_buf[..name.length()]
         } else {
-            long_name.resize(name.length(), 0);
-            &mut long_name[..]
+            long.resize(name.length(), 0);
+            &mut long[..]
         };
         name.write_one_byte_v2(scope, 0, name_bytes, v8::WriteFlags::empty());
-        let header_name = HeaderName::from_bytes(name_bytes).map_err(|_| invalid_name())?;
+        let Ok(header_name) = HeaderName::from_bytes(name_bytes) else {
+            return Err(invalid_name(scope));
+        };
         let invalid_value = || {
             OpError::type_error(
                 "ERR_INVALID_CHAR",
@@ -331,17 +351,22 @@ fn header_map(
         if !value.contains_only_onebyte() {
             return Err(invalid_value());
         }
-        let mut bytes = vec![0u8; value.length()];
-        value.write_one_byte_v2(scope, 0, &mut bytes, v8::WriteFlags::empty());
-        let header_value =
-            HeaderValue::from_maybe_shared(Bytes::from(bytes)).map_err(|_| invalid_value())?;
+        let value_bytes = if value.length() <= value_buf.len() {
+            &mut value_buf[..value.length()]
+        } else {
+            long.resize(value.length(), 0);
+            &mut long[..]
+        };
+        value.write_one_byte_v2(scope, 0, value_bytes, v8::WriteFlags::empty());
+        let header_value = HeaderValue::from_bytes(value_bytes).map_err(|_| invalid_value())?;
         map.append(header_name, header_value);
     }
     Ok(map)
 }
 
-/// `op_http_respond(id, status, statusMessage, headers, body, end)`: sends the head
-/// (and, with `end`, the whole body). Returns false when the client is gone.
+/// `op_http_respond(id, status, statusMessage, body, end, name, value, ...)`: sends
+/// the head, its fields as the arguments after `end` (and, with `end`, the whole body).
+/// Returns false when the client is gone.
 pub fn op_http_respond<'s>(
     scope: &mut v8::PinScope<'s, '_>,
     args: v8::FunctionCallbackArguments<'s>,
@@ -365,16 +390,17 @@ pub fn op_http_respond<'s>(
             ),
         );
     };
-    let headers = match header_map(scope, args.get(3)) {
+    let pairs = (args.length() as usize).saturating_sub(5);
+    let headers = match header_pairs(scope, pairs, |_, i| Some(args.get(5 + i as i32))) {
         Ok(h) => h,
         Err(e) => return throw(scope, e),
     };
-    let body = match args.get(4) {
+    let body = match args.get(3) {
         v if v.is_null_or_undefined() => None,
         v if v.is_string() => Some(Bytes::from(v.to_rust_string_lossy(scope))),
         v => view_to_bytes(scope, v),
     };
-    let end = args.get(5).is_true();
+    let end = args.get(4).is_true();
     let mut response = Response::new(());
     *response.status_mut() = status;
     *response.headers_mut() = headers;

@@ -94,6 +94,13 @@ export default async function handle(req, res) {
       const total = Number(q.get('bytes'));
       return writeMany(res, total, () => res.end());
     }
+    case '/fields': {
+      // `n` response fields, the last with a long name and a long value.
+      const n = Number(q.get('n'));
+      for (let i = 0; i < n - 1; i++) res.setHeader(`x-field-${i}`, `value ${i}`);
+      res.setHeader(`x-${'long'.repeat(30)}`, 'v'.repeat(Number(q.get('len'))));
+      return res.end('fields\n');
+    }
     case '/status':
       res.statusCode = Number(q.get('code'));
       res.statusMessage = q.get('message') ?? undefined;

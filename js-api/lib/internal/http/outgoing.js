@@ -259,7 +259,7 @@ class ServerResponse extends LazyWritable {
       throw new ERR_HTTP_INVALID_STATUS_CODE(code);
     }
     this[kHeadSent] = true;
-    const ok = binding.respond(this[kId], code, this.statusMessage, flatHeaders(this[kHeaders]), body, end);
+    const ok = binding.respond(this[kId], code, this.statusMessage, body, end, ...flatHeaders(this[kHeaders]));
     if (!ok) this._clientGone();
     return ok;
   }
