@@ -349,6 +349,29 @@ mod tests {
     }
 
     #[test]
+    fn chunks_leave_in_order_whether_one_or_many_wait() {
+        let (tx, mut rx) = channel(1 << 20);
+        let chunk = |s: &'static str| Bytes::from_static(s.as_bytes());
+        assert_eq!(tx.try_send(chunk("a")), Ok(true));
+        assert_eq!(data(poll(&mut rx)), "a");
+        for s in ["b", "c", "d"] {
+            assert_eq!(tx.try_send(chunk(s)), Ok(true));
+        }
+        assert_eq!(data(poll(&mut rx)), "b");
+        // Queued while the first place is free again but others still wait.
+        assert_eq!(tx.try_send(chunk("e")), Ok(true));
+        for s in ["c", "d", "e"] {
+            assert_eq!(data(poll(&mut rx)), s);
+        }
+        assert!(poll(&mut rx).is_pending());
+        assert_eq!(tx.queued(), 0);
+        assert_eq!(tx.try_send(chunk("f")), Ok(true));
+        tx.finish(None);
+        assert_eq!(data(poll(&mut rx)), "f");
+        assert!(matches!(poll(&mut rx), Poll::Ready(None)));
+    }
+
+    #[test]
     fn a_chunk_larger_than_the_capacity_goes_through_an_empty_queue() {
         let (tx, mut rx) = channel(4);
         assert_eq!(tx.try_send(Bytes::from(vec![0u8; 100])), Ok(true));
