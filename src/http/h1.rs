@@ -1011,3 +1011,168 @@ async fn write_parts(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(max_headers: usize, max_header_bytes: usize) -> ConnLimits {
+        ConnLimits {
+            max_header_bytes,
+            max_headers,
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 16,
+            h2_max_concurrent_streams: 100,
+            h2_max_header_list_size: 16 << 10,
+            h2_max_pending_accept_reset_streams: 20,
+            h2_max_local_error_reset_streams: 20,
+            sendfile: true,
+        }
+    }
+
+    fn parse(bytes: &[u8], limits: &ConnLimits) -> (Parsed, BytesMut) {
+        let mut buf = BytesMut::from(bytes);
+        let parsed = parse_head(&mut buf, limits);
+        (parsed, buf)
+    }
+
+    fn head(bytes: &[u8]) -> (Head, BytesMut) {
+        match parse(bytes, &limits(100, 64 << 10)) {
+            (Parsed::Head(h), rest) => (h, rest),
+            (Parsed::Partial, _) => panic!("partial"),
+            (Parsed::Reject(s), _) => panic!("rejected with {s}"),
+        }
+    }
+
+    /// `None` for a parsed head, the rejection's status, or `CONTINUE` standing for a
+    /// partial head (more bytes needed).
+    fn status(bytes: &[u8], limits: &ConnLimits) -> Option<StatusCode> {
+        match parse(bytes, limits).0 {
+            Parsed::Head(_) => None,
+            Parsed::Partial => Some(StatusCode::CONTINUE),
+            Parsed::Reject(s) => Some(s),
+        }
+    }
+
+    #[test]
+    fn a_head_is_split_off_and_what_follows_stays_in_the_buffer() {
+        let (h, rest) = head(
+            b"\r\n\r\nPOST /up/load?x=1&y=%20 HTTP/1.1\r\nHost: a.test\r\nX-Empty:\r\n\
+              X-Dup: one\r\nx-dup: two\r\nX-Latin: caf\xe9\r\nContent-Length: 5\r\n\r\n\
+              helloGET / HTTP/1.1\r\n",
+        );
+        assert_eq!(h.parts.method, Method::POST);
+        assert_eq!(h.parts.uri, "/up/load?x=1&y=%20");
+        assert_eq!(h.parts.version, Version::HTTP_11);
+        let headers = &h.parts.headers;
+        assert_eq!(headers.len(), 6);
+        assert_eq!(headers["host"], "a.test");
+        assert_eq!(headers["x-empty"], "");
+        let dups: Vec<_> = headers.get_all("x-dup").iter().collect();
+        assert_eq!(dups, ["one", "two"]);
+        assert_eq!(headers["x-latin"].as_bytes(), b"caf\xe9");
+        assert!(matches!(h.framing, Framing::Length(5)));
+        assert!(h.keep_alive);
+        assert!(!h.expect_continue);
+        assert_eq!(&rest[..], b"helloGET / HTTP/1.1\r\n");
+    }
+
+    #[test]
+    fn values_and_uri_outlive_the_buffer_they_were_parsed_from() {
+        let mut buf = BytesMut::from(&b"GET /kept HTTP/1.1\r\nX-A: first\r\n\r\n"[..]);
+        let Parsed::Head(h) = parse_head(&mut buf, &limits(100, 1024)) else {
+            panic!("not parsed");
+        };
+        // The buffer is reused for the next bytes; the parsed head must not change.
+        buf.clear();
+        buf.extend_from_slice(&[b'z'; 4096]);
+        assert_eq!(h.parts.uri, "/kept");
+        assert_eq!(h.parts.headers["x-a"], "first");
+    }
+
+    #[test]
+    fn the_header_count_limit_holds_on_both_sides_of_the_stack_array() {
+        for max in [3, 100, STACK_HEADERS, STACK_HEADERS + 1, 300] {
+            let l = limits(max, 1 << 20);
+            let head_with = |n: usize| {
+                let mut s = String::from("GET / HTTP/1.1\r\n");
+                for i in 0..n {
+                    s.push_str(&format!("X-{i}: {i}\r\n"));
+                }
+                s.push_str("\r\n");
+                s
+            };
+            match parse(head_with(max).as_bytes(), &l).0 {
+                Parsed::Head(h) => {
+                    assert_eq!(h.parts.headers.len(), max);
+                    assert_eq!(
+                        h.parts.headers[format!("x-{}", max - 1).as_str()],
+                        (max - 1).to_string()
+                    );
+                }
+                _ => panic!("{max} fields under a limit of {max} refused"),
+            }
+            assert_eq!(
+                status(head_with(max + 1).as_bytes(), &l),
+                Some(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE),
+                "{} fields under a limit of {max}",
+                max + 1
+            );
+        }
+    }
+
+    #[test]
+    fn partial_heads_wait_until_they_pass_the_byte_limit() {
+        let l = limits(100, 64);
+        assert_eq!(
+            status(b"GET / HTTP/1.1\r\nHost: a\r\n", &l),
+            Some(StatusCode::CONTINUE)
+        );
+        let long = format!("GET / HTTP/1.1\r\nX-Long: {}\r\n", "x".repeat(80));
+        assert_eq!(
+            status(long.as_bytes(), &l),
+            Some(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+        );
+        let complete = format!("GET / HTTP/1.1\r\nX-Long: {}\r\n\r\n", "x".repeat(80));
+        assert_eq!(
+            status(complete.as_bytes(), &l),
+            Some(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+        );
+    }
+
+    #[test]
+    fn framing_and_connection_tokens() {
+        let (h, _) = head(b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n");
+        assert!(matches!(h.framing, Framing::Chunked(Chunk::Size)));
+        let (h, _) = head(b"POST / HTTP/1.1\r\nContent-Length: 7, 7\r\nContent-Length: 7\r\n\r\n");
+        assert!(matches!(h.framing, Framing::Length(7)));
+        let (h, _) = head(b"GET / HTTP/1.1\r\nConnection: Upgrade, CLOSE\r\n\r\n");
+        assert!(!h.keep_alive);
+        let (h, _) = head(b"GET / HTTP/1.0\r\nConnection: foo,  Keep-Alive \r\n\r\n");
+        assert!(h.keep_alive);
+        assert_eq!(h.parts.version, Version::HTTP_10);
+        let (h, _) = head(b"GET / HTTP/1.0\r\n\r\n");
+        assert!(!h.keep_alive);
+        let (h, _) = head(b"PUT / HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n");
+        assert!(h.expect_continue);
+        let l = limits(100, 1024);
+        for bad in [
+            &b"POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"[..],
+            b"POST / HTTP/1.1\r\nContent-Length: 5, 6\r\n\r\n",
+            b"POST / HTTP/1.1\r\nContent-Length: +5\r\n\r\n",
+            b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+            b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"GET /a b HTTP/1.1\r\n\r\n",
+            b"G\x01T / HTTP/1.1\r\n\r\n",
+            b"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n",
+        ] {
+            assert_eq!(
+                status(bad, &l),
+                Some(StatusCode::BAD_REQUEST),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+}
