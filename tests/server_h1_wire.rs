@@ -281,6 +281,13 @@ impl Wire {
         );
     }
 
+    /// Asserts a clean close within a second, but no sooner than `min` from now.
+    fn expect_closed_after(&mut self, min: Duration) {
+        let t = Instant::now();
+        self.expect_closed();
+        assert!(t.elapsed() >= min, "closed after {:?}", t.elapsed());
+    }
+
     /// Asserts that nothing arrives for `d` and the connection stays open.
     fn expect_quiet(&mut self, d: Duration) {
         self.s.set_read_timeout(Some(d)).unwrap();
@@ -311,7 +318,7 @@ fn field(line: &str) -> (String, String) {
 }
 
 fn start() -> Server {
-    Server::start(&[&handler_path(), "--workers", "1"])
+    Server::handler(&[])
 }
 
 fn get(path: &str) -> String {
@@ -1049,44 +1056,20 @@ fn a_client_closing_while_the_handler_is_pending_aborts_the_exchange_with_an_emp
 
 #[test]
 fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
-    let srv = Server::start(&[
-        &handler_path(),
-        "--workers",
-        "1",
-        "--idle-timeout-ms",
-        "300",
-    ]);
+    let srv = Server::handler(&["--idle-timeout-ms", "300"]);
     // After a response.
     let mut c = Wire::connect(srv.addr);
     c.send(get("/hello"));
     assert_eq!(c.response().status, 200);
-    let t = Instant::now();
-    c.expect_closed();
-    assert!(
-        t.elapsed() >= Duration::from_millis(250),
-        "closed after {:?}",
-        t.elapsed()
-    );
+    c.expect_closed_after(Duration::from_millis(250));
     // And before any byte.
     let mut c = Wire::connect(srv.addr);
-    let t = Instant::now();
-    c.expect_closed();
-    assert!(
-        t.elapsed() >= Duration::from_millis(250),
-        "closed after {:?}",
-        t.elapsed()
-    );
+    c.expect_closed_after(Duration::from_millis(250));
 }
 
 #[test]
 fn requests_spaced_under_the_idle_timeout_keep_the_connection_past_it() {
-    let srv = Server::start(&[
-        &handler_path(),
-        "--workers",
-        "1",
-        "--idle-timeout-ms",
-        "400",
-    ]);
+    let srv = Server::handler(&["--idle-timeout-ms", "400"]);
     let mut c = Wire::connect(srv.addr);
     let first = Instant::now();
     for _ in 0..5 {
@@ -1096,26 +1079,12 @@ fn requests_spaced_under_the_idle_timeout_keep_the_connection_past_it() {
     }
     assert!(first.elapsed() > Duration::from_millis(1200));
     // Idle from the last response: closed 400 ms after it (250 of them slept already).
-    let t = Instant::now();
-    c.expect_closed();
-    assert!(
-        t.elapsed() >= Duration::from_millis(100),
-        "closed {:?} after the last sleep",
-        t.elapsed()
-    );
+    c.expect_closed_after(Duration::from_millis(100));
 }
 
 #[test]
 fn the_header_timeout_applies_to_the_next_request_on_a_kept_connection() {
-    let srv = Server::start(&[
-        &handler_path(),
-        "--workers",
-        "1",
-        "--header-timeout-ms",
-        "300",
-        "--idle-timeout-ms",
-        "5000",
-    ]);
+    let srv = Server::handler(&["--header-timeout-ms", "300", "--idle-timeout-ms", "5000"]);
     let mut c = Wire::connect(srv.addr);
     c.send(get("/hello"));
     assert_eq!(c.response().status, 200);
@@ -1133,15 +1102,7 @@ fn the_header_timeout_applies_to_the_next_request_on_a_kept_connection() {
 
 #[test]
 fn a_head_sent_slowly_past_the_header_timeout_is_closed() {
-    let srv = Server::start(&[
-        &handler_path(),
-        "--workers",
-        "1",
-        "--header-timeout-ms",
-        "300",
-        "--idle-timeout-ms",
-        "5000",
-    ]);
+    let srv = Server::handler(&["--header-timeout-ms", "300", "--idle-timeout-ms", "5000"]);
     let mut c = Wire::connect(srv.addr);
     let head = b"GET /hello HTTP/1.1\r\nHost: a\r\nX-Slow: yes\r\n\r\n";
     let t = Instant::now();
@@ -1239,16 +1200,22 @@ fn many_response_fields_and_long_ones_go_out_whole() {
     }
 }
 
+/// A `GET /headers` head with `Host: many` and `n` fields `X-Field-i: value i`.
+fn fields_head(n: usize) -> String {
+    let mut head = String::from("GET /headers HTTP/1.1\r\nHost: many\r\n");
+    for i in 0..n {
+        head.push_str(&format!("X-Field-{i}: value {i}\r\n"));
+    }
+    head + "\r\n"
+}
+
 #[test]
 fn many_request_headers_arrive_whole_and_one_too_many_gets_431() {
     let srv = Server::start(&[&handler_path(), "--workers", "1", "--max-headers", "200"]);
     // 150 fields (more than are parsed without allocating), values with bytes past
     // ASCII, which a handler sees as Latin-1 as in Node.
-    let mut head = String::from("GET /headers HTTP/1.1\r\nHost: many\r\n");
-    for i in 0..149 {
-        head.push_str(&format!("X-Field-{i}: value {i}\r\n"));
-    }
-    let mut raw = head.into_bytes();
+    let mut raw = fields_head(149).into_bytes();
+    raw.truncate(raw.len() - 2);
     raw.extend_from_slice(b"X-Latin: caf\xe9 \x80\xff\r\n\r\n");
     let mut c = Wire::connect(srv.addr);
     c.send(&raw);
@@ -1269,12 +1236,7 @@ fn many_request_headers_arrive_whole_and_one_too_many_gets_431() {
     assert_eq!(c.response().text(), "hello world\n");
     // 201 fields: over the limit.
     let mut c = Wire::connect(srv.addr);
-    let mut head = String::from("GET /headers HTTP/1.1\r\nHost: many\r\n");
-    for i in 0..200 {
-        head.push_str(&format!("X-Field-{i}: value {i}\r\n"));
-    }
-    head.push_str("\r\n");
-    c.send(head);
+    c.send(fields_head(200));
     assert_eq!(c.response().status, 431);
 }
 

@@ -289,11 +289,8 @@ async fn a_client_that_stops_reading_stops_the_handler_and_memory_stays_flat() {
     assert_eq!(resp.status(), 200);
     assert_eq!(body.unwrap(), b"hello world\n");
     // Reading again finishes the whole body.
-    loop {
-        match stream.recv_data().await.unwrap() {
-            Some(chunk) => got += chunk.remaining() as u64,
-            None => break,
-        }
+    while let Some(chunk) = stream.recv_data().await.unwrap() {
+        got += chunk.remaining() as u64;
     }
     assert_eq!(got, total);
 }

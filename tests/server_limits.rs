@@ -22,13 +22,7 @@ fn raw(addr: std::net::SocketAddr, request: &[u8]) -> String {
 
 #[test]
 fn a_request_head_over_the_byte_limit_gets_431() {
-    let srv = Server::start(&[
-        &handler_path(),
-        "--workers",
-        "1",
-        "--max-header-bytes",
-        "16384",
-    ]);
+    let srv = Server::handler(&["--max-header-bytes", "16384"]);
     let big = "x".repeat(20_000);
     let resp = raw(
         srv.addr,
@@ -59,13 +53,7 @@ fn too_many_headers_get_431() {
 
 #[test]
 fn a_client_that_never_finishes_its_head_is_disconnected() {
-    let srv = Server::start(&[
-        &handler_path(),
-        "--workers",
-        "1",
-        "--header-timeout-ms",
-        "500",
-    ]);
+    let srv = Server::handler(&["--header-timeout-ms", "500"]);
     let mut s = TcpStream::connect(srv.addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     s.write_all(b"GET /hello HTTP/1.1\r\nHost: a\r\n").unwrap();
@@ -86,15 +74,7 @@ fn a_client_that_never_finishes_its_head_is_disconnected() {
 
 #[test]
 fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
-    let srv = Server::start(&[
-        &handler_path(),
-        "--workers",
-        "1",
-        "--idle-timeout-ms",
-        "400",
-        "--header-timeout-ms",
-        "5000",
-    ]);
+    let srv = Server::handler(&["--idle-timeout-ms", "400", "--header-timeout-ms", "5000"]);
     let mut s = TcpStream::connect(srv.addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     s.write_all(b"GET /hello HTTP/1.1\r\nHost: a\r\n\r\n")
@@ -114,13 +94,7 @@ fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
 
 #[tokio::test]
 async fn a_slow_handler_is_not_cut_by_the_idle_timeout() {
-    let srv = Server::start(&[
-        &handler_path(),
-        "--workers",
-        "1",
-        "--idle-timeout-ms",
-        "200",
-    ]);
+    let srv = Server::handler(&["--idle-timeout-ms", "200"]);
     let mut c = h1(srv.addr).await;
     let (status, _, body) = fetch(&mut c, get("/slow?ms=800")).await;
     assert_eq!(status, 200);

@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 thread_local! {
-    static CACHE: RefCell<(u64, http::HeaderValue)> = RefCell::new((u64::MAX, http::HeaderValue::from_static("")));
+    static CACHE: RefCell<(u64, http::HeaderValue)> = const { RefCell::new((u64::MAX, http::HeaderValue::from_static(""))) };
 }
 
 /// Now, as an IMF-fixdate header value.

@@ -378,11 +378,14 @@ impl std::hash::Hasher for IdHasher {
 
 type ExchangeMap = HashMap<u32, Rc<Exchange>, std::hash::BuildHasherDefault<IdHasher>>;
 
+/// Told once whether the handler module loaded.
+type ReadyCallback = Box<dyn FnOnce(Result<(), String>)>;
+
 pub struct HttpWorker {
     pub limits: ExchangeLimits,
     /// Whether this worker's connections are TLS (`req.socket.encrypted`).
     pub secure: bool,
-    ready: RefCell<Option<Box<dyn FnOnce(Result<(), String>)>>>,
+    ready: RefCell<Option<ReadyCallback>>,
     exchanges: RefCell<ExchangeMap>,
     next_id: Cell<u32>,
     events: RefCell<VecDeque<Event>>,

@@ -39,6 +39,10 @@ extern "C" fn near_heap_limit(data: *mut c_void, current: usize, _initial: usize
 
 /// V8 gives up entirely only if unwinding itself cannot allocate; say so plainly and
 /// exit instead of aborting with a core dump.
+///
+/// # Safety
+///
+/// Called by V8 only, with `location` null or a NUL-terminated string.
 pub unsafe extern "C" fn oom_handler(
     location: *const std::os::raw::c_char,
     _details: &v8::OomDetails,

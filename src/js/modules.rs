@@ -183,8 +183,8 @@ pub fn looks_like_esm(scope: &mut v8::PinScope<'_, '_>, source: &str) -> bool {
 
 /// Comments out a leading `#!` line, keeping line numbers.
 pub fn strip_hashbang(source: &str) -> std::borrow::Cow<'_, str> {
-    if source.starts_with("#!") {
-        std::borrow::Cow::Owned(format!("//{}", &source[2..]))
+    if let Some(rest) = source.strip_prefix("#!") {
+        std::borrow::Cow::Owned(format!("//{rest}"))
     } else {
         std::borrow::Cow::Borrowed(source)
     }

@@ -447,10 +447,9 @@ fn match_subpath<'a>(
         if subpath.len() >= key.len() - 1
             && subpath.starts_with(prefix)
             && subpath.ends_with(suffix)
+            && best.is_none_or(|(b, _)| prefix.len() > b.find('*').unwrap_or(0))
         {
-            if best.is_none_or(|(b, _)| prefix.len() > b.find('*').unwrap_or(0)) {
-                best = Some((key.as_str(), target));
-            }
+            best = Some((key.as_str(), target));
         }
     }
     best.map(|(key, target)| {

@@ -40,9 +40,12 @@ pub type OpFuture = Pin<Box<dyn Future<Output = Completion>>>;
 /// macrotask, never through a promise: a batch cannot be lost with a microtask queue
 /// that a terminated invocation abandoned. A source keeps the loop alive until it
 /// reports its end (`Ready(None)`).
+/// Polled by the loop for a source's next batch.
+pub type PollBatch =
+    Box<dyn FnMut(&mut std::task::Context<'_>) -> std::task::Poll<Option<Box<dyn Batch>>>>;
+
 pub struct EventSource {
-    pub poll:
-        Box<dyn FnMut(&mut std::task::Context<'_>) -> std::task::Poll<Option<Box<dyn Batch>>>>,
+    pub poll: PollBatch,
     pub callback: v8::Global<v8::Function>,
 }
 

@@ -549,6 +549,21 @@ pub fn op_buffer_is_ascii<'s>(
     }
 }
 
+/// `op_buffer_zero_fill_toggle(uint32array)`: registers Node's zero-fill toggle with
+/// this thread's allocator.
+pub fn op_buffer_zero_fill_toggle<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    _rv: v8::ReturnValue<'s, v8::Value>,
+) {
+    let ok = v8::Local::<v8::Uint32Array>::try_from(args.get(0))
+        .ok()
+        .is_some_and(|t| crate::js::allocator::set_zero_fill_toggle(scope, t));
+    if !ok {
+        super::throw_type_error(scope, "op_buffer_zero_fill_toggle(Uint32Array)");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -579,20 +594,5 @@ mod tests {
         let hay = [0x61, 0x00, 0x62, 0x00, 0x63, 0x00];
         assert_eq!(search_bytes(&hay, &[0x62, 0x00], 0, true, true), 2.0);
         assert_eq!(search_bytes(&hay, &[0x00, 0x62], 0, true, true), -1.0);
-    }
-}
-
-/// `op_buffer_zero_fill_toggle(uint32array)`: registers Node's zero-fill toggle with
-/// this thread's allocator.
-pub fn op_buffer_zero_fill_toggle<'s>(
-    scope: &mut v8::PinScope<'s, '_>,
-    args: v8::FunctionCallbackArguments<'s>,
-    _rv: v8::ReturnValue<'s, v8::Value>,
-) {
-    let ok = v8::Local::<v8::Uint32Array>::try_from(args.get(0))
-        .ok()
-        .is_some_and(|t| crate::js::allocator::set_zero_fill_toggle(scope, t));
-    if !ok {
-        super::throw_type_error(scope, "op_buffer_zero_fill_toggle(Uint32Array)");
     }
 }

@@ -30,7 +30,7 @@ pub fn base64_decoded_size(src: &[u8]) -> usize {
         }
     }
     if size > 1 {
-        (size / 4) * 3 + (size % 4 + 1) / 2
+        (size / 4) * 3 + (size % 4).div_ceil(2)
     } else {
         0
     }

@@ -44,17 +44,8 @@ pub fn op_encoding_encode_into<'s>(
     let units = if written == read {
         read
     } else {
-        let mut units = 0;
-        let mut chars = 0;
         let text = s.to_rust_string_lossy(scope);
-        for c in text.chars() {
-            if chars == read {
-                break;
-            }
-            units += c.len_utf16();
-            chars += 1;
-        }
-        units
+        text.chars().take(read).map(char::len_utf16).sum()
     };
     if let Some(result) = view_slice(args.get(2)) {
         if result.len() >= 8 {

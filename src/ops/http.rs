@@ -293,6 +293,24 @@ fn header_map(
     header_pairs(scope, len, |scope, i| list.get_index(scope, i as u32))
 }
 
+/// The Latin-1 bytes of a one-byte string, in `stack` when they fit, else in `heap`.
+fn one_byte_in<'a>(
+    scope: &mut v8::PinScope<'_, '_>,
+    s: v8::Local<v8::String>,
+    stack: &'a mut [u8],
+    heap: &'a mut Vec<u8>,
+) -> &'a [u8] {
+    let len = s.length();
+    let out = if len <= stack.len() {
+        &mut stack[..len]
+    } else {
+        heap.resize(len, 0);
+        &mut heap[..]
+    };
+    s.write_one_byte_v2(scope, 0, out, v8::WriteFlags::empty());
+    out
+}
+
 /// Headers from `len` alternating names and values, the `i`th given by `at` (array
 /// elements, or call arguments, which are cheaper to reach).
 fn header_pairs<'s, 'i>(
@@ -329,13 +347,7 @@ fn header_pairs<'s, 'i>(
         if !name.contains_only_onebyte() {
             return Err(invalid_name(scope));
         }
-        let name_bytes = if name.length() <= name_buf.len() {
-            &mut name_buf[..name.length()]
-        } else {
-            long.resize(name.length(), 0);
-            &mut long[..]
-        };
-        name.write_one_byte_v2(scope, 0, name_bytes, v8::WriteFlags::empty());
+        let name_bytes = one_byte_in(scope, name, &mut name_buf, &mut long);
         let Ok(header_name) = HeaderName::from_bytes(name_bytes) else {
             return Err(invalid_name(scope));
         };
@@ -351,13 +363,7 @@ fn header_pairs<'s, 'i>(
         if !value.contains_only_onebyte() {
             return Err(invalid_value());
         }
-        let value_bytes = if value.length() <= value_buf.len() {
-            &mut value_buf[..value.length()]
-        } else {
-            long.resize(value.length(), 0);
-            &mut long[..]
-        };
-        value.write_one_byte_v2(scope, 0, value_bytes, v8::WriteFlags::empty());
+        let value_bytes = one_byte_in(scope, value, &mut value_buf, &mut long);
         let header_value = HeaderValue::from_bytes(value_bytes).map_err(|_| invalid_value())?;
         map.append(header_name, header_value);
     }

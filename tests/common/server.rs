@@ -31,6 +31,14 @@ impl Server {
         Server::start_with_env(args, &[])
     }
 
+    /// The test handler on one worker, with `args` added.
+    pub fn handler(args: &[&str]) -> Server {
+        let path = handler_path();
+        let mut all = vec![path.as_str(), "--workers", "1"];
+        all.extend_from_slice(args);
+        Server::start(&all)
+    }
+
     /// As [`Server::start`], with these variables added to the server's environment.
     pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_weir"))
