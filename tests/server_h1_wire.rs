@@ -1200,6 +1200,27 @@ fn many_response_fields_and_long_ones_go_out_whole() {
     }
 }
 
+#[test]
+fn raw_headers_keep_the_clients_spelling_and_order() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send(
+        "GET /headers HTTP/1.1\r\nhost: a\r\nX-A: 1\r\nX-b:  2 \r\nx-a:3\r\n\
+         Cookie: c=1\r\nCOOKIE: d=2\r\n\r\n",
+    );
+    let v = c.response().json();
+    assert_eq!(
+        v["rawHeaders"],
+        serde_json::json!([
+            "host", "a", "X-A", "1", "X-b", "2", "x-a", "3", "Cookie", "c=1", "COOKIE", "d=2"
+        ])
+    );
+    // `headers` folds them as Node does.
+    assert_eq!(v["headers"]["x-a"], "1, 3");
+    assert_eq!(v["headers"]["x-b"], "2");
+    assert_eq!(v["headers"]["cookie"], "c=1; d=2");
+}
+
 /// A `GET /headers` head with `Host: many` and `n` fields `X-Field-i: value i`.
 fn fields_head(n: usize) -> String {
     let mut head = String::from("GET /headers HTTP/1.1\r\nHost: many\r\n");
@@ -1222,11 +1243,11 @@ fn many_request_headers_arrive_whole_and_one_too_many_gets_431() {
     let v = c.response().json();
     let fields = v["rawHeaders"].as_array().expect("rawHeaders");
     assert_eq!(fields.len(), 2 * 151, "every field, name and value");
-    // Names come in lower case (unlike Node, which keeps the client's spelling).
-    assert_eq!(fields[0], "host");
+    // As sent, as in Node: the client's spelling.
+    assert_eq!(fields[0], "Host");
     assert_eq!(fields[1], "many");
     for i in 0..149 {
-        assert_eq!(fields[2 + 2 * i], format!("x-field-{i}"));
+        assert_eq!(fields[2 + 2 * i], format!("X-Field-{i}"));
         assert_eq!(fields[3 + 2 * i], format!("value {i}"));
     }
     assert_eq!(v["headers"]["x-field-148"], "value 148");

@@ -101,6 +101,9 @@ pub struct Exchange {
     pub uri: http::Uri,
     pub protocol: Protocol,
     pub headers: HeaderMap,
+    /// The request head as it arrived, where weir parsed it itself (plain-TCP
+    /// HTTP/1.1): `rawHeaders` keeps the client's spelling and order from it.
+    pub raw_head: Option<Bytes>,
     pub remote: SocketAddr,
     pub started: Instant,
     body: RefCell<Option<RequestBody>>,
@@ -442,6 +445,7 @@ impl HttpWorker {
     pub fn begin(
         self: &Rc<Self>,
         parts: http::request::Parts,
+        raw_head: Option<Bytes>,
         body: RequestBody,
         remote: SocketAddr,
         active: ActiveGuard,
@@ -464,6 +468,7 @@ impl HttpWorker {
             method: parts.method,
             uri: parts.uri,
             headers: parts.headers,
+            raw_head,
             remote,
             started: Instant::now(),
             body: RefCell::new(Some(body)),

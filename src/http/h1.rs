@@ -329,6 +329,16 @@ impl H1Body {
     }
 }
 
+/// The header fields of a request head that [`parse_head`] accepted, as sent: names
+/// in the client's spelling, values without surrounding whitespace, in wire order.
+pub fn raw_fields(head: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    head.split(|&b| b == b'\n').skip(1).filter_map(|line| {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let colon = line.iter().position(|&b| b == b':')?;
+        Some((&line[..colon], trim_ows(&line[colon + 1..])))
+    })
+}
+
 fn find_crlf(b: &[u8]) -> Option<usize> {
     b.windows(2).position(|w| w == b"\r\n")
 }
@@ -346,6 +356,8 @@ fn trim_ows(mut b: &[u8]) -> &[u8] {
 /// A parsed request head.
 struct Head {
     parts: http::request::Parts,
+    /// The head's bytes as they arrived.
+    raw: Bytes,
     framing: Framing,
     keep_alive: bool,
     expect_continue: bool,
@@ -526,6 +538,7 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
     parts.headers = map;
     Parsed::Head(Head {
         parts,
+        raw: head,
         framing,
         keep_alive,
         expect_continue,
@@ -623,6 +636,7 @@ pub async fn serve(
         };
         let Head {
             parts,
+            raw,
             framing,
             keep_alive,
             expect_continue,
@@ -646,8 +660,13 @@ pub async fn serve(
             }),
         };
         conn.head_written.set(false);
-        let Some((ex, rx)) = worker.begin(parts, body, remote, ActiveGuard::new(state.clone()))
-        else {
+        let Some((ex, rx)) = worker.begin(
+            parts,
+            Some(raw),
+            body,
+            remote,
+            ActiveGuard::new(state.clone()),
+        ) else {
             reject(&conn, StatusCode::SERVICE_UNAVAILABLE).await;
             return;
         };
@@ -1076,6 +1095,22 @@ mod tests {
         assert!(h.keep_alive);
         assert!(!h.expect_continue);
         assert_eq!(&rest[..], b"helloGET / HTTP/1.1\r\n");
+    }
+
+    #[test]
+    fn raw_fields_are_the_lines_as_sent() {
+        let (h, _) = head(b"\r\nGET / HTTP/1.1\nHost: a\r\nX-Mixed-Case:  v 1 \nx-mixed-case:\t\r\nX-Latin: \xe9\n\n");
+        let fields: Vec<(&[u8], &[u8])> = raw_fields(&h.raw).collect();
+        assert_eq!(
+            fields,
+            [
+                (&b"Host"[..], &b"a"[..]),
+                (b"X-Mixed-Case", b"v 1"),
+                (b"x-mixed-case", b""),
+                (b"X-Latin", b"\xe9"),
+            ]
+        );
+        assert_eq!(h.parts.headers.len(), fields.len());
     }
 
     #[test]

@@ -225,6 +225,7 @@ async fn request(
     let (parts, ()) = req.into_parts();
     let response = match worker.begin(
         parts,
+        None,
         RequestBody::H3(recv),
         remote,
         ActiveGuard::new(state),

@@ -227,7 +227,7 @@ async fn handle(
     } else {
         RequestBody::Hyper(body)
     };
-    let Some((ex, rx)) = worker.begin(parts, body, remote, ActiveGuard::new(conn)) else {
+    let Some((ex, rx)) = worker.begin(parts, None, body, remote, ActiveGuard::new(conn)) else {
         return Ok(simple_response(
             hyper::StatusCode::SERVICE_UNAVAILABLE,
             "Service Unavailable",

@@ -115,9 +115,20 @@ fn request_event<'s>(
     secure: bool,
 ) -> v8::Local<'s, v8::Value> {
     let mut raw: Vec<v8::Local<v8::Value>> = Vec::with_capacity(ex.headers.len() * 2 + 2);
-    for (name, value) in &ex.headers {
-        raw.push(one_byte(scope, name.as_str().as_bytes(), true));
-        raw.push(one_byte(scope, value.as_bytes(), false));
+    match &ex.raw_head {
+        // As sent: the client's spelling, in wire order, as Node shows them.
+        Some(head) => {
+            for (name, value) in crate::http::h1::raw_fields(head) {
+                raw.push(one_byte(scope, name, true));
+                raw.push(one_byte(scope, value, false));
+            }
+        }
+        None => {
+            for (name, value) in &ex.headers {
+                raw.push(one_byte(scope, name.as_str().as_bytes(), true));
+                raw.push(one_byte(scope, value.as_bytes(), false));
+            }
+        }
     }
     // HTTP/2 and HTTP/3 carry the authority as a pseudo-header; Node shows it as Host.
     if ex.headers.get(http::header::HOST).is_none() {
