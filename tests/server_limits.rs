@@ -103,11 +103,26 @@ async fn a_slow_handler_is_not_cut_by_the_idle_timeout() {
 
 #[test]
 fn limits_are_validated_on_the_command_line() {
-    let run = common::refused_args(&["serve", "--max-headers", "many"]);
-    assert!(
-        run.stderr
-            .contains("invalid value 'many' for '--max-headers"),
-        "{}",
-        run.stderr
+    for (flag, value) in [
+        ("--max-headers", "many"),
+        ("--max-headers", "0"),
+        ("--max-headers", "10001"),
+        ("--max-header-bytes", "0"),
+        ("--max-header-bytes", "16777217"),
+    ] {
+        let run = common::refused_args(&["serve", flag, value]);
+        assert!(
+            run.stderr
+                .contains(&format!("invalid value '{value}' for '{flag}")),
+            "{flag} {value}: {}",
+            run.stderr
+        );
+    }
+    // The largest values are taken.
+    let srv = Server::handler(&["--max-headers", "10000", "--max-header-bytes", "16777216"]);
+    let resp = raw(
+        srv.addr,
+        b"GET /hello HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
     );
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
 }

@@ -96,12 +96,14 @@ struct ServeArgs {
     /// Heap limit of each worker's isolate; past it that isolate is replaced.
     #[arg(long, default_value_t = 512, value_name = "MIB")]
     max_heap_mb: usize,
-    /// Bytes of request line and headers; past it: 431.
-    #[arg(long, default_value_t = 64 * 1024, value_name = "BYTES")]
-    max_header_bytes: usize,
-    /// Request headers; past it: 431.
-    #[arg(long, default_value_t = 100, value_name = "N")]
-    max_headers: usize,
+    /// Bytes of request line and headers; past it: 431. At most 16 MiB.
+    #[arg(long, default_value_t = 64 * 1024, value_name = "BYTES",
+          value_parser = clap::value_parser!(u64).range(1..=16 << 20))]
+    max_header_bytes: u64,
+    /// Request headers; past it: 431. At most 10000.
+    #[arg(long, default_value_t = 100, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    max_headers: u64,
     /// Time to receive a complete request head (and the TLS handshake); past it the
     /// connection is closed.
     #[arg(long, default_value_t = 10_000, value_name = "MS")]
@@ -276,8 +278,8 @@ fn serve(a: ServeArgs) -> i32 {
         workers,
         tls,
         conn: ConnLimits {
-            max_header_bytes: a.max_header_bytes,
-            max_headers: a.max_headers,
+            max_header_bytes: a.max_header_bytes as usize,
+            max_headers: a.max_headers as usize,
             header_timeout: Duration::from_millis(a.header_timeout_ms),
             idle_timeout: Duration::from_millis(a.idle_timeout_ms),
             max_connections: a.max_connections.max(1),
@@ -298,7 +300,7 @@ fn serve(a: ServeArgs) -> i32 {
         h3: a.h3.then(|| crate::http::h3::H3Limits {
             max_concurrent_streams: a.h3_max_concurrent_streams.max(1),
             idle_timeout: Duration::from_millis(a.h3_idle_timeout_ms.max(1)),
-            max_field_section_size: a.max_header_bytes as u64,
+            max_field_section_size: a.max_header_bytes,
             ..Default::default()
         }),
     };

@@ -377,7 +377,8 @@ enum Parsed {
 /// header array (the default limit is 100).
 const STACK_HEADERS: usize = 128;
 
-/// Where a piece of the request head lies in its bytes.
+/// Where a piece of the request head lies in its bytes (`--max-header-bytes` is at most
+/// 16 MiB, so offsets fit in 32 bits).
 #[derive(Clone, Copy, Default)]
 struct Span {
     start: u32,
@@ -429,8 +430,14 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
             for (span, h) in spans.iter_mut().zip(req.headers.iter()) {
                 *span = (Span::of(buf, h.name.as_bytes()), Span::of(buf, h.value));
             }
-            let method = Span::of(buf, req.method.unwrap_or("").as_bytes());
-            let path = Span::of(buf, req.path.unwrap_or("").as_bytes());
+            // A complete head has both (httparse's contract); refused rather than assumed.
+            let (Some(method), Some(path)) = (req.method, req.path) else {
+                return Parsed::Reject(StatusCode::BAD_REQUEST);
+            };
+            let (method, path) = (
+                Span::of(buf, method.as_bytes()),
+                Span::of(buf, path.as_bytes()),
+            );
             (n, method, path, &*spans)
         }
         Ok(httparse::Status::Partial) => {
@@ -453,7 +460,9 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
         _ => Version::HTTP_11,
     };
     // The head leaves the buffer as shared bytes: the URI and the header values are
-    // slices of it, not copies.
+    // slices of it, not copies. They keep the buffer's allocation alive while the
+    // exchange lives, so the connection's next read may need a new buffer meanwhile (at
+    // most two per connection, the old one freed with the exchange).
     let head = buf.split_to(consumed).freeze();
     let Ok(method) = Method::from_bytes(&head[method.range()]) else {
         return Parsed::Reject(StatusCode::BAD_REQUEST);
@@ -1119,6 +1128,9 @@ mod tests {
         let Parsed::Head(h) = parse_head(&mut buf, &limits(100, 1024)) else {
             panic!("not parsed");
         };
+        // The value is a slice of the head's bytes, not a copy.
+        let head = h.raw.as_ptr_range();
+        assert!(head.contains(&h.parts.headers["x-a"].as_bytes().as_ptr()));
         // The buffer is reused for the next bytes; the parsed head must not change.
         buf.clear();
         buf.extend_from_slice(&[b'z'; 4096]);

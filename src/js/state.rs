@@ -35,15 +35,15 @@ pub struct Completion {
 
 pub type OpFuture = Pin<Box<dyn Future<Output = Completion>>>;
 
+/// Polled by the loop for a source's next batch.
+pub type PollBatch =
+    Box<dyn FnMut(&mut std::task::Context<'_>) -> std::task::Poll<Option<Box<dyn Batch>>>>;
+
 /// A native source of event batches (for example a server's incoming requests) that
 /// the loop polls with the ops and delivers by calling `callback(batch)` as its own
 /// macrotask, never through a promise: a batch cannot be lost with a microtask queue
 /// that a terminated invocation abandoned. A source keeps the loop alive until it
 /// reports its end (`Ready(None)`).
-/// Polled by the loop for a source's next batch.
-pub type PollBatch =
-    Box<dyn FnMut(&mut std::task::Context<'_>) -> std::task::Poll<Option<Box<dyn Batch>>>>;
-
 pub struct EventSource {
     pub poll: PollBatch,
     pub callback: v8::Global<v8::Function>,

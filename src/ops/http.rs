@@ -382,7 +382,8 @@ fn header_pairs<'s, 'i>(
 }
 
 /// `op_http_respond(id, status, statusMessage, body, end, name, value, ...)`: sends
-/// the head, its fields as the arguments after `end` (and, with `end`, the whole body).
+/// the head, its fields as the arguments after `end` or as one array there (and, with
+/// `end`, the whole body).
 /// Returns false when the client is gone.
 pub fn op_http_respond<'s>(
     scope: &mut v8::PinScope<'s, '_>,
@@ -407,8 +408,13 @@ pub fn op_http_respond<'s>(
             ),
         );
     };
-    let pairs = (args.length() as usize).saturating_sub(5);
-    let headers = match header_pairs(scope, pairs, |_, i| Some(args.get(5 + i as i32))) {
+    let fields = (args.length() as usize).saturating_sub(5);
+    let headers = match if fields == 1 {
+        // Too many fields for a call: one array.
+        header_map(scope, args.get(5))
+    } else {
+        header_pairs(scope, fields, |_, i| Some(args.get(5 + i as i32)))
+    } {
         Ok(h) => h,
         Err(e) => return throw(scope, e),
     };

@@ -59,6 +59,12 @@ export default async function handle(req, res) {
         remoteFamily: req.socket.remoteFamily,
         encrypted: req.socket.encrypted,
         sameSocket: res.socket === req.socket && req.connection === req.socket,
+        // Stream destruction sets `req.socket = null`; the response keeps its socket.
+        socketKept: (() => {
+          const s = res.socket;
+          req.socket = null;
+          return req.socket === null && res.socket === s && res.connection === s;
+        })(),
         isReadable: req instanceof Readable,
         isWritable: res instanceof Writable,
       }));

@@ -24,6 +24,7 @@ const kHasBody = Symbol('kHasBody');
 const kRemote = Symbol('kRemote');
 const kRemotePort = Symbol('kRemotePort');
 const kEncrypted = Symbol('kEncrypted');
+const kSocketInfo = Symbol('kSocketInfo');
 
 // `httpVersionMajor`/`Minor` of the versions weir speaks.
 const kVersions = { __proto__: null, '1.0': [1, 0], '1.1': [1, 1], '2.0': [2, 0], '3.0': [3, 0] };
@@ -47,6 +48,12 @@ class SocketInfo {
   once() { return this; }
   removeListener() { return this; }
   destroy() { this.destroyed = true; return this; }
+}
+
+// The request's socket, made once: `req.socket` and `res.socket` show it (and keep it
+// when something sets `req.socket = null`, as stream destruction does).
+function socketOf(req) {
+  return req[kSocketInfo] ??= new SocketInfo(req[kRemote], req[kRemotePort], req[kEncrypted]);
 }
 
 class IncomingMessage extends LazyReadable {
@@ -76,6 +83,7 @@ class IncomingMessage extends LazyReadable {
     this[kRemote] = remoteAddress;
     this[kRemotePort] = remotePort;
     this[kEncrypted] = encrypted;
+    this[kSocketInfo] = null;
     this.aborted = false;
     this.complete = !hasBody;
     this.upgrade = false;
@@ -108,7 +116,7 @@ class IncomingMessage extends LazyReadable {
   }
 
   get socket() {
-    const socket = new SocketInfo(this[kRemote], this[kRemotePort], this[kEncrypted]);
+    const socket = socketOf(this);
     ObjectDefineProperty(this, 'socket', {
       __proto__: null, value: socket, writable: true, configurable: true, enumerable: true,
     });
@@ -182,4 +190,4 @@ ObjectDefineProperty(IncomingMessage.prototype, Symbol.toStringTag, {
   __proto__: null, value: 'IncomingMessage', configurable: true,
 });
 
-module.exports = { IncomingMessage, kId, kHasBody, SocketInfo, finished };
+module.exports = { IncomingMessage, kId, kHasBody, SocketInfo, socketOf, finished };

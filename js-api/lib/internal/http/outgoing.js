@@ -31,7 +31,7 @@ const {
     ERR_STREAM_DESTROYED,
   },
 } = require('internal/errors');
-const { kId } = require('internal/http/incoming');
+const { kId, socketOf } = require('internal/http/incoming');
 const { kNativeSink, kNativeSinkFree, kNativeDone, destroyQuietly } = require('internal/streams/native');
 const binding = internalBinding('http');
 
@@ -43,6 +43,8 @@ const kGone = Symbol('kGone');
 const kNative = Symbol('kNative');
 const kOnClose = Symbol('kOnClose');
 
+// Response fields passed as separate arguments up to this many names and values.
+const kMaxFieldArgs = 1024;
 // Bytes `write()` accepts before it returns false (the native side holds as much again).
 const kHighWaterMark = 64 * 1024;
 const kWritableOptions = { highWaterMark: kHighWaterMark, decodeStrings: false };
@@ -143,9 +145,9 @@ class ServerResponse extends LazyWritable {
     this[kOnClose] = null;
   }
 
-  // The request's socket, looked up when asked for (making it costs a request that
-  // never uses it).
-  get socket() { return this.req.socket; }
+  // The request's socket, made when asked for (making it costs a request that never
+  // uses it).
+  get socket() { return socketOf(this.req); }
   set socket(value) {
     ObjectDefineProperty(this, 'socket', {
       __proto__: null, value, writable: true, configurable: true, enumerable: true,
@@ -259,7 +261,12 @@ class ServerResponse extends LazyWritable {
       throw new ERR_HTTP_INVALID_STATUS_CODE(code);
     }
     this[kHeadSent] = true;
-    const ok = binding.respond(this[kId], code, this.statusMessage, body, end, ...flatHeaders(this[kHeaders]));
+    const flat = flatHeaders(this[kHeaders]);
+    // Fields go as call arguments (cheaper for the native side to read), or as one
+    // array when there are too many for a call.
+    const ok = flat.length <= kMaxFieldArgs ?
+      binding.respond(this[kId], code, this.statusMessage, body, end, ...flat) :
+      binding.respond(this[kId], code, this.statusMessage, body, end, flat);
     if (!ok) this._clientGone();
     return ok;
   }
