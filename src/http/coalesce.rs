@@ -74,6 +74,18 @@ impl Out {
         self.len += b.len();
     }
 
+    /// Holds `b`: by reference if it is a body's bytes still held elsewhere (a file
+    /// read, a JavaScript buffer; see `crate::io::held`), else copied.
+    fn hold(&mut self, b: &[u8]) {
+        if b.len() >= SHARE_MIN {
+            if let Some(shared) = crate::io::held::share(b) {
+                self.push(shared);
+                return;
+            }
+        }
+        self.copy(b);
+    }
+
     fn push(&mut self, b: Bytes) {
         self.seal();
         self.len += b.len();
@@ -146,18 +158,6 @@ impl Shared {
                 Err(e) => return Poll::Ready(Err(e)),
             }
         }
-    }
-
-    /// Holds `b`: by reference if it is a body's bytes still held elsewhere (a file
-    /// read, a JavaScript buffer; see `crate::io::held`), else copied.
-    fn hold(&self, out: &mut Out, b: &[u8]) {
-        if b.len() >= SHARE_MIN {
-            if let Some(shared) = crate::io::held::share(b) {
-                out.push(shared);
-                return;
-            }
-        }
-        out.copy(b);
     }
 }
 
@@ -266,7 +266,7 @@ impl AsyncWrite for CoalescingTcp {
         let mut out = self.shared.out.borrow_mut();
         let mut n = 0;
         for b in bufs {
-            self.shared.hold(&mut out, b);
+            out.hold(b);
             n += b.len();
         }
         Poll::Ready(Ok(n))

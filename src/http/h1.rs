@@ -13,6 +13,7 @@
 
 use crate::http::body::{FileRegion, Item, ResponseBody};
 use crate::http::exchange::{ActiveGuard, ConnState, Exchange, HttpWorker, RequestBody};
+use crate::http::scratch;
 use crate::http::server::ConnLimits;
 use bytes::{Buf, Bytes, BytesMut};
 use http::{header, HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode, Version};
@@ -408,25 +409,26 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
     }
     let mut stack_slots = [MaybeUninit::<httparse::Header>::uninit(); STACK_HEADERS];
     let mut heap_slots = Vec::new();
-    let slots = if limits.max_headers <= STACK_HEADERS {
-        &mut stack_slots[..limits.max_headers]
-    } else {
-        heap_slots.resize(limits.max_headers, MaybeUninit::uninit());
-        &mut heap_slots[..]
-    };
-    let mut stack_spans = [(Span::default(), Span::default()); STACK_HEADERS];
+    let slots = scratch(
+        &mut stack_slots,
+        &mut heap_slots,
+        limits.max_headers,
+        MaybeUninit::uninit(),
+    );
+    let no_span = (Span::default(), Span::default());
+    let mut stack_spans = [no_span; STACK_HEADERS];
     let mut heap_spans = Vec::new();
     let mut req = httparse::Request::new(&mut []);
     let (consumed, method, path, spans) = match req.parse_with_uninit_headers(buf, slots) {
         Ok(httparse::Status::Complete(n)) => {
             // Where each piece lies, so that the head can be split off the buffer
             // and its values shared rather than copied.
-            let spans = if req.headers.len() <= STACK_HEADERS {
-                &mut stack_spans[..req.headers.len()]
-            } else {
-                heap_spans.resize(req.headers.len(), (Span::default(), Span::default()));
-                &mut heap_spans[..]
-            };
+            let spans = scratch(
+                &mut stack_spans,
+                &mut heap_spans,
+                req.headers.len(),
+                no_span,
+            );
             for (span, h) in spans.iter_mut().zip(req.headers.iter()) {
                 *span = (Span::of(buf, h.name.as_bytes()), Span::of(buf, h.value));
             }

@@ -13,6 +13,22 @@ pub mod server;
 pub mod streams;
 pub mod tls;
 
+/// `len` items of scratch space: the front of `stack` when they fit (no allocation per
+/// request for the common sizes), else `heap` grown to `len`.
+pub(crate) fn scratch<'a, T: Clone>(
+    stack: &'a mut [T],
+    heap: &'a mut Vec<T>,
+    len: usize,
+    fill: T,
+) -> &'a mut [T] {
+    if len <= stack.len() {
+        &mut stack[..len]
+    } else {
+        heap.resize(len, fill);
+        &mut heap[..len]
+    }
+}
+
 /// Tells tokio that a read shorter than its buffer drained `stream`: its readiness is
 /// forgotten now, rather than learnt from one more read that fails with EAGAIN (one
 /// system call per request saved). tokio's own `poll_read` does the same; data that

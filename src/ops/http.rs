@@ -156,23 +156,17 @@ fn request_event<'s>(
 struct EventBatch {
     events: Vec<Event>,
     secure: bool,
+    strings: Rc<EventStrings>,
 }
 
 impl crate::js::state::Batch for EventBatch {
     fn into_v8<'s>(self: Box<Self>, scope: &mut v8::PinScope<'s, '_>) -> v8::Local<'s, v8::Value> {
-        let strings = match scope.get_slot::<Rc<EventStrings>>() {
-            Some(s) => s.clone(),
-            None => {
-                let s = Rc::new(EventStrings::default());
-                scope.set_slot(s.clone());
-                s
-            }
-        };
+        let strings = &self.strings;
         let items: Vec<v8::Local<v8::Value>> = self
             .events
             .iter()
             .map(|e| match e {
-                Event::Request(ex) => request_event(scope, &strings, ex, self.secure),
+                Event::Request(ex) => request_event(scope, strings, ex, self.secure),
                 Event::Aborted(id) => {
                     let fields = [
                         v8::Integer::new(scope, 2).into(),
@@ -209,6 +203,8 @@ pub fn op_http_listen<'s>(
         return super::throw_type_error(scope, "op_http_listen(callback)");
     };
     let secure = w.secure;
+    // One set for the isolate's life, whatever batch carries it.
+    let strings = Rc::new(EventStrings::default());
     let mut next: Option<std::pin::Pin<Box<dyn std::future::Future<Output = Vec<Event>>>>> = None;
     let poll = move |cx: &mut std::task::Context<'_>| {
         let fut = next.get_or_insert_with(|| Box::pin(w.clone().next_events(64)));
@@ -218,9 +214,12 @@ pub fn op_http_listen<'s>(
                 if events.is_empty() {
                     std::task::Poll::Ready(None)
                 } else {
-                    std::task::Poll::Ready(Some(
-                        Box::new(EventBatch { events, secure }) as Box<dyn crate::js::state::Batch>
-                    ))
+                    std::task::Poll::Ready(Some(Box::new(EventBatch {
+                        events,
+                        secure,
+                        strings: strings.clone(),
+                    })
+                        as Box<dyn crate::js::state::Batch>))
                 }
             }
             std::task::Poll::Pending => std::task::Poll::Pending,
@@ -311,13 +310,7 @@ fn one_byte_in<'a>(
     stack: &'a mut [u8],
     heap: &'a mut Vec<u8>,
 ) -> &'a [u8] {
-    let len = s.length();
-    let out = if len <= stack.len() {
-        &mut stack[..len]
-    } else {
-        heap.resize(len, 0);
-        &mut heap[..]
-    };
+    let out = crate::http::scratch(stack, heap, s.length(), 0);
     s.write_one_byte_v2(scope, 0, out, v8::WriteFlags::empty());
     out
 }
@@ -335,13 +328,13 @@ fn header_pairs<'s, 'i>(
     let mut name_buf = [0u8; 64];
     let mut value_buf = [0u8; 256];
     let mut long = Vec::new();
+    let as_string = |scope: &mut v8::PinScope<'s, 'i>, v: v8::Local<'s, v8::Value>| {
+        v8::Local::<v8::String>::try_from(v)
+            .ok()
+            .or_else(|| v.to_string(scope))
+    };
     let mut i = 0;
     while i + 1 < len {
-        let as_string = |scope: &mut v8::PinScope<'s, 'i>, v: v8::Local<'s, v8::Value>| {
-            v8::Local::<v8::String>::try_from(v)
-                .ok()
-                .or_else(|| v.to_string(scope))
-        };
         let name = at(scope, i).and_then(|v| as_string(scope, v));
         let value = at(scope, i + 1).and_then(|v| as_string(scope, v));
         i += 2;
@@ -408,13 +401,15 @@ pub fn op_http_respond<'s>(
             ),
         );
     };
+    // The fields follow `end` as arguments, or come as one array there when there are
+    // too many for a call.
     let fields = (args.length() as usize).saturating_sub(5);
-    let headers = match if fields == 1 {
-        // Too many fields for a call: one array.
+    let headers = if fields == 1 {
         header_map(scope, args.get(5))
     } else {
         header_pairs(scope, fields, |_, i| Some(args.get(5 + i as i32)))
-    } {
+    };
+    let headers = match headers {
         Ok(h) => h,
         Err(e) => return throw(scope, e),
     };

@@ -6,11 +6,10 @@
 
 const {
   ObjectDefineProperty,
-  StringPrototypeSplit,
 } = primordials;
 
 const { finished } = require('stream');
-const { LazyReadable, kStateMade } = require('internal/http/lazy_stream');
+const { LazyReadable, defineLazyProperty, kStateMade } = require('internal/http/lazy_stream');
 const { kNativeSource, kNativeDone, destroyQuietly } = require('internal/streams/native');
 const { Buffer } = require('buffer');
 const { addHeaderLine } = require('internal/http/common');
@@ -26,7 +25,7 @@ const kRemotePort = Symbol('kRemotePort');
 const kEncrypted = Symbol('kEncrypted');
 const kSocketInfo = Symbol('kSocketInfo');
 
-// `httpVersionMajor`/`Minor` of the versions weir speaks.
+// `httpVersionMajor`/`Minor` of the versions weir speaks (all `httpVersion` can be).
 const kVersions = { __proto__: null, '1.0': [1, 0], '1.1': [1, 1], '2.0': [2, 0], '3.0': [3, 0] };
 
 // What Node users read from req.socket: addresses, TLS flag, and no-op tuning.
@@ -65,15 +64,9 @@ class IncomingMessage extends LazyReadable {
     this.method = method;
     this.url = url;
     this.httpVersion = httpVersion;
-    const known = kVersions[httpVersion];
-    if (known !== undefined) {
-      this.httpVersionMajor = known[0];
-      this.httpVersionMinor = known[1];
-    } else {
-      const [major, minor] = StringPrototypeSplit(httpVersion, '.');
-      this.httpVersionMajor = +major;
-      this.httpVersionMinor = +minor;
-    }
+    const version = kVersions[httpVersion];
+    this.httpVersionMajor = version[0];
+    this.httpVersionMinor = version[1];
     this.rawHeaders = rawHeaders;
     this.rawTrailers = [];
     this.trailers = {};
@@ -113,19 +106,6 @@ class IncomingMessage extends LazyReadable {
       this[kHeadersDistinct] = dest;
     }
     return this[kHeadersDistinct];
-  }
-
-  get socket() {
-    const socket = socketOf(this);
-    ObjectDefineProperty(this, 'socket', {
-      __proto__: null, value: socket, writable: true, configurable: true, enumerable: true,
-    });
-    return socket;
-  }
-  set socket(value) {
-    ObjectDefineProperty(this, 'socket', {
-      __proto__: null, value, writable: true, configurable: true, enumerable: true,
-    });
   }
 
   get connection() { return this.socket; }
@@ -185,6 +165,8 @@ class IncomingMessage extends LazyReadable {
     if (!this.readableEnded && !this.destroyed) this.resume();
   }
 }
+
+defineLazyProperty(IncomingMessage.prototype, 'socket', socketOf);
 
 ObjectDefineProperty(IncomingMessage.prototype, Symbol.toStringTag, {
   __proto__: null, value: 'IncomingMessage', configurable: true,

@@ -18,27 +18,38 @@ const { Stream } = require('internal/streams/legacy');
 const kStateMade = Symbol('kStateMade');
 const kStateInit = Symbol('kStateInit');
 
-function defineLazyState(proto, name, make) {
+function ownValue(self, name, value) {
+  ObjectDefineProperty(self, name, {
+    __proto__: null, value, writable: true, configurable: true, enumerable: true,
+  });
+}
+
+// `proto[name]` made by `make(self)` on first read (then an own data property of
+// `self`); assigning it first sets the own property instead. `made(self, value)`, if
+// given, is told either way.
+function defineLazyProperty(proto, name, make, made) {
   ObjectDefineProperty(proto, name, {
     __proto__: null,
     configurable: true,
     enumerable: false,
     get() {
-      const state = make(this);
-      this[kStateMade] = true;
-      ObjectDefineProperty(this, name, {
-        __proto__: null, value: state, writable: true, configurable: true, enumerable: true,
-      });
-      const init = this[kStateInit];
-      if (init !== undefined) init(this, state);
-      return state;
+      const value = make(this);
+      ownValue(this, name, value);
+      if (made !== undefined) made(this, value, true);
+      return value;
     },
     set(value) {
-      this[kStateMade] = true;
-      ObjectDefineProperty(this, name, {
-        __proto__: null, value, writable: true, configurable: true, enumerable: true,
-      });
+      ownValue(this, name, value);
+      if (made !== undefined) made(this, value, false);
     },
+  });
+}
+
+function defineLazyState(proto, name, make) {
+  defineLazyProperty(proto, name, make, (self, state, initialize) => {
+    self[kStateMade] = true;
+    const init = self[kStateInit];
+    if (initialize && init !== undefined) init(self, state);
   });
 }
 
@@ -61,4 +72,4 @@ function lazyWritable(options) {
   return LazyWritable;
 }
 
-module.exports = { LazyReadable, lazyWritable, kStateMade, kStateInit };
+module.exports = { LazyReadable, lazyWritable, defineLazyProperty, kStateMade, kStateInit };

@@ -9,14 +9,13 @@
 const {
   ArrayIsArray,
   ObjectCreate,
-  ObjectDefineProperty,
   ObjectKeys,
   SafeMap,
   SafeSet,
   StringPrototypeToLowerCase,
 } = primordials;
 
-const { lazyWritable, kStateMade, kStateInit } = require('internal/http/lazy_stream');
+const { lazyWritable, defineLazyProperty, kStateMade, kStateInit } = require('internal/http/lazy_stream');
 const { Buffer } = require('buffer');
 const {
   STATUS_CODES,
@@ -143,15 +142,6 @@ class ServerResponse extends LazyWritable {
     this[kGone] = false;
     this[kNative] = false;
     this[kOnClose] = null;
-  }
-
-  // The request's socket, made when asked for (making it costs a request that never
-  // uses it).
-  get socket() { return socketOf(this.req); }
-  set socket(value) {
-    ObjectDefineProperty(this, 'socket', {
-      __proto__: null, value, writable: true, configurable: true, enumerable: true,
-    });
   }
 
   get connection() { return this.socket; }
@@ -372,5 +362,9 @@ class ServerResponse extends LazyWritable {
     cb(err);
   }
 }
+
+// The request's socket, made when first asked for (making it costs a request that
+// never uses it).
+defineLazyProperty(ServerResponse.prototype, 'socket', (res) => socketOf(res.req));
 
 module.exports = { ServerResponse, kNative, kHeadSent, kOnClose };
