@@ -1469,3 +1469,156 @@ fn a_64_mib_file_reaches_a_slow_reader_intact() {
     assert_eq!(r.status, 200);
     c.s.shutdown(Shutdown::Both).ok();
 }
+
+#[test]
+fn an_invalid_status_code_throws_from_end_and_leaves_the_response_to_be_answered() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    for code in ["1000", "NaN", "99"] {
+        c.send(get(&format!("/bad-status?code={code}")));
+        let r = c.response();
+        assert_eq!(r.status, 500, "code {code}: {}", r.text());
+        let v = r.json();
+        assert_eq!(v["caught"], "ERR_HTTP_INVALID_STATUS_CODE", "code {code}");
+        assert_eq!(v["headersSent"], false, "code {code}");
+    }
+}
+
+#[test]
+fn an_uncaught_invalid_status_code_gets_500() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    for path in ["/bad-status-uncaught", "/bad-status-uncaught?write"] {
+        c.send(get(path));
+        let r = c.response();
+        assert_eq!(
+            (r.status, r.text()),
+            (500, "Internal Server Error\n".into()),
+            "{path}"
+        );
+    }
+    assert!(srv.log_shows("Invalid status code: 1000", Duration::from_secs(2)));
+}
+
+#[test]
+fn write_head_fixes_the_head_as_in_node() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send(get("/head-fixed"));
+    let r = c.response();
+    assert_eq!(r.status, 201);
+    assert_eq!(r.header("x-a"), Some("1"));
+    assert_eq!(
+        r.header("x-b"),
+        None,
+        "setHeader after writeHead must throw"
+    );
+    let v = r.json();
+    assert_eq!(v["headersSent"], true);
+    assert_eq!(v["err"], "ERR_HTTP_HEADERS_SENT");
+    assert_eq!(v["again"], "ERR_HTTP_HEADERS_SENT");
+    // A handler that throws after writeHead (nothing on the wire yet) gets a clean 500:
+    // neither the fields nor the reason phrase of the first head survive.
+    c.send(get("/head-fixed-throw"));
+    let r = c.response();
+    assert_eq!(
+        (r.status, r.reason.as_str()),
+        (500, "Internal Server Error")
+    );
+    assert_eq!(r.header("x-a"), None);
+}
+
+#[test]
+fn reason_phrases_follow_node() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    for (query, status, reason) in [
+        ("code=599", 599, "unknown"),
+        ("code=200&message=", 200, "OK"),
+        ("code=418", 418, "I'm a Teapot"),
+        ("code=509", 509, "Bandwidth Limit Exceeded"),
+        ("code=404", 404, "Not Found"),
+        ("code=200&message=Fine", 200, "Fine"),
+    ] {
+        c.send(get(&format!("/status?{query}")));
+        let r = c.response();
+        assert_eq!((r.status, r.reason.as_str()), (status, reason), "{query}");
+    }
+}
+
+#[test]
+fn send_date_false_sends_no_date() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send(get("/no-date"));
+    let r = c.response();
+    assert_eq!((r.status, r.text()), (200, "no date\n".into()));
+    assert_eq!(r.header("date"), None);
+    c.send(get("/hello"));
+    assert!(c.response().header("date").is_some());
+}
+
+#[test]
+fn an_unread_request_ends_and_closes_after_the_response_as_in_node() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send(get("/req-events?tag=get"));
+    assert_eq!(c.response().status, 200);
+    c.send("POST /req-events?tag=post HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+    assert_eq!(c.response().status, 200);
+    // The body was dropped, not taken for the next request.
+    c.send(get("/hello"));
+    assert_eq!(c.response().status, 200);
+    std::thread::sleep(Duration::from_millis(100));
+    let v = stats(srv.addr);
+    assert_eq!(v["reqEvents"]["get"], serde_json::json!(["end", "close"]));
+    assert_eq!(v["reqEvents"]["post"], serde_json::json!(["end", "close"]));
+}
+
+#[test]
+fn a_client_that_leaves_while_the_handler_waits_is_noticed_at_once() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send(get("/wait-after-head?tag=a"));
+    let r = c.head();
+    assert_eq!(r.status, 200);
+    assert_eq!(c.line("the first chunk's size"), "7");
+    assert_eq!(c.line("the first chunk"), "partial");
+    drop(c);
+    // The handler would write again in 30 s; its response must close well before.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let v = stats(srv.addr);
+        let entry = v["waiting"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["tag"] == "a")
+            .cloned()
+            .unwrap();
+        if entry["events"] == serde_json::json!(["req-aborted", "res-close"]) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not noticed: {entry}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The worker goes on serving.
+    let mut c = Wire::connect(srv.addr);
+    c.send(get("/hello"));
+    assert_eq!(c.response().status, 200);
+}
+
+#[test]
+fn a_pipelined_request_while_the_handler_waits_is_kept_for_its_turn() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    // The head and a first chunk go out, then the handler waits: the next request
+    // arrives meanwhile.
+    c.send(get("/wait-after-head?tag=p&ms=300"));
+    std::thread::sleep(Duration::from_millis(50));
+    c.send(get("/hello"));
+    let r = c.response();
+    assert_eq!((r.status, r.text()), (200, "partiallate".into()));
+    let r = c.response();
+    assert_eq!((r.status, r.text()), (200, "hello world\n".into()));
+}

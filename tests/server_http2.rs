@@ -188,3 +188,19 @@ async fn a_self_signed_certificate_is_made_at_start_up() {
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "hello world\n 2");
 }
+
+#[tokio::test]
+async fn responses_carry_a_date_unless_send_date_is_false() {
+    let srv = Server::handler(&[]);
+    let mut c = h2c(srv.addr).await;
+    let (status, headers, _) = fetch(&mut c, get("http://localhost/hello")).await;
+    assert_eq!(status, 200);
+    let date = headers["date"].to_str().unwrap().to_owned();
+    assert!(httpdate::parse_http_date(&date).is_ok(), "{date}");
+    let (status, headers, body) = fetch(&mut c, get("http://localhost/no-date")).await;
+    assert_eq!(
+        (status.as_u16(), body.unwrap()),
+        (200, Bytes::from("no date\n"))
+    );
+    assert!(headers.get("date").is_none(), "{headers:?}");
+}

@@ -1,7 +1,7 @@
 //! The `Date` header value, formatted at most once a second per thread.
 
 use std::cell::RefCell;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 thread_local! {
     static CACHE: RefCell<(u64, http::HeaderValue)> = const { RefCell::new((u64::MAX, http::HeaderValue::from_static(""))) };
@@ -9,15 +9,11 @@ thread_local! {
 
 /// Now, as an IMF-fixdate header value.
 pub fn now() -> http::HeaderValue {
-    let now = SystemTime::now();
-    let secs = now
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let secs = coarse_secs();
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
         if c.0 != secs {
-            let text = httpdate::fmt_http_date(now);
+            let text = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(secs));
             *c = (
                 secs,
                 http::HeaderValue::from_str(&text).unwrap_or(http::HeaderValue::from_static("")),
@@ -30,4 +26,69 @@ pub fn now() -> http::HeaderValue {
 /// Now, as text.
 pub fn now_str() -> String {
     now().to_str().unwrap_or("").to_owned()
+}
+
+/// Seconds since the epoch, from the kernel's coarse clock: a one-second header needs
+/// no hardware clock read.
+fn coarse_secs() -> u64 {
+    coarse(libc::CLOCK_REALTIME_COARSE)
+        .unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+        })
+        .as_secs()
+}
+
+/// Monotonic time from the kernel's coarse clock (the time of the last tick, a few
+/// milliseconds behind at most): for timeouts counted in seconds, read per request.
+pub fn coarse_monotonic() -> Duration {
+    coarse(libc::CLOCK_MONOTONIC_COARSE).unwrap_or_else(|| {
+        static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        ORIGIN.get_or_init(std::time::Instant::now).elapsed()
+    })
+}
+
+fn coarse(clock: libc::clockid_t) -> Option<Duration> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: a clock id and a pointer to a timespec the call fills.
+    let ok = unsafe { libc::clock_gettime(clock, &mut ts) } == 0;
+    ok.then(|| {
+        Duration::new(
+            ts.tv_sec.max(0) as u64,
+            ts.tv_nsec.clamp(0, 999_999_999) as u32,
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_date_is_now_to_the_second() {
+        let value = now();
+        let parsed = httpdate::parse_http_date(value.to_str().unwrap()).unwrap();
+        let exact = SystemTime::now();
+        let off = exact
+            .duration_since(parsed)
+            .unwrap_or_else(|e| e.duration());
+        assert!(off < Duration::from_secs(2), "{value:?} is {off:?} off");
+    }
+
+    #[test]
+    fn the_coarse_clock_moves_with_the_exact_one() {
+        let (c0, e0) = (coarse_monotonic(), std::time::Instant::now());
+        std::thread::sleep(Duration::from_millis(120));
+        let (c1, e1) = (coarse_monotonic(), std::time::Instant::now());
+        let (coarse, exact) = (c1 - c0, e1 - e0);
+        let gap = coarse.abs_diff(exact);
+        assert!(
+            gap < Duration::from_millis(30),
+            "coarse {coarse:?}, exact {exact:?}"
+        );
+    }
 }

@@ -93,6 +93,20 @@ pub enum Phase {
 
 /// What `handle` (the protocol side) waits for: the response to send, or nothing
 /// when the handler side gave up on the exchange.
+/// In a response's extensions: send no `Date` header (`res.sendDate = false`).
+#[derive(Clone, Copy, Debug)]
+pub struct NoDate;
+
+/// Adds a `Date` header unless the response has one or asked for none.
+pub fn add_date<B>(response: &mut Response<B>) {
+    if response.extensions().get::<NoDate>().is_none() {
+        response
+            .headers_mut()
+            .entry(http::header::DATE)
+            .or_insert_with(crate::http::date::now);
+    }
+}
+
 pub type HeadSender = tokio::sync::oneshot::Sender<Response<ResponseBody>>;
 
 pub struct Exchange {
@@ -105,7 +119,8 @@ pub struct Exchange {
     /// HTTP/1.1): `rawHeaders` keeps the client's spelling and order from it.
     pub raw_head: Option<Bytes>,
     pub remote: SocketAddr,
-    pub started: Instant,
+    /// When the request began, for the access log (not read when it is off).
+    pub started: Option<Instant>,
     body: RefCell<Option<RequestBody>>,
     head: RefCell<Option<HeadSender>>,
     sender: RefCell<Option<BodySender>>,
@@ -418,7 +433,9 @@ impl HttpWorker {
             events: RefCell::new(VecDeque::new()),
             waker: RefCell::new(None),
             closed: Cell::new(false),
-            access_log,
+            // Off when its level is filtered out, so that no clock is read for it.
+            access_log: access_log
+                && tracing::enabled!(target: "weir::access", tracing::Level::INFO),
             alt_svc: std::cell::OnceCell::new(),
             files: std::cell::OnceCell::new(),
             native_root: std::cell::OnceCell::new(),
@@ -470,7 +487,7 @@ impl HttpWorker {
             headers: parts.headers,
             raw_head,
             remote,
-            started: Instant::now(),
+            started: self.access_log.then(Instant::now),
             body: RefCell::new(Some(body)),
             head: RefCell::new(Some(tx)),
             sender: RefCell::new(None),
@@ -607,10 +624,10 @@ impl HttpWorker {
 
     /// The access-log line of a finished exchange.
     fn log(&self, ex: &Exchange, completed: bool) {
-        if !self.access_log {
+        let Some(started) = ex.started.filter(|_| self.access_log) else {
             return;
-        }
-        let elapsed: Duration = ex.started.elapsed();
+        };
+        let elapsed: Duration = started.elapsed();
         tracing::info!(
             target: "weir::access",
             method = %ex.method,

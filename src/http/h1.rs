@@ -603,6 +603,9 @@ pub async fn serve(
         // from its first byte.
         let head = {
             let mut started: Option<Instant> = None;
+            // The idle deadline counts from here; it is only worked out when the timer
+            // fires, so a busy connection reads no exact clock for it.
+            let idle_since = crate::http::date::coarse_monotonic();
             loop {
                 if !conn.buf.borrow().is_empty() {
                     let parsed = parse_head(&mut conn.buf.borrow_mut(), &limits);
@@ -619,21 +622,27 @@ pub async fn serve(
                 if conn.eof.get() {
                     return;
                 }
-                let deadline = tokio::time::Instant::from_std(match started {
-                    None => Instant::now() + limits.idle_timeout,
-                    Some(t) => t + limits.header_timeout,
-                });
-                if timer.deadline() > deadline {
-                    timer.as_mut().reset(deadline);
+                if let Some(t) = started {
+                    let deadline = tokio::time::Instant::from_std(t + limits.header_timeout);
+                    if timer.deadline() > deadline {
+                        timer.as_mut().reset(deadline);
+                    }
                 }
                 let read = loop {
                     tokio::select! {
                         r = conn.fill() => break r,
                         () = &mut timer => {
-                            if tokio::time::Instant::now() >= deadline {
+                            let left = match started {
+                                Some(t) => (t + limits.header_timeout)
+                                    .saturating_duration_since(Instant::now()),
+                                None => limits.idle_timeout.saturating_sub(
+                                    crate::http::date::coarse_monotonic().saturating_sub(idle_since),
+                                ),
+                            };
+                            if left.is_zero() {
                                 return;
                             }
-                            timer.as_mut().reset(deadline);
+                            timer.as_mut().reset(tokio::time::Instant::now() + left);
                         }
                         // Shutdown closes a connection between requests at once.
                         () = &mut stopping, if started.is_none() => return,
@@ -691,7 +700,17 @@ pub async fn serve(
         let unanswered =
             body_state.expect_continue.get() && !matches!(body_state.framing.get(), Framing::Done);
         let keep_alive = keep_alive && !unanswered && !*shutdown.borrow();
-        let keep = match write_response(&conn, response, version, head_request, keep_alive).await {
+        let request_read = || matches!(body_state.framing.get(), Framing::Done);
+        let keep = match write_response(
+            &conn,
+            response,
+            version,
+            head_request,
+            keep_alive,
+            &request_read,
+        )
+        .await
+        {
             Ok(keep) => keep,
             Err(_) => return,
         };
@@ -855,19 +874,59 @@ async fn write_response(
     version: Version,
     head_request: bool,
     keep_alive: bool,
+    request_read: &dyn Fn() -> bool,
 ) -> io::Result<bool> {
     let (parts, mut body) = response.into_parts();
-    let result = write_parts(conn, parts, &mut body, version, head_request, keep_alive).await;
+    let mut next = Next {
+        conn,
+        body: &mut body,
+        request_read,
+        watching: true,
+    };
+    let result = write_parts(conn, parts, &mut next, version, head_request, keep_alive).await;
     if result.is_err() {
         body.fail();
     }
     result
 }
 
+/// The response body's items as the handler gives them. While it waits for the next
+/// one, a client that closes the connection is seen at once, not at the next write,
+/// and ends the response (the handler sees 'close', its request 'aborted'), as when
+/// the response head is awaited. Only once the request was read whole: a reader of
+/// the body sees its end itself. Pipelined bytes stop the watch; they wait in the
+/// buffer.
+struct Next<'a> {
+    conn: &'a Conn,
+    body: &'a mut ResponseBody,
+    request_read: &'a dyn Fn() -> bool,
+    watching: bool,
+}
+
+impl Next<'_> {
+    async fn item(&mut self) -> Option<io::Result<Item>> {
+        loop {
+            let watch = self.watching && (self.request_read)() && !self.conn.eof.get();
+            let body = &mut *self.body;
+            tokio::select! {
+                biased;
+                item = std::future::poll_fn(|cx| body.poll_item(cx)) => return item,
+                filled = self.conn.fill(), if watch => match filled {
+                    Ok(n) if n > 0 => self.watching = false,
+                    _ => return Some(Err(io::Error::new(
+                        io::ErrorKind::ConnectionAborted,
+                        "the client closed the connection",
+                    ))),
+                },
+            }
+        }
+    }
+}
+
 async fn write_parts(
     conn: &Conn,
     parts: http::response::Parts,
-    body: &mut ResponseBody,
+    next: &mut Next<'_>,
     version: Version,
     head_request: bool,
     keep_alive: bool,
@@ -894,7 +953,7 @@ async fn write_parts(
     } else if head_request {
         // A HEAD body is empty by definition: its length says nothing of GET's.
         Out::None
-    } else if let Some(n) = body.complete_len() {
+    } else if let Some(n) = next.body.complete_len() {
         Out::Length(n)
     } else if version == Version::HTTP_11 {
         Out::Chunked
@@ -932,7 +991,12 @@ async fn write_parts(
         Out::Chunked => push_header(&mut head, "transfer-encoding", b"chunked"),
         _ => {}
     }
-    if !parts.headers.contains_key(header::DATE) {
+    if parts
+        .extensions
+        .get::<crate::http::exchange::NoDate>()
+        .is_none()
+        && !parts.headers.contains_key(header::DATE)
+    {
         push_header(&mut head, "date", crate::http::date::now().as_bytes());
     }
     match (version, keep_alive) {
@@ -946,7 +1010,7 @@ async fn write_parts(
         conn.head_written.set(true);
         conn.write_all(&mut [IoSlice::new(&head)]).await?;
         // The handler still ends the response; wait for it so that it completes.
-        while let Some(item) = std::future::poll_fn(|cx| body.poll_item(cx)).await {
+        while let Some(item) = next.item().await {
             item?;
         }
         return Ok(keep_alive);
@@ -955,7 +1019,7 @@ async fn write_parts(
     let mut head = Some(head);
     let mut sent: u64 = 0;
     loop {
-        let item = std::future::poll_fn(|cx| body.poll_item(cx)).await;
+        let item = next.item().await;
         let pending_head = head.take();
         let head_slice: &[u8] = pending_head.as_deref().unwrap_or(&[]);
         match item {

@@ -245,13 +245,9 @@ async fn request(
 }
 
 /// Sends the head, then the body as QUIC credit allows; a body error resets the stream.
-async fn send_response(send: &mut SendStream, response: http::Response<ResponseBody>) {
-    let (mut parts, mut body) = response.into_parts();
-    if !parts.headers.contains_key(http::header::DATE) {
-        parts
-            .headers
-            .insert(http::header::DATE, crate::http::date::now());
-    }
+async fn send_response(send: &mut SendStream, mut response: http::Response<ResponseBody>) {
+    crate::http::exchange::add_date(&mut response);
+    let (parts, mut body) = response.into_parts();
     if send
         .send_response(http::Response::from_parts(parts, ()))
         .await

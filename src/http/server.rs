@@ -117,6 +117,8 @@ fn builder(limits: &ConnLimits) -> auto::Builder<LocalExec> {
     // The head timeout is enforced per connection by `ConnIo` (hyper's own arms a
     // timer for every request, which costs more than the rest of a small request).
     h1.timer(TokioTimer::new()).header_read_timeout(None);
+    // `handle` adds the Date header itself, unless the handler asked for none.
+    h1.auto_date_header(false);
     // hyper's own limit is 100 headers, parsed into a stack array; any other value
     // makes it allocate the array on the heap for every request, so it is only set
     // when it differs.
@@ -130,6 +132,7 @@ fn builder(limits: &ConnLimits) -> auto::Builder<LocalExec> {
         .keep_alive(true);
     b.http2()
         .timer(TokioTimer::new())
+        .auto_date_header(false)
         .max_concurrent_streams(limits.h2_max_concurrent_streams)
         .max_header_list_size(limits.h2_max_header_list_size)
         .max_pending_accept_reset_streams(limits.h2_max_pending_accept_reset_streams)
@@ -228,10 +231,12 @@ async fn handle(
         RequestBody::Hyper(body)
     };
     let Some((ex, rx)) = worker.begin(parts, None, body, remote, ActiveGuard::new(conn)) else {
-        return Ok(simple_response(
+        let mut busy = simple_response(
             hyper::StatusCode::SERVICE_UNAVAILABLE,
             "Service Unavailable",
-        ));
+        );
+        crate::http::exchange::add_date(&mut busy);
+        return Ok(busy);
     };
     struct Cancel(Option<(Rc<HttpWorker>, Rc<crate::http::exchange::Exchange>)>);
     impl Drop for Cancel {
@@ -253,6 +258,7 @@ async fn handle(
         ),
     };
     cancel.0.take();
+    crate::http::exchange::add_date(&mut response);
     if let Some(v) = alt_svc {
         // A handler's own Alt-Svc wins.
         response

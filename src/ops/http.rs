@@ -374,9 +374,9 @@ fn header_pairs<'s, 'i>(
     Ok(map)
 }
 
-/// `op_http_respond(id, status, statusMessage, body, end, name, value, ...)`: sends
-/// the head, its fields as the arguments after `end` or as one array there (and, with
-/// `end`, the whole body).
+/// `op_http_respond(id, status, statusMessage, body, flags, name, value, ...)`: sends
+/// the head, its fields as the arguments after `flags` or as one array there (and,
+/// when `flags` says end, the whole body).
 /// Returns false when the client is gone.
 pub fn op_http_respond<'s>(
     scope: &mut v8::PinScope<'s, '_>,
@@ -418,10 +418,23 @@ pub fn op_http_respond<'s>(
         v if v.is_string() => Some(Bytes::from(v.to_rust_string_lossy(scope))),
         v => view_to_bytes(scope, v),
     };
-    let end = args.get(4).is_true();
+    // `end` as a boolean, or as bit 0 of a number whose bit 1 asks for no Date header
+    // (`res.sendDate = false`).
+    let flags = args.get(4);
+    let (end, no_date) = if flags.is_boolean() {
+        (flags.is_true(), false)
+    } else {
+        let n = flags.int32_value(scope).unwrap_or(0);
+        (n & 1 != 0, n & 2 != 0)
+    };
     let mut response = Response::new(());
     *response.status_mut() = status;
     *response.headers_mut() = headers;
+    if no_date {
+        response
+            .extensions_mut()
+            .insert(crate::http::exchange::NoDate);
+    }
     let message = args.get(2);
     if message.is_string() {
         let text = message.to_rust_string_lossy(scope);

@@ -2,7 +2,10 @@
 import { pipeline, PassThrough, Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const stats = { closed: 0, aborted: 0, finished: 0, echoJsChunks: [], echoErrors: 0 };
+const stats = {
+  closed: 0, aborted: 0, finished: 0, echoJsChunks: [], echoErrors: 0,
+  reqEvents: {}, waiting: [],
+};
 
 // Counts the chunks JavaScript sees on `req` (a native pipe shows none).
 function countChunks(req) {
@@ -135,6 +138,52 @@ export default async function handle(req, res) {
       res.write('body with trailers');
       res.addTrailers({ 'x-checksum': 'abc123' });
       return res.end();
+    case '/bad-status': {
+      // An invalid code throws from end() and changes nothing: the handler answers again.
+      res.statusCode = Number(q.get('code'));
+      let caught = null;
+      try { res.end('never'); } catch (e) { caught = e.code; }
+      res.statusCode = 500;
+      return res.end(JSON.stringify({ caught, headersSent: res.headersSent }));
+    }
+    case '/bad-status-uncaught':
+      res.statusCode = 1000;
+      return q.has('write') ? res.write('never') : res.end('never');
+    case '/head-fixed': {
+      res.writeHead(201, { 'x-a': '1' });
+      let err = null;
+      try { res.setHeader('x-b', '2'); } catch (e) { err = e.code; }
+      let again = null;
+      try { res.writeHead(500); } catch (e) { again = e.code; }
+      await sleep(5);
+      return res.end(JSON.stringify({ headersSent: res.headersSent, err, again }));
+    }
+    case '/head-fixed-throw':
+      res.writeHead(200, { 'x-a': '1' });
+      throw new Error('thrown after writeHead');
+    case '/no-date':
+      res.sendDate = false;
+      return res.end('no date\n');
+    case '/req-events': {
+      // What `req` tells after the response when the handler never reads it.
+      const seen = (stats.reqEvents[q.get('tag')] = []);
+      req.on('end', () => seen.push('end'));
+      req.on('close', () => seen.push('close'));
+      req.on('aborted', () => seen.push('aborted'));
+      return res.end('ok\n');
+    }
+    case '/wait-after-head': {
+      // Sends part of a body, then waits long: a client that leaves must be noticed
+      // now, not at the next write.
+      const entry = { tag: q.get('tag'), events: [] };
+      stats.waiting.push(entry);
+      req.on('aborted', () => entry.events.push('req-aborted'));
+      res.on('close', () => entry.events.push(res.writableFinished ? 'res-close-finished' : 'res-close'));
+      res.write('partial');
+      const timer = setTimeout(() => res.end('late'), Number(q.get('ms') ?? 30000));
+      res.on('close', () => clearTimeout(timer));
+      return;
+    }
     case '/hang':
       // Never responds; the client gives up.
       return;

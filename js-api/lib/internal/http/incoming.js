@@ -164,6 +164,22 @@ class IncomingMessage extends LazyReadable {
   _dump() {
     if (!this.readableEnded && !this.destroyed) this.resume();
   }
+
+  // The response is done. As Node dumps a request the handler did not read, it ends
+  // ('end', then 'close'); the native side discards the rest of its body. One whose
+  // read is under way is cut instead. Without stream state there is no listener and
+  // no reader, and nothing to tell.
+  _responseDone() {
+    if (!this[kStateMade] || this.readableEnded || this.destroyed) return;
+    if (this[kReading]) {
+      this.destroy();
+      return;
+    }
+    this[kHasBody] = false;
+    this.complete = true;
+    this.removeAllListeners('data');
+    this.resume();
+  }
 }
 
 defineLazyProperty(IncomingMessage.prototype, 'socket', socketOf);

@@ -36,6 +36,8 @@ const binding = internalBinding('http');
 
 const kHeaders = Symbol('kHeaders');
 const kHeadSent = Symbol('kHeadSent');
+// writeHead() was called: the head is fixed (headersSent), though not yet on the wire.
+const kHeadFixed = Symbol('kHeadFixed');
 const kSentWhole = Symbol('kSentWhole');
 const kTrailers = Symbol('kTrailers');
 const kGone = Symbol('kGone');
@@ -91,6 +93,19 @@ function finishFast(res, cb) {
 
 const kNoHeaders = new SafeMap();
 
+// Reason phrases the native side would not give as Node does: a code Node has no name
+// for is 'unknown', and three names differ. Other codes leave the phrase to it.
+const kReasonFixups = { __proto__: null, 203: STATUS_CODES[203], 418: STATUS_CODES[418], 509: STATUS_CODES[509] };
+function defaultReason(code) {
+  return STATUS_CODES[code] === undefined ? 'unknown' : kReasonFixups[code];
+}
+
+function checkStatus(code) {
+  if ((code | 0) !== code || code < 100 || code > 999) {
+    throw new ERR_HTTP_INVALID_STATUS_CODE(code);
+  }
+}
+
 // The header map, made on first use (many responses set one header or none).
 function headersOf(res) {
   return res[kHeaders] ??= new SafeMap();
@@ -137,6 +152,7 @@ class ServerResponse extends LazyWritable {
     this[kId] = req[kId];
     this[kHeaders] = null;
     this[kHeadSent] = false;
+    this[kHeadFixed] = false;
     this[kSentWhole] = false;
     this[kTrailers] = null;
     this[kGone] = false;
@@ -145,11 +161,11 @@ class ServerResponse extends LazyWritable {
   }
 
   get connection() { return this.socket; }
-  get headersSent() { return this[kHeadSent]; }
+  get headersSent() { return this[kHeadSent] || this[kHeadFixed]; }
   get finished() { return this.writableEnded; }
 
   setHeader(name, value) {
-    if (this[kHeadSent]) throw new ERR_HTTP_HEADERS_SENT('set');
+    if (this[kHeadSent] || this[kHeadFixed]) throw new ERR_HTTP_HEADERS_SENT('set');
     const key = headerKey(name);
     validateHeaderValue(name, value);
     headersOf(this).set(key, [name, value]);
@@ -157,7 +173,7 @@ class ServerResponse extends LazyWritable {
   }
 
   appendHeader(name, value) {
-    if (this[kHeadSent]) throw new ERR_HTTP_HEADERS_SENT('append');
+    if (this[kHeadSent] || this[kHeadFixed]) throw new ERR_HTTP_HEADERS_SENT('append');
     const key = headerKey(name);
     validateHeaderValue(name, value);
     const existing = headersOf(this).get(key);
@@ -192,12 +208,14 @@ class ServerResponse extends LazyWritable {
 
   removeHeader(name) {
     if (typeof name !== 'string') throw new ERR_INVALID_ARG_TYPE('name', 'string', name);
-    if (this[kHeadSent]) throw new ERR_HTTP_HEADERS_SENT('remove');
+    if (this[kHeadSent] || this[kHeadFixed]) throw new ERR_HTTP_HEADERS_SENT('remove');
     this[kHeaders]?.delete(StringPrototypeToLowerCase(name));
   }
 
+  // As in Node, the head is fixed from here (headersSent is true, setHeader throws);
+  // it goes out with the first write or the end, which may still add Content-Length.
   writeHead(statusCode, reason, obj) {
-    if (this[kHeadSent]) throw new ERR_HTTP_HEADERS_SENT('write');
+    if (this[kHeadSent] || this[kHeadFixed]) throw new ERR_HTTP_HEADERS_SENT('write');
     const originalStatusCode = statusCode;
     statusCode |= 0;
     if (statusCode < 100 || statusCode > 999) {
@@ -221,7 +239,15 @@ class ServerResponse extends LazyWritable {
         if (obj[key] !== undefined) this.setHeader(key, obj[key]);
       }
     }
+    this[kHeadFixed] = true;
     return this;
+  }
+
+  // The handler failed before anything was sent: the response starts over (500).
+  _resetHead() {
+    this[kHeadFixed] = false;
+    this[kHeaders] = null;
+    this.statusMessage = undefined;
   }
 
   flushHeaders() {
@@ -247,16 +273,17 @@ class ServerResponse extends LazyWritable {
   _sendHead(body, end) {
     if (this[kHeadSent]) return true;
     const code = this.statusCode;
-    if ((code | 0) !== code || code < 100 || code > 999) {
-      throw new ERR_HTTP_INVALID_STATUS_CODE(code);
-    }
+    checkStatus(code);
     this[kHeadSent] = true;
     const flat = flatHeaders(this[kHeaders]);
+    const reason = this.statusMessage || defaultReason(code);
+    // `end`, and without a Date header when sendDate is false.
+    const flags = this.sendDate ? end : (end ? 3 : 2);
     // Fields go as call arguments (cheaper for the native side to read), or as one
     // array when there are too many for a call.
     const ok = flat.length <= kMaxFieldArgs ?
-      binding.respond(this[kId], code, this.statusMessage, body, end, ...flat) :
-      binding.respond(this[kId], code, this.statusMessage, body, end, flat);
+      binding.respond(this[kId], code, reason, body, flags, ...flat) :
+      binding.respond(this[kId], code, reason, body, flags, flat);
     if (!ok) this._clientGone();
     return ok;
   }
@@ -275,6 +302,8 @@ class ServerResponse extends LazyWritable {
       cb = encoding;
       encoding = null;
     }
+    // An invalid status code throws before anything is sent or changed, as in Node.
+    if (!this[kHeadSent]) checkStatus(this.statusCode);
     // Nothing written yet (the stream state was never made): head and whole body in
     // one step, and 'finish'/'close' without Writable's machinery.
     if (!this[kStateMade] && !this[kHeadSent] && this[kTrailers] === null) {
@@ -301,6 +330,11 @@ class ServerResponse extends LazyWritable {
       return this;
     }
     return super.end(chunk, encoding, cb);
+  }
+
+  write(chunk, encoding, cb) {
+    if (!this[kHeadSent]) checkStatus(this.statusCode);
+    return super.write(chunk, encoding, cb);
   }
 
   [kNativeSinkFree]() {

@@ -7,7 +7,7 @@
 
 const { SafeMap } = primordials;
 
-const { IncomingMessage, kId, kHasBody } = require('internal/http/incoming');
+const { IncomingMessage, kId } = require('internal/http/incoming');
 const { ServerResponse, kHeadSent, kOnClose } = require('internal/http/outgoing');
 const { inspect } = require('internal/util/inspect');
 const binding = internalBinding('http');
@@ -40,9 +40,8 @@ function handlerFailed(err, res) {
   binding.logError(res[kId], `the handler failed: ${describe(err)}`);
   if (res.destroyed || res.writableFinished) return;
   if (!res[kHeadSent]) {
-    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    res._resetHead();
     res.statusCode = 500;
-    res.statusMessage = undefined;
     res.setHeader('Content-Type', 'text/plain; charset=utf-8');
     res.end('Internal Server Error\n');
   } else {
@@ -69,9 +68,7 @@ function dispatch(handler, event) {
 
 function responseClosed(res) {
   inflight.delete(res[kId]);
-  // Unread request bodies are discarded once the response is done, as in Node.
-  const req = res.req;
-  if (req[kHasBody] && !req.readableEnded && !req.destroyed) req.destroy();
+  res.req._responseDone();
 }
 
 function clientGone(id) {
