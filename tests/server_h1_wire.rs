@@ -1622,3 +1622,34 @@ fn a_pipelined_request_while_the_handler_waits_is_kept_for_its_turn() {
     let r = c.response();
     assert_eq!((r.status, r.text()), (200, "hello world\n".into()));
 }
+
+#[test]
+fn response_field_names_go_out_as_the_handler_spelled_them() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send(get("/spelled"));
+    let mut lines = Vec::new();
+    loop {
+        let line = c.line("reading the head");
+        if line.is_empty() {
+            break;
+        }
+        lines.push(line);
+    }
+    let date = lines.iter().position(|l| l.starts_with("Date: "));
+    assert!(date.is_some(), "{lines:?}");
+    lines.remove(date.unwrap());
+    assert_eq!(
+        lines,
+        [
+            "HTTP/1.1 200 OK",
+            "X-Custom-ID: 1",
+            "Set-Cookie: a=1",
+            "Set-Cookie: b=2",
+            "Content-Type: text/plain",
+            "ETag: \"v1\"",
+            "Content-Length: 2",
+        ]
+    );
+    assert_eq!(c.exact(2, "the body"), b"ok");
+}

@@ -88,6 +88,9 @@ pub struct BodySender {
 /// The reading end, handed to the protocol driver as the response body.
 pub struct ResponseBody {
     shared: Rc<RefCell<Shared>>,
+    /// The response's fields, serialized, when weir's own HTTP/1.1 writer sends it
+    /// (then the head's `HeaderMap` is empty).
+    fields: Option<crate::http::fields::Fields>,
 }
 
 /// The consumer is gone: nothing written now will be delivered.
@@ -112,7 +115,10 @@ pub fn channel(capacity: usize) -> (BodySender, ResponseBody) {
         BodySender {
             shared: shared.clone(),
         },
-        ResponseBody { shared },
+        ResponseBody {
+            shared,
+            fields: None,
+        },
     )
 }
 
@@ -214,6 +220,14 @@ impl Drop for BodySender {
 }
 
 impl ResponseBody {
+    pub fn set_fields(&mut self, fields: crate::http::fields::Fields) {
+        self.fields = Some(fields);
+    }
+
+    pub fn take_fields(&mut self) -> Option<crate::http::fields::Fields> {
+        self.fields.take()
+    }
+
     /// The next data chunk, file region or trailers; `None` at the end, an error when
     /// the body was aborted.
     pub fn poll_item(

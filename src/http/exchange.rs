@@ -197,6 +197,12 @@ impl Exchange {
         *self.body.borrow_mut() = Some(body);
     }
 
+    /// The response head is written by weir's HTTP/1.1 driver (plain TCP), which takes
+    /// its fields serialized; the other protocols take a `HeaderMap`.
+    pub fn writes_own_head(&self) -> bool {
+        self.raw_head.is_some()
+    }
+
     pub fn drop_body(&self) {
         self.body.borrow_mut().take();
     }
@@ -209,8 +215,23 @@ impl Exchange {
         capacity: usize,
         worker: &Rc<HttpWorker>,
     ) -> Option<()> {
+        self.respond_with(response, None, capacity, worker)
+    }
+
+    /// [`Exchange::respond`], the fields given serialized (only where weir's own
+    /// HTTP/1.1 writer sends them: [`Exchange::writes_own_head`]).
+    pub fn respond_with(
+        self: &Rc<Self>,
+        response: Response<()>,
+        fields: Option<crate::http::fields::Fields>,
+        capacity: usize,
+        worker: &Rc<HttpWorker>,
+    ) -> Option<()> {
         let head = self.head.borrow_mut().take()?;
-        let (tx, rx) = body::channel(capacity);
+        let (tx, mut rx) = body::channel(capacity);
+        if let Some(f) = fields {
+            rx.set_fields(f);
+        }
         let me = Rc::downgrade(self);
         let w = Rc::downgrade(worker);
         tx.on_close(move |outcome| {

@@ -13,6 +13,7 @@
 
 use crate::http::body::{FileRegion, Item, ResponseBody};
 use crate::http::exchange::{ActiveGuard, ConnState, Exchange, HttpWorker, RequestBody};
+use crate::http::fields::Fields;
 use crate::http::scratch;
 use crate::http::server::ConnLimits;
 use bytes::{Buf, Bytes, BytesMut};
@@ -932,20 +933,15 @@ async fn write_parts(
     keep_alive: bool,
 ) -> io::Result<bool> {
     let status = parts.status;
-    let mut keep_alive = keep_alive
-        && !parts
-            .headers
-            .get_all(header::CONNECTION)
-            .iter()
-            .any(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
     let bodiless = status.is_informational()
         || status == StatusCode::NO_CONTENT
         || status == StatusCode::NOT_MODIFIED;
-    let declared = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
+    let fields = next
+        .body
+        .take_fields()
+        .unwrap_or_else(|| Fields::from_map(&parts.headers, bodiless));
+    let mut keep_alive = keep_alive && !fields.close();
+    let declared = fields.content_length();
     let out = if bodiless {
         Out::None
     } else if let Some(n) = declared {
@@ -962,7 +958,7 @@ async fn write_parts(
         Out::Close
     };
 
-    let mut head = Vec::with_capacity(256);
+    let mut head = Vec::with_capacity(fields.lines().len() + 128);
     head.extend_from_slice(b"HTTP/1.1 ");
     head.extend_from_slice(status.as_str().as_bytes());
     head.push(b' ');
@@ -974,34 +970,27 @@ async fn write_parts(
         .unwrap_or(b"");
     head.extend_from_slice(reason);
     head.extend_from_slice(b"\r\n");
-    for (name, value) in &parts.headers {
-        // Framing is weir's to say.
-        if name == header::TRANSFER_ENCODING
-            || name == header::CONNECTION
-            || (name == header::CONTENT_LENGTH && (bodiless || declared.is_none()))
-        {
-            continue;
-        }
-        push_header(&mut head, name.as_str(), value.as_bytes());
-    }
+    // Framing fields are weir's to say: `Fields` left them out. Those weir adds are
+    // spelled as Node spells them.
+    head.extend_from_slice(fields.lines());
     match out {
         Out::Length(n) if declared.is_none() => {
-            push_header(&mut head, "content-length", n.to_string().as_bytes())
+            push_header(&mut head, "Content-Length", n.to_string().as_bytes())
         }
-        Out::Chunked => push_header(&mut head, "transfer-encoding", b"chunked"),
+        Out::Chunked => push_header(&mut head, "Transfer-Encoding", b"chunked"),
         _ => {}
     }
-    if parts
-        .extensions
-        .get::<crate::http::exchange::NoDate>()
-        .is_none()
-        && !parts.headers.contains_key(header::DATE)
+    if !fields.has_date()
+        && parts
+            .extensions
+            .get::<crate::http::exchange::NoDate>()
+            .is_none()
     {
-        push_header(&mut head, "date", crate::http::date::now().as_bytes());
+        push_header(&mut head, "Date", crate::http::date::now().as_bytes());
     }
     match (version, keep_alive) {
-        (Version::HTTP_10, true) => push_header(&mut head, "connection", b"keep-alive"),
-        (Version::HTTP_11, false) => push_header(&mut head, "connection", b"close"),
+        (Version::HTTP_10, true) => push_header(&mut head, "Connection", b"keep-alive"),
+        (Version::HTTP_11, false) => push_header(&mut head, "Connection", b"close"),
         _ => {}
     }
     head.extend_from_slice(b"\r\n");

@@ -6,6 +6,7 @@ pub mod body;
 pub mod coalesce;
 pub mod date;
 pub mod exchange;
+pub mod fields;
 pub mod files;
 pub mod h1;
 pub mod h3;

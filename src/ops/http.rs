@@ -5,6 +5,7 @@
 
 use super::{arg_f64, arg_string, spawn, throw, ErrorClass, OpError, OpValue};
 use crate::http::exchange::{Event, Exchange, HttpWorker, Phase, Protocol};
+use crate::http::fields::{Fields, Invalid};
 use crate::js::bytes::view_to_bytes;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
@@ -323,11 +324,27 @@ fn header_pairs<'s, 'i>(
     at: impl Fn(&mut v8::PinScope<'s, 'i>, usize) -> Option<v8::Local<'s, v8::Value>>,
 ) -> Result<HeaderMap, OpError> {
     let mut map = HeaderMap::with_capacity(len / 2);
-    // Names and most values fit on the stack; a value is copied once, into its own
-    // bytes.
+    each_field(scope, len, at, |name, value| {
+        let name = HeaderName::from_bytes(name).map_err(|_| Invalid::Name)?;
+        let value = HeaderValue::from_bytes(value).map_err(|_| Invalid::Value)?;
+        map.append(name, value);
+        Ok(())
+    })?;
+    Ok(map)
+}
+
+/// Calls `f` with the Latin-1 bytes of each of `len` alternating names and values (the
+/// `i`th given by `at`); a field `f` refuses, or one with a character past Latin-1, is
+/// Node's error for it. Names and most values are read through the stack.
+fn each_field<'s, 'i>(
+    scope: &mut v8::PinScope<'s, 'i>,
+    len: usize,
+    at: impl Fn(&mut v8::PinScope<'s, 'i>, usize) -> Option<v8::Local<'s, v8::Value>>,
+    mut f: impl FnMut(&[u8], &[u8]) -> Result<(), Invalid>,
+) -> Result<(), OpError> {
     let mut name_buf = [0u8; 64];
     let mut value_buf = [0u8; 256];
-    let mut long = Vec::new();
+    let (mut long_name, mut long_value) = (Vec::new(), Vec::new());
     let as_string = |scope: &mut v8::PinScope<'s, 'i>, v: v8::Local<'s, v8::Value>| {
         v8::Local::<v8::String>::try_from(v)
             .ok()
@@ -341,37 +358,31 @@ fn header_pairs<'s, 'i>(
         let (Some(name), Some(value)) = (name, value) else {
             continue;
         };
-        let invalid_name = |scope: &mut v8::PinScope<'s, 'i>| {
-            let shown = name.to_rust_string_lossy(scope);
-            OpError::type_error(
+        let refused = if !name.contains_only_onebyte() {
+            Invalid::Name
+        } else if !value.contains_only_onebyte() {
+            Invalid::Value
+        } else {
+            let name_bytes = one_byte_in(scope, name, &mut name_buf, &mut long_name);
+            let value_bytes = one_byte_in(scope, value, &mut value_buf, &mut long_value);
+            match f(name_bytes, value_bytes) {
+                Ok(()) => continue,
+                Err(e) => e,
+            }
+        };
+        let shown = name.to_rust_string_lossy(scope);
+        return Err(match refused {
+            Invalid::Name => OpError::type_error(
                 "ERR_INVALID_HTTP_TOKEN",
                 format!("Header name must be a valid HTTP token [\"{shown}\"]"),
-            )
-        };
-        if !name.contains_only_onebyte() {
-            return Err(invalid_name(scope));
-        }
-        let name_bytes = one_byte_in(scope, name, &mut name_buf, &mut long);
-        let Ok(header_name) = HeaderName::from_bytes(name_bytes) else {
-            return Err(invalid_name(scope));
-        };
-        let invalid_value = || {
-            OpError::type_error(
+            ),
+            Invalid::Value => OpError::type_error(
                 "ERR_INVALID_CHAR",
-                format!(
-                    "Invalid character in header content [\"{}\"]",
-                    header_name.as_str()
-                ),
-            )
-        };
-        if !value.contains_only_onebyte() {
-            return Err(invalid_value());
-        }
-        let value_bytes = one_byte_in(scope, value, &mut value_buf, &mut long);
-        let header_value = HeaderValue::from_bytes(value_bytes).map_err(|_| invalid_value())?;
-        map.append(header_name, header_value);
+                format!("Invalid character in header content [\"{shown}\"]"),
+            ),
+        });
     }
-    Ok(map)
+    Ok(())
 }
 
 /// `op_http_respond(id, status, statusMessage, body, flags, name, value, ...)`: sends
@@ -404,14 +415,30 @@ pub fn op_http_respond<'s>(
     // The fields follow `end` as arguments, or come as one array there when there are
     // too many for a call.
     let fields = (args.length() as usize).saturating_sub(5);
-    let headers = if fields == 1 {
-        header_map(scope, args.get(5))
-    } else {
-        header_pairs(scope, fields, |_, i| Some(args.get(5 + i as i32)))
+    let list = (fields == 1)
+        .then(|| v8::Local::<v8::Array>::try_from(args.get(5)).ok())
+        .flatten();
+    let at = |scope: &mut v8::PinScope<'s, '_>, i: usize| match list {
+        Some(list) => list.get_index(scope, i as u32),
+        None => Some(args.get(5 + i as i32)),
     };
-    let headers = match headers {
-        Ok(h) => h,
-        Err(e) => return throw(scope, e),
+    let len = list.map_or(fields, |l| l.length() as usize);
+    // weir's own HTTP/1.1 writer takes the fields serialized, names as given; the
+    // other protocols a `HeaderMap`.
+    let (headers, serialized) = if ex.writes_own_head() {
+        let bodiless = status.is_informational()
+            || status == StatusCode::NO_CONTENT
+            || status == StatusCode::NOT_MODIFIED;
+        let mut out = Fields::with_capacity(len * 24);
+        match each_field(scope, len, at, |n, v| out.push(n, v, bodiless)) {
+            Ok(()) => (HeaderMap::new(), Some(out)),
+            Err(e) => return throw(scope, e),
+        }
+    } else {
+        match header_pairs(scope, len, at) {
+            Ok(h) => (h, None),
+            Err(e) => return throw(scope, e),
+        }
     };
     let body = match args.get(3) {
         v if v.is_null_or_undefined() => None,
@@ -445,7 +472,10 @@ pub fn op_http_respond<'s>(
         }
     }
     let capacity = w.limits.body_buffer;
-    if ex.respond(response, capacity, &w).is_none() {
+    if ex
+        .respond_with(response, serialized, capacity, &w)
+        .is_none()
+    {
         rv.set_bool(false);
         return;
     }

@@ -161,6 +161,11 @@ export default async function handle(req, res) {
     case '/head-fixed-throw':
       res.writeHead(200, { 'x-a': '1' });
       throw new Error('thrown after writeHead');
+    case '/spelled':
+      res.setHeader('X-Custom-ID', '1');
+      res.appendHeader('Set-Cookie', ['a=1', 'b=2']);
+      res.writeHead(200, { 'Content-Type': 'text/plain', ETag: '"v1"' });
+      return res.end('ok');
     case '/no-date':
       res.sendDate = false;
       return res.end('no date\n');
