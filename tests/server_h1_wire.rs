@@ -1653,3 +1653,25 @@ fn response_field_names_go_out_as_the_handler_spelled_them() {
     );
     assert_eq!(c.exact(2, "the body"), b"ok");
 }
+
+#[test]
+fn an_expectation_other_than_100_continue_gets_417() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send(
+        "POST /count HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nExpect: something-else\r\n\r\nabc",
+    );
+    let r = c.response();
+    assert_eq!((r.status, r.text()), (417, "Expectation Failed\n".into()));
+    c.expect_closed();
+    // 100-continue in any case is still met; HTTP/1.0 expectations are ignored.
+    let mut c = Wire::connect(srv.addr);
+    c.send("POST /count HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nExpect: 100-Continue\r\n\r\n");
+    assert_eq!(c.line("the interim response"), "HTTP/1.1 100 Continue");
+    assert_eq!(c.line("its end"), "");
+    c.send("abc");
+    assert_eq!(c.response().text(), "3");
+    let mut c = Wire::connect(srv.addr);
+    c.send("POST /count HTTP/1.0\r\nContent-Length: 3\r\nExpect: something-else\r\n\r\nabc");
+    assert_eq!(c.response().text(), "3");
+}

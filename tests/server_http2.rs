@@ -204,3 +204,17 @@ async fn responses_carry_a_date_unless_send_date_is_false() {
     );
     assert!(headers.get("date").is_none(), "{headers:?}");
 }
+
+#[tokio::test]
+async fn an_expectation_other_than_100_continue_gets_417() {
+    let srv = Server::handler(&[]);
+    let mut c = h2c(srv.addr).await;
+    let req = hyper::Request::get("http://localhost/hello")
+        .header("expect", "something-else")
+        .body(server::empty())
+        .unwrap();
+    let (status, _, _) = fetch(&mut c, req).await;
+    assert_eq!(status, 417);
+    let (status, _, _) = fetch(&mut c, get("http://localhost/hello")).await;
+    assert_eq!(status, 200);
+}

@@ -539,10 +539,14 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
         Version::HTTP_10 => has_token("keep-alive"),
         _ => !has_token("close"),
     };
-    let expect_continue = version == Version::HTTP_11
-        && map
-            .get(header::EXPECT)
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    let expect = map
+        .get(header::EXPECT)
+        .filter(|_| version == Version::HTTP_11);
+    let expect_continue = expect.is_some_and(|v| crate::http::is_continue(v));
+    if expect.is_some() && !expect_continue {
+        // An expectation weir cannot meet (Node's answer too).
+        return Parsed::Reject(StatusCode::EXPECTATION_FAILED);
+    }
     let mut parts = http::Request::new(()).into_parts().0;
     parts.method = method;
     parts.uri = uri;
@@ -614,6 +618,10 @@ pub async fn serve(
                         Parsed::Head(h) => break h,
                         Parsed::Reject(status) => {
                             reject(&conn, status).await;
+                            if status == StatusCode::EXPECTATION_FAILED {
+                                // The client may be sending its body already.
+                                linger(&conn).await;
+                            }
                             return;
                         }
                         Parsed::Partial => {}

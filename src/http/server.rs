@@ -225,6 +225,18 @@ async fn handle(
     conn: Rc<ConnState>,
 ) -> Result<hyper::Response<crate::http::body::ResponseBody>, Infallible> {
     let (parts, body) = req.into_parts();
+    if parts.version != hyper::Version::HTTP_10
+        && parts
+            .headers
+            .get(hyper::header::EXPECT)
+            .is_some_and(|v| !crate::http::is_continue(v))
+    {
+        // An expectation weir cannot meet (Node's answer too).
+        let mut failed =
+            simple_response(hyper::StatusCode::EXPECTATION_FAILED, "Expectation Failed");
+        crate::http::exchange::add_date(&mut failed);
+        return Ok(failed);
+    }
     let body = if http_body::Body::is_end_stream(&body) {
         RequestBody::Empty
     } else {
