@@ -542,7 +542,7 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
     let expect = map
         .get(header::EXPECT)
         .filter(|_| version == Version::HTTP_11);
-    let expect_continue = expect.is_some_and(|v| crate::http::is_continue(v));
+    let expect_continue = expect.is_some_and(crate::http::is_continue);
     if expect.is_some() && !expect_continue {
         // An expectation weir cannot meet (Node's answer too).
         return Parsed::Reject(StatusCode::EXPECTATION_FAILED);
