@@ -114,7 +114,9 @@ pub struct Exchange {
     pub method: http::Method,
     pub uri: http::Uri,
     pub protocol: Protocol,
-    pub headers: HeaderMap,
+    /// The request's fields as a map: given by hyper and h3, made on first use from
+    /// `raw_head` where weir parsed the head itself (most handlers never need it).
+    headers: std::cell::OnceCell<HeaderMap>,
     /// The request head as it arrived, where weir parsed it itself (plain-TCP
     /// HTTP/1.1): `rawHeaders` keeps the client's spelling and order from it.
     pub raw_head: Option<Bytes>,
@@ -181,7 +183,7 @@ impl Exchange {
             // HTTP/3 does not say in advance; a declared zero length does.
             Some(RequestBody::H1(_)) => true,
             Some(RequestBody::H3(_)) => self
-                .headers
+                .headers()
                 .get(http::header::CONTENT_LENGTH)
                 .is_none_or(|v| v != "0"),
             _ => false,
@@ -195,6 +197,13 @@ impl Exchange {
 
     pub fn put_body(&self, body: RequestBody) {
         *self.body.borrow_mut() = Some(body);
+    }
+
+    /// The request's fields.
+    pub fn headers(&self) -> &HeaderMap {
+        self.headers.get_or_init(|| {
+            crate::http::h1::header_map(self.raw_head.as_ref().expect("fields from a raw head"))
+        })
     }
 
     /// The response head is written by weir's HTTP/1.1 driver (plain TCP), which takes
@@ -479,7 +488,8 @@ impl HttpWorker {
     }
 
     /// Registers a new exchange and queues it for the handler. `None` when the worker
-    /// no longer takes requests.
+    /// no longer takes requests. With `raw_head`, the fields are read from it and
+    /// `parts.headers` is not used.
     pub fn begin(
         self: &Rc<Self>,
         parts: http::request::Parts,
@@ -505,7 +515,11 @@ impl HttpWorker {
             protocol: Protocol::from_http(parts.version),
             method: parts.method,
             uri: parts.uri,
-            headers: parts.headers,
+            headers: if raw_head.is_some() {
+                std::cell::OnceCell::new()
+            } else {
+                std::cell::OnceCell::from(parts.headers)
+            },
             raw_head,
             remote,
             started: self.access_log.then(Instant::now),

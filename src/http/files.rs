@@ -237,7 +237,7 @@ async fn respond(
         etag: conditional::etag(file.size, file.mtime, file.inode),
     };
     let now = SystemTime::now();
-    let plan = range::plan(&ex.method, &ex.headers, &meta, ranges, now);
+    let plan = range::plan(&ex.method, ex.headers(), &meta, ranges, now);
     let boundary = range::boundary(
         u64::from(ex.id)
             ^ now

@@ -17,7 +17,7 @@ use crate::http::fields::Fields;
 use crate::http::scratch;
 use crate::http::server::ConnLimits;
 use bytes::{Buf, Bytes, BytesMut};
-use http::{header, HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode, Version};
+use http::{Method, Response, StatusCode, Version};
 use std::cell::{Cell, RefCell};
 use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
@@ -341,6 +341,21 @@ pub fn raw_fields(head: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
     })
 }
 
+/// The fields of a head weir parsed, as a map whose values are slices of `head`.
+pub fn header_map(head: &Bytes) -> http::HeaderMap {
+    let mut map = http::HeaderMap::new();
+    for (name, value) in raw_fields(head) {
+        // httparse checked both by the rules these types have.
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name),
+            http::HeaderValue::from_maybe_shared(head.slice_ref(value)),
+        ) {
+            map.append(name, value);
+        }
+    }
+    map
+}
+
 fn find_crlf(b: &[u8]) -> Option<usize> {
     b.windows(2).position(|w| w == b"\r\n")
 }
@@ -360,6 +375,9 @@ struct Head {
     parts: http::request::Parts,
     /// The head's bytes as they arrived.
     raw: Bytes,
+    /// How many fields httparse found in it (the tests check `raw` agrees).
+    #[cfg_attr(not(test), allow(dead_code))]
+    fields: usize,
     framing: Framing,
     keep_alive: bool,
     expect_continue: bool,
@@ -473,76 +491,69 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
     let Ok(uri) = http::Uri::from_maybe_shared(head.slice(path.range())) else {
         return Parsed::Reject(StatusCode::BAD_REQUEST);
     };
-    let mut map = HeaderMap::with_capacity(spans.len());
+    // What framing and the connection need, read from the fields where they lie: the
+    // request's header map is only made if something asks for it
+    // (`Exchange::headers`). httparse has checked names and values by the rules
+    // `http`'s types have.
+    let mut te_last: Option<&[u8]> = None;
+    let mut cl_seen = false;
+    let mut length: Option<u64> = None;
+    let (mut close, mut keep_alive_token) = (false, false);
+    let mut expect: Option<&[u8]> = None;
     for &(name, value) in spans {
-        let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(&head[name.range()]),
-            HeaderValue::from_maybe_shared(head.slice(value.range())),
-        ) else {
-            return Parsed::Reject(StatusCode::BAD_REQUEST);
-        };
-        map.append(name, value);
+        let (name, value) = (&head[name.range()], &head[value.range()]);
+        match name.len() {
+            17 if name.eq_ignore_ascii_case(b"transfer-encoding") => te_last = Some(value),
+            14 if name.eq_ignore_ascii_case(b"content-length") => {
+                cl_seen = true;
+                for part in value.split(|&b| b == b',') {
+                    let part = trim_ows(part);
+                    if part.is_empty() || part.len() > 19 || !part.iter().all(u8::is_ascii_digit) {
+                        return Parsed::Reject(StatusCode::BAD_REQUEST);
+                    }
+                    let n: u64 = std::str::from_utf8(part)
+                        .ok()
+                        .and_then(|s| s.parse().ok())
+                        .unwrap_or(u64::MAX);
+                    if length.is_some_and(|l| l != n) {
+                        return Parsed::Reject(StatusCode::BAD_REQUEST);
+                    }
+                    length = Some(n);
+                }
+            }
+            10 if name.eq_ignore_ascii_case(b"connection") => {
+                for token in value.split(|&b| b == b',').map(trim_ows) {
+                    close |= token.eq_ignore_ascii_case(b"close");
+                    keep_alive_token |= token.eq_ignore_ascii_case(b"keep-alive");
+                }
+            }
+            6 if name.eq_ignore_ascii_case(b"expect") && expect.is_none() => expect = Some(value),
+            _ => {}
+        }
     }
     // Body framing (RFC 9112 §6): chunked, or Content-Length, or none. Both at once,
     // or a length that is not one number, is how requests get smuggled: refused.
-    let te = map
-        .get_all(header::TRANSFER_ENCODING)
-        .iter()
-        .collect::<Vec<_>>();
-    let cl = map
-        .get_all(header::CONTENT_LENGTH)
-        .iter()
-        .collect::<Vec<_>>();
-    let framing = if !te.is_empty() {
-        let last = te
-            .last()
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .map(|v| v.trim().to_ascii_lowercase());
-        if !cl.is_empty() || version == Version::HTTP_10 || last.as_deref() != Some("chunked") {
+    let framing = if let Some(te) = te_last {
+        let last = te.rsplit(|&b| b == b',').next().map(trim_ows);
+        if cl_seen
+            || version == Version::HTTP_10
+            || !last.is_some_and(|t| t.eq_ignore_ascii_case(b"chunked"))
+        {
             return Parsed::Reject(StatusCode::BAD_REQUEST);
         }
         Framing::Chunked(Chunk::Size)
-    } else if !cl.is_empty() {
-        let mut length = None;
-        for v in cl {
-            for part in v.as_bytes().split(|&b| b == b',') {
-                let part = trim_ows(part);
-                if part.is_empty() || part.len() > 19 || !part.iter().all(u8::is_ascii_digit) {
-                    return Parsed::Reject(StatusCode::BAD_REQUEST);
-                }
-                let n: u64 = std::str::from_utf8(part)
-                    .ok()
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(u64::MAX);
-                if length.is_some_and(|l| l != n) {
-                    return Parsed::Reject(StatusCode::BAD_REQUEST);
-                }
-                length = Some(n);
-            }
-        }
+    } else {
         match length.unwrap_or(0) {
             0 => Framing::Done,
             n => Framing::Length(n),
         }
-    } else {
-        Framing::Done
-    };
-    let has_token = |token: &str| {
-        map.get_all(header::CONNECTION)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .any(|t| t.trim().eq_ignore_ascii_case(token))
     };
     let keep_alive = match version {
-        Version::HTTP_10 => has_token("keep-alive"),
-        _ => !has_token("close"),
+        Version::HTTP_10 => keep_alive_token,
+        _ => !close,
     };
-    let expect = map
-        .get(header::EXPECT)
-        .filter(|_| version == Version::HTTP_11);
-    let expect_continue = expect.is_some_and(crate::http::is_continue);
+    let expect = expect.filter(|_| version == Version::HTTP_11);
+    let expect_continue = expect.is_some_and(|v| trim_ows(v).eq_ignore_ascii_case(b"100-continue"));
     if expect.is_some() && !expect_continue {
         // An expectation weir cannot meet (Node's answer too).
         return Parsed::Reject(StatusCode::EXPECTATION_FAILED);
@@ -551,9 +562,9 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
     parts.method = method;
     parts.uri = uri;
     parts.version = version;
-    parts.headers = map;
     Parsed::Head(Head {
         parts,
+        fields: spans.len(),
         raw: head,
         framing,
         keep_alive,
@@ -669,6 +680,7 @@ pub async fn serve(
             framing,
             keep_alive,
             expect_continue,
+            ..
         } = head;
         let head_request = parts.method == Method::HEAD;
         let version = parts.version;
@@ -1156,8 +1168,8 @@ mod tests {
         assert_eq!(h.parts.method, Method::POST);
         assert_eq!(h.parts.uri, "/up/load?x=1&y=%20");
         assert_eq!(h.parts.version, Version::HTTP_11);
-        let headers = &h.parts.headers;
-        assert_eq!(headers.len(), 6);
+        let headers = &header_map(&h.raw);
+        assert_eq!((h.fields, headers.len()), (6, 6));
         assert_eq!(headers["host"], "a.test");
         assert_eq!(headers["x-empty"], "");
         let dups: Vec<_> = headers.get_all("x-dup").iter().collect();
@@ -1182,7 +1194,7 @@ mod tests {
                 (b"X-Latin", b"\xe9"),
             ]
         );
-        assert_eq!(h.parts.headers.len(), fields.len());
+        assert_eq!(h.fields, fields.len());
     }
 
     #[test]
@@ -1193,12 +1205,13 @@ mod tests {
         };
         // The value is a slice of the head's bytes, not a copy.
         let head = h.raw.as_ptr_range();
-        assert!(head.contains(&h.parts.headers["x-a"].as_bytes().as_ptr()));
+        let headers = header_map(&h.raw);
+        assert!(head.contains(&headers["x-a"].as_bytes().as_ptr()));
         // The buffer is reused for the next bytes; the parsed head must not change.
         buf.clear();
         buf.extend_from_slice(&[b'z'; 4096]);
         assert_eq!(h.parts.uri, "/kept");
-        assert_eq!(h.parts.headers["x-a"], "first");
+        assert_eq!(headers["x-a"], "first");
     }
 
     #[test]
@@ -1215,9 +1228,10 @@ mod tests {
             };
             match parse(head_with(max).as_bytes(), &l).0 {
                 Parsed::Head(h) => {
-                    assert_eq!(h.parts.headers.len(), max);
+                    let headers = header_map(&h.raw);
+                    assert_eq!((h.fields, headers.len()), (max, max));
                     assert_eq!(
-                        h.parts.headers[format!("x-{}", max - 1).as_str()],
+                        headers[format!("x-{}", max - 1).as_str()],
                         (max - 1).to_string()
                     );
                 }
@@ -1281,11 +1295,8 @@ mod tests {
             }
             if let (Parsed::Head(h), rest) = parse(&bytes, &l) {
                 parsed += 1;
-                assert_eq!(
-                    raw_fields(&h.raw).count(),
-                    h.parts.headers.len(),
-                    "{bytes:?}"
-                );
+                assert_eq!(raw_fields(&h.raw).count(), h.fields, "{bytes:?}");
+                assert_eq!(header_map(&h.raw).len(), h.fields, "{bytes:?}");
                 assert!(h.raw.len() + rest.len() <= bytes.len());
             }
         }

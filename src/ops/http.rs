@@ -115,24 +115,29 @@ fn request_event<'s>(
     ex: &Exchange,
     secure: bool,
 ) -> v8::Local<'s, v8::Value> {
-    let mut raw: Vec<v8::Local<v8::Value>> = Vec::with_capacity(ex.headers.len() * 2 + 2);
-    match &ex.raw_head {
+    let mut raw: Vec<v8::Local<v8::Value>> = Vec::with_capacity(16);
+    let has_host = match &ex.raw_head {
         // As sent: the client's spelling, in wire order, as Node shows them.
         Some(head) => {
+            let mut has_host = false;
             for (name, value) in crate::http::h1::raw_fields(head) {
+                has_host |= name.eq_ignore_ascii_case(b"host");
                 raw.push(one_byte(scope, name, true));
                 raw.push(one_byte(scope, value, false));
             }
+            has_host
         }
         None => {
-            for (name, value) in &ex.headers {
+            let headers = ex.headers();
+            for (name, value) in headers {
                 raw.push(one_byte(scope, name.as_str().as_bytes(), true));
                 raw.push(one_byte(scope, value.as_bytes(), false));
             }
+            headers.contains_key(http::header::HOST)
         }
-    }
+    };
     // HTTP/2 and HTTP/3 carry the authority as a pseudo-header; Node shows it as Host.
-    if ex.headers.get(http::header::HOST).is_none() {
+    if !has_host {
         if let Some(authority) = ex.uri.authority() {
             raw.push(one_byte(scope, b"host", true));
             raw.push(one_byte(scope, authority.as_str().as_bytes(), false));
