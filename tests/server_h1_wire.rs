@@ -1230,6 +1230,35 @@ fn raw_headers_keep_the_clients_spelling_and_order() {
     assert_eq!(v["headers"]["cookie"], "c=1; d=2");
 }
 
+#[test]
+fn raw_headers_are_read_from_the_lines_as_the_parser_reads_them() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    // Bare LF line ends, tabs and spaces around values, empty values, colons in
+    // values: req.rawHeaders is read again from the kept head and must agree with the
+    // parser.
+    c.send(
+        "GET /headers HTTP/1.1\nHost: a:8080\nX-Tab:\t\tv\t1\t\r\nX-Empty:\nX-Spaces:   \r\n\
+         X-Colon: a: b :c\nX-Last:z\n\n",
+    );
+    let v = c.response().json();
+    assert_eq!(
+        v["rawHeaders"],
+        serde_json::json!([
+            "Host", "a:8080", "X-Tab", "v\t1", "X-Empty", "", "X-Spaces", "", "X-Colon",
+            "a: b :c", "X-Last", "z"
+        ])
+    );
+    assert_eq!(v["headers"]["x-colon"], "a: b :c");
+    // An absolute-form target without Host: its authority shows as Host, as in Node.
+    c.send("GET http://example.test:81/headers HTTP/1.1\r\nX-A: 1\r\n\r\n");
+    let v = c.response().json();
+    assert_eq!(
+        v["rawHeaders"],
+        serde_json::json!(["X-A", "1", "host", "example.test:81"])
+    );
+}
+
 /// A `GET /headers` head with `Host: many` and `n` fields `X-Field-i: value i`.
 fn fields_head(n: usize) -> String {
     let mut head = String::from("GET /headers HTTP/1.1\r\nHost: many\r\n");
