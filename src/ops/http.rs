@@ -32,8 +32,10 @@ fn one_byte<'s>(
     bytes: &[u8],
     internalized: bool,
 ) -> v8::Local<'s, v8::Value> {
-    // Header bytes are shown one JS character per byte (latin1), as in Node; names
-    // and methods repeat from request to request, so V8 shares one copy of each.
+    // Header bytes are shown one JS character per byte (latin1), as in Node. Methods
+    // and protocol names are internalized (made once, then shared); field names are
+    // not: looking each up in V8's string table cost more than it saved, whether the
+    // handler reads `req.headers` or not (A/B with twelve browser-like fields).
     let kind = if internalized {
         v8::NewStringType::Internalized
     } else {
@@ -122,7 +124,7 @@ fn request_event<'s>(
             let mut has_host = false;
             for (name, value) in crate::http::h1::raw_fields(head) {
                 has_host |= name.eq_ignore_ascii_case(b"host");
-                raw.push(one_byte(scope, name, true));
+                raw.push(one_byte(scope, name, false));
                 raw.push(one_byte(scope, value, false));
             }
             has_host
@@ -130,7 +132,7 @@ fn request_event<'s>(
         None => {
             let headers = ex.headers();
             for (name, value) in headers {
-                raw.push(one_byte(scope, name.as_str().as_bytes(), true));
+                raw.push(one_byte(scope, name.as_str().as_bytes(), false));
                 raw.push(one_byte(scope, value.as_bytes(), false));
             }
             headers.contains_key(http::header::HOST)
