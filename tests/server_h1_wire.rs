@@ -1183,6 +1183,16 @@ fn each_request_shows_its_own_method_version_and_client_address() {
             assert_eq!(v["remoteAddress"], ip, "{method} HTTP/{version}");
             assert_eq!(v["remotePort"], port);
             assert_eq!(v["remoteFamily"], "IPv4");
+            // The server's end: the listening address, as the client connected to it.
+            let server = c.s.peer_addr().unwrap();
+            assert_eq!(v["localAddress"], server.ip().to_string());
+            assert_eq!(v["localPort"], server.port());
+            assert_eq!(
+                v["address"],
+                serde_json::json!({
+                    "address": server.ip().to_string(), "family": "IPv4", "port": server.port()
+                })
+            );
             assert_eq!(v["encrypted"], false);
             assert_eq!(v["sameSocket"], true);
             assert_eq!(v["socketKept"], true);
@@ -1245,8 +1255,8 @@ fn raw_headers_are_read_from_the_lines_as_the_parser_reads_them() {
     assert_eq!(
         v["rawHeaders"],
         serde_json::json!([
-            "Host", "a:8080", "X-Tab", "v\t1", "X-Empty", "", "X-Spaces", "", "X-Colon",
-            "a: b :c", "X-Last", "z"
+            "Host", "a:8080", "X-Tab", "v\t1", "X-Empty", "", "X-Spaces", "", "X-Colon", "a: b :c",
+            "X-Last", "z"
         ])
     );
     assert_eq!(v["headers"]["x-colon"], "a: b :c");

@@ -73,6 +73,8 @@ async fn get_and_head_over_h3_with_the_same_handler() {
     assert_eq!(v["method"], "GET");
     assert_eq!(v["url"], "/headers?x=1");
     assert_eq!(v["remoteAddress"], "127.0.0.1");
+    assert_eq!(v["localAddress"], "127.0.0.1");
+    assert_eq!(v["localPort"], srv.addr.port());
 
     let (resp, _) = fetch(&mut c.send, request("GET", "/status?code=418"), b"").await;
     assert_eq!(resp.status(), 418);

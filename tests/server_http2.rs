@@ -21,6 +21,8 @@ async fn h2c_by_prior_knowledge() {
     let v: serde_json::Value = serde_json::from_slice(&body.unwrap()).unwrap();
     assert_eq!(v["httpVersion"], "2.0");
     assert_eq!(v["headers"]["host"], "localhost");
+    assert_eq!(v["localAddress"], "127.0.0.1");
+    assert_eq!(v["localPort"], srv.addr.port());
 }
 
 #[tokio::test]

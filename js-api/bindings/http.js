@@ -17,4 +17,5 @@ module.exports = {
   sendFile: ops.op_http_send_file,
   source: ops.op_http_source,
   sink: ops.op_http_sink,
+  localAddress: ops.op_http_local_address,
 };

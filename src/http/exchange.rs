@@ -121,6 +121,8 @@ pub struct Exchange {
     /// HTTP/1.1): `rawHeaders` keeps the client's spelling and order from it.
     pub raw_head: Option<Bytes>,
     pub remote: SocketAddr,
+    /// The server's end of the connection, set by the protocol driver.
+    pub local: Cell<Option<SocketAddr>>,
     /// When the request began, for the access log (not read when it is off).
     pub started: Option<Instant>,
     body: RefCell<Option<RequestBody>>,
@@ -522,6 +524,7 @@ impl HttpWorker {
             },
             raw_head,
             remote,
+            local: Cell::new(None),
             started: self.access_log.then(Instant::now),
             body: RefCell::new(Some(body)),
             head: RefCell::new(Some(tx)),

@@ -597,6 +597,7 @@ pub async fn serve(
     shutdown: watch::Receiver<bool>,
     initial: BytesMut,
 ) {
+    let local = stream.local_addr().ok();
     let conn = Rc::new(Conn {
         io: stream,
         buf: RefCell::new(initial),
@@ -712,6 +713,7 @@ pub async fn serve(
             return;
         };
         ex.sendfile.set(limits.sendfile);
+        ex.local.set(local);
         let response = match wait_response(&conn, &body_state, &worker, &ex, rx).await {
             Some(r) => r,
             None => return,

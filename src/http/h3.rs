@@ -105,6 +105,7 @@ pub async fn serve(
     limits: Rc<H3Limits>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let port = endpoint.local_addr().map_or(0, |a| a.port());
     let handshaking = Rc::new(Cell::new(0usize));
     let open = Rc::new(Cell::new(0usize));
     let all_closed = Rc::new(tokio::sync::Notify::new());
@@ -136,7 +137,7 @@ pub async fn serve(
             all_closed.clone(),
         );
         tokio::task::spawn_local(async move {
-            connection(incoming, w, l, s, h).await;
+            connection(incoming, port, w, l, s, h).await;
             o.set(o.get() - 1);
             if o.get() == 0 {
                 n.notify_waiters();
@@ -152,6 +153,7 @@ pub async fn serve(
 
 async fn connection(
     incoming: quinn::Incoming,
+    port: u16,
     worker: Rc<HttpWorker>,
     limits: Rc<H3Limits>,
     mut shutdown: watch::Receiver<bool>,
@@ -188,7 +190,8 @@ async fn connection(
         tokio::select! {
             accepted = h3.accept() => match accepted {
                 Ok(Some(resolver)) => {
-                    tokio::task::spawn_local(request(resolver, worker.clone(), remote, state.clone(), quic.clone()));
+                    let local = quic.local_ip().map(|ip| SocketAddr::new(ip, port));
+                    tokio::task::spawn_local(request(resolver, worker.clone(), (remote, local), state.clone(), quic.clone()));
                 }
                 Ok(None) => break,
                 Err(e) => {
@@ -210,7 +213,7 @@ async fn connection(
 async fn request(
     resolver: h3::server::RequestResolver<h3_quinn::Connection, Bytes>,
     worker: Rc<HttpWorker>,
-    remote: SocketAddr,
+    (remote, local): (SocketAddr, Option<SocketAddr>),
     state: Rc<ConnState>,
     quic: quinn::Connection,
 ) {
@@ -223,13 +226,17 @@ async fn request(
     };
     let (mut send, recv) = stream.split();
     let (parts, ()) = req.into_parts();
-    let response = match worker.begin(
+    let begun = worker.begin(
         parts,
         None,
         RequestBody::H3(recv),
         remote,
         ActiveGuard::new(state),
-    ) {
+    );
+    if let Some((ex, _)) = &begun {
+        ex.local.set(local);
+    }
+    let response = match begun {
         Some((ex, rx)) => tokio::select! {
             r = rx => r.unwrap_or_else(|_| simple_response(http::StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")),
             // The connection is gone (closed by the client, lost, timed out) before

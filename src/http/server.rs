@@ -162,8 +162,9 @@ async fn serve_connection(
     let b = builder(&limits);
     let svc_worker = worker.clone();
     let svc_conn = conn.clone();
+    let local = stream.local_addr().ok();
     let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-        handle(req, remote, svc_worker.clone(), svc_conn.clone())
+        handle(req, (remote, local), svc_worker.clone(), svc_conn.clone())
     });
     match tls {
         None => {
@@ -220,7 +221,7 @@ async fn serve_connection(
 /// guard tells the handler side.
 async fn handle(
     req: hyper::Request<Incoming>,
-    remote: SocketAddr,
+    (remote, local): (SocketAddr, Option<SocketAddr>),
     worker: Rc<HttpWorker>,
     conn: Rc<ConnState>,
 ) -> Result<hyper::Response<crate::http::body::ResponseBody>, Infallible> {
@@ -250,6 +251,7 @@ async fn handle(
         crate::http::exchange::add_date(&mut busy);
         return Ok(busy);
     };
+    ex.local.set(local);
     struct Cancel(Option<(Rc<HttpWorker>, Rc<crate::http::exchange::Exchange>)>);
     impl Drop for Cancel {
         fn drop(&mut self) {

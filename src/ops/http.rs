@@ -392,6 +392,22 @@ fn each_field<'s, 'i>(
     Ok(())
 }
 
+/// `op_http_local_address(id)`: `[address, port]` of the server's end of the
+/// request's connection, or undefined once the exchange is over.
+pub fn op_http_local_address<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
+    let Some(local) = exchange(scope, &args).and_then(|(_, ex)| ex.local.get()) else {
+        return;
+    };
+    let address = v8::String::new(scope, &local.ip().to_string())
+        .map_or_else(|| v8::undefined(scope).into(), Into::into);
+    let port = v8::Integer::new(scope, local.port() as i32).into();
+    rv.set(v8::Array::new_with_elements(scope, &[address, port]).into());
+}
+
 /// `op_http_respond(id, status, statusMessage, body, flags, name, value, ...)`: sends
 /// the head, its fields as the arguments after `flags` or as one array there (and,
 /// when `flags` says end, the whole body).

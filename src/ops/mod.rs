@@ -357,6 +357,7 @@ pub fn install<'s>(scope: &mut v8::PinScope<'s, '_>, target: v8::Local<'s, v8::O
         http::op_http_send_file,
         http::op_http_source,
         http::op_http_sink,
+        http::op_http_local_address,
         stream::op_stream_pipe,
         stream::op_stream_close,
         stream::op_stream_read,

@@ -60,6 +60,9 @@ export default async function handle(req, res) {
         remoteAddress: req.socket.remoteAddress,
         remotePort: req.socket.remotePort,
         remoteFamily: req.socket.remoteFamily,
+        localAddress: req.socket.localAddress,
+        localPort: req.socket.localPort,
+        address: req.socket.address(),
         encrypted: req.socket.encrypted,
         sameSocket: res.socket === req.socket && req.connection === req.socket,
         // Stream destruction sets `req.socket = null`; the response keeps its socket.

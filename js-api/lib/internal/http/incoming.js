@@ -28,31 +28,55 @@ const kSocketInfo = Symbol('kSocketInfo');
 // `httpVersionMajor`/`Minor` of the versions weir speaks (all `httpVersion` can be).
 const kVersions = { __proto__: null, '1.0': [1, 0], '1.1': [1, 1], '2.0': [2, 0], '3.0': [3, 0] };
 
-// What Node users read from req.socket: addresses, TLS flag, and no-op tuning.
+const kExchangeId = Symbol('kId');
+const kLocal = Symbol('kLocal');
+
+function familyOf(address) {
+  return address.includes(':') ? 'IPv6' : 'IPv4';
+}
+
+// What Node users read from req.socket: addresses, TLS flag, and no-op tuning. The
+// local address is asked for when first read (while the exchange lasts).
 class SocketInfo {
-  constructor(remoteAddress, remotePort, encrypted) {
+  constructor(remoteAddress, remotePort, encrypted, id) {
     this.remoteAddress = remoteAddress;
     this.remotePort = remotePort;
-    this.remoteFamily = remoteAddress.includes(':') ? 'IPv6' : 'IPv4';
+    this.remoteFamily = familyOf(remoteAddress);
     this.encrypted = encrypted;
     this.destroyed = false;
     this.readable = true;
     this.writable = true;
+    this[kExchangeId] = id;
+    this[kLocal] = null;
+  }
+  get localAddress() { return localOf(this)?.[0]; }
+  get localPort() { return localOf(this)?.[1]; }
+  get localFamily() {
+    const address = this.localAddress;
+    return address === undefined ? undefined : familyOf(address);
+  }
+  address() {
+    const local = localOf(this);
+    return local === undefined ? {} : { address: local[0], family: familyOf(local[0]), port: local[1] };
   }
   setTimeout() { return this; }
   setNoDelay() { return this; }
   setKeepAlive() { return this; }
-  address() { return {}; }
   on() { return this; }
   once() { return this; }
   removeListener() { return this; }
   destroy() { this.destroyed = true; return this; }
 }
 
+function localOf(socket) {
+  if (socket[kLocal] === null) socket[kLocal] = binding.localAddress(socket[kExchangeId]);
+  return socket[kLocal];
+}
+
 // The request's socket, made once: `req.socket` and `res.socket` show it (and keep it
 // when something sets `req.socket = null`, as stream destruction does).
 function socketOf(req) {
-  return req[kSocketInfo] ??= new SocketInfo(req[kRemote], req[kRemotePort], req[kEncrypted]);
+  return req[kSocketInfo] ??= new SocketInfo(req[kRemote], req[kRemotePort], req[kEncrypted], req[kId]);
 }
 
 class IncomingMessage extends LazyReadable {
