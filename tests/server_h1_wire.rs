@@ -1615,6 +1615,23 @@ fn an_unread_request_ends_and_closes_after_the_response_as_in_node() {
 }
 
 #[test]
+fn a_body_still_being_read_when_the_response_ends_is_cut_not_ended() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    // 10 bytes of a 100 000-byte body, then nothing: the handler answers at once.
+    c.send("POST /respond-then-read?tag=cut HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n0123456789");
+    assert_eq!(c.response().status, 200);
+    std::thread::sleep(Duration::from_millis(200));
+    let v = stats(srv.addr);
+    let seen = &v["reqEvents"]["cut"];
+    assert!(
+        seen.as_array().unwrap().contains(&"aborted".into()),
+        "{seen}"
+    );
+    assert!(!seen.as_array().unwrap().contains(&"end".into()), "{seen}");
+}
+
+#[test]
 fn a_client_that_leaves_while_the_handler_waits_is_noticed_at_once() {
     let srv = start();
     let mut c = Wire::connect(srv.addr);
@@ -1713,4 +1730,31 @@ fn an_expectation_other_than_100_continue_gets_417() {
     let mut c = Wire::connect(srv.addr);
     c.send("POST /count HTTP/1.0\r\nContent-Length: 3\r\nExpect: something-else\r\n\r\nabc");
     assert_eq!(c.response().text(), "3");
+}
+
+#[test]
+fn the_idle_timeout_after_a_slow_head_counts_from_the_response() {
+    // The head takes longer than the idle timeout to arrive (within the head timeout):
+    // the idle timeout that follows its response must still be the idle timeout.
+    let srv = Server::handler(&["--header-timeout-ms", "3000", "--idle-timeout-ms", "300"]);
+    let mut c = Wire::connect(srv.addr);
+    c.send("GET /hello HTTP/1.1\r\n");
+    std::thread::sleep(Duration::from_millis(500));
+    c.send("Host: a\r\n\r\n");
+    assert_eq!(c.response().text(), "hello world\n");
+    c.expect_closed_after(Duration::from_millis(250));
+}
+
+#[test]
+fn a_head_response_ended_without_a_body_claims_no_length() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send("HEAD /status?code=200 HTTP/1.1\r\nHost: a\r\n\r\n");
+    let r = c.response_to("HEAD");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-length"), None, "{:?}", r.headers);
+    // With a body given, its length is what GET would send.
+    c.send("HEAD /hello HTTP/1.1\r\nHost: a\r\n\r\n");
+    let r = c.response_to("HEAD");
+    assert_eq!(r.header("content-length"), Some("12"));
 }

@@ -91,8 +91,6 @@ pub enum Phase {
     Aborted,
 }
 
-/// What `handle` (the protocol side) waits for: the response to send, or nothing
-/// when the handler side gave up on the exchange.
 /// In a response's extensions: send no `Date` header (`res.sendDate = false`).
 #[derive(Clone, Copy, Debug)]
 pub struct NoDate;
@@ -107,6 +105,8 @@ pub fn add_date<B>(response: &mut Response<B>) {
     }
 }
 
+/// What `handle` (the protocol side) waits for: the response to send, or nothing
+/// when the handler side gave up on the exchange.
 pub type HeadSender = tokio::sync::oneshot::Sender<Response<ResponseBody>>;
 
 pub struct Exchange {

@@ -94,9 +94,13 @@ impl Fields {
                 return Ok(());
             }
             14 if name.eq_ignore_ascii_case(b"content-length") => {
-                let n = std::str::from_utf8(value)
-                    .ok()
-                    .and_then(|v| v.trim().parse::<u64>().ok());
+                // Digits only (`+12` parses as a number but is no length).
+                let digits = value.trim_ascii();
+                let n = (!digits.is_empty()
+                    && digits.len() <= 19
+                    && digits.iter().all(u8::is_ascii_digit))
+                .then(|| std::str::from_utf8(digits).ok()?.parse::<u64>().ok())
+                .flatten();
                 // Only the first valid one frames the body; a second would contradict it.
                 if bodiless || n.is_none() || self.content_length.is_some() {
                     return Ok(());
@@ -171,9 +175,18 @@ mod tests {
 
     #[test]
     fn an_unusable_content_length_is_dropped() {
-        let mut f = Fields::default();
-        f.push(b"content-length", b"12abc", false).unwrap();
-        assert_eq!((f.lines(), f.content_length()), (&b""[..], None));
+        for bad in [
+            &b"12abc"[..],
+            b"+12",
+            b"-1",
+            b"",
+            b"1 2",
+            b"99999999999999999999",
+        ] {
+            let mut f = Fields::default();
+            f.push(b"content-length", bad, false).unwrap();
+            assert_eq!((f.lines(), f.content_length()), (&b""[..], None), "{bad:?}");
+        }
         let mut f = Fields::default();
         f.push(b"content-length", b"4", true).unwrap();
         assert_eq!((f.lines(), f.content_length()), (&b""[..], None));

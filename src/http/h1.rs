@@ -553,7 +553,7 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
         _ => !close,
     };
     let expect = expect.filter(|_| version == Version::HTTP_11);
-    let expect_continue = expect.is_some_and(|v| trim_ows(v).eq_ignore_ascii_case(b"100-continue"));
+    let expect_continue = expect.is_some_and(crate::http::is_continue);
     if expect.is_some() && !expect_continue {
         // An expectation weir cannot meet (Node's answer too).
         return Parsed::Reject(StatusCode::EXPECTATION_FAILED);
@@ -576,7 +576,7 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
 async fn reject(conn: &Conn, status: StatusCode) {
     let text = format!("{}\n", status.canonical_reason().unwrap_or(""));
     let head = format!(
-        "HTTP/1.1 {} {}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\ndate: {}\r\n\r\n",
+        "HTTP/1.1 {} {}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\nDate: {}\r\n\r\n",
         status.as_u16(),
         status.canonical_reason().unwrap_or(""),
         text.len(),
@@ -609,6 +609,9 @@ pub async fn serve(
     // every request; the timer is only moved when it fires before the deadline (or must
     // fire sooner), so a busy connection does not re-arm a tokio timer per request.
     let mut timer = Box::pin(tokio::time::sleep(limits.idle_timeout));
+    // The timer was moved for a head timeout, possibly past the next idle deadline:
+    // the next idle wait sets it afresh.
+    let mut timer_for_head = false;
     // Shutdown, watched by one future for the connection's life (not one per request).
     let mut stop = shutdown.clone();
     let stopping = async move {
@@ -648,6 +651,11 @@ pub async fn serve(
                     if timer.deadline() > deadline {
                         timer.as_mut().reset(deadline);
                     }
+                } else if timer_for_head {
+                    timer_for_head = false;
+                    timer
+                        .as_mut()
+                        .reset(tokio::time::Instant::now() + limits.idle_timeout);
                 }
                 let read = loop {
                     tokio::select! {
@@ -664,6 +672,7 @@ pub async fn serve(
                                 return;
                             }
                             timer.as_mut().reset(tokio::time::Instant::now() + left);
+                            timer_for_head = started.is_some();
                         }
                         // Shutdown closes a connection between requests at once.
                         () = &mut stopping, if started.is_none() => return,
@@ -805,7 +814,12 @@ async fn wait_response(
     let mut watching = true;
     loop {
         // Only when nobody reads the body: the handler's reads see the end themselves.
-        let watch = watching && matches!(body.framing.get(), Framing::Done) && !conn.eof.get();
+        // Not with pipelined bytes waiting: reading more would grow the buffer with
+        // requests not yet answered.
+        let watch = watching
+            && matches!(body.framing.get(), Framing::Done)
+            && !conn.eof.get()
+            && conn.buf.borrow().is_empty();
         tokio::select! {
             r = &mut rx => {
                 return Some(r.unwrap_or_else(|_| crate::http::exchange::simple_response(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")));
@@ -929,7 +943,10 @@ struct Next<'a> {
 impl Next<'_> {
     async fn item(&mut self) -> Option<io::Result<Item>> {
         loop {
-            let watch = self.watching && (self.request_read)() && !self.conn.eof.get();
+            let watch = self.watching
+                && (self.request_read)()
+                && !self.conn.eof.get()
+                && self.conn.buf.borrow().is_empty();
             let body = &mut *self.body;
             tokio::select! {
                 biased;

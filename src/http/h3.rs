@@ -226,6 +226,16 @@ async fn request(
     };
     let (mut send, recv) = stream.split();
     let (parts, ()) = req.into_parts();
+    if parts
+        .headers
+        .get(http::header::EXPECT)
+        .is_some_and(|v| !crate::http::is_continue(v.as_bytes()))
+    {
+        // An expectation weir cannot meet (Node's answer too).
+        let failed = simple_response(http::StatusCode::EXPECTATION_FAILED, "Expectation Failed");
+        send_response(&mut send, failed).await;
+        return;
+    }
     let begun = worker.begin(
         parts,
         None,

@@ -30,17 +30,18 @@ pub(crate) fn scratch<'a, T: Clone>(
     }
 }
 
+/// An `Expect` value asking for `100 Continue` (RFC 9110, 10.1.1), the one
+/// expectation there is: as Node reads it, one of its comma-separated elements.
+pub(crate) fn is_continue(value: &[u8]) -> bool {
+    value
+        .split(|&b| b == b',')
+        .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"100-continue"))
+}
+
 /// Tells tokio that a read shorter than its buffer drained `stream`: its readiness is
 /// forgotten now, rather than learnt from one more read that fails with EAGAIN (one
 /// system call per request saved). tokio's own `poll_read` does the same; data that
 /// arrives meanwhile brings a new epoll event, which this does not clear.
-/// `Expect: 100-continue`, the one expectation there is (RFC 9110, 10.1.1).
-pub(crate) fn is_continue(v: &http::HeaderValue) -> bool {
-    v.as_bytes()
-        .trim_ascii()
-        .eq_ignore_ascii_case(b"100-continue")
-}
-
 pub(crate) fn read_drained(stream: &tokio::net::TcpStream) {
     let _ = stream.try_io(tokio::io::Interest::READABLE, || {
         Err::<(), _>(std::io::ErrorKind::WouldBlock.into())

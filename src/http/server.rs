@@ -117,7 +117,8 @@ fn builder(limits: &ConnLimits) -> auto::Builder<LocalExec> {
     // The head timeout is enforced per connection by `ConnIo` (hyper's own arms a
     // timer for every request, which costs more than the rest of a small request).
     h1.timer(TokioTimer::new()).header_read_timeout(None);
-    // `handle` adds the Date header itself, unless the handler asked for none.
+    // `handle` adds the Date header itself, unless the handler asked for none. (The
+    // 400 and 431 hyper writes itself over TLS then go without one.)
     h1.auto_date_header(false);
     // hyper's own limit is 100 headers, parsed into a stack array; any other value
     // makes it allocate the array on the heap for every request, so it is only set
@@ -230,7 +231,7 @@ async fn handle(
         && parts
             .headers
             .get(hyper::header::EXPECT)
-            .is_some_and(|v| !crate::http::is_continue(v))
+            .is_some_and(|v| !crate::http::is_continue(v.as_bytes()))
     {
         // An expectation weir cannot meet (Node's answer too).
         let mut failed =

@@ -180,6 +180,14 @@ export default async function handle(req, res) {
       req.on('aborted', () => seen.push('aborted'));
       return res.end('ok\n');
     }
+    case '/respond-then-read': {
+      // Reads the body after answering: one that has not arrived whole is cut.
+      const seen = (stats.reqEvents[q.get('tag')] = []);
+      req.on('data', () => { if (!seen.includes('data')) seen.push('data'); });
+      req.on('end', () => seen.push('end'));
+      req.on('aborted', () => seen.push('aborted'));
+      return res.end('ok\n');
+    }
     case '/wait-after-head': {
       // Sends part of a body, then waits long: a client that leaves must be noticed
       // now, not at the next write.

@@ -24,6 +24,8 @@ const kRemote = Symbol('kRemote');
 const kRemotePort = Symbol('kRemotePort');
 const kEncrypted = Symbol('kEncrypted');
 const kSocketInfo = Symbol('kSocketInfo');
+// Something started reading the body (JavaScript or a native pipe).
+const kConsumed = Symbol('kConsumed');
 
 // `httpVersionMajor`/`Minor` of the versions weir speaks (all `httpVersion` can be).
 const kVersions = { __proto__: null, '1.0': [1, 0], '1.1': [1, 1], '2.0': [2, 0], '3.0': [3, 0] };
@@ -85,6 +87,7 @@ class IncomingMessage extends LazyReadable {
     this[kId] = id;
     this[kReading] = false;
     this[kHasBody] = hasBody;
+    this[kConsumed] = false;
     this.method = method;
     this.url = url;
     this.httpVersion = httpVersion;
@@ -143,6 +146,7 @@ class IncomingMessage extends LazyReadable {
   [kNativeSource]() {
     if (this[kStateMade] || this[kReading]) return undefined;
     this[kReading] = true;
+    this[kConsumed] = true;
     return binding.source(this[kId]);
   }
 
@@ -159,6 +163,7 @@ class IncomingMessage extends LazyReadable {
     // A request without a body ends on the first read (never before: handlers that
     // ignore the body pay nothing for it).
     if (!this[kHasBody]) return this.push(null);
+    this[kConsumed] = true;
     if (this[kReading]) return;
     this[kReading] = true;
     binding.read(this[kId]).then((chunk) => {
@@ -189,14 +194,15 @@ class IncomingMessage extends LazyReadable {
     if (!this.readableEnded && !this.destroyed) this.resume();
   }
 
-  // The response is done. As Node dumps a request the handler did not read, it ends
-  // ('end', then 'close'); the native side discards the rest of its body. One whose
-  // read is under way is cut instead. Without stream state there is no listener and
-  // no reader, and nothing to tell.
+  // The response is done. As Node dumps a request nobody reads, it ends ('end', then
+  // 'close'); the native side discards the rest of its body. One being read whose
+  // body has not arrived whole is cut instead ('aborted'): its reader must not take
+  // what it got for the whole body. Without stream state there is no listener and no
+  // reader, and nothing to tell.
   _responseDone() {
     if (!this[kStateMade] || this.readableEnded || this.destroyed) return;
-    if (this[kReading]) {
-      this.destroy();
+    if (this[kConsumed]) {
+      if (!this.complete) this.destroy();
       return;
     }
     this[kHasBody] = false;

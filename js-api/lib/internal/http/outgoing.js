@@ -247,6 +247,7 @@ class ServerResponse extends LazyWritable {
   _resetHead() {
     this[kHeadFixed] = false;
     this[kHeaders] = null;
+    this[kTrailers] = null;
     this.statusMessage = undefined;
   }
 
@@ -316,7 +317,9 @@ class ServerResponse extends LazyWritable {
         }
       }
       const headers = headersOf(this);
-      if (!headers.has('content-length') && !headers.has('transfer-encoding')) {
+      // A HEAD response without a body says nothing of GET's length (as in Node).
+      if (!headers.has('content-length') && !headers.has('transfer-encoding') &&
+          !(body === undefined && this.req.method === 'HEAD')) {
         const length = body === undefined ? 0 :
           (typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
         headers.set('content-length', ['Content-Length', length]);
