@@ -94,13 +94,7 @@ impl Fields {
                 return Ok(());
             }
             14 if name.eq_ignore_ascii_case(b"content-length") => {
-                // Digits only (`+12` parses as a number but is no length).
-                let digits = value.trim_ascii();
-                let n = (!digits.is_empty()
-                    && digits.len() <= 19
-                    && digits.iter().all(u8::is_ascii_digit))
-                .then(|| std::str::from_utf8(digits).ok()?.parse::<u64>().ok())
-                .flatten();
+                let n = crate::http::content_length(value.trim_ascii());
                 // Only the first valid one frames the body; a second would contradict it.
                 if bodiless || n.is_none() || self.content_length.is_some() {
                     return Ok(());

@@ -507,14 +507,9 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
             14 if name.eq_ignore_ascii_case(b"content-length") => {
                 cl_seen = true;
                 for part in value.split(|&b| b == b',') {
-                    let part = trim_ows(part);
-                    if part.is_empty() || part.len() > 19 || !part.iter().all(u8::is_ascii_digit) {
+                    let Some(n) = crate::http::content_length(trim_ows(part)) else {
                         return Parsed::Reject(StatusCode::BAD_REQUEST);
-                    }
-                    let n: u64 = std::str::from_utf8(part)
-                        .ok()
-                        .and_then(|s| s.parse().ok())
-                        .unwrap_or(u64::MAX);
+                    };
                     if length.is_some_and(|l| l != n) {
                         return Parsed::Reject(StatusCode::BAD_REQUEST);
                     }

@@ -30,6 +30,15 @@ pub(crate) fn scratch<'a, T: Clone>(
     }
 }
 
+/// A length in a `Content-Length` field: decimal digits only (no sign, no spaces), at
+/// most 19 of them, which always fit.
+pub(crate) fn content_length(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(digits.iter().fold(0, |n, &d| n * 10 + u64::from(d - b'0')))
+}
+
 /// An `Expect` value asking for `100 Continue` (RFC 9110, 10.1.1), the one
 /// expectation there is: as Node reads it, one of its comma-separated elements.
 pub(crate) fn is_continue(value: &[u8]) -> bool {
