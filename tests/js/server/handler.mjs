@@ -93,6 +93,7 @@ export default async function handle(req, res) {
       });
     }
     case '/count': {
+      if (req.headers.expect) res.writeContinue();
       let n = 0;
       for await (const c of req) n += c.length;
       return res.end(String(n));

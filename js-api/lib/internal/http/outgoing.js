@@ -269,6 +269,12 @@ class ServerResponse extends LazyWritable {
     return this;
   }
 
+  // weir answers `Expect: 100-continue` itself, when the handler starts reading the
+  // body; asking for it first changes nothing.
+  writeContinue(cb) {
+    if (typeof cb === 'function') process.nextTick(cb);
+  }
+
   // Sends the head (with the whole body when `end` is true). After this, headers are
   // frozen, as in Node.
   _sendHead(body, end) {
