@@ -416,12 +416,14 @@ fn several_requests_are_served_in_turn_on_one_keep_alive_connection() {
         c.send(get(&format!("/headers?i={i}")));
         let r = c.response();
         assert_eq!(r.status, 200);
+        // As Node says it: kept, and for how long when idle (the default 5 s).
         assert_eq!(
             r.header("connection"),
-            None,
-            "HTTP/1.1 keep-alive is the default: {:?}",
+            Some("keep-alive"),
+            "{:?}",
             r.headers
         );
+        assert_eq!(r.header("keep-alive"), Some("timeout=5"), "{:?}", r.headers);
         assert_eq!(r.json()["url"], format!("/headers?i={i}"));
         let body = format!("body {i}");
         c.send(format!(
@@ -969,7 +971,7 @@ fn a_small_unread_request_body_is_drained_and_the_connection_reused() {
     c.send(&w);
     let r = c.response();
     assert_eq!(r.text(), "hello world\n");
-    assert_eq!(r.header("connection"), None);
+    assert_eq!(r.header("connection"), Some("keep-alive"));
     assert_eq!(c.response().json()["url"], "/headers?after");
     // The body arriving after the response is drained too.
     c.send(format!(
@@ -1705,6 +1707,8 @@ fn response_field_names_go_out_as_the_handler_spelled_them() {
             "Content-Type: text/plain",
             "ETag: \"v1\"",
             "Content-Length: 2",
+            "Connection: keep-alive",
+            "Keep-Alive: timeout=5",
         ]
     );
     assert_eq!(c.exact(2, "the body"), b"ok");
@@ -1757,4 +1761,25 @@ fn a_head_response_ended_without_a_body_claims_no_length() {
     c.send("HEAD /hello HTTP/1.1\r\nHost: a\r\n\r\n");
     let r = c.response_to("HEAD");
     assert_eq!(r.header("content-length"), Some("12"));
+}
+
+#[test]
+fn keep_alive_tells_the_idle_timeout_unless_the_handler_does() {
+    let srv = Server::handler(&["--idle-timeout-ms", "12500"]);
+    let mut c = Wire::connect(srv.addr);
+    c.send(get("/hello"));
+    let r = c.response();
+    assert_eq!(r.header("connection"), Some("keep-alive"));
+    assert_eq!(r.header("keep-alive"), Some("timeout=12"));
+    // The handler's own Keep-Alive is sent alone.
+    c.send(get("/own-keep-alive"));
+    let r = c.response();
+    assert_eq!(r.header("keep-alive"), Some("timeout=2, max=10"));
+    assert_eq!(r.header("connection"), Some("keep-alive"));
+    // A closing response says so and no more.
+    c.send(get("/close-after"));
+    let r = c.response();
+    assert_eq!(r.header("connection"), Some("close"));
+    assert_eq!(r.header("keep-alive"), None);
+    c.expect_closed();
 }

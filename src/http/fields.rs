@@ -13,6 +13,7 @@ pub struct Fields {
     /// `Connection: close` was asked for.
     close: bool,
     has_date: bool,
+    has_keep_alive: bool,
 }
 
 /// A field weir cannot send.
@@ -84,6 +85,7 @@ impl Fields {
         }
         match name.len() {
             4 if name.eq_ignore_ascii_case(b"date") => self.has_date = true,
+            10 if name.eq_ignore_ascii_case(b"keep-alive") => self.has_keep_alive = true,
             10 if name.eq_ignore_ascii_case(b"connection") => {
                 if value
                     .split(|&b| b == b',')
@@ -139,6 +141,10 @@ impl Fields {
 
     pub fn has_date(&self) -> bool {
         self.has_date
+    }
+
+    pub fn has_keep_alive(&self) -> bool {
+        self.has_keep_alive
     }
 }
 

@@ -53,6 +53,10 @@ struct Conn {
     /// Whether the response head of the current request has been written (a
     /// `100 Continue` after it would be out of place).
     head_written: Cell<bool>,
+    /// The fields of a response that keeps the connection, as Node sends them: the
+    /// idle timeout in whole seconds, so that a client stops reusing the connection
+    /// before weir closes it.
+    keep_alive_fields: Box<[u8]>,
 }
 
 impl Conn {
@@ -598,6 +602,12 @@ pub async fn serve(
         buf: RefCell::new(initial),
         eof: Cell::new(false),
         head_written: Cell::new(false),
+        keep_alive_fields: format!(
+            "Connection: keep-alive\r\nKeep-Alive: timeout={}\r\n",
+            limits.idle_timeout.as_secs()
+        )
+        .into_bytes()
+        .into_boxed_slice(),
     });
     let state = Rc::new(ConnState::default());
     // One timer for the connection's head and idle timeouts. The deadline moves with
@@ -1022,9 +1032,10 @@ async fn write_parts(
     {
         push_header(&mut head, "Date", crate::http::date::now().as_bytes());
     }
-    match (version, keep_alive) {
-        (Version::HTTP_10, true) => push_header(&mut head, "Connection", b"keep-alive"),
-        (Version::HTTP_11, false) => push_header(&mut head, "Connection", b"close"),
+    match (keep_alive, version) {
+        (true, _) if fields.has_keep_alive() => push_header(&mut head, "Connection", b"keep-alive"),
+        (true, _) => head.extend_from_slice(&conn.keep_alive_fields),
+        (false, Version::HTTP_11) => push_header(&mut head, "Connection", b"close"),
         _ => {}
     }
     head.extend_from_slice(b"\r\n");

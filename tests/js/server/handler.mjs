@@ -170,6 +170,12 @@ export default async function handle(req, res) {
       res.appendHeader('Set-Cookie', ['a=1', 'b=2']);
       res.writeHead(200, { 'Content-Type': 'text/plain', ETag: '"v1"' });
       return res.end('ok');
+    case '/own-keep-alive':
+      res.setHeader('Keep-Alive', 'timeout=2, max=10');
+      return res.end('own\n');
+    case '/close-after':
+      res.setHeader('Connection', 'close');
+      return res.end('closing\n');
     case '/no-date':
       res.sendDate = false;
       return res.end('no date\n');
