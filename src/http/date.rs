@@ -1,4 +1,5 @@
-//! The `Date` header value, formatted at most once a second per thread.
+//! The `Date` header value, formatted at most once a second per thread, and the
+//! kernel's coarse clocks it and the HTTP/1.1 timeouts read.
 
 use std::cell::RefCell;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -121,8 +121,8 @@ pub struct Exchange {
     /// HTTP/1.1): `rawHeaders` keeps the client's spelling and order from it.
     pub raw_head: Option<Bytes>,
     pub remote: SocketAddr,
-    /// The server's end of the connection, set by the protocol driver.
-    pub local: Cell<Option<SocketAddr>>,
+    /// The server's end of the connection, where the driver knows it.
+    pub local: Option<SocketAddr>,
     /// When the request began, for the access log (not read when it is off).
     pub started: Option<Instant>,
     body: RefCell<Option<RequestBody>>,
@@ -497,7 +497,7 @@ impl HttpWorker {
         parts: http::request::Parts,
         raw_head: Option<Bytes>,
         body: RequestBody,
-        remote: SocketAddr,
+        (remote, local): (SocketAddr, Option<SocketAddr>),
         active: ActiveGuard,
     ) -> Option<(
         Rc<Exchange>,
@@ -524,7 +524,7 @@ impl HttpWorker {
             },
             raw_head,
             remote,
-            local: Cell::new(None),
+            local,
             started: self.access_log.then(Instant::now),
             body: RefCell::new(Some(body)),
             head: RefCell::new(Some(tx)),

@@ -226,27 +226,18 @@ async fn request(
     };
     let (mut send, recv) = stream.split();
     let (parts, ()) = req.into_parts();
-    if parts
-        .headers
-        .get(http::header::EXPECT)
-        .is_some_and(|v| !crate::http::is_continue(v.as_bytes()))
-    {
-        // An expectation weir cannot meet (Node's answer too).
+    if crate::http::unmet_expectation(&parts.headers) {
         let failed = simple_response(http::StatusCode::EXPECTATION_FAILED, "Expectation Failed");
         send_response(&mut send, failed).await;
         return;
     }
-    let begun = worker.begin(
+    let response = match worker.begin(
         parts,
         None,
         RequestBody::H3(recv),
-        remote,
+        (remote, local),
         ActiveGuard::new(state),
-    );
-    if let Some((ex, _)) = &begun {
-        ex.local.set(local);
-    }
-    let response = match begun {
+    ) {
         Some((ex, rx)) => tokio::select! {
             r = rx => r.unwrap_or_else(|_| simple_response(http::StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")),
             // The connection is gone (closed by the client, lost, timed out) before

@@ -47,6 +47,20 @@ pub(crate) fn is_continue(value: &[u8]) -> bool {
         .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"100-continue"))
 }
 
+/// An `Expect` field weir cannot meet, to be answered 417 (as Node answers it).
+pub(crate) fn unmet_expectation(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(http::header::EXPECT)
+        .is_some_and(|v| !is_continue(v.as_bytes()))
+}
+
+/// A status whose response has no body (RFC 9110, 6.4.1): 1xx, 204 and 304.
+pub(crate) fn bodiless(status: http::StatusCode) -> bool {
+    status.is_informational()
+        || status == http::StatusCode::NO_CONTENT
+        || status == http::StatusCode::NOT_MODIFIED
+}
+
 /// Tells tokio that a read shorter than its buffer drained `stream`: its readiness is
 /// forgotten now, rather than learnt from one more read that fails with EAGAIN (one
 /// system call per request saved). tokio's own `poll_read` does the same; data that

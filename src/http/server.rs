@@ -217,42 +217,42 @@ async fn serve_connection(
     }
 }
 
-/// hyper's service: registers the exchange with the worker and waits for the
-/// handler's response head. If hyper drops this future (the client went away), the
-/// guard tells the handler side.
+/// hyper's service: the answer, with the `Date` header weir adds to every response
+/// (hyper's own is off, so that `res.sendDate = false` can leave it out).
 async fn handle(
     req: hyper::Request<Incoming>,
-    (remote, local): (SocketAddr, Option<SocketAddr>),
+    peer: (SocketAddr, Option<SocketAddr>),
     worker: Rc<HttpWorker>,
     conn: Rc<ConnState>,
 ) -> Result<hyper::Response<crate::http::body::ResponseBody>, Infallible> {
+    let mut response = answer(req, peer, worker, conn).await;
+    crate::http::exchange::add_date(&mut response);
+    Ok(response)
+}
+
+/// Registers the exchange with the worker and waits for the handler's response head.
+/// If hyper drops this future (the client went away), the guard tells the handler side.
+async fn answer(
+    req: hyper::Request<Incoming>,
+    peer: (SocketAddr, Option<SocketAddr>),
+    worker: Rc<HttpWorker>,
+    conn: Rc<ConnState>,
+) -> hyper::Response<crate::http::body::ResponseBody> {
     let (parts, body) = req.into_parts();
-    if parts.version != hyper::Version::HTTP_10
-        && parts
-            .headers
-            .get(hyper::header::EXPECT)
-            .is_some_and(|v| !crate::http::is_continue(v.as_bytes()))
-    {
-        // An expectation weir cannot meet (Node's answer too).
-        let mut failed =
-            simple_response(hyper::StatusCode::EXPECTATION_FAILED, "Expectation Failed");
-        crate::http::exchange::add_date(&mut failed);
-        return Ok(failed);
+    if parts.version != hyper::Version::HTTP_10 && crate::http::unmet_expectation(&parts.headers) {
+        return simple_response(hyper::StatusCode::EXPECTATION_FAILED, "Expectation Failed");
     }
     let body = if http_body::Body::is_end_stream(&body) {
         RequestBody::Empty
     } else {
         RequestBody::Hyper(body)
     };
-    let Some((ex, rx)) = worker.begin(parts, None, body, remote, ActiveGuard::new(conn)) else {
-        let mut busy = simple_response(
+    let Some((ex, rx)) = worker.begin(parts, None, body, peer, ActiveGuard::new(conn)) else {
+        return simple_response(
             hyper::StatusCode::SERVICE_UNAVAILABLE,
             "Service Unavailable",
         );
-        crate::http::exchange::add_date(&mut busy);
-        return Ok(busy);
     };
-    ex.local.set(local);
     struct Cancel(Option<(Rc<HttpWorker>, Rc<crate::http::exchange::Exchange>)>);
     impl Drop for Cancel {
         fn drop(&mut self) {
@@ -273,7 +273,6 @@ async fn handle(
         ),
     };
     cancel.0.take();
-    crate::http::exchange::add_date(&mut response);
     if let Some(v) = alt_svc {
         // A handler's own Alt-Svc wins.
         response
@@ -281,7 +280,7 @@ async fn handle(
             .entry(hyper::header::ALT_SVC)
             .or_insert(v);
     }
-    Ok(response)
+    response
 }
 
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";

@@ -399,7 +399,7 @@ pub fn op_http_local_address<'s>(
     args: v8::FunctionCallbackArguments<'s>,
     mut rv: v8::ReturnValue<'s, v8::Value>,
 ) {
-    let Some(local) = exchange(scope, &args).and_then(|(_, ex)| ex.local.get()) else {
+    let Some(local) = exchange(scope, &args).and_then(|(_, ex)| ex.local) else {
         return;
     };
     let address = v8::String::new(scope, &local.ip().to_string())
@@ -435,8 +435,8 @@ pub fn op_http_respond<'s>(
             ),
         );
     };
-    // The fields follow `end` as arguments, or come as one array there when there are
-    // too many for a call.
+    // The fields follow `flags` as arguments, or come as one array there when there
+    // are too many for a call.
     let fields = (args.length() as usize).saturating_sub(5);
     let list = (fields == 1)
         .then(|| v8::Local::<v8::Array>::try_from(args.get(5)).ok())
@@ -449,9 +449,7 @@ pub fn op_http_respond<'s>(
     // weir's own HTTP/1.1 writer takes the fields serialized, names as given; the
     // other protocols a `HeaderMap`.
     let (headers, serialized) = if ex.writes_own_head() {
-        let bodiless = status.is_informational()
-            || status == StatusCode::NO_CONTENT
-            || status == StatusCode::NOT_MODIFIED;
+        let bodiless = crate::http::bodiless(status);
         let mut out = Fields::with_capacity(len * 24);
         match each_field(scope, len, at, |n, v| out.push(n, v, bodiless)) {
             Ok(()) => (HeaderMap::new(), Some(out)),
@@ -468,15 +466,9 @@ pub fn op_http_respond<'s>(
         v if v.is_string() => Some(Bytes::from(v.to_rust_string_lossy(scope))),
         v => view_to_bytes(scope, v),
     };
-    // `end` as a boolean, or as bit 0 of a number whose bit 1 asks for no Date header
-    // (`res.sendDate = false`).
-    let flags = args.get(4);
-    let (end, no_date) = if flags.is_boolean() {
-        (flags.is_true(), false)
-    } else {
-        let n = flags.int32_value(scope).unwrap_or(0);
-        (n & 1 != 0, n & 2 != 0)
-    };
+    // Bit 0: the body ends here; bit 1: no Date header (`res.sendDate = false`).
+    let flags = args.get(4).int32_value(scope).unwrap_or(0);
+    let (end, no_date) = (flags & 1 != 0, flags & 2 != 0);
     let mut response = Response::new(());
     *response.status_mut() = status;
     *response.headers_mut() = headers;

@@ -30,7 +30,7 @@ const kConsumed = Symbol('kConsumed');
 // `httpVersionMajor`/`Minor` of the versions weir speaks (all `httpVersion` can be).
 const kVersions = { __proto__: null, '1.0': [1, 0], '1.1': [1, 1], '2.0': [2, 0], '3.0': [3, 0] };
 
-const kExchangeId = Symbol('kId');
+const kExchangeId = Symbol('kExchangeId');
 const kLocal = Symbol('kLocal');
 
 function familyOf(address) {

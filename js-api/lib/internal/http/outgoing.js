@@ -36,7 +36,7 @@ const binding = internalBinding('http');
 
 const kHeaders = Symbol('kHeaders');
 const kHeadSent = Symbol('kHeadSent');
-// writeHead() was called: the head is fixed (headersSent), though not yet on the wire.
+// The head is fixed (headersSent): sent, or set by writeHead() and not yet on the wire.
 const kHeadFixed = Symbol('kHeadFixed');
 const kSentWhole = Symbol('kSentWhole');
 const kTrailers = Symbol('kTrailers');
@@ -161,11 +161,11 @@ class ServerResponse extends LazyWritable {
   }
 
   get connection() { return this.socket; }
-  get headersSent() { return this[kHeadSent] || this[kHeadFixed]; }
+  get headersSent() { return this[kHeadFixed]; }
   get finished() { return this.writableEnded; }
 
   setHeader(name, value) {
-    if (this[kHeadSent] || this[kHeadFixed]) throw new ERR_HTTP_HEADERS_SENT('set');
+    if (this[kHeadFixed]) throw new ERR_HTTP_HEADERS_SENT('set');
     const key = headerKey(name);
     validateHeaderValue(name, value);
     headersOf(this).set(key, [name, value]);
@@ -173,7 +173,7 @@ class ServerResponse extends LazyWritable {
   }
 
   appendHeader(name, value) {
-    if (this[kHeadSent] || this[kHeadFixed]) throw new ERR_HTTP_HEADERS_SENT('append');
+    if (this[kHeadFixed]) throw new ERR_HTTP_HEADERS_SENT('append');
     const key = headerKey(name);
     validateHeaderValue(name, value);
     const existing = headersOf(this).get(key);
@@ -208,14 +208,14 @@ class ServerResponse extends LazyWritable {
 
   removeHeader(name) {
     if (typeof name !== 'string') throw new ERR_INVALID_ARG_TYPE('name', 'string', name);
-    if (this[kHeadSent] || this[kHeadFixed]) throw new ERR_HTTP_HEADERS_SENT('remove');
+    if (this[kHeadFixed]) throw new ERR_HTTP_HEADERS_SENT('remove');
     this[kHeaders]?.delete(StringPrototypeToLowerCase(name));
   }
 
   // As in Node, the head is fixed from here (headersSent is true, setHeader throws);
   // it goes out with the first write or the end, which may still add Content-Length.
   writeHead(statusCode, reason, obj) {
-    if (this[kHeadSent] || this[kHeadFixed]) throw new ERR_HTTP_HEADERS_SENT('write');
+    if (this[kHeadFixed]) throw new ERR_HTTP_HEADERS_SENT('write');
     const originalStatusCode = statusCode;
     statusCode |= 0;
     if (statusCode < 100 || statusCode > 999) {
@@ -282,10 +282,11 @@ class ServerResponse extends LazyWritable {
     const code = this.statusCode;
     checkStatus(code);
     this[kHeadSent] = true;
+    this[kHeadFixed] = true;
     const flat = flatHeaders(this[kHeaders]);
     const reason = this.statusMessage || defaultReason(code);
-    // `end`, and without a Date header when sendDate is false.
-    const flags = this.sendDate ? end : (end ? 3 : 2);
+    // Bit 0: the body ends here; bit 1: no Date header (sendDate is false).
+    const flags = (end ? 1 : 0) | (this.sendDate ? 0 : 2);
     // Fields go as call arguments (cheaper for the native side to read), or as one
     // array when there are too many for a call.
     const ok = flat.length <= kMaxFieldArgs ?
