@@ -196,3 +196,37 @@ async fn abort_one(addr: std::net::SocketAddr) {
     drop(body);
     drop(c);
 }
+
+#[tokio::test]
+async fn a_whole_body_is_sent_with_its_length_which_is_not_a_response_header() {
+    let srv = Server::start(&[&handler_path(), "--workers", "1"]);
+    let head = |path: &str| {
+        hyper::Request::head(path)
+            .header("host", "localhost")
+            .body(server::empty())
+            .unwrap()
+    };
+    let mut c1 = h1(srv.addr).await;
+    let mut c2 = server::h2c(srv.addr).await;
+    for (proto, (status, headers, body)) in [
+        ("h1", fetch(&mut c1, get("/implied-length")).await),
+        ("h2", fetch(&mut c2, get("/implied-length")).await),
+    ] {
+        assert_eq!(status, 200, "{proto}");
+        // "héllo": six bytes of UTF-8, five characters.
+        assert_eq!(headers["content-length"], "6", "{proto}");
+        assert_eq!(body.unwrap(), "h\u{e9}llo", "{proto}");
+    }
+    // HEAD: the length of the body the handler gave, and no body.
+    for (proto, (status, headers, body)) in [
+        ("h1", fetch(&mut c1, head("/implied-length")).await),
+        ("h2", fetch(&mut c2, head("/implied-length")).await),
+    ] {
+        assert_eq!(status, 200, "{proto}");
+        assert_eq!(headers["content-length"], "6", "{proto}");
+        assert_eq!(body.unwrap(), "", "{proto}");
+    }
+    let (_, _, body) = fetch(&mut c1, get("/stats")).await;
+    let v: serde_json::Value = serde_json::from_slice(&body.unwrap()).unwrap();
+    assert_eq!(v["impliedLength"], "undefined");
+}

@@ -15,7 +15,7 @@ use http_body::Frame;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::pin::Pin;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
@@ -66,8 +66,48 @@ impl Queued {
     }
 }
 
+/// Told once when a body's consumer goes away, and how.
+pub trait CloseWatch {
+    fn body_closed(&self, outcome: Outcome);
+}
+
+/// The queued items in order: the first held inline, since most bodies are one chunk
+/// and then nothing is allocated for the queue.
+#[derive(Default)]
+struct Queue {
+    first: Option<Queued>,
+    rest: VecDeque<Queued>,
+}
+
+impl Queue {
+    fn push(&mut self, item: Queued) {
+        if self.first.is_none() && self.rest.is_empty() {
+            self.first = Some(item);
+        } else {
+            self.rest.push_back(item);
+        }
+    }
+
+    fn pop(&mut self) -> Option<Queued> {
+        self.first.take().or_else(|| self.rest.pop_front())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.first.is_none() && self.rest.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.first = None;
+        self.rest.clear();
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Queued> {
+        self.first.iter().chain(self.rest.iter())
+    }
+}
+
 struct Shared {
-    queue: VecDeque<Queued>,
+    queue: Queue,
     queued: usize,
     capacity: usize,
     trailers: Option<HeaderMap>,
@@ -77,7 +117,7 @@ struct Shared {
     receiver_gone: bool,
     sender_waker: Option<Waker>,
     receiver_waker: Option<Waker>,
-    on_close: Option<Box<dyn FnOnce(Outcome)>>,
+    on_close: Option<Weak<dyn CloseWatch>>,
 }
 
 /// The writing end, held by the handler's side.
@@ -100,7 +140,7 @@ pub struct Closed;
 /// A body bounded to `capacity` bytes in flight.
 pub fn channel(capacity: usize) -> (BodySender, ResponseBody) {
     let shared = Rc::new(RefCell::new(Shared {
-        queue: VecDeque::new(),
+        queue: Queue::default(),
         queued: 0,
         capacity: capacity.max(1),
         trailers: None,
@@ -142,7 +182,7 @@ impl BodySender {
             return Ok(false);
         }
         s.queued += chunk.len();
-        s.queue.push_back(Queued::Data(chunk));
+        s.queue.push(Queued::Data(chunk));
         s.wake_receiver();
         Ok(true)
     }
@@ -153,7 +193,7 @@ impl BodySender {
         if s.receiver_gone || s.end != End::Open {
             return Err(Closed);
         }
-        s.queue.push_back(Queued::File(region));
+        s.queue.push(Queued::File(region));
         s.wake_receiver();
         Ok(())
     }
@@ -207,9 +247,10 @@ impl BodySender {
         }
     }
 
-    /// Calls `f` once when the consumer goes away, telling whether it read to the end.
-    pub fn on_close(&self, f: impl FnOnce(Outcome) + 'static) {
-        self.shared.borrow_mut().on_close = Some(Box::new(f));
+    /// Tells `watch` (if it still lives then) when the consumer goes away, and
+    /// whether it read to the end.
+    pub fn on_close(&self, watch: Weak<dyn CloseWatch>) {
+        self.shared.borrow_mut().on_close = Some(watch);
     }
 }
 
@@ -235,7 +276,7 @@ impl ResponseBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Item, std::io::Error>>> {
         let mut s = self.shared.borrow_mut();
-        if let Some(item) = s.queue.pop_front() {
+        if let Some(item) = s.queue.pop() {
             s.queued -= item.len();
             if let Some(w) = s.sender_waker.take() {
                 w.wake();
@@ -321,10 +362,10 @@ impl Drop for ResponseBody {
         if let Some(w) = s.sender_waker.take() {
             w.wake();
         }
-        let cb = s.on_close.take();
+        let watch = s.on_close.take();
         drop(s);
-        if let Some(cb) = cb {
-            cb(outcome);
+        if let Some(w) = watch.and_then(|w| w.upgrade()) {
+            w.body_closed(outcome);
         }
     }
 }
@@ -418,24 +459,28 @@ mod tests {
 
     #[test]
     fn the_sender_learns_when_the_reader_goes_away_and_how() {
-        let outcome = Rc::new(Cell::new(None));
+        struct Seen(Cell<Option<Outcome>>);
+        impl CloseWatch for Seen {
+            fn body_closed(&self, outcome: Outcome) {
+                self.0.set(Some(outcome));
+            }
+        }
+        let seen = Rc::new(Seen(Cell::new(None)));
         let (tx, rx) = channel(64);
-        let o = outcome.clone();
-        tx.on_close(move |how| o.set(Some(how)));
+        tx.on_close(Rc::downgrade(&seen) as Weak<dyn CloseWatch>);
         tx.try_send(Bytes::from_static(b"unread")).unwrap();
         drop(rx);
-        assert_eq!(outcome.get(), Some(Outcome::Abandoned));
+        assert_eq!(seen.0.get(), Some(Outcome::Abandoned));
         assert!(tx.is_closed());
         assert_eq!(tx.try_send(Bytes::from_static(b"more")), Err(Closed));
 
-        let outcome = Rc::new(Cell::new(None));
+        let seen = Rc::new(Seen(Cell::new(None)));
         let (tx, mut rx) = channel(64);
-        let o = outcome.clone();
-        tx.on_close(move |how| o.set(Some(how)));
+        tx.on_close(Rc::downgrade(&seen) as Weak<dyn CloseWatch>);
         tx.finish(None);
         assert!(matches!(poll(&mut rx), Poll::Ready(None)));
         drop(rx);
-        assert_eq!(outcome.get(), Some(Outcome::Completed));
+        assert_eq!(seen.0.get(), Some(Outcome::Completed));
     }
 
     #[tokio::test(flavor = "current_thread")]

@@ -8,14 +8,14 @@
 //! side learns about new exchanges and about clients that went away through one event
 //! queue, drained in batches.
 
-use crate::http::body::{self, BodySender, Outcome, ResponseBody};
+use crate::http::body::{self, BodySender, CloseWatch, Outcome, ResponseBody};
 use bytes::Bytes;
 use http::{HeaderMap, Response, StatusCode};
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::rc::Rc;
-use std::task::{Poll, Waker};
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 /// Protocol versions as `req.httpVersion` spells them.
@@ -105,9 +105,49 @@ pub fn add_date<B>(response: &mut Response<B>) {
     }
 }
 
-/// What `handle` (the protocol side) waits for: the response to send, or nothing
-/// when the handler side gave up on the exchange.
-pub type HeadSender = tokio::sync::oneshot::Sender<Response<ResponseBody>>;
+/// Where the response head passes from the handler side to the protocol side, which
+/// waits for it ([`Exchange::response`]).
+enum HeadSlot {
+    /// Not answered yet; the protocol side's waker, once it waits.
+    Waiting(Option<Waker>),
+    Sent(Response<ResponseBody>),
+    /// Taken by the protocol side, or given up by either side.
+    Closed,
+}
+
+/// The protocol side's wait for the response head: `None` when the handler side gave
+/// up on the exchange. Dropping it gives up on the exchange's head.
+pub struct ResponseWait<'a>(&'a Exchange);
+
+impl std::future::Future for ResponseWait<'_> {
+    type Output = Option<Response<ResponseBody>>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut slot = self.0.head.borrow_mut();
+        match &mut *slot {
+            HeadSlot::Waiting(w) => {
+                if !w.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    *w = Some(cx.waker().clone());
+                }
+                Poll::Pending
+            }
+            HeadSlot::Sent(_) => match std::mem::replace(&mut *slot, HeadSlot::Closed) {
+                HeadSlot::Sent(r) => Poll::Ready(Some(r)),
+                _ => unreachable!(),
+            },
+            HeadSlot::Closed => Poll::Ready(None),
+        }
+    }
+}
+
+impl Drop for ResponseWait<'_> {
+    fn drop(&mut self) {
+        let mut slot = self.0.head.borrow_mut();
+        if matches!(*slot, HeadSlot::Waiting(_)) {
+            *slot = HeadSlot::Closed;
+        }
+    }
+}
 
 pub struct Exchange {
     pub id: u32,
@@ -126,7 +166,9 @@ pub struct Exchange {
     /// When the request began, for the access log (not read when it is off).
     pub started: Option<Instant>,
     body: RefCell<Option<RequestBody>>,
-    head: RefCell<Option<HeadSender>>,
+    head: RefCell<HeadSlot>,
+    /// The worker, told when the response body closes.
+    worker: Weak<HttpWorker>,
     sender: RefCell<Option<BodySender>>,
     phase: Cell<Phase>,
     status: Cell<u16>,
@@ -168,6 +210,33 @@ impl Drop for ActiveGuard {
 impl Exchange {
     pub fn phase(&self) -> Phase {
         self.phase.get()
+    }
+
+    /// The response head, once the handler side gives it (for the protocol side).
+    pub fn response(&self) -> ResponseWait<'_> {
+        ResponseWait(self)
+    }
+
+    /// Hands the response head to the protocol side; `false` (and the response
+    /// dropped) when it no longer waits or was already answered.
+    fn send_head(&self, r: Response<ResponseBody>) -> bool {
+        let mut slot = self.head.borrow_mut();
+        let HeadSlot::Waiting(waker) = &mut *slot else {
+            drop(slot);
+            drop(r);
+            return false;
+        };
+        let waker = waker.take();
+        *slot = HeadSlot::Sent(r);
+        drop(slot);
+        if let Some(w) = waker {
+            w.wake();
+        }
+        true
+    }
+
+    fn head_open(&self) -> bool {
+        matches!(*self.head.borrow(), HeadSlot::Waiting(_))
     }
 
     /// The handler was called for this exchange.
@@ -220,13 +289,8 @@ impl Exchange {
 
     /// Sends the response head with a streaming body bounded to `capacity` bytes and
     /// returns its sender. `None` when the exchange can no longer respond.
-    pub fn respond(
-        self: &Rc<Self>,
-        response: Response<()>,
-        capacity: usize,
-        worker: &Rc<HttpWorker>,
-    ) -> Option<()> {
-        self.respond_with(response, None, capacity, worker)
+    pub fn respond(self: &Rc<Self>, response: Response<()>, capacity: usize) -> Option<()> {
+        self.respond_with(response, None, capacity)
     }
 
     /// [`Exchange::respond`], the fields given serialized (only where weir's own
@@ -236,23 +300,22 @@ impl Exchange {
         response: Response<()>,
         fields: Option<crate::http::fields::Fields>,
         capacity: usize,
-        worker: &Rc<HttpWorker>,
     ) -> Option<()> {
-        let head = self.head.borrow_mut().take()?;
+        if !self.head_open() {
+            // Never answered, and the protocol side no longer waits: it went away.
+            if self.phase.get() == Phase::Pending {
+                self.phase.set(Phase::Aborted);
+            }
+            return None;
+        }
         let (tx, mut rx) = body::channel(capacity);
         if let Some(f) = fields {
             rx.set_fields(f);
         }
-        let me = Rc::downgrade(self);
-        let w = Rc::downgrade(worker);
-        tx.on_close(move |outcome| {
-            if let (Some(ex), Some(w)) = (me.upgrade(), w.upgrade()) {
-                ex.body_closed(outcome, &w);
-            }
-        });
+        tx.on_close(Rc::downgrade(self) as Weak<dyn CloseWatch>);
         self.status.set(response.status().as_u16());
         let (parts, ()) = response.into_parts();
-        if head.send(Response::from_parts(parts, rx)).is_err() {
+        if !self.send_head(Response::from_parts(parts, rx)) {
             self.phase.set(Phase::Aborted);
             return None;
         }
@@ -337,9 +400,9 @@ impl Exchange {
     /// otherwise the body is cut with an error (connection close on HTTP/1.1, stream
     /// reset on HTTP/2).
     pub fn abort(&self, status: StatusCode) {
-        if let Some(head) = self.head.borrow_mut().take() {
+        if self.head_open() {
             self.status.set(status.as_u16());
-            let _ = head.send(simple_response(
+            self.send_head(simple_response(
                 status,
                 status.canonical_reason().unwrap_or(""),
             ));
@@ -352,7 +415,7 @@ impl Exchange {
         self.active.borrow_mut().take();
     }
 
-    fn body_closed(&self, outcome: Outcome, worker: &Rc<HttpWorker>) {
+    fn closed(&self, outcome: Outcome, worker: &Rc<HttpWorker>) {
         let completed = outcome == Outcome::Completed;
         if !completed && self.phase.get() != Phase::Aborted {
             self.phase.set(Phase::Aborted);
@@ -371,6 +434,14 @@ impl Exchange {
 
     pub fn bytes_out(&self) -> u64 {
         self.bytes_out.get()
+    }
+}
+
+impl CloseWatch for Exchange {
+    fn body_closed(&self, outcome: Outcome) {
+        if let Some(w) = self.worker.upgrade() {
+            self.closed(outcome, &w);
+        }
     }
 }
 
@@ -499,10 +570,7 @@ impl HttpWorker {
         body: RequestBody,
         (remote, local): (SocketAddr, Option<SocketAddr>),
         active: ActiveGuard,
-    ) -> Option<(
-        Rc<Exchange>,
-        tokio::sync::oneshot::Receiver<Response<ResponseBody>>,
-    )> {
+    ) -> Option<Rc<Exchange>> {
         if self.closed.get() {
             return None;
         }
@@ -511,7 +579,6 @@ impl HttpWorker {
             id = id.wrapping_add(1);
         }
         self.next_id.set(id);
-        let (tx, rx) = tokio::sync::oneshot::channel();
         let ex = Rc::new(Exchange {
             id,
             protocol: Protocol::from_http(parts.version),
@@ -527,7 +594,8 @@ impl HttpWorker {
             local,
             started: self.access_log.then(Instant::now),
             body: RefCell::new(Some(body)),
-            head: RefCell::new(Some(tx)),
+            head: RefCell::new(HeadSlot::Waiting(None)),
+            worker: Rc::downgrade(self),
             sender: RefCell::new(None),
             phase: Cell::new(Phase::Pending),
             status: Cell::new(0),
@@ -550,7 +618,7 @@ impl HttpWorker {
             }
             _ => self.push(Event::Request(ex.clone())),
         }
-        Some((ex, rx))
+        Some(ex)
     }
 
     /// The protocol side dropped an exchange before a response head was sent (the
@@ -558,7 +626,7 @@ impl HttpWorker {
     pub fn cancelled(&self, ex: &Exchange) {
         if ex.phase.get() == Phase::Pending {
             ex.phase.set(Phase::Aborted);
-            ex.head.borrow_mut().take();
+            *ex.head.borrow_mut() = HeadSlot::Closed;
             ex.drop_body();
             ex.active.borrow_mut().take();
             self.push(Event::Aborted(ex.id));

@@ -8,6 +8,9 @@
 #[derive(Debug, Default)]
 pub struct Fields {
     lines: Vec<u8>,
+    /// Where the field lines start: after the status line, when the head was begun
+    /// with one ([`Fields::with_status_line`]).
+    start: usize,
     /// A valid `Content-Length` the handler gave (kept in `lines`).
     content_length: Option<u64>,
     /// `Connection: close` was asked for.
@@ -74,6 +77,36 @@ impl Fields {
         }
     }
 
+    /// A response head begun with its status line, `reason` being the phrase to send
+    /// (the writer finishes the head in this buffer: room for its fields is kept).
+    pub fn with_status_line(status: http::StatusCode, reason: &[u8], bytes: usize) -> Fields {
+        let mut lines = Vec::with_capacity(bytes + reason.len() + 160);
+        status_line(&mut lines, status, reason);
+        Fields {
+            start: lines.len(),
+            lines,
+            ..Fields::default()
+        }
+    }
+
+    /// The head so far, status line first, for the writer to finish: the buffer
+    /// itself when it was begun with the status line.
+    pub fn into_head(self, status: http::StatusCode, reason: &[u8]) -> Vec<u8> {
+        if self.start > 0 {
+            return self.lines;
+        }
+        let mut head = Vec::with_capacity(self.lines.len() + reason.len() + 160);
+        status_line(&mut head, status, reason);
+        head.extend_from_slice(&self.lines);
+        head
+    }
+
+    /// Adds `Content-Length: n` (where weir says a whole body's length itself).
+    pub fn push_content_length(&mut self, n: u64) {
+        self.line(b"Content-Length", itoa::Buffer::new().format(n).as_bytes());
+        self.content_length = Some(n);
+    }
+
     /// Adds a field, checked. `bodiless`: the status has no body, so a
     /// `Content-Length` is not sent.
     pub fn push(&mut self, name: &[u8], value: &[u8], bodiless: bool) -> Result<(), Invalid> {
@@ -127,8 +160,9 @@ impl Fields {
         f
     }
 
+    /// The field lines (without the status line).
     pub fn lines(&self) -> &[u8] {
-        &self.lines
+        &self.lines[self.start..]
     }
 
     pub fn content_length(&self) -> Option<u64> {
@@ -146,6 +180,15 @@ impl Fields {
     pub fn has_keep_alive(&self) -> bool {
         self.has_keep_alive
     }
+}
+
+/// `HTTP/1.1 <code> <reason>\r\n`.
+fn status_line(out: &mut Vec<u8>, status: http::StatusCode, reason: &[u8]) {
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(status.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(reason);
+    out.extend_from_slice(b"\r\n");
 }
 
 #[cfg(test)]

@@ -69,7 +69,7 @@ fn plain(
             r.headers_mut().insert(name.clone(), v);
         }
     }
-    if ex.respond(r, worker.limits.body_buffer, worker).is_none() {
+    if ex.respond(r, worker.limits.body_buffer).is_none() {
         return Sent::ClientGone;
     }
     ex.try_write(Bytes::from(text));
@@ -168,7 +168,7 @@ pub async fn serve_root(
         );
         r.headers_mut()
             .insert(header::CONTENT_LENGTH, HeaderValue::from(text.len()));
-        if ex.respond(r, worker.limits.body_buffer, &worker).is_some() {
+        if ex.respond(r, worker.limits.body_buffer).is_some() {
             ex.try_write(Bytes::from_static(text.as_bytes()));
             ex.end(None);
         }
@@ -286,11 +286,7 @@ async fn respond(
         }
     }
     if ex
-        .respond(
-            Response::from_parts(parts, ()),
-            worker.limits.body_buffer,
-            worker,
-        )
+        .respond(Response::from_parts(parts, ()), worker.limits.body_buffer)
         .is_none()
     {
         return Sent::ClientGone;

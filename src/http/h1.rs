@@ -721,7 +721,7 @@ pub async fn serve(
             }),
         };
         conn.head_written.set(false);
-        let Some((ex, rx)) = worker.begin(
+        let Some(ex) = worker.begin(
             parts,
             Some(raw),
             body,
@@ -732,7 +732,7 @@ pub async fn serve(
             return;
         };
         ex.sendfile.set(limits.sendfile);
-        let response = match wait_response(&conn, &body_state, &worker, &ex, rx).await {
+        let response = match wait_response(&conn, &body_state, &worker, &ex).await {
             Some(r) => r,
             None => return,
         };
@@ -817,18 +817,19 @@ async fn wait_response(
     body: &BodyState,
     worker: &Rc<HttpWorker>,
     ex: &Rc<Exchange>,
-    mut rx: tokio::sync::oneshot::Receiver<Response<ResponseBody>>,
 ) -> Option<Response<ResponseBody>> {
+    let mut head = ex.response();
     loop {
         tokio::select! {
-            r = &mut rx => {
-                return Some(r.unwrap_or_else(|_| crate::http::exchange::simple_response(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")));
+            r = &mut head => {
+                return Some(r.unwrap_or_else(|| crate::http::exchange::simple_response(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")));
             }
             filled = conn.fill(), if conn.may_watch_close(body) => {
                 match filled {
                     // Pipelined bytes, now in the buffer: the watch ends.
                     Ok(n) if n > 0 => {}
                     _ => {
+                        drop(head);
                         worker.cancelled(ex);
                         return None;
                     }
@@ -988,29 +989,26 @@ async fn write_parts(
         Out::Close
     };
 
-    let mut head = Vec::with_capacity(fields.lines().len() + 128);
-    head.extend_from_slice(b"HTTP/1.1 ");
-    head.extend_from_slice(status.as_str().as_bytes());
-    head.push(b' ');
+    let (has_date, has_keep_alive) = (fields.has_date(), fields.has_keep_alive());
     let reason = parts
         .extensions
         .get::<hyper::ext::ReasonPhrase>()
         .map(|r| r.as_bytes())
         .or_else(|| status.canonical_reason().map(str::as_bytes))
         .unwrap_or(b"");
-    head.extend_from_slice(reason);
-    head.extend_from_slice(b"\r\n");
     // Framing fields are weir's to say: `Fields` left them out. Those weir adds are
     // spelled as Node spells them.
-    head.extend_from_slice(fields.lines());
+    let mut head = fields.into_head(status, reason);
     match out {
-        Out::Length(n) if declared.is_none() => {
-            push_header(&mut head, "Content-Length", n.to_string().as_bytes())
-        }
+        Out::Length(n) if declared.is_none() => push_header(
+            &mut head,
+            "Content-Length",
+            itoa::Buffer::new().format(n).as_bytes(),
+        ),
         Out::Chunked => push_header(&mut head, "Transfer-Encoding", b"chunked"),
         _ => {}
     }
-    if !fields.has_date()
+    if !has_date
         && parts
             .extensions
             .get::<crate::http::exchange::NoDate>()
@@ -1019,7 +1017,7 @@ async fn write_parts(
         push_header(&mut head, "Date", crate::http::date::now().as_bytes());
     }
     match (keep_alive, version) {
-        (true, _) if fields.has_keep_alive() => push_header(&mut head, "Connection", b"keep-alive"),
+        (true, _) if has_keep_alive => push_header(&mut head, "Connection", b"keep-alive"),
         (true, _) => head.extend_from_slice(&conn.keep_alive_fields),
         (false, Version::HTTP_11) => push_header(&mut head, "Connection", b"close"),
         _ => {}

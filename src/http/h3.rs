@@ -238,8 +238,8 @@ async fn request(
         (remote, local),
         ActiveGuard::new(state),
     ) {
-        Some((ex, rx)) => tokio::select! {
-            r = rx => r.unwrap_or_else(|_| simple_response(http::StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")),
+        Some(ex) => tokio::select! {
+            r = ex.response() => r.unwrap_or_else(|| simple_response(http::StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")),
             // The connection is gone (closed by the client, lost, timed out) before
             // the handler answered: the handler side learns it now, as over HTTP/2.
             _ = quic.closed() => {

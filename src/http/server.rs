@@ -247,7 +247,7 @@ async fn answer(
     } else {
         RequestBody::Hyper(body)
     };
-    let Some((ex, rx)) = worker.begin(parts, None, body, peer, ActiveGuard::new(conn)) else {
+    let Some(ex) = worker.begin(parts, None, body, peer, ActiveGuard::new(conn)) else {
         return simple_response(
             hyper::StatusCode::SERVICE_UNAVAILABLE,
             "Service Unavailable",
@@ -262,12 +262,12 @@ async fn answer(
         }
     }
     let alt_svc = worker.alt_svc.get().cloned();
-    let mut cancel = Cancel(Some((worker, ex)));
-    let mut response = match rx.await {
-        Ok(r) => r,
-        // The handler side dropped the exchange without answering (its isolate was
-        // replaced): the request was not served.
-        Err(_) => simple_response(
+    let mut cancel = Cancel(Some((worker, ex.clone())));
+    let mut response = match ex.response().await {
+        Some(r) => r,
+        // The handler side gave up on the exchange without answering: the request was
+        // not served.
+        None => simple_response(
             hyper::StatusCode::SERVICE_UNAVAILABLE,
             "Service Unavailable",
         ),

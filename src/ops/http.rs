@@ -446,11 +446,25 @@ pub fn op_http_respond<'s>(
         None => Some(args.get(5 + i as i32)),
     };
     let len = list.map_or(fields, |l| l.length() as usize);
-    // weir's own HTTP/1.1 writer takes the fields serialized, names as given; the
-    // other protocols a `HeaderMap`.
-    let (headers, serialized) = if ex.writes_own_head() {
-        let bodiless = crate::http::bodiless(status);
-        let mut out = Fields::with_capacity(len * 24);
+    // A reason phrase other than the status code's own.
+    let message = args.get(2);
+    let reason = if message.is_string() {
+        let text = message.to_rust_string_lossy(scope);
+        (status.canonical_reason() != Some(text.as_str()))
+            .then(|| hyper::ext::ReasonPhrase::try_from(text.into_bytes()).ok())
+            .flatten()
+    } else {
+        None
+    };
+    let bodiless = crate::http::bodiless(status);
+    // weir's own HTTP/1.1 writer takes the head serialized (status line, then the
+    // fields with names as given); the other protocols a `HeaderMap`.
+    let (mut headers, mut serialized) = if ex.writes_own_head() {
+        let phrase = match &reason {
+            Some(r) => r.as_bytes(),
+            None => status.canonical_reason().unwrap_or("").as_bytes(),
+        };
+        let mut out = Fields::with_status_line(status, phrase, len * 24);
         match each_field(scope, len, at, |n, v| out.push(n, v, bodiless)) {
             Ok(()) => (HeaderMap::new(), Some(out)),
             Err(e) => return throw(scope, e),
@@ -469,6 +483,30 @@ pub fn op_http_respond<'s>(
     // Bit 0: the body ends here; bit 1: no Date header (`res.sendDate = false`).
     let flags = args.get(4).int32_value(scope).unwrap_or(0);
     let (end, no_date) = (flags & 1 != 0, flags & 2 != 0);
+    // A whole body's length goes out as `Content-Length` unless a field frames the
+    // body, as Node does; a HEAD response says the length of the body it was given,
+    // and none without one.
+    if end && !bodiless {
+        let head_request = ex.is_head_request();
+        let len = body.as_ref().map_or(0, |b| b.len() as u64);
+        match serialized.as_mut() {
+            // The writer says the length of a whole body itself; a HEAD's is not queued.
+            Some(f) => {
+                if head_request && body.is_some() && f.content_length().is_none() {
+                    f.push_content_length(len);
+                }
+            }
+            None => {
+                let framed = headers.contains_key(http::header::CONTENT_LENGTH)
+                    || headers.contains_key(http::header::TRANSFER_ENCODING);
+                // A HEAD given no body says nothing of GET's length.
+                let unknown = head_request && body.is_none();
+                if !framed && !unknown {
+                    headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(len));
+                }
+            }
+        }
+    }
     let mut response = Response::new(());
     *response.status_mut() = status;
     *response.headers_mut() = headers;
@@ -477,20 +515,11 @@ pub fn op_http_respond<'s>(
             .extensions_mut()
             .insert(crate::http::exchange::NoDate);
     }
-    let message = args.get(2);
-    if message.is_string() {
-        let text = message.to_rust_string_lossy(scope);
-        if status.canonical_reason() != Some(text.as_str()) {
-            if let Ok(reason) = hyper::ext::ReasonPhrase::try_from(text.into_bytes()) {
-                response.extensions_mut().insert(reason);
-            }
-        }
+    if let Some(reason) = reason {
+        response.extensions_mut().insert(reason);
     }
     let capacity = w.limits.body_buffer;
-    if ex
-        .respond_with(response, serialized, capacity, &w)
-        .is_none()
-    {
+    if ex.respond_with(response, serialized, capacity).is_none() {
         rv.set_bool(false);
         return;
     }

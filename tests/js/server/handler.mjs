@@ -176,6 +176,11 @@ export default async function handle(req, res) {
     case '/close-after':
       res.setHeader('Connection', 'close');
       return res.end('closing\n');
+    case '/implied-length':
+      // The length weir sends for a whole body is not one of the response's
+      // headers afterwards, as in Node.
+      res.on('finish', () => { stats.impliedLength = String(res.getHeader('content-length')); });
+      return res.end('h\u00e9llo');
     case '/no-date':
       res.sendDate = false;
       return res.end('no date\n');

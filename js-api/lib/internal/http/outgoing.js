@@ -136,6 +136,19 @@ function headerKey(name) {
   return key;
 }
 
+// Values repeat as well (content types, cache policies): the short strings already
+// checked are remembered, so most skip the character regex.
+const knownValues = new SafeSet();
+function checkValue(name, value) {
+  if (typeof value === 'string') {
+    if (knownValues.has(value)) return;
+    validateHeaderValue(name, value);
+    if (value.length <= 128 && knownValues.size < 1024) knownValues.add(value);
+    return;
+  }
+  validateHeaderValue(name, value);
+}
+
 class ServerResponse extends LazyWritable {
   constructor(req) {
     super();
@@ -167,7 +180,7 @@ class ServerResponse extends LazyWritable {
   setHeader(name, value) {
     if (this[kHeadFixed]) throw new ERR_HTTP_HEADERS_SENT('set');
     const key = headerKey(name);
-    validateHeaderValue(name, value);
+    checkValue(name, value);
     headersOf(this).set(key, [name, value]);
     return this;
   }
@@ -175,7 +188,7 @@ class ServerResponse extends LazyWritable {
   appendHeader(name, value) {
     if (this[kHeadFixed]) throw new ERR_HTTP_HEADERS_SENT('append');
     const key = headerKey(name);
-    validateHeaderValue(name, value);
+    checkValue(name, value);
     const existing = headersOf(this).get(key);
     if (existing === undefined) {
       headersOf(this).set(key, [name, value]);
@@ -323,14 +336,8 @@ class ServerResponse extends LazyWritable {
           throw new ERR_INVALID_ARG_TYPE('chunk', ['string', 'Buffer', 'Uint8Array'], body);
         }
       }
-      const headers = headersOf(this);
-      // A HEAD response without a body says nothing of GET's length (as in Node).
-      if (!headers.has('content-length') && !headers.has('transfer-encoding') &&
-          !(body === undefined && this.req.method === 'HEAD')) {
-        const length = body === undefined ? 0 :
-          (typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
-        headers.set('content-length', ['Content-Length', length]);
-      }
+      // The native side says the body's length (Content-Length) unless a field
+      // frames it; as in Node, that length is not one of the response's headers.
       if (body !== undefined && !(typeof body === 'string') && !(body instanceof Uint8Array)) {
         body = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
       }
@@ -411,4 +418,4 @@ class ServerResponse extends LazyWritable {
 // never uses it).
 defineLazyProperty(ServerResponse.prototype, 'socket', (res) => socketOf(res.req));
 
-module.exports = { ServerResponse, kNative, kHeadSent, kOnClose };
+module.exports = { ServerResponse, kNative, kHeadSent, kOnClose, kFastEnded };

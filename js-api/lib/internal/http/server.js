@@ -8,7 +8,7 @@
 const { SafeMap } = primordials;
 
 const { IncomingMessage, kId } = require('internal/http/incoming');
-const { ServerResponse, kHeadSent, kOnClose } = require('internal/http/outgoing');
+const { ServerResponse, kHeadSent, kOnClose, kFastEnded } = require('internal/http/outgoing');
 const { inspect } = require('internal/util/inspect');
 const binding = internalBinding('http');
 
@@ -53,7 +53,6 @@ function dispatch(handler, event) {
   const [, id, method, url, httpVersion, rawHeaders, remoteAddress, remotePort, hasBody, encrypted] = event;
   const req = new IncomingMessage(id, method, url, httpVersion, rawHeaders, remoteAddress, remotePort, hasBody, encrypted);
   const res = new ServerResponse(req);
-  inflight.set(id, res);
   res[kOnClose] = responseClosed;
   binding.setContext(id);
   try {
@@ -64,9 +63,13 @@ function dispatch(handler, event) {
   } catch (err) {
     handlerFailed(err, res);
   }
+  // Only a response still open can hear that its client left (that news comes in a
+  // later batch). Most end in the handler's call: they never enter the map.
+  if (!res[kFastEnded] && res[kOnClose] !== null) inflight.set(id, res);
 }
 
 function responseClosed(res) {
+  res[kOnClose] = null;
   inflight.delete(res[kId]);
   res.req._responseDone();
 }
