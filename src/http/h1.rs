@@ -27,7 +27,6 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 use tokio::io::Interest;
 use tokio::net::TcpStream;
-use tokio::sync::watch;
 
 /// Bytes asked of the kernel per read.
 const READ_SIZE: usize = 64 * 1024;
@@ -446,7 +445,9 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
         MaybeUninit::uninit(),
     );
     let no_span = (Span::default(), Span::default());
-    let mut stack_spans = [no_span; STACK_HEADERS];
+    // Most heads have far fewer fields than the slots kept for them; the spans of
+    // more than this many go to the heap.
+    let mut stack_spans = [no_span; 32];
     let mut heap_spans = Vec::new();
     let mut req = httparse::Request::new(&mut []);
     let (consumed, method, path, spans) = match req.parse_with_uninit_headers(buf, slots) {
@@ -599,7 +600,7 @@ pub async fn serve(
     remote: SocketAddr,
     worker: Rc<HttpWorker>,
     limits: Rc<ConnLimits>,
-    shutdown: watch::Receiver<bool>,
+    shutdown: Rc<crate::http::server::Stopping>,
     initial: BytesMut,
 ) {
     let local = stream.local_addr().ok();
@@ -624,11 +625,8 @@ pub async fn serve(
     // the next idle wait sets it afresh.
     let mut timer_for_head = false;
     // Shutdown, watched by one future for the connection's life (not one per request).
-    let mut stop = shutdown.clone();
-    let stopping = async move {
-        let _ = stop.wait_for(|s| *s).await;
-    };
-    tokio::pin!(stopping);
+    let mut stop = shutdown.wait();
+    let mut last_body_state: Option<Rc<BodyState>> = None;
     loop {
         // The next request head: idle timeout while nothing has arrived, head timeout
         // from its first byte.
@@ -669,7 +667,10 @@ pub async fn serve(
                         .reset(tokio::time::Instant::now() + limits.idle_timeout);
                 }
                 let read = loop {
+                    // In this order (no random draw per request): bytes that came
+                    // in time are read even if the timer fired meanwhile.
                     tokio::select! {
+                        biased;
                         r = conn.fill() => break r,
                         () = &mut timer => {
                             let left = match started {
@@ -686,7 +687,7 @@ pub async fn serve(
                             timer_for_head = started.is_some();
                         }
                         // Shutdown closes a connection between requests at once.
-                        () = &mut stopping, if started.is_none() => return,
+                        () = &mut stop, if started.is_none() => return,
                     }
                 };
                 match read {
@@ -704,7 +705,7 @@ pub async fn serve(
         } = head;
         let head_request = parts.method == Method::HEAD;
         let version = parts.version;
-        let body_state = Rc::new(BodyState {
+        let fresh = BodyState {
             framing: Cell::new(framing),
             expect_continue: Cell::new(
                 expect_continue && !matches!(framing, Framing::Done | Framing::Length(0)),
@@ -712,7 +713,19 @@ pub async fn serve(
             detached: Cell::new(false),
             trailer_bytes: Cell::new(0),
             max_trailer_bytes: limits.max_header_bytes,
-        });
+        };
+        // The previous request's state is reused when nothing else holds it (its
+        // request had no body to read, or its reader is gone).
+        let body_state = match last_body_state.take() {
+            Some(mut rc) => match Rc::get_mut(&mut rc) {
+                Some(slot) => {
+                    *slot = fresh;
+                    rc
+                }
+                None => Rc::new(fresh),
+            },
+            None => Rc::new(fresh),
+        };
         let body = match framing {
             Framing::Done | Framing::Length(0) => RequestBody::Empty,
             _ => RequestBody::H1(H1Body {
@@ -740,7 +753,7 @@ pub async fn serve(
         // request, and nothing tells which: such a connection ends with this response.
         let unanswered =
             body_state.expect_continue.get() && !matches!(body_state.framing.get(), Framing::Done);
-        let keep_alive = keep_alive && !unanswered && !*shutdown.borrow();
+        let keep_alive = keep_alive && !unanswered && !shutdown.is_set();
         let keep = match write_response(
             &conn,
             response,
@@ -769,9 +782,10 @@ pub async fn serve(
             linger(&conn).await;
             return;
         }
-        if !keep || *shutdown.borrow() {
+        if !keep || shutdown.is_set() {
             return;
         }
+        last_body_state = Some(body_state);
     }
 }
 
@@ -821,6 +835,7 @@ async fn wait_response(
     let mut head = ex.response();
     loop {
         tokio::select! {
+            biased;
             r = &mut head => {
                 return Some(r.unwrap_or_else(|| crate::http::exchange::simple_response(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")));
             }

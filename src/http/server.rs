@@ -46,6 +46,96 @@ pub struct ConnLimits {
     pub sendfile: bool,
 }
 
+/// A worker's "stop taking requests" for the connections weir drives itself: a flag,
+/// and the wakers of the connections waiting between requests. A busy connection
+/// polls it once per request, which costs no atomic operation or lock here (a
+/// `watch` receiver's would).
+#[derive(Default)]
+pub struct Stopping {
+    stopped: Cell<bool>,
+    waiters: std::cell::RefCell<Waiters>,
+}
+
+#[derive(Default)]
+struct Waiters {
+    slots: Vec<Option<std::task::Waker>>,
+    free: Vec<usize>,
+}
+
+impl Stopping {
+    pub fn is_set(&self) -> bool {
+        self.stopped.get()
+    }
+
+    /// Sets the flag and wakes every connection waiting on it.
+    pub fn set(&self) {
+        self.stopped.set(true);
+        let wakers: Vec<_> = {
+            let mut w = self.waiters.borrow_mut();
+            w.slots.iter_mut().filter_map(Option::take).collect()
+        };
+        for waker in wakers {
+            waker.wake();
+        }
+    }
+
+    /// Resolves once the flag is set.
+    pub fn wait(self: &Rc<Self>) -> StopWait {
+        StopWait {
+            signal: self.clone(),
+            slot: None,
+        }
+    }
+}
+
+pub struct StopWait {
+    signal: Rc<Stopping>,
+    slot: Option<usize>,
+}
+
+impl Future for StopWait {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.signal.is_set() {
+            return Poll::Ready(());
+        }
+        let mut w = self.signal.waiters.borrow_mut();
+        match self.slot {
+            Some(i) => match &mut w.slots[i] {
+                Some(old) if old.will_wake(cx.waker()) => {}
+                other => *other = Some(cx.waker().clone()),
+            },
+            None => {
+                let waker = Some(cx.waker().clone());
+                let i = match w.free.pop() {
+                    Some(i) => {
+                        w.slots[i] = waker;
+                        i
+                    }
+                    None => {
+                        w.slots.push(waker);
+                        w.slots.len() - 1
+                    }
+                };
+                drop(w);
+                self.slot = Some(i);
+            }
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for StopWait {
+    fn drop(&mut self) {
+        if let Some(i) = self.slot {
+            let mut w = self.signal.waiters.borrow_mut();
+            w.slots[i] = None;
+            w.free.push(i);
+        }
+    }
+}
+
 /// Runs a worker's accept loop until `shutdown` turns true, then lets the open
 /// connections finish (graceful shutdown: no new requests, in-flight ones complete).
 pub async fn serve(
@@ -56,6 +146,7 @@ pub async fn serve(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let stopping = Rc::new(Stopping::default());
     let open = Rc::new(Cell::new(0usize));
     let slot_freed = Rc::new(tokio::sync::Notify::new());
     loop {
@@ -93,7 +184,7 @@ pub async fn serve(
             worker.clone(),
             limits.clone(),
             graceful.watcher(),
-            shutdown.clone(),
+            stopping.clone(),
         );
         let open = open.clone();
         let slot_freed = slot_freed.clone();
@@ -104,6 +195,7 @@ pub async fn serve(
         });
     }
     drop(listener);
+    stopping.set();
     graceful.shutdown().await;
     // Connections weir drives itself finish their response, then close.
     while open.get() > 0 {
@@ -157,7 +249,7 @@ async fn serve_connection(
     worker: Rc<HttpWorker>,
     limits: Rc<ConnLimits>,
     watcher: hyper_util::server::graceful::Watcher,
-    shutdown: watch::Receiver<bool>,
+    stopping: Rc<Stopping>,
 ) {
     let conn = Rc::new(ConnState::default());
     let b = builder(&limits);
@@ -175,7 +267,7 @@ async fn serve_connection(
                 return;
             };
             if !initial.starts_with(H2_PREFACE) {
-                crate::http::h1::serve(stream, remote, worker, limits, shutdown, initial).await;
+                crate::http::h1::serve(stream, remote, worker, limits, stopping, initial).await;
                 return;
             }
             let (tcp, shared) = crate::http::coalesce::CoalescingTcp::new(stream, initial.freeze());

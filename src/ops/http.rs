@@ -111,13 +111,48 @@ impl EventStrings {
     }
 }
 
+/// A list of V8 values kept on the stack up to 64 of them.
+struct Locals<'s> {
+    stack: [v8::Local<'s, v8::Value>; 64],
+    len: usize,
+    heap: Vec<v8::Local<'s, v8::Value>>,
+}
+
+impl<'s> Locals<'s> {
+    fn push(&mut self, v: v8::Local<'s, v8::Value>) {
+        if self.len < self.stack.len() {
+            self.stack[self.len] = v;
+            self.len += 1;
+        } else {
+            if self.heap.is_empty() {
+                self.heap.extend_from_slice(&self.stack);
+            }
+            self.heap.push(v);
+        }
+    }
+
+    fn as_slice(&self) -> &[v8::Local<'s, v8::Value>] {
+        if self.heap.is_empty() {
+            &self.stack[..self.len]
+        } else {
+            &self.heap
+        }
+    }
+}
+
 fn request_event<'s>(
     scope: &mut v8::PinScope<'s, '_>,
     strings: &EventStrings,
     ex: &Exchange,
     secure: bool,
 ) -> v8::Local<'s, v8::Value> {
-    let mut raw: Vec<v8::Local<v8::Value>> = Vec::with_capacity(16);
+    // The fields, through the stack for most heads.
+    let undefined: v8::Local<v8::Value> = v8::undefined(scope).into();
+    let mut raw = Locals {
+        stack: [undefined; 64],
+        len: 0,
+        heap: Vec::new(),
+    };
     let has_host = match &ex.raw_head {
         // As sent: the client's spelling, in wire order, as Node shows them.
         Some(head) => {
@@ -152,7 +187,7 @@ fn request_event<'s>(
         strings.method(scope, &ex.method),
         one_byte(scope, url.as_bytes(), false),
         strings.protocol(scope, ex.protocol),
-        v8::Array::new_with_elements(scope, &raw).into(),
+        v8::Array::new_with_elements(scope, raw.as_slice()).into(),
         strings.ip(scope, ex.remote.ip()),
         v8::Integer::new(scope, ex.remote.port() as i32).into(),
         v8::Boolean::new(scope, ex.has_body()).into(),

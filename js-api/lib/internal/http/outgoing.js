@@ -91,8 +91,6 @@ function finishFast(res, cb) {
   res.emit('close');
 }
 
-const kNoHeaders = new SafeMap();
-
 // Reason phrases the native side would not give as Node does: a code Node has no name
 // for is 'unknown', and three names differ. Other codes leave the phrase to it.
 const kReasonFixups = { __proto__: null, 203: STATUS_CODES[203], 418: STATUS_CODES[418], 509: STATUS_CODES[509] };
@@ -106,15 +104,36 @@ function checkStatus(code) {
   }
 }
 
-// The header map, made on first use (many responses set one header or none).
+// The response's headers: a flat list of (lower-case key, name as given, value)
+// triples in the order they were first set, made on first use. Responses set a few
+// headers, which a list holds for less than a map (and finds as fast).
 function headersOf(res) {
-  return res[kHeaders] ??= new SafeMap();
+  return res[kHeaders] ??= [];
 }
 
-function flatHeaders(headers) {
+// Where `key`'s triple starts in `list`, or -1.
+function findHeader(list, key) {
+  if (list === null) return -1;
+  for (let i = 0; i < list.length; i += 3) {
+    if (list[i] === key) return i;
+  }
+  return -1;
+}
+
+// The keys (0) or the names as given (1) of the headers set.
+function headerColumn(res, at) {
+  const out = [];
+  const list = res[kHeaders] ?? [];
+  for (let i = at; i < list.length; i += 3) out.push(list[i]);
+  return out;
+}
+
+function flatHeaders(list) {
   const flat = [];
-  if (headers === null) return flat;
-  for (const { 0: name, 1: value } of headers.values()) {
+  if (list === null) return flat;
+  for (let i = 0; i < list.length; i += 3) {
+    const name = list[i + 1];
+    const value = list[i + 2];
     if (ArrayIsArray(value)) {
       for (const v of value) flat.push(name, `${v}`);
     } else {
@@ -181,7 +200,14 @@ class ServerResponse extends LazyWritable {
     if (this[kHeadFixed]) throw new ERR_HTTP_HEADERS_SENT('set');
     const key = headerKey(name);
     checkValue(name, value);
-    headersOf(this).set(key, [name, value]);
+    const list = headersOf(this);
+    const i = findHeader(list, key);
+    if (i === -1) {
+      list.push(key, name, value);
+    } else {
+      list[i + 1] = name;
+      list[i + 2] = value;
+    }
     return this;
   }
 
@@ -189,40 +215,46 @@ class ServerResponse extends LazyWritable {
     if (this[kHeadFixed]) throw new ERR_HTTP_HEADERS_SENT('append');
     const key = headerKey(name);
     checkValue(name, value);
-    const existing = headersOf(this).get(key);
-    if (existing === undefined) {
-      headersOf(this).set(key, [name, value]);
+    const list = headersOf(this);
+    const i = findHeader(list, key);
+    if (i === -1) {
+      list.push(key, name, value);
     } else {
-      const prev = ArrayIsArray(existing[1]) ? existing[1] : [existing[1]];
-      existing[1] = prev.concat(value);
+      const prev = ArrayIsArray(list[i + 2]) ? list[i + 2] : [list[i + 2]];
+      list[i + 2] = prev.concat(value);
     }
     return this;
   }
 
   getHeader(name) {
     if (typeof name !== 'string') throw new ERR_INVALID_ARG_TYPE('name', 'string', name);
-    return (this[kHeaders] ?? kNoHeaders).get(StringPrototypeToLowerCase(name))?.[1];
+    const list = this[kHeaders];
+    const i = findHeader(list, StringPrototypeToLowerCase(name));
+    return i === -1 ? undefined : list[i + 2];
   }
 
   getHeaders() {
     const out = ObjectCreate(null);
-    for (const { 0: key, 1: entry } of (this[kHeaders] ?? kNoHeaders)) out[key] = entry[1];
+    const list = this[kHeaders] ?? [];
+    for (let i = 0; i < list.length; i += 3) out[list[i]] = list[i + 2];
     return out;
   }
 
-  getHeaderNames() { return [...(this[kHeaders] ?? kNoHeaders).keys()]; }
+  getHeaderNames() { return headerColumn(this, 0); }
 
-  getRawHeaderNames() { return [...(this[kHeaders] ?? kNoHeaders).values()].map((e) => e[0]); }
+  getRawHeaderNames() { return headerColumn(this, 1); }
 
   hasHeader(name) {
     if (typeof name !== 'string') throw new ERR_INVALID_ARG_TYPE('name', 'string', name);
-    return (this[kHeaders] ?? kNoHeaders).has(StringPrototypeToLowerCase(name));
+    return findHeader(this[kHeaders], StringPrototypeToLowerCase(name)) !== -1;
   }
 
   removeHeader(name) {
     if (typeof name !== 'string') throw new ERR_INVALID_ARG_TYPE('name', 'string', name);
     if (this[kHeadFixed]) throw new ERR_HTTP_HEADERS_SENT('remove');
-    this[kHeaders]?.delete(StringPrototypeToLowerCase(name));
+    const list = this[kHeaders];
+    const i = findHeader(list, StringPrototypeToLowerCase(name));
+    if (i !== -1) list.splice(i, 3);
   }
 
   // As in Node, the head is fixed from here (headersSent is true, setHeader throws);
