@@ -24,6 +24,7 @@ use std::mem::MaybeUninit;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::rc::Rc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 use tokio::io::Interest;
 use tokio::net::TcpStream;
@@ -64,8 +65,12 @@ impl Conn {
         if self.eof.get() {
             return Ok(0);
         }
-        loop {
-            self.io.readable().await?;
+        // Polled rather than awaited through `readable()`: the socket's one reader
+        // slot, with no waiter list to join and leave per request.
+        std::future::poll_fn(|cx| loop {
+            if let Err(e) = std::task::ready!(self.io.poll_read_ready(cx)) {
+                return Poll::Ready(Err(e));
+            }
             let mut buf = self.buf.borrow_mut();
             if buf.capacity() - buf.len() < READ_SIZE / 4 {
                 buf.reserve(READ_SIZE);
@@ -74,18 +79,19 @@ impl Conn {
             match self.io.try_read_buf(&mut *buf) {
                 Ok(0) => {
                     self.eof.set(true);
-                    return Ok(0);
+                    return Poll::Ready(Ok(0));
                 }
                 Ok(n) => {
                     if n < room {
                         crate::http::read_drained(&self.io);
                     }
-                    return Ok(n);
+                    return Poll::Ready(Ok(n));
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) => return Err(e),
+                Err(e) => return Poll::Ready(Err(e)),
             }
-        }
+        })
+        .await
     }
 
     async fn write_all(&self, bufs: &mut [IoSlice<'_>]) -> io::Result<()> {
