@@ -7,13 +7,11 @@
 // the requests that use it.
 
 const {
-  FunctionPrototypeCall,
   ObjectDefineProperty,
   ObjectSetPrototypeOf,
 } = primordials;
 
 const { Readable, Writable } = require('stream');
-const { Stream } = require('internal/streams/legacy');
 
 const kStateMade = Symbol('kStateMade');
 const kStateInit = Symbol('kStateInit');
@@ -53,8 +51,16 @@ function defineLazyState(proto, name, make) {
   });
 }
 
+// What EventEmitter's constructor sets, but for the listener table: EventEmitter's
+// methods make it with the first listener, and most requests and responses get none.
+function initEmitter(self) {
+  self._events = undefined;
+  self._eventsCount = 0;
+  self._maxListeners = undefined;
+}
+
 function LazyReadable() {
-  FunctionPrototypeCall(Stream, this);
+  initEmitter(this);
 }
 ObjectSetPrototypeOf(LazyReadable.prototype, Readable.prototype);
 ObjectSetPrototypeOf(LazyReadable, Readable);
@@ -63,7 +69,7 @@ defineLazyState(LazyReadable.prototype, '_readableState',
 
 function lazyWritable(options) {
   function LazyWritable() {
-    FunctionPrototypeCall(Stream, this);
+    initEmitter(this);
   }
   ObjectSetPrototypeOf(LazyWritable.prototype, Writable.prototype);
   ObjectSetPrototypeOf(LazyWritable, Writable);
