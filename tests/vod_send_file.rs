@@ -299,6 +299,20 @@ async fn a_content_length_set_on_res_does_not_change_the_framing() {
     }
 }
 
+/// `res.sendDate = false` leaves `Date` out of a file response too (it is there
+/// otherwise), on every protocol the clients speak.
+#[tokio::test]
+async fn send_date_false_leaves_the_date_out() {
+    let app = App::start();
+    for mut c in app.clients().await {
+        let r = c.get("/no-date/video/clip.mp4", &[]).await;
+        r.whole(&app.clip, "video/mp4");
+        assert_eq!(r.field("date"), None);
+        let r = c.get("/root/video/clip.mp4", &[]).await;
+        assert!(r.field("date").is_some());
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Ranges and conditions.
 

@@ -178,6 +178,9 @@ pub struct Exchange {
     dispatched: Cell<bool>,
     /// The connection sends file regions itself (`sendfile(2)`): plain HTTP/1.1.
     pub sendfile: Cell<bool>,
+    /// The response goes without a `Date` header (`res.sendDate = false` before
+    /// `sendFile`).
+    pub no_date: Cell<bool>,
 }
 
 /// What a connection's timers need to know: how many exchanges are in flight (the
@@ -314,7 +317,10 @@ impl Exchange {
         }
         tx.on_close(Rc::downgrade(self) as Weak<dyn CloseWatch>);
         self.status.set(response.status().as_u16());
-        let (parts, ()) = response.into_parts();
+        let (mut parts, ()) = response.into_parts();
+        if self.no_date.get() {
+            parts.extensions.insert(NoDate);
+        }
         if !self.send_head(Response::from_parts(parts, rx)) {
             self.phase.set(Phase::Aborted);
             return None;
@@ -604,6 +610,7 @@ impl HttpWorker {
             delivered: Cell::new(false),
             dispatched: Cell::new(false),
             sendfile: Cell::new(false),
+            no_date: Cell::new(false),
         });
         self.exchanges.borrow_mut().insert(id, ex.clone());
         match (self.native_root.get(), self.files.get()) {

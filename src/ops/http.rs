@@ -721,6 +721,9 @@ pub fn op_http_send_file<'s>(
     };
     let max_ranges = crate::ops::arg_f64(scope, &args, 5, 16.0).clamp(0.0, 1024.0) as usize;
     let fallthrough = args.get(6).is_true();
+    if args.get(7).is_true() {
+        ex.no_date.set(true);
+    }
     let Some(reader) = w.files.get().cloned() else {
         return throw(
             scope,

@@ -69,6 +69,10 @@ const routes = {
     res.setHeader('Content-Length', '5');
     return sendFile(req, res, path, { root });
   },
+  '/no-date': (req, res, path) => {
+    res.sendDate = false;
+    return sendFile(req, res, path, { root });
+  },
   '/max-ranges-1': (req, res, path) => sendFile(req, res, path, { root, maxRanges: 1 }),
   '/max-ranges-0': (req, res, path) => sendFile(req, res, path, { root, maxRanges: 0 }),
   // A single-page app: unknown paths get index.html.

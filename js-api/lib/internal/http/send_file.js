@@ -71,7 +71,8 @@ function sendFile(req, res, path, options) {
   if (type === undefined && own['content-type'] !== undefined) type = String(own['content-type']);
   res[kNative] = true;
   return binding.sendFile(req[kId], root ?? null, path, type ?? null, flat,
-                          maxRanges ?? 16, fallthrough === true).then((status) => {
+                          maxRanges ?? 16, fallthrough === true,
+                          res.sendDate === false).then((status) => {
     if (status > 0) {
       res.statusCode = status;
       res[kHeadSent] = true;
