@@ -1783,3 +1783,25 @@ fn keep_alive_tells_the_idle_timeout_unless_the_handler_does() {
     assert_eq!(r.header("keep-alive"), None);
     c.expect_closed();
 }
+
+#[test]
+fn a_handlers_framing_field_leaves_the_framing_to_weir() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    // GET: the whole body, framed by its length; the handler's Transfer-Encoding is
+    // not sent (it would contradict it).
+    c.send(get("/te-end"));
+    let r = c.response();
+    assert_eq!(r.header("content-length"), Some("3"));
+    assert_eq!(r.header("transfer-encoding"), None);
+    assert_eq!(r.text(), "abc");
+    // HEAD: no length is made up for a body the handler framed itself.
+    c.send("HEAD /te-end HTTP/1.1\r\nHost: a\r\n\r\n");
+    let r = c.response_to("HEAD");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-length"), None, "{:?}", r.headers);
+    assert_eq!(r.header("transfer-encoding"), None, "{:?}", r.headers);
+    // The connection goes on.
+    c.send(get("/hello"));
+    assert_eq!(c.response().text(), "hello world\n");
+}

@@ -310,6 +310,10 @@ async fn send_date_false_leaves_the_date_out() {
         assert_eq!(r.field("date"), None);
         let r = c.get("/root/video/clip.mp4", &[]).await;
         assert!(r.field("date").is_some());
+        // What sendFile was told does not outlive it.
+        let r = c.get("/no-date-fallthrough/missing.mp4", &[]).await;
+        assert_eq!(r.status, 200);
+        assert!(r.field("date").is_some());
     }
 }
 

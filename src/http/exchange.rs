@@ -142,10 +142,10 @@ impl std::future::Future for ResponseWait<'_> {
 
 impl Drop for ResponseWait<'_> {
     fn drop(&mut self) {
-        let mut slot = self.0.head.borrow_mut();
-        if matches!(*slot, HeadSlot::Waiting(_)) {
-            *slot = HeadSlot::Closed;
-        }
+        // A response handed over but not taken is dropped too (after the borrow): its
+        // body then tells the handler side that it was not sent.
+        let old = std::mem::replace(&mut *self.0.head.borrow_mut(), HeadSlot::Closed);
+        drop(old);
     }
 }
 
@@ -178,8 +178,8 @@ pub struct Exchange {
     dispatched: Cell<bool>,
     /// The connection sends file regions itself (`sendfile(2)`): plain HTTP/1.1.
     pub sendfile: Cell<bool>,
-    /// The response goes without a `Date` header (`res.sendDate = false` before
-    /// `sendFile`).
+    /// The response goes without a `Date` header (`res.sendDate = false`), set by
+    /// whichever call sends the head.
     pub no_date: Cell<bool>,
 }
 
@@ -306,8 +306,8 @@ impl Exchange {
     ) -> Option<()> {
         if !self.head_open() {
             // Never answered, and the protocol side no longer waits: it went away.
-            if self.phase.get() == Phase::Pending {
-                self.phase.set(Phase::Aborted);
+            if let Some(w) = self.worker.upgrade() {
+                w.cancelled(self);
             }
             return None;
         }
@@ -633,7 +633,8 @@ impl HttpWorker {
     pub fn cancelled(&self, ex: &Exchange) {
         if ex.phase.get() == Phase::Pending {
             ex.phase.set(Phase::Aborted);
-            *ex.head.borrow_mut() = HeadSlot::Closed;
+            let old = std::mem::replace(&mut *ex.head.borrow_mut(), HeadSlot::Closed);
+            drop(old);
             ex.drop_body();
             ex.active.borrow_mut().take();
             self.push(Event::Aborted(ex.id));

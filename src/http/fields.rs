@@ -13,6 +13,8 @@ pub struct Fields {
     start: usize,
     /// A valid `Content-Length` the handler gave (kept in `lines`).
     content_length: Option<u64>,
+    /// The handler gave a `Content-Length` (valid or not) or a `Transfer-Encoding`.
+    framed: bool,
     /// `Connection: close` was asked for.
     close: bool,
     has_date: bool,
@@ -129,6 +131,7 @@ impl Fields {
                 return Ok(());
             }
             14 if name.eq_ignore_ascii_case(b"content-length") => {
+                self.framed = true;
                 let n = crate::http::content_length(value.trim_ascii());
                 // Only the first valid one frames the body; a second would contradict it.
                 if bodiless || n.is_none() || self.content_length.is_some() {
@@ -136,7 +139,10 @@ impl Fields {
                 }
                 self.content_length = n;
             }
-            17 if name.eq_ignore_ascii_case(b"transfer-encoding") => return Ok(()),
+            17 if name.eq_ignore_ascii_case(b"transfer-encoding") => {
+                self.framed = true;
+                return Ok(());
+            }
             _ => {}
         }
         self.line(name, value);
@@ -167,6 +173,12 @@ impl Fields {
 
     pub fn content_length(&self) -> Option<u64> {
         self.content_length
+    }
+
+    /// Whether the handler gave a field that frames the body (`Content-Length`, valid
+    /// or not, or `Transfer-Encoding`).
+    pub fn framed(&self) -> bool {
+        self.framed
     }
 
     pub fn close(&self) -> bool {

@@ -24,7 +24,6 @@ use std::mem::MaybeUninit;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::rc::Rc;
-use std::task::Poll;
 use std::time::{Duration, Instant};
 use tokio::io::Interest;
 use tokio::net::TcpStream;
@@ -65,12 +64,8 @@ impl Conn {
         if self.eof.get() {
             return Ok(0);
         }
-        // Polled rather than awaited through `readable()`: the socket's one reader
-        // slot, with no waiter list to join and leave per request.
-        std::future::poll_fn(|cx| loop {
-            if let Err(e) = std::task::ready!(self.io.poll_read_ready(cx)) {
-                return Poll::Ready(Err(e));
-            }
+        loop {
+            self.io.readable().await?;
             let mut buf = self.buf.borrow_mut();
             if buf.capacity() - buf.len() < READ_SIZE / 4 {
                 buf.reserve(READ_SIZE);
@@ -79,19 +74,18 @@ impl Conn {
             match self.io.try_read_buf(&mut *buf) {
                 Ok(0) => {
                     self.eof.set(true);
-                    return Poll::Ready(Ok(0));
+                    return Ok(0);
                 }
                 Ok(n) => {
                     if n < room {
                         crate::http::read_drained(&self.io);
                     }
-                    return Poll::Ready(Ok(n));
+                    return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) => return Poll::Ready(Err(e)),
+                Err(e) => return Err(e),
             }
-        })
-        .await
+        }
     }
 
     async fn write_all(&self, bufs: &mut [IoSlice<'_>]) -> io::Result<()> {

@@ -527,7 +527,7 @@ pub fn op_http_respond<'s>(
         match serialized.as_mut() {
             // The writer says the length of a whole body itself; a HEAD's is not queued.
             Some(f) => {
-                if head_request && body.is_some() && f.content_length().is_none() {
+                if head_request && body.is_some() && !f.framed() {
                     f.push_content_length(len);
                 }
             }
@@ -545,11 +545,7 @@ pub fn op_http_respond<'s>(
     let mut response = Response::new(());
     *response.status_mut() = status;
     *response.headers_mut() = headers;
-    if no_date {
-        response
-            .extensions_mut()
-            .insert(crate::http::exchange::NoDate);
-    }
+    ex.no_date.set(no_date);
     if let Some(reason) = reason {
         response.extensions_mut().insert(reason);
     }
@@ -721,9 +717,7 @@ pub fn op_http_send_file<'s>(
     };
     let max_ranges = crate::ops::arg_f64(scope, &args, 5, 16.0).clamp(0.0, 1024.0) as usize;
     let fallthrough = args.get(6).is_true();
-    if args.get(7).is_true() {
-        ex.no_date.set(true);
-    }
+    let no_date = args.get(7).is_true();
     let Some(reader) = w.files.get().cloned() else {
         return throw(
             scope,
@@ -734,6 +728,9 @@ pub fn op_http_send_file<'s>(
             ),
         );
     };
+    // For the head sendFile sends (a handler answering after a fallthrough sets its
+    // own).
+    ex.no_date.set(no_date);
     let opts = crate::http::files::SendFile {
         root,
         path,

@@ -176,6 +176,10 @@ export default async function handle(req, res) {
     case '/close-after':
       res.setHeader('Connection', 'close');
       return res.end('closing\n');
+    case '/te-end':
+      // A framing field of the handler's own: weir frames the body itself.
+      res.setHeader('Transfer-Encoding', 'chunked');
+      return res.end('abc');
     case '/implied-length':
       // The length weir sends for a whole body is not one of the response's
       // headers afterwards, as in Node.

@@ -73,6 +73,18 @@ const routes = {
     res.sendDate = false;
     return sendFile(req, res, path, { root });
   },
+  // sendDate = false for a sendFile that finds nothing, then the handler's own answer
+  // with sendDate back on.
+  '/no-date-fallthrough': async (req, res, path) => {
+    res.sendDate = false;
+    try {
+      return await sendFile(req, res, path, { root, fallthrough: true });
+    } catch {
+      res.sendDate = true;
+      res.end('own answer\n');
+      return 200;
+    }
+  },
   '/max-ranges-1': (req, res, path) => sendFile(req, res, path, { root, maxRanges: 1 }),
   '/max-ranges-0': (req, res, path) => sendFile(req, res, path, { root, maxRanges: 0 }),
   // A single-page app: unknown paths get index.html.

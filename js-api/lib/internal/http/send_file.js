@@ -72,7 +72,7 @@ function sendFile(req, res, path, options) {
   res[kNative] = true;
   return binding.sendFile(req[kId], root ?? null, path, type ?? null, flat,
                           maxRanges ?? 16, fallthrough === true,
-                          res.sendDate === false).then((status) => {
+                          !res.sendDate).then((status) => {
     if (status > 0) {
       res.statusCode = status;
       res[kHeadSent] = true;
