@@ -1805,3 +1805,18 @@ fn a_handlers_framing_field_leaves_the_framing_to_weir() {
     c.send(get("/hello"));
     assert_eq!(c.response().text(), "hello world\n");
 }
+
+#[test]
+fn a_field_refused_when_the_head_is_sent_gets_a_500_not_a_hang() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send(get("/sneaky-value"));
+    let r = c.response();
+    assert_eq!(r.status, 500);
+    assert_eq!(r.header("x-injected"), None);
+    assert_eq!(r.header("x-sneaky"), None);
+    assert_eq!(r.text(), "Internal Server Error\n");
+    // The connection and the worker go on.
+    c.send(get("/hello"));
+    assert_eq!(c.response().text(), "hello world\n");
+}

@@ -176,6 +176,13 @@ export default async function handle(req, res) {
     case '/close-after':
       res.setHeader('Connection', 'close');
       return res.end('closing\n');
+    case '/sneaky-value': {
+      // A value whose text changes after setHeader checked it: refused when the head
+      // is sent, and the handler's failure is answered 500 rather than left hanging.
+      let reads = 0;
+      res.setHeader('x-sneaky', { toString: () => (reads++ === 0 ? 'fine' : 'bad\r\nx-injected: 1') });
+      return res.end('never sent\n');
+    }
     case '/te-end':
       // A framing field of the handler's own: weir frames the body itself.
       res.setHeader('Transfer-Encoding', 'chunked');

@@ -326,17 +326,18 @@ class ServerResponse extends LazyWritable {
     if (this[kHeadSent]) return true;
     const code = this.statusCode;
     checkStatus(code);
-    this[kHeadSent] = true;
-    this[kHeadFixed] = true;
     const flat = flatHeaders(this[kHeaders]);
     const reason = this.statusMessage || defaultReason(code);
     // Bit 0: the body ends here; bit 1: no Date header (sendDate is false).
     const flags = (end ? 1 : 0) | (this.sendDate ? 0 : 2);
     // Fields go as call arguments (cheaper for the native side to read), or as one
-    // array when there are too many for a call.
+    // array when there are too many for a call. A field refused there throws with
+    // nothing sent, and the head can still be answered (a 500 after the failure).
     const ok = flat.length <= kMaxFieldArgs ?
       binding.respond(this[kId], code, reason, body, flags, ...flat) :
       binding.respond(this[kId], code, reason, body, flags, flat);
+    this[kHeadSent] = true;
+    this[kHeadFixed] = true;
     if (!ok) this._clientGone();
     return ok;
   }
@@ -375,7 +376,16 @@ class ServerResponse extends LazyWritable {
       }
       this[kSentWhole] = true;
       this[kFastEnded] = true;
-      if (this._sendHead(body, true)) process.nextTick(finishFast, this, cb);
+      let sent;
+      try {
+        sent = this._sendHead(body, true);
+      } catch (err) {
+        // Nothing went out: the response is not ended.
+        this[kSentWhole] = false;
+        this[kFastEnded] = false;
+        throw err;
+      }
+      if (sent) process.nextTick(finishFast, this, cb);
       return this;
     }
     return super.end(chunk, encoding, cb);
