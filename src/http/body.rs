@@ -127,10 +127,33 @@ pub struct BodySender {
 
 /// The reading end, handed to the protocol driver as the response body.
 pub struct ResponseBody {
-    shared: Rc<RefCell<Shared>>,
+    inner: Inner,
     /// The response's fields, serialized, when weir's own HTTP/1.1 writer sends it
     /// (then the head's `HeaderMap` is empty).
     fields: Option<crate::http::fields::Fields>,
+}
+
+enum Inner {
+    Channel(Rc<RefCell<Shared>>),
+    /// A body given whole with its head ([`whole`]): nothing to wait for, no channel.
+    Whole {
+        data: Option<Bytes>,
+        failed: bool,
+        watch: Option<Weak<dyn CloseWatch>>,
+    },
+}
+
+/// A body given whole with the head (`res.end(body)`), already ended; `watch` is told
+/// when the driver is done with it, as with [`BodySender::on_close`].
+pub fn whole(data: Option<Bytes>, watch: Weak<dyn CloseWatch>) -> ResponseBody {
+    ResponseBody {
+        inner: Inner::Whole {
+            data: data.filter(|d| !d.is_empty()),
+            failed: false,
+            watch: Some(watch),
+        },
+        fields: None,
+    }
 }
 
 /// The consumer is gone: nothing written now will be delivered.
@@ -156,7 +179,7 @@ pub fn channel(capacity: usize) -> (BodySender, ResponseBody) {
             shared: shared.clone(),
         },
         ResponseBody {
-            shared,
+            inner: Inner::Channel(shared),
             fields: None,
         },
     )
@@ -275,7 +298,13 @@ impl ResponseBody {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Item, std::io::Error>>> {
-        let mut s = self.shared.borrow_mut();
+        let shared = match &mut self.inner {
+            Inner::Channel(shared) => shared,
+            Inner::Whole { data, .. } => {
+                return Poll::Ready(data.take().map(|d| Ok(Item::Data(d))))
+            }
+        };
+        let mut s = shared.borrow_mut();
         if let Some(item) = s.queue.pop() {
             s.queued -= item.len();
             if let Some(w) = s.sender_waker.take() {
@@ -301,13 +330,20 @@ impl ResponseBody {
     /// The driver failed to deliver what it took: when this body is dropped, its
     /// sender hears that the client did not get it all.
     pub fn fail(&mut self) {
-        self.shared.borrow_mut().failed = true;
+        match &mut self.inner {
+            Inner::Channel(shared) => shared.borrow_mut().failed = true,
+            Inner::Whole { failed, .. } => *failed = true,
+        }
     }
 
     /// The whole body's length, when it is already complete (queued and finished,
     /// without trailers): what a `Content-Length` can say.
     pub fn complete_len(&self) -> Option<u64> {
-        let s = self.shared.borrow();
+        let shared = match &self.inner {
+            Inner::Channel(shared) => shared,
+            Inner::Whole { data, .. } => return Some(data.as_ref().map_or(0, |d| d.len() as u64)),
+        };
+        let s = shared.borrow();
         if s.end != End::Finished || s.trailers.is_some() {
             return None;
         }
@@ -344,14 +380,37 @@ impl http_body::Body for ResponseBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        let s = self.shared.borrow();
-        s.queue.is_empty() && s.end == End::Finished && s.trailers.is_none()
+        match &self.inner {
+            Inner::Channel(shared) => {
+                let s = shared.borrow();
+                s.queue.is_empty() && s.end == End::Finished && s.trailers.is_none()
+            }
+            Inner::Whole { data, .. } => data.is_none(),
+        }
     }
 }
 
 impl Drop for ResponseBody {
     fn drop(&mut self) {
-        let mut s = self.shared.borrow_mut();
+        let shared = match &mut self.inner {
+            Inner::Channel(shared) => shared,
+            Inner::Whole {
+                data,
+                failed,
+                watch,
+            } => {
+                let outcome = if !*failed && data.is_none() {
+                    Outcome::Completed
+                } else {
+                    Outcome::Abandoned
+                };
+                if let Some(w) = watch.take().and_then(|w| w.upgrade()) {
+                    w.body_closed(outcome);
+                }
+                return;
+            }
+        };
+        let mut s = shared.borrow_mut();
         s.receiver_gone = true;
         let outcome =
             if !s.failed && s.queue.is_empty() && s.end == End::Finished && s.trailers.is_none() {
@@ -478,6 +537,44 @@ mod tests {
         let (tx, mut rx) = channel(64);
         tx.on_close(Rc::downgrade(&seen) as Weak<dyn CloseWatch>);
         tx.finish(None);
+        assert!(matches!(poll(&mut rx), Poll::Ready(None)));
+        drop(rx);
+        assert_eq!(seen.0.get(), Some(Outcome::Completed));
+    }
+
+    #[test]
+    fn a_whole_body_is_one_chunk_then_the_end_and_says_how_it_went() {
+        struct Seen(Cell<Option<Outcome>>);
+        impl CloseWatch for Seen {
+            fn body_closed(&self, outcome: Outcome) {
+                self.0.set(Some(outcome));
+            }
+        }
+        let watch = |seen: &Rc<Seen>| Rc::downgrade(seen) as Weak<dyn CloseWatch>;
+        // Read to the end: completed.
+        let seen = Rc::new(Seen(Cell::new(None)));
+        let mut rx = whole(Some(Bytes::from_static(b"hello")), watch(&seen));
+        assert_eq!(rx.complete_len(), Some(5));
+        assert!(!rx.is_end_stream());
+        assert_eq!(&data(poll(&mut rx))[..], b"hello");
+        assert!(rx.is_end_stream());
+        assert!(matches!(poll(&mut rx), Poll::Ready(None)));
+        drop(rx);
+        assert_eq!(seen.0.get(), Some(Outcome::Completed));
+        // Dropped unread, or read but not delivered: abandoned.
+        let seen = Rc::new(Seen(Cell::new(None)));
+        drop(whole(Some(Bytes::from_static(b"unread")), watch(&seen)));
+        assert_eq!(seen.0.get(), Some(Outcome::Abandoned));
+        let seen = Rc::new(Seen(Cell::new(None)));
+        let mut rx = whole(Some(Bytes::from_static(b"lost")), watch(&seen));
+        let _ = data(poll(&mut rx));
+        rx.fail();
+        drop(rx);
+        assert_eq!(seen.0.get(), Some(Outcome::Abandoned));
+        // Empty: the end at once, length 0.
+        let seen = Rc::new(Seen(Cell::new(None)));
+        let mut rx = whole(Some(Bytes::new()), watch(&seen));
+        assert_eq!(rx.complete_len(), Some(0));
         assert!(matches!(poll(&mut rx), Poll::Ready(None)));
         drop(rx);
         assert_eq!(seen.0.get(), Some(Outcome::Completed));

@@ -107,6 +107,9 @@ pub fn add_date<B>(response: &mut Response<B>) {
 
 /// Where the response head passes from the handler side to the protocol side, which
 /// waits for it ([`Exchange::response`]).
+// The response is held inline: there is one slot per exchange, and boxing it would
+// cost an allocation per response.
+#[allow(clippy::large_enum_variant)]
 enum HeadSlot {
     /// Not answered yet; the protocol side's waker, once it waits.
     Waiting(Option<Waker>),
@@ -327,6 +330,41 @@ impl Exchange {
         }
         *self.sender.borrow_mut() = Some(tx);
         self.phase.set(Phase::Streaming);
+        Some(())
+    }
+
+    /// [`Exchange::respond_with`] for a response given whole (`res.end(body)` before
+    /// anything was written): the body goes with the head, already ended.
+    pub fn respond_whole(
+        self: &Rc<Self>,
+        response: Response<()>,
+        fields: Option<crate::http::fields::Fields>,
+        body: Option<Bytes>,
+    ) -> Option<()> {
+        if !self.head_open() {
+            if let Some(w) = self.worker.upgrade() {
+                w.cancelled(self);
+            }
+            return None;
+        }
+        // A HEAD response's body is not sent.
+        let body = body.filter(|_| !self.is_head_request());
+        let len = body.as_ref().map_or(0, |b| b.len() as u64);
+        let mut rx = body::whole(body, Rc::downgrade(self) as Weak<dyn CloseWatch>);
+        if let Some(f) = fields {
+            rx.set_fields(f);
+        }
+        self.status.set(response.status().as_u16());
+        let (mut parts, ()) = response.into_parts();
+        if self.no_date.get() {
+            parts.extensions.insert(NoDate);
+        }
+        if !self.send_head(Response::from_parts(parts, rx)) {
+            self.phase.set(Phase::Aborted);
+            return None;
+        }
+        self.bytes_out.set(len);
+        self.phase.set(Phase::Ended);
         Some(())
     }
 

@@ -549,6 +549,10 @@ pub fn op_http_respond<'s>(
     if let Some(reason) = reason {
         response.extensions_mut().insert(reason);
     }
+    if end {
+        rv.set_bool(ex.respond_whole(response, serialized, body).is_some());
+        return;
+    }
     let capacity = w.limits.body_buffer;
     if ex.respond_with(response, serialized, capacity).is_none() {
         rv.set_bool(false);
@@ -559,9 +563,6 @@ pub fn op_http_respond<'s>(
             rv.set_bool(false);
             return;
         }
-    }
-    if end {
-        ex.end(None);
     }
     rv.set_bool(true);
 }
