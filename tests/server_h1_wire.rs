@@ -1819,4 +1819,15 @@ fn a_field_refused_when_the_head_is_sent_gets_a_500_not_a_hang() {
     // The connection and the worker go on.
     c.send(get("/hello"));
     assert_eq!(c.response().text(), "hello world\n");
+    // The head going out with a write instead of the end, or with a file piped in.
+    for path in ["/sneaky-write", "/sneaky-pipe"] {
+        let mut c = Wire::connect(srv.addr);
+        c.send(get(path));
+        let r = c.response();
+        assert_eq!(r.status, 500, "{path}");
+        assert_eq!(r.header("x-injected"), None, "{path}");
+    }
+    let mut c = Wire::connect(srv.addr);
+    c.send(get("/hello"));
+    assert_eq!(c.response().text(), "hello world\n");
 }

@@ -347,8 +347,9 @@ impl Exchange {
             }
             return None;
         }
-        // A HEAD response's body is not sent.
-        let body = body.filter(|_| !self.is_head_request());
+        // A HEAD response's body is not sent, nor a body for a status without one.
+        let body =
+            body.filter(|_| !self.is_head_request() && !crate::http::bodiless(response.status()));
         let len = body.as_ref().map_or(0, |b| b.len() as u64);
         let mut rx = body::whole(body, Rc::downgrade(self) as Weak<dyn CloseWatch>);
         if let Some(f) = fields {

@@ -1,6 +1,7 @@
 // The handler the server integration tests run: one route per behaviour under test.
 import { pipeline, PassThrough, Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createReadStream } from 'node:fs';
 
 const stats = {
   closed: 0, aborted: 0, finished: 0, echoJsChunks: [], echoErrors: 0,
@@ -182,6 +183,21 @@ export default async function handle(req, res) {
       let reads = 0;
       res.setHeader('x-sneaky', { toString: () => (reads++ === 0 ? 'fine' : 'bad\r\nx-injected: 1') });
       return res.end('never sent\n');
+    }
+    case '/sneaky-write': {
+      // The same, the head going out with a write.
+      let reads = 0;
+      res.setHeader('x-sneaky', { toString: () => (reads++ === 0 ? 'fine' : 'bad\r\nx-injected: 1') });
+      res.on('error', () => {});
+      res.write('never sent\n');
+      return res.end();
+    }
+    case '/sneaky-pipe': {
+      // The same, the head going out when a file is piped natively into `res`.
+      let reads = 0;
+      res.setHeader('x-sneaky', { toString: () => (reads++ === 0 ? 'fine' : 'bad\r\nx-injected: 1') });
+      res.on('error', () => {});
+      return pipeline(createReadStream(new URL(import.meta.url)), res, () => {});
     }
     case '/te-end':
       // A framing field of the handler's own: weir frames the body itself.

@@ -421,7 +421,15 @@ class ServerResponse extends LazyWritable {
   }
 
   _write(chunk, encoding, cb) {
-    if (!this._sendHead(undefined, false)) return cb(new ERR_STREAM_DESTROYED('write'));
+    // A head refused natively fails the write (the stream is destroyed and the
+    // request answered 500), rather than leaving the write pending for ever.
+    let sent;
+    try {
+      sent = this._sendHead(undefined, false);
+    } catch (err) {
+      return cb(err);
+    }
+    if (!sent) return cb(new ERR_STREAM_DESTROYED('write'));
     if (typeof chunk === 'string' && encoding !== 'utf8' && encoding !== 'utf-8') {
       chunk = Buffer.from(chunk, encoding);
     }

@@ -48,7 +48,16 @@ function tryNativePipe(src, dst, callback) {
   const source = src[kNativeSource]();
   if (source === undefined) return false;
   ready.then(() => {
-    const sink = dst[kNativeSink]();
+    let sink;
+    try {
+      sink = dst[kNativeSink]();
+    } catch (err) {
+      // The sink refused to start (a response head refused natively).
+      internalBinding('stream').close(source);
+      src[kNativeDone](err);
+      dst[kNativeDone](err);
+      return callback(err);
+    }
     if (sink === undefined) {
       internalBinding('stream').close(source);
       const err = new ERR_STREAM_PREMATURE_CLOSE();
