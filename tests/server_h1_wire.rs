@@ -1597,6 +1597,11 @@ fn send_date_false_sends_no_date() {
     assert_eq!(r.header("date"), None);
     c.send(get("/hello"));
     assert!(c.response().header("date").is_some());
+    // Removing the header does the same, as in Node.
+    c.send(get("/remove-date"));
+    let r = c.response();
+    assert_eq!((r.status, r.text()), (200, "no date either\n".into()));
+    assert_eq!(r.header("date"), None);
 }
 
 #[test]

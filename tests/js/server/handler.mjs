@@ -208,6 +208,9 @@ export default async function handle(req, res) {
       // headers afterwards, as in Node.
       res.on('finish', () => { stats.impliedLength = String(res.getHeader('content-length')); });
       return res.end('h\u00e9llo');
+    case '/remove-date':
+      res.removeHeader('Date');
+      return res.end('no date either\n');
     case '/no-date':
       res.sendDate = false;
       return res.end('no date\n');

@@ -252,8 +252,11 @@ class ServerResponse extends LazyWritable {
   removeHeader(name) {
     if (typeof name !== 'string') throw new ERR_INVALID_ARG_TYPE('name', 'string', name);
     if (this[kHeadFixed]) throw new ERR_HTTP_HEADERS_SENT('remove');
+    const key = StringPrototypeToLowerCase(name);
+    // As in Node, removing Date means sending none.
+    if (key === 'date') this.sendDate = false;
     const list = this[kHeaders];
-    const i = findHeader(list, StringPrototypeToLowerCase(name));
+    const i = findHeader(list, key);
     if (i !== -1) list.splice(i, 3);
   }
 
