@@ -127,18 +127,15 @@ impl std::future::Future for ResponseWait<'_> {
 
     fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut slot = self.0.head.borrow_mut();
-        match &mut *slot {
-            HeadSlot::Waiting(w) => {
-                if !w.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                    *w = Some(cx.waker().clone());
-                }
-                Poll::Pending
+        if let HeadSlot::Waiting(w) = &mut *slot {
+            if !w.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *w = Some(cx.waker().clone());
             }
-            HeadSlot::Sent(_) => match std::mem::replace(&mut *slot, HeadSlot::Closed) {
-                HeadSlot::Sent(r) => Poll::Ready(Some(r)),
-                _ => unreachable!(),
-            },
-            HeadSlot::Closed => Poll::Ready(None),
+            return Poll::Pending;
+        }
+        match std::mem::replace(&mut *slot, HeadSlot::Closed) {
+            HeadSlot::Sent(r) => Poll::Ready(Some(r)),
+            _ => Poll::Ready(None),
         }
     }
 }
@@ -307,18 +304,42 @@ impl Exchange {
         fields: Option<crate::http::fields::Fields>,
         capacity: usize,
     ) -> Option<()> {
-        if !self.head_open() {
-            // Never answered, and the protocol side no longer waits: it went away.
-            if let Some(w) = self.worker.upgrade() {
-                w.cancelled(self);
-            }
+        if !self.can_respond() {
             return None;
         }
-        let (tx, mut rx) = body::channel(capacity);
+        let (tx, rx) = body::channel(capacity);
+        tx.on_close(Rc::downgrade(self) as Weak<dyn CloseWatch>);
+        if !self.hand_over(response, fields, rx) {
+            return None;
+        }
+        *self.sender.borrow_mut() = Some(tx);
+        self.phase.set(Phase::Streaming);
+        Some(())
+    }
+
+    /// Whether the head can still be sent; an exchange never answered whose protocol
+    /// side no longer waits (it went away) is cancelled.
+    fn can_respond(self: &Rc<Self>) -> bool {
+        if self.head_open() {
+            return true;
+        }
+        if let Some(w) = self.worker.upgrade() {
+            w.cancelled(self);
+        }
+        false
+    }
+
+    /// Sends the head with body `rx` to the protocol side; `false` (the exchange
+    /// aborted) when it no longer waits.
+    fn hand_over(
+        &self,
+        response: Response<()>,
+        fields: Option<crate::http::fields::Fields>,
+        mut rx: ResponseBody,
+    ) -> bool {
         if let Some(f) = fields {
             rx.set_fields(f);
         }
-        tx.on_close(Rc::downgrade(self) as Weak<dyn CloseWatch>);
         self.status.set(response.status().as_u16());
         let (mut parts, ()) = response.into_parts();
         if self.no_date.get() {
@@ -326,11 +347,9 @@ impl Exchange {
         }
         if !self.send_head(Response::from_parts(parts, rx)) {
             self.phase.set(Phase::Aborted);
-            return None;
+            return false;
         }
-        *self.sender.borrow_mut() = Some(tx);
-        self.phase.set(Phase::Streaming);
-        Some(())
+        true
     }
 
     /// [`Exchange::respond_with`] for a response given whole (`res.end(body)` before
@@ -341,27 +360,15 @@ impl Exchange {
         fields: Option<crate::http::fields::Fields>,
         body: Option<Bytes>,
     ) -> Option<()> {
-        if !self.head_open() {
-            if let Some(w) = self.worker.upgrade() {
-                w.cancelled(self);
-            }
+        if !self.can_respond() {
             return None;
         }
         // A HEAD response's body is not sent, nor a body for a status without one.
         let body =
             body.filter(|_| !self.is_head_request() && !crate::http::bodiless(response.status()));
         let len = body.as_ref().map_or(0, |b| b.len() as u64);
-        let mut rx = body::whole(body, Rc::downgrade(self) as Weak<dyn CloseWatch>);
-        if let Some(f) = fields {
-            rx.set_fields(f);
-        }
-        self.status.set(response.status().as_u16());
-        let (mut parts, ()) = response.into_parts();
-        if self.no_date.get() {
-            parts.extensions.insert(NoDate);
-        }
-        if !self.send_head(Response::from_parts(parts, rx)) {
-            self.phase.set(Phase::Aborted);
+        let rx = body::whole(body, Rc::downgrade(self) as Weak<dyn CloseWatch>);
+        if !self.hand_over(response, fields, rx) {
             return None;
         }
         self.bytes_out.set(len);

@@ -168,6 +168,25 @@ function checkValue(name, value) {
   validateHeaderValue(name, value);
 }
 
+// Sets `name` (replacing its value, or with `append` adding to it), checked; headers
+// already set keep their place.
+function putHeader(res, action, name, value, append) {
+  if (res[kHeadFixed]) throw new ERR_HTTP_HEADERS_SENT(action);
+  const key = headerKey(name);
+  checkValue(name, value);
+  const list = headersOf(res);
+  const i = findHeader(list, key);
+  if (i === -1) {
+    list.push(key, name, value);
+  } else if (append) {
+    const prev = ArrayIsArray(list[i + 2]) ? list[i + 2] : [list[i + 2]];
+    list[i + 2] = prev.concat(value);
+  } else {
+    list[i + 1] = name;
+    list[i + 2] = value;
+  }
+}
+
 class ServerResponse extends LazyWritable {
   constructor(req) {
     super();
@@ -197,32 +216,12 @@ class ServerResponse extends LazyWritable {
   get finished() { return this.writableEnded; }
 
   setHeader(name, value) {
-    if (this[kHeadFixed]) throw new ERR_HTTP_HEADERS_SENT('set');
-    const key = headerKey(name);
-    checkValue(name, value);
-    const list = headersOf(this);
-    const i = findHeader(list, key);
-    if (i === -1) {
-      list.push(key, name, value);
-    } else {
-      list[i + 1] = name;
-      list[i + 2] = value;
-    }
+    putHeader(this, 'set', name, value, false);
     return this;
   }
 
   appendHeader(name, value) {
-    if (this[kHeadFixed]) throw new ERR_HTTP_HEADERS_SENT('append');
-    const key = headerKey(name);
-    checkValue(name, value);
-    const list = headersOf(this);
-    const i = findHeader(list, key);
-    if (i === -1) {
-      list.push(key, name, value);
-    } else {
-      const prev = ArrayIsArray(list[i + 2]) ? list[i + 2] : [list[i + 2]];
-      list[i + 2] = prev.concat(value);
-    }
+    putHeader(this, 'append', name, value, true);
     return this;
   }
 
