@@ -26,6 +26,43 @@ async fn h2c_by_prior_knowledge() {
 }
 
 #[tokio::test]
+async fn raw_headers_over_h2_are_the_fields_in_order_then_the_authority_as_host() {
+    let srv = Server::start(&[&handler_path(), "--workers", "1"]);
+    let mut c = h2c(srv.addr).await;
+    let req = hyper::Request::get("http://example.test:81/headers")
+        .header("x-b", "2")
+        .header("x-a", " 1\t")
+        .header("x-b", "3")
+        .header(
+            "x-latin",
+            hyper::header::HeaderValue::from_bytes(b"caf\xe9").unwrap(),
+        )
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let (status, _, body) = fetch(&mut c, req).await;
+    assert_eq!(status, 200);
+    let v: serde_json::Value = serde_json::from_slice(&body.unwrap()).unwrap();
+    // HTTP/2 names are lower case; Node shows `:authority` as a last `host`.
+    assert_eq!(
+        v["rawHeaders"],
+        serde_json::json!([
+            "x-b",
+            "2",
+            "x-b",
+            "3",
+            "x-a",
+            "1",
+            "x-latin",
+            "caf\u{e9}",
+            "host",
+            "example.test:81"
+        ])
+    );
+    assert_eq!(v["headers"]["x-b"], "2, 3");
+    assert_eq!(v["headers"]["host"], "example.test:81");
+}
+
+#[tokio::test]
 async fn many_concurrent_streams_on_one_connection() {
     let srv = Server::start(&[&handler_path(), "--workers", "1"]);
     let c = h2c(srv.addr).await;

@@ -354,6 +354,14 @@ pub fn raw_fields(head: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
     })
 }
 
+/// The field lines of a request head that [`parse_head`] accepted: everything after
+/// the request line (its lines end in CRLF or LF, and it ends in an empty line).
+pub fn fields_of(head: &[u8]) -> &[u8] {
+    head.iter()
+        .position(|&b| b == b'\n')
+        .map_or(&[][..], |n| &head[n + 1..])
+}
+
 /// The fields of a head weir parsed, as a map whose values are slices of `head`.
 pub fn header_map(head: &Bytes) -> http::HeaderMap {
     let mut map = http::HeaderMap::new();

@@ -111,33 +111,49 @@ impl EventStrings {
     }
 }
 
-/// A list of V8 values kept on the stack up to 64 of them.
-struct Locals<'s> {
-    stack: [v8::Local<'s, v8::Value>; 64],
-    len: usize,
-    heap: Vec<v8::Local<'s, v8::Value>>,
+/// The request's fields as one string of `name: value` lines, which JavaScript splits
+/// into `rawHeaders` only when something reads them (one string instead of two per
+/// field; most handlers never look). Over HTTP/1.1 it is the head as it arrived, after
+/// the request line: the client's spelling, in wire order, as Node shows them.
+fn fields_block<'s>(scope: &mut v8::PinScope<'s, '_>, ex: &Exchange) -> v8::Local<'s, v8::Value> {
+    // HTTP/2 and HTTP/3 carry the authority as a pseudo-header (and HTTP/1.1 may, in an
+    // absolute-form target): Node shows it as Host when there is no Host field.
+    let authority = ex.uri.authority();
+    if let Some(head) = &ex.raw_head {
+        let fields = crate::http::h1::fields_of(head);
+        match authority {
+            Some(a)
+                if !crate::http::h1::raw_fields(head)
+                    .any(|(name, _)| name.eq_ignore_ascii_case(b"host")) =>
+            {
+                let mut block = Vec::with_capacity(fields.len() + a.as_str().len() + 8);
+                block.extend_from_slice(fields);
+                push_field(&mut block, b"host", a.as_str().as_bytes());
+                one_byte(scope, &block, false)
+            }
+            _ => one_byte(scope, fields, false),
+        }
+    } else {
+        let headers = ex.headers();
+        let mut block = Vec::with_capacity(256);
+        for (name, value) in headers {
+            push_field(&mut block, name.as_str().as_bytes(), value.as_bytes());
+        }
+        if let Some(a) = authority {
+            if !headers.contains_key(http::header::HOST) {
+                push_field(&mut block, b"host", a.as_str().as_bytes());
+            }
+        }
+        one_byte(scope, &block, false)
+    }
 }
 
-impl<'s> Locals<'s> {
-    fn push(&mut self, v: v8::Local<'s, v8::Value>) {
-        if self.len < self.stack.len() {
-            self.stack[self.len] = v;
-            self.len += 1;
-        } else {
-            if self.heap.is_empty() {
-                self.heap.extend_from_slice(&self.stack);
-            }
-            self.heap.push(v);
-        }
-    }
-
-    fn as_slice(&self) -> &[v8::Local<'s, v8::Value>] {
-        if self.heap.is_empty() {
-            &self.stack[..self.len]
-        } else {
-            &self.heap
-        }
-    }
+/// Appends a `name: value` line. Neither can hold a line break (`http` checked them).
+fn push_field(block: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    block.extend_from_slice(name);
+    block.extend_from_slice(b": ");
+    block.extend_from_slice(value);
+    block.extend_from_slice(b"\r\n");
 }
 
 fn request_event<'s>(
@@ -146,40 +162,6 @@ fn request_event<'s>(
     ex: &Exchange,
     secure: bool,
 ) -> v8::Local<'s, v8::Value> {
-    // The fields, through the stack for most heads.
-    let undefined: v8::Local<v8::Value> = v8::undefined(scope).into();
-    let mut raw = Locals {
-        stack: [undefined; 64],
-        len: 0,
-        heap: Vec::new(),
-    };
-    let has_host = match &ex.raw_head {
-        // As sent: the client's spelling, in wire order, as Node shows them.
-        Some(head) => {
-            let mut has_host = false;
-            for (name, value) in crate::http::h1::raw_fields(head) {
-                has_host |= name.eq_ignore_ascii_case(b"host");
-                raw.push(one_byte(scope, name, false));
-                raw.push(one_byte(scope, value, false));
-            }
-            has_host
-        }
-        None => {
-            let headers = ex.headers();
-            for (name, value) in headers {
-                raw.push(one_byte(scope, name.as_str().as_bytes(), false));
-                raw.push(one_byte(scope, value.as_bytes(), false));
-            }
-            headers.contains_key(http::header::HOST)
-        }
-    };
-    // HTTP/2 and HTTP/3 carry the authority as a pseudo-header; Node shows it as Host.
-    if !has_host {
-        if let Some(authority) = ex.uri.authority() {
-            raw.push(one_byte(scope, b"host", true));
-            raw.push(one_byte(scope, authority.as_str().as_bytes(), false));
-        }
-    }
     let url = ex.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let fields = [
         v8::Integer::new(scope, 1).into(),
@@ -187,7 +169,7 @@ fn request_event<'s>(
         strings.method(scope, &ex.method),
         one_byte(scope, url.as_bytes(), false),
         strings.protocol(scope, ex.protocol),
-        v8::Array::new_with_elements(scope, raw.as_slice()).into(),
+        fields_block(scope, ex),
         strings.ip(scope, ex.remote.ip()),
         v8::Integer::new(scope, ex.remote.port() as i32).into(),
         v8::Boolean::new(scope, ex.has_body()).into(),
@@ -224,7 +206,7 @@ impl crate::js::state::Batch for EventBatch {
 }
 
 /// `op_http_listen(callback)`: from now on the loop calls `callback(batch)` with up
-/// to 64 events at a time, each `[1, id, method, url, httpVersion, rawHeaders,
+/// to 64 events at a time, each `[1, id, method, url, httpVersion, fields,
 /// remoteAddress, remotePort, hasBody, encrypted]` (a request) or `[2, id]` (the
 /// client went away), until the worker shuts down.
 pub fn op_http_listen<'s>(

@@ -18,6 +18,7 @@ const binding = internalBinding('http');
 const kId = Symbol('kId');
 const kHeaders = Symbol('kHeaders');
 const kHeadersDistinct = Symbol('kHeadersDistinct');
+const kRawHeaders = Symbol('kRawHeaders');
 const kReading = Symbol('kReading');
 const kHasBody = Symbol('kHasBody');
 const kRemote = Symbol('kRemote');
@@ -32,6 +33,36 @@ const kVersions = { __proto__: null, '1.0': [1, 0], '1.1': [1, 1], '2.0': [2, 0]
 
 const kExchangeId = Symbol('kExchangeId');
 const kLocal = Symbol('kLocal');
+
+// The request's fields arrive as one string of `name: value` lines (CRLF or LF), as
+// the client sent them over HTTP/1.1. They become Node's flat `[name, value, ...]`
+// list when something first reads `rawHeaders` or `headers`: most handlers never do.
+function splitFields(block) {
+  const out = [];
+  const len = block.length;
+  let start = 0;
+  while (start < len) {
+    let end = block.indexOf('\n', start);
+    if (end === -1) end = len;
+    let stop = end;
+    if (stop > start && block.charCodeAt(stop - 1) === 13) stop--;
+    const colon = stop > start ? block.indexOf(':', start) : -1;
+    if (colon !== -1 && colon < stop) {
+      // Optional whitespace (space, tab) around the value is not part of it.
+      let from = colon + 1;
+      while (from < stop && isOws(block.charCodeAt(from))) from++;
+      let to = stop;
+      while (to > from && isOws(block.charCodeAt(to - 1))) to--;
+      out.push(block.slice(start, colon), block.slice(from, to));
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+function isOws(c) {
+  return c === 32 || c === 9;
+}
 
 function familyOf(address) {
   return address.includes(':') ? 'IPv6' : 'IPv4';
@@ -82,7 +113,7 @@ function socketOf(req) {
 }
 
 class IncomingMessage extends LazyReadable {
-  constructor(id, method, url, httpVersion, rawHeaders, remoteAddress, remotePort, hasBody, encrypted) {
+  constructor(id, method, url, httpVersion, fields, remoteAddress, remotePort, hasBody, encrypted) {
     super();
     this[kId] = id;
     this[kReading] = false;
@@ -94,7 +125,8 @@ class IncomingMessage extends LazyReadable {
     const version = kVersions[httpVersion];
     this.httpVersionMajor = version[0];
     this.httpVersionMinor = version[1];
-    this.rawHeaders = rawHeaders;
+    // A string until `rawHeaders` is first read (see splitFields).
+    this[kRawHeaders] = fields;
     this.rawTrailers = [];
     this.trailers = {};
     this[kHeaders] = null;
@@ -110,6 +142,12 @@ class IncomingMessage extends LazyReadable {
     this.statusCode = null;
     this.statusMessage = null;
   }
+
+  get rawHeaders() {
+    const raw = this[kRawHeaders];
+    return typeof raw === 'string' ? (this[kRawHeaders] = splitFields(raw)) : raw;
+  }
+  set rawHeaders(val) { this[kRawHeaders] = val; }
 
   get headers() {
     if (this[kHeaders] === null) {

@@ -50,8 +50,8 @@ function handlerFailed(err, res) {
 }
 
 function dispatch(handler, event) {
-  const [, id, method, url, httpVersion, rawHeaders, remoteAddress, remotePort, hasBody, encrypted] = event;
-  const req = new IncomingMessage(id, method, url, httpVersion, rawHeaders, remoteAddress, remotePort, hasBody, encrypted);
+  const [, id, method, url, httpVersion, fields, remoteAddress, remotePort, hasBody, encrypted] = event;
+  const req = new IncomingMessage(id, method, url, httpVersion, fields, remoteAddress, remotePort, hasBody, encrypted);
   const res = new ServerResponse(req);
   res[kOnClose] = responseClosed;
   binding.setContext(id);
