@@ -347,7 +347,8 @@ fn header_pairs<'s, 'i>(
     len: usize,
     at: impl Fn(&mut v8::PinScope<'s, 'i>, usize) -> Option<v8::Local<'s, v8::Value>>,
 ) -> Result<HeaderMap, OpError> {
-    let mut map = HeaderMap::with_capacity(len / 2);
+    // Room for what weir may add (Content-Length, Date) without the map growing.
+    let mut map = HeaderMap::with_capacity(len / 2 + 2);
     each_field(scope, len, at, |name, value| {
         let name = HeaderName::from_bytes(name).map_err(|_| Invalid::Name)?;
         let value = HeaderValue::from_bytes(value).map_err(|_| Invalid::Value)?;
