@@ -1271,6 +1271,60 @@ fn raw_headers_are_read_from_the_lines_as_the_parser_reads_them() {
     );
 }
 
+#[test]
+fn repeated_request_fields_fold_into_headers_as_node_folds_them() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    // Node v20 answers this request with exactly these values (checked by hand).
+    c.send(
+        "GET /headers-folded HTTP/1.1\r\nHost: a\r\nHOST: b\r\nUser-Agent: x\r\n\
+         user-agent: y\r\nSet-Cookie: s=1\r\nCookie: c=1\r\ncookie: d=2\r\nX-A: 1\r\n\
+         x-a:  2 \r\n__proto__: p\r\nconstructor: k\r\n123: num\r\nSet-cookie: s=2\r\n\r\n",
+    );
+    let v = c.response().json();
+    // Fields that may appear once keep the first; cookies join with `; `; set-cookie
+    // is a list; others join with `, `; `__proto__` sets no property.
+    assert_eq!(
+        v["headers"],
+        serde_json::json!({
+            "123": "num", "host": "a", "user-agent": "x", "set-cookie": ["s=1", "s=2"],
+            "cookie": "c=1; d=2", "x-a": "1, 2", "constructor": "k"
+        })
+    );
+    assert_eq!(
+        v["keys"],
+        serde_json::json!([
+            "123",
+            "host",
+            "user-agent",
+            "set-cookie",
+            "cookie",
+            "x-a",
+            "constructor"
+        ])
+    );
+    assert_eq!(v["plain"], true);
+    assert_eq!(
+        v["distinct"],
+        serde_json::json!({
+            "123": ["num"], "host": ["a", "b"], "user-agent": ["x", "y"],
+            "set-cookie": ["s=1", "s=2"], "cookie": ["c=1", "d=2"], "x-a": ["1", "2"],
+            "__proto__": ["p"], "constructor": ["k"]
+        })
+    );
+    // More fields than are folded by a scan (a hash map then finds repeats).
+    let mut head = String::from("GET /headers-folded HTTP/1.1\r\nHost: many\r\n");
+    for i in 0..60 {
+        head.push_str(&format!("X-Field-{}: {i}\r\n", i % 40));
+    }
+    c.send(head + "Host: again\r\n\r\n");
+    let v = c.response().json();
+    assert_eq!(v["headers"]["host"], "many");
+    assert_eq!(v["headers"]["x-field-5"], "5, 45");
+    assert_eq!(v["headers"]["x-field-25"], "25");
+    assert_eq!(v["keys"].as_array().unwrap().len(), 41);
+}
+
 /// A `GET /headers` head with `Host: many` and `n` fields `X-Field-i: value i`.
 fn fields_head(n: usize) -> String {
     let mut head = String::from("GET /headers HTTP/1.1\r\nHost: many\r\n");

@@ -18,4 +18,6 @@ module.exports = {
   source: ops.op_http_source,
   sink: ops.op_http_sink,
   localAddress: ops.op_http_local_address,
+  headers: ops.op_http_headers,
+  rawHeaders: ops.op_http_raw_headers,
 };

@@ -347,7 +347,14 @@ impl H1Body {
 /// The header fields of a request head that [`parse_head`] accepted, as sent: names
 /// in the client's spelling, values without surrounding whitespace, in wire order.
 pub fn raw_fields(head: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
-    head.split(|&b| b == b'\n').skip(1).filter_map(|line| {
+    field_lines(fields_of(head))
+}
+
+/// The `name: value` lines of `block` (CRLF or LF between them): names as written,
+/// values without surrounding whitespace. Lines without a colon (the empty one that
+/// ends a head) are skipped.
+pub fn field_lines(block: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    block.split(|&b| b == b'\n').filter_map(|line| {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let colon = line.iter().position(|&b| b == b':')?;
         Some((&line[..colon], trim_ows(&line[colon + 1..])))

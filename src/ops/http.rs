@@ -10,6 +10,7 @@ use crate::js::bytes::view_to_bytes;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::rc::Rc;
 
@@ -424,6 +425,177 @@ pub fn op_http_local_address<'s>(
         .map_or_else(|| v8::undefined(scope).into(), Into::into);
     let port = v8::Integer::new(scope, local.port() as i32).into();
     rv.set(v8::Array::new_with_elements(scope, &[address, port]).into());
+}
+
+/// How Node folds a repeated request field into `req.headers` (its
+/// `matchKnownFields`), by lower-case name.
+#[derive(Clone, Copy, PartialEq)]
+enum Fold {
+    /// Values joined with `, `.
+    Join,
+    /// `cookie`: joined with `; `.
+    Cookie,
+    /// `set-cookie`: always an array.
+    List,
+    /// Fields that may appear once: later ones are dropped.
+    First,
+}
+
+fn fold_of(name: &[u8]) -> Fold {
+    match name {
+        b"cookie" => Fold::Cookie,
+        b"set-cookie" => Fold::List,
+        b"age"
+        | b"authorization"
+        | b"content-length"
+        | b"content-type"
+        | b"etag"
+        | b"expires"
+        | b"from"
+        | b"host"
+        | b"if-modified-since"
+        | b"if-unmodified-since"
+        | b"last-modified"
+        | b"location"
+        | b"max-forwards"
+        | b"proxy-authorization"
+        | b"referer"
+        | b"retry-after"
+        | b"server"
+        | b"user-agent" => Fold::First,
+        _ => Fold::Join,
+    }
+}
+
+/// A field of `req.headers` being gathered: its lower-case name (a range of the
+/// names buffer), its first value, and whether more follow in the extras list.
+struct Folded<'a> {
+    name: std::ops::Range<usize>,
+    fold: Fold,
+    first: &'a [u8],
+    more: bool,
+}
+
+/// Past this many fields, repeated names are found through a hash map instead of a
+/// scan of those gathered so far.
+const FOLD_SCAN_MAX: usize = 32;
+
+/// `op_http_headers(fields)`: Node's `req.headers` for a request's fields string (see
+/// `fields_block`): lower-case names, repeated fields folded as Node folds them. One
+/// pass and one object, where JavaScript would look each name up twice.
+pub fn op_http_headers<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
+    let Ok(block) = v8::Local::<v8::String>::try_from(args.get(0)) else {
+        return super::throw_type_error(scope, "op_http_headers(fields)");
+    };
+    let (mut stack, mut heap) = ([0u8; 4096], Vec::new());
+    let bytes = one_byte_in(scope, block, &mut stack, &mut heap);
+    let mut names: Vec<u8> = Vec::with_capacity(bytes.len() / 2);
+    let mut fields: Vec<Folded> = Vec::with_capacity(32);
+    // Values of repeated fields, with the index of the field they belong to.
+    let mut extras: Vec<(usize, &[u8])> = Vec::new();
+    let mut index: Option<HashMap<Vec<u8>, usize>> = None;
+    for (name, value) in crate::http::h1::field_lines(bytes) {
+        let start = names.len();
+        names.extend(name.iter().map(u8::to_ascii_lowercase));
+        let lower = &names[start..];
+        let seen = match &index {
+            Some(map) => map.get(lower).copied(),
+            None => fields.iter().position(|f| &names[f.name.clone()] == lower),
+        };
+        if let Some(i) = seen {
+            names.truncate(start);
+            if fields[i].fold != Fold::First {
+                fields[i].more = true;
+                extras.push((i, value));
+            }
+            continue;
+        }
+        // Node drops it: `headers.__proto__ = value` sets no property.
+        if lower == b"__proto__" {
+            names.truncate(start);
+            continue;
+        }
+        let fold = fold_of(lower);
+        if let Some(map) = &mut index {
+            map.insert(lower.to_vec(), fields.len());
+        }
+        fields.push(Folded {
+            name: start..names.len(),
+            fold,
+            first: value,
+            more: false,
+        });
+        if index.is_none() && fields.len() > FOLD_SCAN_MAX {
+            index = Some(
+                fields
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| (names[f.name.clone()].to_vec(), i))
+                    .collect(),
+            );
+        }
+    }
+    let mut keys: Vec<v8::Local<v8::Name>> = Vec::with_capacity(fields.len());
+    let mut values: Vec<v8::Local<v8::Value>> = Vec::with_capacity(fields.len());
+    let mut joined = Vec::new();
+    for (i, f) in fields.iter().enumerate() {
+        let Ok(key) =
+            v8::Local::<v8::String>::try_from(one_byte(scope, &names[f.name.clone()], true))
+        else {
+            continue;
+        };
+        let more = || extras.iter().filter(move |(j, _)| *j == i).map(|(_, v)| *v);
+        let value = match f.fold {
+            Fold::List => {
+                let mut list = vec![one_byte(scope, f.first, false)];
+                for v in more() {
+                    list.push(one_byte(scope, v, false));
+                }
+                v8::Array::new_with_elements(scope, &list).into()
+            }
+            Fold::Join | Fold::Cookie if f.more => {
+                let sep: &[u8] = if f.fold == Fold::Cookie { b"; " } else { b", " };
+                joined.clear();
+                joined.extend_from_slice(f.first);
+                for v in more() {
+                    joined.extend_from_slice(sep);
+                    joined.extend_from_slice(v);
+                }
+                one_byte(scope, &joined, false)
+            }
+            _ => one_byte(scope, f.first, false),
+        };
+        keys.push(key.into());
+        values.push(value);
+    }
+    let proto = v8::Object::new(scope)
+        .get_prototype(scope)
+        .unwrap_or_else(|| v8::null(scope).into());
+    rv.set(v8::Object::with_prototype_and_properties(scope, proto, &keys, &values).into());
+}
+
+/// `op_http_raw_headers(fields)`: Node's `req.rawHeaders` for a request's fields string
+/// (see `fields_block`): `[name, value, ...]` as the fields came.
+pub fn op_http_raw_headers<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
+    let Ok(block) = v8::Local::<v8::String>::try_from(args.get(0)) else {
+        return super::throw_type_error(scope, "op_http_raw_headers(fields)");
+    };
+    let (mut stack, mut heap) = ([0u8; 4096], Vec::new());
+    let bytes = one_byte_in(scope, block, &mut stack, &mut heap);
+    let mut list = Vec::with_capacity(64);
+    for (name, value) in crate::http::h1::field_lines(bytes) {
+        list.push(one_byte(scope, name, false));
+        list.push(one_byte(scope, value, false));
+    }
+    rv.set(v8::Array::new_with_elements(scope, &list).into());
 }
 
 /// `op_http_respond(id, status, statusMessage, body, flags, name, value, ...)`: sends

@@ -358,6 +358,8 @@ pub fn install<'s>(scope: &mut v8::PinScope<'s, '_>, target: v8::Local<'s, v8::O
         http::op_http_source,
         http::op_http_sink,
         http::op_http_local_address,
+        http::op_http_headers,
+        http::op_http_raw_headers,
         stream::op_stream_pipe,
         stream::op_stream_close,
         stream::op_stream_read,

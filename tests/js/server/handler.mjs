@@ -48,6 +48,14 @@ export default async function handle(req, res) {
       res.setHeader('content-type', 'text/plain; charset=utf-8');
       res.setHeader('x-powered-by', 'weir tests');
       return res.end('hello world\n');
+    case '/headers-folded':
+      res.setHeader('content-type', 'application/json');
+      return res.end(JSON.stringify({
+        headers: req.headers,
+        keys: Object.keys(req.headers),
+        plain: Object.getPrototypeOf(req.headers) === Object.prototype,
+        distinct: req.headersDistinct,
+      }));
     case '/headers':
       res.setHeader('content-type', 'application/json');
       return res.end(JSON.stringify({

@@ -6,6 +6,7 @@
 
 const {
   ObjectDefineProperty,
+  ObjectPrototypeHasOwnProperty,
 } = primordials;
 
 const { finished } = require('stream');
@@ -33,36 +34,6 @@ const kVersions = { __proto__: null, '1.0': [1, 0], '1.1': [1, 1], '2.0': [2, 0]
 
 const kExchangeId = Symbol('kExchangeId');
 const kLocal = Symbol('kLocal');
-
-// The request's fields arrive as one string of `name: value` lines (CRLF or LF), as
-// the client sent them over HTTP/1.1. They become Node's flat `[name, value, ...]`
-// list when something first reads `rawHeaders` or `headers`: most handlers never do.
-function splitFields(block) {
-  const out = [];
-  const len = block.length;
-  let start = 0;
-  while (start < len) {
-    let end = block.indexOf('\n', start);
-    if (end === -1) end = len;
-    let stop = end;
-    if (stop > start && block.charCodeAt(stop - 1) === 13) stop--;
-    const colon = stop > start ? block.indexOf(':', start) : -1;
-    if (colon !== -1 && colon < stop) {
-      // Optional whitespace (space, tab) around the value is not part of it.
-      let from = colon + 1;
-      while (from < stop && isOws(block.charCodeAt(from))) from++;
-      let to = stop;
-      while (to > from && isOws(block.charCodeAt(to - 1))) to--;
-      out.push(block.slice(start, colon), block.slice(from, to));
-    }
-    start = end + 1;
-  }
-  return out;
-}
-
-function isOws(c) {
-  return c === 32 || c === 9;
-}
 
 function familyOf(address) {
   return address.includes(':') ? 'IPv6' : 'IPv4';
@@ -125,7 +96,7 @@ class IncomingMessage extends LazyReadable {
     const version = kVersions[httpVersion];
     this.httpVersionMajor = version[0];
     this.httpVersionMinor = version[1];
-    // A string until `rawHeaders` is first read (see splitFields).
+    // A string until `rawHeaders` or `headers` is first read (see below).
     this[kRawHeaders] = fields;
     this.rawTrailers = [];
     this.trailers = {};
@@ -143,18 +114,25 @@ class IncomingMessage extends LazyReadable {
     this.statusMessage = null;
   }
 
+  // The fields arrive as one string of `name: value` lines (as the client sent them
+  // over HTTP/1.1), made into `rawHeaders` or `headers` natively when first read: most
+  // handlers read neither, or only `headers`.
   get rawHeaders() {
     const raw = this[kRawHeaders];
-    return typeof raw === 'string' ? (this[kRawHeaders] = splitFields(raw)) : raw;
+    return typeof raw === 'string' ? (this[kRawHeaders] = binding.rawHeaders(raw)) : raw;
   }
   set rawHeaders(val) { this[kRawHeaders] = val; }
 
   get headers() {
     if (this[kHeaders] === null) {
-      const dest = {};
-      const src = this.rawHeaders;
-      for (let n = 0; n < src.length; n += 2) addHeaderLine(src[n], src[n + 1], dest);
-      this[kHeaders] = dest;
+      const raw = this[kRawHeaders];
+      if (typeof raw === 'string') {
+        this[kHeaders] = binding.headers(raw);
+      } else {
+        const dest = {};
+        for (let n = 0; n < raw.length; n += 2) addHeaderLine(raw[n], raw[n + 1], dest);
+        this[kHeaders] = dest;
+      }
     }
     return this[kHeaders];
   }
@@ -166,7 +144,16 @@ class IncomingMessage extends LazyReadable {
       const src = this.rawHeaders;
       for (let n = 0; n < src.length; n += 2) {
         const key = src[n].toLowerCase();
-        (dest[key] ??= []).push(src[n + 1]);
+        if (ObjectPrototypeHasOwnProperty(dest, key)) {
+          dest[key].push(src[n + 1]);
+        } else if (key === '__proto__') {
+          // An own property, as in Node (assigning would set the prototype).
+          ObjectDefineProperty(dest, key, {
+            __proto__: null, value: [src[n + 1]], writable: true, enumerable: true, configurable: true,
+          });
+        } else {
+          dest[key] = [src[n + 1]];
+        }
       }
       this[kHeadersDistinct] = dest;
     }
