@@ -107,3 +107,46 @@ fn no_file_outside_the_root_is_ever_served() {
         );
     }
 }
+
+#[test]
+fn an_absolute_form_target_is_served_by_its_path() {
+    let dir = root();
+    let r = dir.path().join("root");
+    let srv = Server::start(&["--root", r.to_str().unwrap(), "--workers", "1"]);
+    // `curl -x` asks weir as a proxy: `GET http://example.test/live.m3u8 HTTP/1.1`.
+    let proxy = format!("http://{}", srv.addr);
+    for (url, ok) in [
+        ("http://example.test/live.m3u8", true),
+        ("http://example.test:8080/live.m3u8?x=1", true),
+        ("http://example.test/../secret.txt", false),
+        ("http://example.test/%2e%2e/secret.txt", false),
+        ("http://example.test", false),
+    ] {
+        let out = std::process::Command::new("curl")
+            .args([
+                "-s",
+                "--path-as-is",
+                "-x",
+                &proxy,
+                "-o",
+                "-",
+                "-w",
+                "\n%{http_code}",
+                url,
+            ])
+            .output()
+            .expect("curl must be installed");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let code = text.rsplit('\n').next().unwrap_or("");
+        if ok {
+            assert_eq!(code, "200", "{url}: {text}");
+            assert!(text.starts_with("#EXTM3U\n"), "{url}: {text}");
+        } else {
+            assert!(!text.contains("secret"), "{url} leaked the file: {text}");
+            assert!(
+                code == "403" || code == "404" || code == "400",
+                "{url}: status {code}"
+            );
+        }
+    }
+}

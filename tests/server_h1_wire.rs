@@ -1262,9 +1262,11 @@ fn raw_headers_are_read_from_the_lines_as_the_parser_reads_them() {
         ])
     );
     assert_eq!(v["headers"]["x-colon"], "a: b :c");
-    // An absolute-form target without Host: its authority shows as Host, as in Node.
-    c.send("GET http://example.test:81/headers HTTP/1.1\r\nX-A: 1\r\n\r\n");
+    // An absolute-form target without Host: its authority shows as Host, and the
+    // target is `url` whole, as in Node.
+    c.send("GET http://example.test:81/headers?q=1 HTTP/1.1\r\nX-A: 1\r\n\r\n");
     let v = c.response().json();
+    assert_eq!(v["url"], "http://example.test:81/headers?q=1");
     assert_eq!(
         v["rawHeaders"],
         serde_json::json!(["X-A", "1", "host", "example.test:81"])

@@ -361,6 +361,15 @@ pub fn field_lines(block: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
     })
 }
 
+/// The request-target of a head that [`parse_head`] accepted, as sent: the text
+/// between the request line's two spaces.
+pub fn target_of(head: &[u8]) -> &[u8] {
+    let line = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
+    let start = line.iter().position(|&b| b == b' ').map_or(0, |n| n + 1);
+    let end = line.iter().rposition(|&b| b == b' ').unwrap_or(line.len());
+    line.get(start..end).unwrap_or(&[])
+}
+
 /// The field lines of a request head that [`parse_head`] accepted: everything after
 /// the request line (its lines end in CRLF or LF, and it ends in an empty line).
 pub fn fields_of(head: &[u8]) -> &[u8] {

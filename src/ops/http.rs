@@ -163,12 +163,26 @@ fn request_event<'s>(
     ex: &Exchange,
     secure: bool,
 ) -> v8::Local<'s, v8::Value> {
-    let url = ex.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    // An absolute-form target (`GET http://host/path`, as proxies are asked) is shown
+    // whole, as Node shows it; other forms by their path and query.
+    let whole;
+    let url = match (&ex.raw_head, ex.uri.scheme()) {
+        (Some(head), Some(_)) => crate::http::h1::target_of(head),
+        // HTTP/1.1 over TLS, parsed by hyper (HTTP/2 and HTTP/3 always have a scheme).
+        (None, Some(_)) if matches!(ex.protocol, Protocol::Http10 | Protocol::Http11) => {
+            whole = ex.uri.to_string();
+            whole.as_bytes()
+        }
+        _ => ex
+            .uri
+            .path_and_query()
+            .map_or(&b"/"[..], |p| p.as_str().as_bytes()),
+    };
     let fields = [
         v8::Integer::new(scope, 1).into(),
         v8::Number::new(scope, ex.id as f64).into(),
         strings.method(scope, &ex.method),
-        one_byte(scope, url.as_bytes(), false),
+        one_byte(scope, url, false),
         strings.protocol(scope, ex.protocol),
         fields_block(scope, ex),
         strings.ip(scope, ex.remote.ip()),
