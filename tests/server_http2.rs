@@ -26,6 +26,25 @@ async fn h2c_by_prior_knowledge() {
 }
 
 #[tokio::test]
+async fn a_response_with_too_many_fields_is_refused_with_500_and_the_worker_serves_on() {
+    let srv = Server::start(&[&handler_path(), "--workers", "1"]);
+    let mut c = h2c(srv.addr).await;
+    // Past 10 000 fields a response is refused; HTTP/2's header map would abort the
+    // process at about 24 000.
+    let (status, _, _) = fetch(&mut c, get("http://localhost/fields?n=30000&len=1")).await;
+    assert_eq!(status, 500);
+    let (status, _, body) = fetch(&mut c, get("http://localhost/fields?n=100&len=1")).await;
+    assert_eq!(status, 200);
+    assert_eq!(&body.unwrap()[..], b"fields\n");
+    // Over HTTP/1.1 too.
+    let mut c = server::h1(srv.addr).await;
+    let (status, _, _) = fetch(&mut c, get("/fields?n=10002&len=1")).await;
+    assert_eq!(status, 500);
+    let (status, _, _) = fetch(&mut c, get("/hello")).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
 async fn raw_headers_over_h2_are_the_fields_in_order_then_the_authority_as_host() {
     let srv = Server::start(&[&handler_path(), "--workers", "1"]);
     let mut c = h2c(srv.addr).await;

@@ -4,9 +4,11 @@ Bun.serve({
   port: Number(process.argv[2]),
   hostname: '127.0.0.1',
   fetch(req) {
-    if (new URL(req.url).pathname === '/64k') {
+    const path = new URL(req.url).pathname;
+    if (path === '/64k') {
       return new Response(big, { headers: { 'content-type': 'application/octet-stream' } });
     }
+    if (path === '/ua' && !req.headers.get('user-agent')) return new Response('no agent\n');
     return new Response('hello world\n', { headers: { 'content-type': 'text/plain' } });
   },
 });

@@ -11,6 +11,7 @@ function handler(req, res) {
     return res.end(big);
   }
   res.setHeader('content-type', 'text/plain');
+  if (req.url === '/ua' && !req.headers['user-agent']) return res.end('no agent\n');
   res.end('hello world\n');
 }
 

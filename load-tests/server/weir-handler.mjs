@@ -1,4 +1,5 @@
-// The weir side of the server benchmark: a small body and a 64 KiB body.
+// The weir side of the server benchmark: a small body, a 64 KiB body, and (/ua) the
+// small body after reading one request field.
 const big = Buffer.alloc(64 * 1024, 'x');
 
 export default function (req, res) {
@@ -7,5 +8,6 @@ export default function (req, res) {
     return res.end(big);
   }
   res.setHeader('content-type', 'text/plain');
+  if (req.url === '/ua' && !req.headers['user-agent']) return res.end('no agent\n');
   res.end('hello world\n');
 }

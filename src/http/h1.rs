@@ -536,6 +536,7 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
     let mut length: Option<u64> = None;
     let (mut close, mut keep_alive_token) = (false, false);
     let mut expect: Option<&[u8]> = None;
+    let mut has_host = false;
     for &(name, value) in spans {
         let (name, value) = (&head[name.range()], &head[value.range()]);
         match name.len() {
@@ -559,8 +560,14 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
                 }
             }
             6 if name.eq_ignore_ascii_case(b"expect") && expect.is_none() => expect = Some(value),
+            4 if name.eq_ignore_ascii_case(b"host") => has_host = true,
             _ => {}
         }
+    }
+    // RFC 9112 §3.2: an HTTP/1.1 request without Host is refused (as nginx and Node do,
+    // even for an absolute-form target).
+    if version == Version::HTTP_11 && !has_host {
+        return Parsed::Reject(StatusCode::BAD_REQUEST);
     }
     // Body framing (RFC 9112 §6): chunked, or Content-Length, or none. Both at once,
     // or a length that is not one number, is how requests get smuggled: refused.
@@ -1246,7 +1253,7 @@ mod tests {
 
     #[test]
     fn values_and_uri_outlive_the_buffer_they_were_parsed_from() {
-        let mut buf = BytesMut::from(&b"GET /kept HTTP/1.1\r\nX-A: first\r\n\r\n"[..]);
+        let mut buf = BytesMut::from(&b"GET /kept HTTP/1.1\r\nHost: t\r\nX-A: first\r\n\r\n"[..]);
         let Parsed::Head(h) = parse_head(&mut buf, &limits(100, 1024)) else {
             panic!("not parsed");
         };
@@ -1266,7 +1273,8 @@ mod tests {
         for max in [3, 100, STACK_HEADERS, STACK_HEADERS + 1, 300] {
             let l = limits(max, 1 << 20);
             let head_with = |n: usize| {
-                let mut s = String::from("GET / HTTP/1.1\r\n");
+                // HTTP/1.0: no Host among the fields counted.
+                let mut s = String::from("GET / HTTP/1.0\r\n");
                 for i in 0..n {
                     s.push_str(&format!("X-{i}: {i}\r\n"));
                 }
@@ -1332,7 +1340,7 @@ mod tests {
         let seeds: [&[u8]; 3] = [
             b"GET /a?b=c HTTP/1.1\r\nHost: x\r\nX-Y: z z\r\nContent-Length: 3\r\n\r\nabc",
             b"POST / HTTP/1.0\nConnection: keep-alive\nTransfer-Encoding: chunked\n\n",
-            b"\r\n\r\nOPTIONS * HTTP/1.1\r\nExpect: 100-continue\r\nA:\r\n\r\n",
+            b"\r\n\r\nOPTIONS * HTTP/1.1\r\nHost: y\r\nExpect: 100-continue\r\nA:\r\n\r\n",
         ];
         let alphabet = b"\r\n :\t,;=/?%\x00\x7f\x80\xffAZaz09-";
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -1369,29 +1377,36 @@ mod tests {
 
     #[test]
     fn framing_and_connection_tokens() {
-        let (h, _) = head(b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n");
+        let (h, _) =
+            head(b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n");
         assert!(matches!(h.framing, Framing::Chunked(Chunk::Size)));
-        let (h, _) = head(b"POST / HTTP/1.1\r\nContent-Length: 7, 7\r\nContent-Length: 7\r\n\r\n");
+        let (h, _) = head(
+            b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 7, 7\r\nContent-Length: 7\r\n\r\n",
+        );
         assert!(matches!(h.framing, Framing::Length(7)));
-        let (h, _) = head(b"GET / HTTP/1.1\r\nConnection: Upgrade, CLOSE\r\n\r\n");
+        let (h, _) = head(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: Upgrade, CLOSE\r\n\r\n");
         assert!(!h.keep_alive);
         let (h, _) = head(b"GET / HTTP/1.0\r\nConnection: foo,  Keep-Alive \r\n\r\n");
         assert!(h.keep_alive);
         assert_eq!(h.parts.version, Version::HTTP_10);
         let (h, _) = head(b"GET / HTTP/1.0\r\n\r\n");
         assert!(!h.keep_alive);
-        let (h, _) = head(b"PUT / HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n");
+        let (h, _) =
+            head(b"PUT / HTTP/1.1\r\nHost: t\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n");
         assert!(h.expect_continue);
         let l = limits(100, 1024);
         for bad in [
-            &b"POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"[..],
-            b"POST / HTTP/1.1\r\nContent-Length: 5, 6\r\n\r\n",
-            b"POST / HTTP/1.1\r\nContent-Length: +5\r\n\r\n",
-            b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+            &b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"[..],
+            b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5, 6\r\n\r\n",
+            b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: +5\r\n\r\n",
+            b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
             b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
             b"GET /a b HTTP/1.1\r\n\r\n",
             b"G\x01T / HTTP/1.1\r\n\r\n",
-            b"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: t\r\nBad Name: x\r\n\r\n",
+            // HTTP/1.1 without Host.
+            b"GET / HTTP/1.1\r\nX-A: 1\r\n\r\n",
+            b"GET http://t/ HTTP/1.1\r\n\r\n",
         ] {
             assert_eq!(
                 status(bad, &l),

@@ -331,6 +331,11 @@ async fn answer(
     conn: Rc<ConnState>,
 ) -> hyper::Response<crate::http::body::ResponseBody> {
     let (parts, body) = req.into_parts();
+    if parts.version == hyper::Version::HTTP_11 && !parts.headers.contains_key(hyper::header::HOST)
+    {
+        // RFC 9112 §3.2, as on plain TCP (see `h1::parse_head`).
+        return simple_response(hyper::StatusCode::BAD_REQUEST, "Bad Request");
+    }
     if parts.version != hyper::Version::HTTP_10 && crate::http::unmet_expectation(&parts.headers) {
         return simple_response(hyper::StatusCode::EXPECTATION_FAILED, "Expectation Failed");
     }

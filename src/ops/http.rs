@@ -117,36 +117,26 @@ impl EventStrings {
 /// field; most handlers never look). Over HTTP/1.1 it is the head as it arrived, after
 /// the request line: the client's spelling, in wire order, as Node shows them.
 fn fields_block<'s>(scope: &mut v8::PinScope<'s, '_>, ex: &Exchange) -> v8::Local<'s, v8::Value> {
-    // HTTP/2 and HTTP/3 carry the authority as a pseudo-header (and HTTP/1.1 may, in an
-    // absolute-form target): Node shows it as Host when there is no Host field.
-    let authority = ex.uri.authority();
     if let Some(head) = &ex.raw_head {
-        let fields = crate::http::h1::fields_of(head);
-        match authority {
-            Some(a)
-                if !crate::http::h1::raw_fields(head)
-                    .any(|(name, _)| name.eq_ignore_ascii_case(b"host")) =>
-            {
-                let mut block = Vec::with_capacity(fields.len() + a.as_str().len() + 8);
-                block.extend_from_slice(fields);
-                push_field(&mut block, b"host", a.as_str().as_bytes());
-                one_byte(scope, &block, false)
-            }
-            _ => one_byte(scope, fields, false),
-        }
-    } else {
-        let headers = ex.headers();
-        let mut block = Vec::with_capacity(256);
-        for (name, value) in headers {
-            push_field(&mut block, name.as_str().as_bytes(), value.as_bytes());
-        }
-        if let Some(a) = authority {
-            if !headers.contains_key(http::header::HOST) {
-                push_field(&mut block, b"host", a.as_str().as_bytes());
-            }
-        }
-        one_byte(scope, &block, false)
+        return one_byte(scope, crate::http::h1::fields_of(head), false);
     }
+    // HTTP/2 and HTTP/3 carry the authority as a pseudo-header: Node shows it as Host
+    // when there is no Host field. (An HTTP/1 absolute-form target's is not shown.)
+    let authority = match ex.protocol {
+        Protocol::Http2 | Protocol::Http3 => ex.uri.authority(),
+        Protocol::Http10 | Protocol::Http11 => None,
+    };
+    let headers = ex.headers();
+    let mut block = Vec::with_capacity(256);
+    for (name, value) in headers {
+        push_field(&mut block, name.as_str().as_bytes(), value.as_bytes());
+    }
+    if let Some(a) = authority {
+        if !headers.contains_key(http::header::HOST) {
+            push_field(&mut block, b"host", a.as_str().as_bytes());
+        }
+    }
+    one_byte(scope, &block, false)
 }
 
 /// Appends a `name: value` line. Neither can hold a line break (`http` checked them).
@@ -355,6 +345,19 @@ fn one_byte_in<'a>(
     out
 }
 
+/// The most fields a response head, or its trailers, may carry. `http`'s header map
+/// (HTTP/2, HTTP/3) holds at most 32 768 and aborts past that; a head this large is a
+/// handler's bug, refused with the same error on every protocol.
+const MAX_RESPONSE_FIELDS: usize = 10_000;
+
+fn too_many_fields(n: usize) -> OpError {
+    OpError::new(
+        ErrorClass::RangeError,
+        "ERR_HTTP_TOO_MANY_FIELDS",
+        format!("a response can carry at most {MAX_RESPONSE_FIELDS} header fields, not {n}"),
+    )
+}
+
 /// Headers from `len` alternating names and values, the `i`th given by `at` (array
 /// elements, or call arguments, which are cheaper to reach).
 fn header_pairs<'s, 'i>(
@@ -362,8 +365,11 @@ fn header_pairs<'s, 'i>(
     len: usize,
     at: impl Fn(&mut v8::PinScope<'s, 'i>, usize) -> Option<v8::Local<'s, v8::Value>>,
 ) -> Result<HeaderMap, OpError> {
+    if len / 2 > MAX_RESPONSE_FIELDS {
+        return Err(too_many_fields(len / 2));
+    }
     // Room for what weir may add (Content-Length, Date) without the map growing.
-    let mut map = HeaderMap::with_capacity(len / 2 + 2);
+    let mut map = HeaderMap::with_capacity((len / 2).min(64) + 2);
     each_field(scope, len, at, |name, value| {
         let name = HeaderName::from_bytes(name).map_err(|_| Invalid::Name)?;
         let value = HeaderValue::from_bytes(value).map_err(|_| Invalid::Value)?;
@@ -553,6 +559,9 @@ pub fn op_http_headers<'s>(
             );
         }
     }
+    // Each field's extra values in order, found by a cursor rather than a search.
+    extras.sort_by_key(|&(i, _)| i);
+    let mut next_extra = 0;
     let mut keys: Vec<v8::Local<v8::Name>> = Vec::with_capacity(fields.len());
     let mut values: Vec<v8::Local<v8::Value>> = Vec::with_capacity(fields.len());
     let mut joined = Vec::new();
@@ -562,7 +571,11 @@ pub fn op_http_headers<'s>(
         else {
             continue;
         };
-        let more = || extras.iter().filter(move |(j, _)| *j == i).map(|(_, v)| *v);
+        let from = next_extra;
+        while next_extra < extras.len() && extras[next_extra].0 == i {
+            next_extra += 1;
+        }
+        let more = || extras[from..next_extra].iter().map(|&(_, v)| v);
         let value = match f.fold {
             Fold::List => {
                 let mut list = vec![one_byte(scope, f.first, false)];
@@ -650,6 +663,9 @@ pub fn op_http_respond<'s>(
         None => Some(args.get(5 + i as i32)),
     };
     let len = list.map_or(fields, |l| l.length() as usize);
+    if len / 2 > MAX_RESPONSE_FIELDS {
+        return throw(scope, too_many_fields(len / 2));
+    }
     // A reason phrase other than the status code's own.
     let message = args.get(2);
     let reason = if message.is_string() {
