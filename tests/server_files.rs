@@ -149,4 +149,16 @@ fn an_absolute_form_target_is_served_by_its_path() {
             );
         }
     }
+    // No path and a query that looks like one (curl would add the `/`): the root, not
+    // a redirect to `//?...` and not the file.
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(srv.addr).unwrap();
+    c.write_all(
+        b"GET http://example.test?x=/live.m3u8 HTTP/1.1\r\nHost: example.test\r\n\
+          Connection: close\r\n\r\n",
+    )
+    .unwrap();
+    let mut reply = String::new();
+    c.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 404"), "{reply}");
 }

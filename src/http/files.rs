@@ -174,10 +174,12 @@ pub async fn serve_root(
         }
         return;
     }
-    let path = ex
-        .uri
-        .path_and_query()
-        .map_or_else(|| ex.uri.path().to_owned(), |p| p.as_str().to_owned());
+    // The path (`/` for an absolute-form target without one, whose `path_and_query`
+    // would be the query alone), then the query.
+    let path = match ex.uri.query() {
+        Some(q) => format!("{}?{q}", ex.uri.path()),
+        None => ex.uri.path().to_owned(),
+    };
     let opts = SendFile {
         root: Some(root),
         path,
