@@ -354,6 +354,35 @@ async fn a_thousand_aborted_downloads_release_everything() {
 }
 
 #[tokio::test]
+async fn a_whole_body_the_client_stops_is_logged_as_not_completed() {
+    let t = tls();
+    let srv = start(&t, &["--workers", "1"]);
+    let mut c = connect(srv.addr, &t.ca).await;
+    let mut stream = c
+        .send
+        .send_request(request("GET", "/whole?bytes=50000000"))
+        .await
+        .unwrap();
+    stream.finish().await.unwrap();
+    assert_eq!(stream.recv_response().await.unwrap().status(), 200);
+    assert!(stream.recv_data().await.unwrap().is_some());
+    // Dropping the stream unread sends STOP_SENDING: the server's last write fails.
+    drop(stream);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let line = loop {
+        let log = srv.log();
+        if let Some(l) = log.lines().find(|l| l.contains("/whole?bytes=50000000")) {
+            break l.to_owned();
+        }
+        assert!(Instant::now() < deadline, "no access log line:\n{log}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(line.contains("completed=false"), "{line}");
+    let (resp, _) = fetch(&mut c.send, request("GET", "/hello"), b"").await;
+    assert_eq!(resp.status(), 200);
+}
+
+#[tokio::test]
 async fn a_failure_after_the_head_resets_the_stream() {
     let t = tls();
     let srv = start(&t, &["--workers", "1"]);

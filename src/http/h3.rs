@@ -253,6 +253,8 @@ async fn request(
 }
 
 /// Sends the head, then the body as QUIC credit allows; a body error resets the stream.
+/// A write that fails marks the body as not delivered (its sender, and the access log,
+/// must not take it for complete).
 async fn send_response(send: &mut SendStream, mut response: http::Response<ResponseBody>) {
     crate::http::exchange::add_date(&mut response);
     let (parts, mut body) = response.into_parts();
@@ -268,12 +270,15 @@ async fn send_response(send: &mut SendStream, mut response: http::Response<Respo
             Some(Ok(frame)) => match frame.into_data() {
                 Ok(data) => {
                     if send.send_data(data).await.is_err() {
+                        body.fail();
                         return;
                     }
                 }
                 Err(frame) => {
                     if let Ok(trailers) = frame.into_trailers() {
-                        let _ = send.send_trailers(trailers).await;
+                        if send.send_trailers(trailers).await.is_err() {
+                            body.fail();
+                        }
                         return;
                     }
                 }
@@ -283,7 +288,9 @@ async fn send_response(send: &mut SendStream, mut response: http::Response<Respo
                 return;
             }
             None => {
-                let _ = send.finish().await;
+                if send.finish().await.is_err() {
+                    body.fail();
+                }
                 return;
             }
         }

@@ -112,6 +112,9 @@ export default async function handle(req, res) {
       res.setHeader('content-length', total);
       return writeMany(res, total, () => res.end());
     }
+    case '/whole':
+      // One call: the body reaches the protocol side whole.
+      return res.end(Buffer.alloc(Number(q.get('bytes')), 'w'));
     case '/chunked': {
       const total = Number(q.get('bytes'));
       return writeMany(res, total, () => res.end());
