@@ -566,16 +566,16 @@ pub fn op_http_headers<'s>(
     let mut values: Vec<v8::Local<v8::Value>> = Vec::with_capacity(fields.len());
     let mut joined = Vec::new();
     for (i, f) in fields.iter().enumerate() {
-        let Ok(key) =
-            v8::Local::<v8::String>::try_from(one_byte(scope, &names[f.name.clone()], true))
-        else {
-            continue;
-        };
         let from = next_extra;
         while next_extra < extras.len() && extras[next_extra].0 == i {
             next_extra += 1;
         }
         let more = || extras[from..next_extra].iter().map(|&(_, v)| v);
+        let Ok(key) =
+            v8::Local::<v8::String>::try_from(one_byte(scope, &names[f.name.clone()], true))
+        else {
+            continue;
+        };
         let value = match f.fold {
             Fold::List => {
                 let mut list = vec![one_byte(scope, f.first, false)];
