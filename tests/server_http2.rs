@@ -45,7 +45,7 @@ async fn a_response_with_too_many_fields_is_refused_with_500_and_the_worker_serv
 }
 
 #[tokio::test]
-async fn raw_headers_over_h2_are_the_fields_in_order_then_the_authority_as_host() {
+async fn raw_headers_over_h2_are_the_fields_by_name_then_the_authority_as_host() {
     let srv = Server::start(&[&handler_path(), "--workers", "1"]);
     let mut c = h2c(srv.addr).await;
     let req = hyper::Request::get("http://example.test:81/headers")
@@ -61,7 +61,8 @@ async fn raw_headers_over_h2_are_the_fields_in_order_then_the_authority_as_host(
     let (status, _, body) = fetch(&mut c, req).await;
     assert_eq!(status, 200);
     let v: serde_json::Value = serde_json::from_slice(&body.unwrap()).unwrap();
-    // HTTP/2 names are lower case; Node shows `:authority` as a last `host`.
+    // HTTP/2 names are lower case, repeats of a name together (the header map's
+    // order); Node shows `:authority` as a last `host`.
     assert_eq!(
         v["rawHeaders"],
         serde_json::json!([

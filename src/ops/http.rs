@@ -365,9 +365,6 @@ fn header_pairs<'s, 'i>(
     len: usize,
     at: impl Fn(&mut v8::PinScope<'s, 'i>, usize) -> Option<v8::Local<'s, v8::Value>>,
 ) -> Result<HeaderMap, OpError> {
-    if len / 2 > MAX_RESPONSE_FIELDS {
-        return Err(too_many_fields(len / 2));
-    }
     // Room for what weir may add (Content-Length, Date) without the map growing.
     let mut map = HeaderMap::with_capacity((len / 2).min(64) + 2);
     each_field(scope, len, at, |name, value| {
@@ -388,6 +385,9 @@ fn each_field<'s, 'i>(
     at: impl Fn(&mut v8::PinScope<'s, 'i>, usize) -> Option<v8::Local<'s, v8::Value>>,
     mut f: impl FnMut(&[u8], &[u8]) -> Result<(), Invalid>,
 ) -> Result<(), OpError> {
+    if len / 2 > MAX_RESPONSE_FIELDS {
+        return Err(too_many_fields(len / 2));
+    }
     let mut name_buf = [0u8; 64];
     let mut value_buf = [0u8; 256];
     let (mut long_name, mut long_value) = (Vec::new(), Vec::new());
@@ -488,12 +488,27 @@ fn fold_of(name: &[u8]) -> Fold {
 }
 
 /// A field of `req.headers` being gathered: its lower-case name (a range of the
-/// names buffer), its first value, and whether more follow in the extras list.
+/// names buffer) and its first value (later ones wait in the extras list).
 struct Folded<'a> {
     name: std::ops::Range<usize>,
     fold: Fold,
     first: &'a [u8],
-    more: bool,
+}
+
+/// The bytes of the fields string an op is given first (see `fields_block`), through
+/// `stack` when they fit; `None`, with a `TypeError` thrown, for anything else.
+fn fields_arg<'a>(
+    scope: &mut v8::PinScope<'_, '_>,
+    args: &v8::FunctionCallbackArguments,
+    op: &str,
+    stack: &'a mut [u8],
+    heap: &'a mut Vec<u8>,
+) -> Option<&'a [u8]> {
+    let Ok(block) = v8::Local::<v8::String>::try_from(args.get(0)) else {
+        super::throw_type_error(scope, &format!("{op}(fields)"));
+        return None;
+    };
+    Some(one_byte_in(scope, block, stack, heap))
 }
 
 /// Past this many fields, repeated names are found through a hash map instead of a
@@ -508,11 +523,10 @@ pub fn op_http_headers<'s>(
     args: v8::FunctionCallbackArguments<'s>,
     mut rv: v8::ReturnValue<'s, v8::Value>,
 ) {
-    let Ok(block) = v8::Local::<v8::String>::try_from(args.get(0)) else {
-        return super::throw_type_error(scope, "op_http_headers(fields)");
-    };
     let (mut stack, mut heap) = ([0u8; 4096], Vec::new());
-    let bytes = one_byte_in(scope, block, &mut stack, &mut heap);
+    let Some(bytes) = fields_arg(scope, &args, "op_http_headers", &mut stack, &mut heap) else {
+        return;
+    };
     let mut names: Vec<u8> = Vec::with_capacity(bytes.len() / 2);
     let mut fields: Vec<Folded> = Vec::with_capacity(32);
     // Values of repeated fields, with the index of the field they belong to.
@@ -529,7 +543,6 @@ pub fn op_http_headers<'s>(
         if let Some(i) = seen {
             names.truncate(start);
             if fields[i].fold != Fold::First {
-                fields[i].more = true;
                 extras.push((i, value));
             }
             continue;
@@ -547,7 +560,6 @@ pub fn op_http_headers<'s>(
             name: start..names.len(),
             fold,
             first: value,
-            more: false,
         });
         if index.is_none() && fields.len() > FOLD_SCAN_MAX {
             index = Some(
@@ -584,7 +596,7 @@ pub fn op_http_headers<'s>(
                 }
                 v8::Array::new_with_elements(scope, &list).into()
             }
-            Fold::Join | Fold::Cookie if f.more => {
+            Fold::Join | Fold::Cookie if next_extra > from => {
                 let sep: &[u8] = if f.fold == Fold::Cookie { b"; " } else { b", " };
                 joined.clear();
                 joined.extend_from_slice(f.first);
@@ -612,11 +624,10 @@ pub fn op_http_raw_headers<'s>(
     args: v8::FunctionCallbackArguments<'s>,
     mut rv: v8::ReturnValue<'s, v8::Value>,
 ) {
-    let Ok(block) = v8::Local::<v8::String>::try_from(args.get(0)) else {
-        return super::throw_type_error(scope, "op_http_raw_headers(fields)");
-    };
     let (mut stack, mut heap) = ([0u8; 4096], Vec::new());
-    let bytes = one_byte_in(scope, block, &mut stack, &mut heap);
+    let Some(bytes) = fields_arg(scope, &args, "op_http_raw_headers", &mut stack, &mut heap) else {
+        return;
+    };
     let mut list = Vec::with_capacity(64);
     for (name, value) in crate::http::h1::field_lines(bytes) {
         list.push(one_byte(scope, name, false));
@@ -663,9 +674,6 @@ pub fn op_http_respond<'s>(
         None => Some(args.get(5 + i as i32)),
     };
     let len = list.map_or(fields, |l| l.length() as usize);
-    if len / 2 > MAX_RESPONSE_FIELDS {
-        return throw(scope, too_many_fields(len / 2));
-    }
     // A reason phrase other than the status code's own.
     let message = args.get(2);
     let reason = if message.is_string() {

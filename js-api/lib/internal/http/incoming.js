@@ -13,12 +13,12 @@ const { finished } = require('stream');
 const { LazyReadable, defineLazyProperty, kStateMade } = require('internal/http/lazy_stream');
 const { kNativeSource, kNativeDone, destroyQuietly } = require('internal/streams/native');
 const { Buffer } = require('buffer');
-const { addHeaderLine } = require('internal/http/common');
 const binding = internalBinding('http');
 
 const kId = Symbol('kId');
 const kHeaders = Symbol('kHeaders');
 const kHeadersDistinct = Symbol('kHeadersDistinct');
+const kFields = Symbol('kFields');
 const kRawHeaders = Symbol('kRawHeaders');
 const kReading = Symbol('kReading');
 const kHasBody = Symbol('kHasBody');
@@ -96,8 +96,10 @@ class IncomingMessage extends LazyReadable {
     const version = kVersions[httpVersion];
     this.httpVersionMajor = version[0];
     this.httpVersionMinor = version[1];
-    // A string until `rawHeaders` or `headers` is first read (see below).
-    this[kRawHeaders] = fields;
+    // The fields as one string; `rawHeaders` and `headers` are made from it when first
+    // read (see below).
+    this[kFields] = fields ?? '';
+    this[kRawHeaders] = null;
     this.rawTrailers = [];
     this.trailers = {};
     this[kHeaders] = null;
@@ -118,23 +120,13 @@ class IncomingMessage extends LazyReadable {
   // over HTTP/1.1), made into `rawHeaders` or `headers` natively when first read: most
   // handlers read neither, or only `headers`.
   get rawHeaders() {
-    const raw = this[kRawHeaders];
-    return typeof raw === 'string' ? (this[kRawHeaders] = binding.rawHeaders(raw)) : raw;
+    return (this[kRawHeaders] ??= binding.rawHeaders(this[kFields]));
   }
   set rawHeaders(val) { this[kRawHeaders] = val; }
 
+  // As in Node, made from the fields as they came, whatever `rawHeaders` is set to.
   get headers() {
-    if (this[kHeaders] === null) {
-      const raw = this[kRawHeaders];
-      if (typeof raw === 'string') {
-        this[kHeaders] = binding.headers(raw);
-      } else {
-        const dest = {};
-        for (let n = 0; n < raw.length; n += 2) addHeaderLine(raw[n], raw[n + 1], dest);
-        this[kHeaders] = dest;
-      }
-    }
-    return this[kHeaders];
+    return (this[kHeaders] ??= binding.headers(this[kFields]));
   }
   set headers(val) { this[kHeaders] = val; }
 
