@@ -711,6 +711,50 @@ fn an_http11_request_without_host_gets_400_as_from_node_and_nginx() {
 }
 
 #[test]
+fn early_hints_go_as_a_103_before_the_response_and_not_to_http10_clients() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send("GET /early-hints HTTP/1.1\r\nHost: a\r\n\r\n");
+    let hints = c.head();
+    assert_eq!((hints.status, hints.reason.as_str()), (103, "Early Hints"));
+    assert_eq!(
+        hints.headers,
+        vec![
+            (
+                "link".to_string(),
+                "</a.css>; rel=preload; as=style, </b.js>; rel=preload; as=script".to_string()
+            ),
+            ("x-hint".to_string(), "one".to_string()),
+        ]
+    );
+    let r = c.response();
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.text(),
+        r#"{"sent":true,"threw":"ERR_INVALID_ARG_VALUE","after":false}"#
+    );
+    // The connection goes on with the next request.
+    c.send("GET /hello HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_eq!(c.response().text(), "hello world\n");
+    // An HTTP/1.0 client gets no 1xx (RFC 9110 §15.2): the final response comes first.
+    let mut c = Wire::connect(srv.addr);
+    c.send("GET /early-hints HTTP/1.0\r\n\r\n");
+    let r = c.response();
+    assert_eq!(r.status, 200);
+    assert!(r.text().starts_with(r#"{"sent":false,"#), "{}", r.text());
+    // curl shows both heads, in order.
+    let url = format!("http://{}/early-hints", srv.addr);
+    let out = std::process::Command::new("curl")
+        .args(["-s", "--http1.1", "-D", "-", "-o", "/dev/null", &url])
+        .output()
+        .expect("curl must be installed (apt-get install curl)");
+    let heads = String::from_utf8_lossy(&out.stdout);
+    let early = heads.find("HTTP/1.1 103 Early Hints").expect("a 103 head");
+    let last = heads.find("HTTP/1.1 200 OK").expect("a 200 head");
+    assert!(early < last, "{heads}");
+}
+
+#[test]
 fn both_transfer_encoding_and_content_length_get_400_and_close() {
     let srv = start();
     rejected(srv.addr, "POST /count HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 400);

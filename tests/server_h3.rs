@@ -354,6 +354,34 @@ async fn a_thousand_aborted_downloads_release_everything() {
 }
 
 #[tokio::test]
+async fn early_hints_go_as_a_103_head_before_the_response() {
+    let t = tls();
+    let srv = start(&t, &["--workers", "1"]);
+    let mut c = connect(srv.addr, &t.ca).await;
+    let mut stream = c
+        .send
+        .send_request(request("GET", "/early-hints"))
+        .await
+        .unwrap();
+    stream.finish().await.unwrap();
+    // h3's client gives each HEADERS frame as a response head.
+    let hints = stream.recv_response().await.unwrap();
+    assert_eq!(hints.status(), 103);
+    assert_eq!(
+        hints.headers()["link"],
+        "</a.css>; rel=preload; as=style, </b.js>; rel=preload; as=script"
+    );
+    assert_eq!(hints.headers()["x-hint"], "one");
+    let resp = stream.recv_response().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let body = h3c::read_body(&mut stream).await.unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&body),
+        r#"{"sent":true,"threw":"ERR_INVALID_ARG_VALUE","after":false}"#
+    );
+}
+
+#[tokio::test]
 async fn a_whole_body_the_client_stops_is_logged_as_not_completed() {
     let t = tls();
     let srv = start(&t, &["--workers", "1"]);

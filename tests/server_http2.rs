@@ -26,6 +26,19 @@ async fn h2c_by_prior_knowledge() {
 }
 
 #[tokio::test]
+async fn early_hints_are_not_sent_over_h2_and_the_call_says_so() {
+    // hyper, which drives HTTP/2, has no way for a server to send a 1xx.
+    let srv = Server::start(&[&handler_path(), "--workers", "1"]);
+    let mut c = h2c(srv.addr).await;
+    let (status, _, body) = fetch(&mut c, get("http://localhost/early-hints")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        String::from_utf8_lossy(&body.unwrap()),
+        r#"{"sent":false,"threw":"ERR_INVALID_ARG_VALUE","after":false}"#
+    );
+}
+
+#[tokio::test]
 async fn a_response_with_too_many_fields_is_refused_with_500_and_the_worker_serves_on() {
     let srv = Server::start(&[&handler_path(), "--workers", "1"]);
     let mut c = h2c(srv.addr).await;

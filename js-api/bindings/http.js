@@ -10,6 +10,7 @@ module.exports = {
   setContext: ops.op_http_set_context,
   read: ops.op_http_read,
   respond: ops.op_http_respond,
+  inform: ops.op_http_inform,
   write: ops.op_http_write,
   end: ops.op_http_end,
   abort: ops.op_http_abort,

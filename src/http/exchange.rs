@@ -140,6 +140,30 @@ impl std::future::Future for ResponseWait<'_> {
     }
 }
 
+/// What [`HeadWait`] yields.
+pub enum NextHead {
+    /// An interim (1xx) response; the head is still to come.
+    Interim(Response<()>),
+    /// The head, as [`ResponseWait`] gives it.
+    Final(Option<Response<ResponseBody>>),
+}
+
+/// [`ResponseWait`] that yields the interim responses first (see [`Exchange::heads`]).
+pub struct HeadWait<'a>(ResponseWait<'a>);
+
+impl std::future::Future for HeadWait<'_> {
+    type Output = NextHead;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<NextHead> {
+        if let Some(interim) = self.0 .0.interim.borrow_mut().pop_front() {
+            return Poll::Ready(NextHead::Interim(interim));
+        }
+        std::pin::Pin::new(&mut self.0)
+            .poll(cx)
+            .map(NextHead::Final)
+    }
+}
+
 impl Drop for ResponseWait<'_> {
     fn drop(&mut self) {
         // A response handed over but not taken is dropped too (after the borrow): its
@@ -181,7 +205,14 @@ pub struct Exchange {
     /// The response goes without a `Date` header (`res.sendDate = false`), set by
     /// whichever call sends the head.
     pub no_date: Cell<bool>,
+    /// Interim (1xx) responses given before the head, for the protocol side to send
+    /// first ([`Exchange::inform`]).
+    interim: RefCell<VecDeque<Response<()>>>,
 }
+
+/// Interim responses that may wait for the protocol side at once; past this, more are
+/// refused (a handler calling `writeEarlyHints` in a loop holds no more memory).
+const MAX_INTERIM: usize = 8;
 
 /// What a connection's timers need to know: how many exchanges are in flight (the
 /// idle timer only runs when none is) and when the bytes of a request head started
@@ -278,6 +309,46 @@ impl Exchange {
         self.headers.get_or_init(|| {
             crate::http::h1::header_map(self.raw_head.as_ref().expect("fields from a raw head"))
         })
+    }
+
+    /// Whether interim (1xx) responses reach this exchange's client: on weir's own
+    /// HTTP/1.1 driver (plain TCP; never to an HTTP/1.0 client, RFC 9110 §15.2) and
+    /// on HTTP/3. hyper, which drives HTTP/2 and TLS connections, has no way for a
+    /// server to send one.
+    pub fn informs(&self) -> bool {
+        match self.protocol {
+            Protocol::Http11 => self.writes_own_head(),
+            Protocol::Http3 => true,
+            Protocol::Http10 | Protocol::Http2 => false,
+        }
+    }
+
+    /// Queues an interim (1xx) response to go before the head. `false` when it
+    /// cannot go: the protocol has no way to send it ([`Exchange::informs`]), the head
+    /// was given already, or [`MAX_INTERIM`] are waiting.
+    pub fn inform(&self, response: Response<()>) -> bool {
+        if !self.informs() {
+            return false;
+        }
+        let slot = self.head.borrow();
+        let HeadSlot::Waiting(waker) = &*slot else {
+            return false;
+        };
+        let mut interim = self.interim.borrow_mut();
+        if interim.len() >= MAX_INTERIM {
+            return false;
+        }
+        interim.push_back(response);
+        if let Some(w) = waker {
+            w.wake_by_ref();
+        }
+        true
+    }
+
+    /// The protocol side's wait for the head that also yields the interim responses
+    /// given before it ([`Exchange::inform`]), in order; poll it again after one.
+    pub fn heads(&self) -> HeadWait<'_> {
+        HeadWait(ResponseWait(self))
     }
 
     /// The response head is written by weir's HTTP/1.1 driver (plain TCP), which takes
@@ -657,6 +728,7 @@ impl HttpWorker {
             dispatched: Cell::new(false),
             sendfile: Cell::new(false),
             no_date: Cell::new(false),
+            interim: RefCell::new(VecDeque::new()),
         });
         self.exchanges.borrow_mut().insert(id, ex.clone());
         match (self.native_root.get(), self.files.get()) {

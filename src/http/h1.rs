@@ -12,7 +12,7 @@
 //! is written and the body consumed (or the connection is closed instead).
 
 use crate::http::body::{FileRegion, Item, ResponseBody};
-use crate::http::exchange::{ActiveGuard, ConnState, Exchange, HttpWorker, RequestBody};
+use crate::http::exchange::{ActiveGuard, ConnState, Exchange, HttpWorker, NextHead, RequestBody};
 use crate::http::fields::Fields;
 use crate::http::scratch;
 use crate::http::server::ConnLimits;
@@ -863,13 +863,22 @@ async fn wait_response(
     worker: &Rc<HttpWorker>,
     ex: &Rc<Exchange>,
 ) -> Option<Response<ResponseBody>> {
-    let mut head = ex.response();
+    let mut head = ex.heads();
     loop {
         tokio::select! {
             biased;
-            r = &mut head => {
-                return Some(r.unwrap_or_else(|| crate::http::exchange::simple_response(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")));
-            }
+            r = &mut head => match r {
+                NextHead::Final(r) => {
+                    return Some(r.unwrap_or_else(|| crate::http::exchange::simple_response(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")));
+                }
+                NextHead::Interim(interim) => {
+                    if write_interim(conn, &interim).await.is_err() {
+                        drop(head);
+                        worker.cancelled(ex);
+                        return None;
+                    }
+                }
+            },
             filled = conn.fill(), if conn.may_watch_close(body) => {
                 match filled {
                     // Pipelined bytes, now in the buffer: the watch ends.
@@ -883,6 +892,25 @@ async fn wait_response(
             }
         }
     }
+}
+
+/// Writes an interim (1xx) response, such as `103 Early Hints`.
+async fn write_interim(conn: &Conn, interim: &Response<()>) -> io::Result<()> {
+    let status = interim.status();
+    let mut head = Vec::with_capacity(64);
+    head.extend_from_slice(b"HTTP/1.1 ");
+    head.extend_from_slice(status.as_str().as_bytes());
+    head.push(b' ');
+    head.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
+    head.extend_from_slice(b"\r\n");
+    for (name, value) in interim.headers() {
+        head.extend_from_slice(name.as_str().as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(value.as_bytes());
+        head.extend_from_slice(b"\r\n");
+    }
+    head.extend_from_slice(b"\r\n");
+    conn.write_all(&mut [IoSlice::new(&head)]).await
 }
 
 /// Sends one file region of the body (with its chunk framing when chunked).

@@ -7,7 +7,9 @@
 //! explicitly.
 
 use crate::http::body::ResponseBody;
-use crate::http::exchange::{simple_response, ActiveGuard, ConnState, HttpWorker, RequestBody};
+use crate::http::exchange::{
+    simple_response, ActiveGuard, ConnState, HttpWorker, NextHead, RequestBody,
+};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use std::cell::Cell;
@@ -238,15 +240,34 @@ async fn request(
         (remote, local),
         ActiveGuard::new(state),
     ) {
-        Some(ex) => tokio::select! {
-            r = ex.response() => r.unwrap_or_else(|| simple_response(http::StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")),
-            // The connection is gone (closed by the client, lost, timed out) before
-            // the handler answered: the handler side learns it now, as over HTTP/2.
-            _ = quic.closed() => {
-                worker.cancelled(&ex);
-                return;
+        Some(ex) => {
+            let mut head = ex.heads();
+            loop {
+                tokio::select! {
+                    r = &mut head => match r {
+                        NextHead::Final(r) => break r.unwrap_or_else(|| simple_response(http::StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")),
+                        // An interim response (`103 Early Hints`) goes as a HEADERS
+                        // frame of its own; a stream that cannot take it fails the
+                        // response too, as the first write would.
+                        NextHead::Interim(interim) => {
+                            if send.send_response(interim).await.is_err() {
+                                drop(head);
+                                worker.cancelled(&ex);
+                                return;
+                            }
+                        }
+                    },
+                    // The connection is gone (closed by the client, lost, timed out)
+                    // before the handler answered: the handler side learns it now, as
+                    // over HTTP/2.
+                    _ = quic.closed() => {
+                        drop(head);
+                        worker.cancelled(&ex);
+                        return;
+                    }
+                }
             }
-        },
+        }
         None => simple_response(http::StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"),
     };
     send_response(&mut send, response).await;

@@ -636,6 +636,52 @@ pub fn op_http_raw_headers<'s>(
     rv.set(v8::Array::new_with_elements(scope, &list).into());
 }
 
+/// `op_http_inform(id, status, fields)`: an interim (1xx) response, such as `103 Early
+/// Hints`, sent before the head (`res.writeEarlyHints`). `fields` is one array of
+/// alternating names and values. Returns whether it goes to the client: `false` where
+/// the protocol cannot send one (HTTP/2 and TLS connections, HTTP/1.0 clients; see
+/// `Exchange::informs`) or once the head is given.
+pub fn op_http_inform<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
+    rv.set_bool(false);
+    let Some((_, ex)) = exchange(scope, &args) else {
+        return;
+    };
+    let code = arg_f64(scope, &args, 1, 0.0);
+    let Some(status) = (100.0..=199.0)
+        .contains(&code)
+        .then(|| StatusCode::from_u16(code as u16).ok())
+        .flatten()
+        .filter(|s| *s != StatusCode::SWITCHING_PROTOCOLS)
+    else {
+        return throw(
+            scope,
+            OpError::range_error(
+                "ERR_HTTP_INVALID_STATUS_CODE",
+                format!("Invalid status code: {code}"),
+            ),
+        );
+    };
+    let Ok(list) = v8::Local::<v8::Array>::try_from(args.get(2)) else {
+        return throw(
+            scope,
+            OpError::type_error("ERR_INVALID_ARG_TYPE", "fields must be an array"),
+        );
+    };
+    let len = list.length() as usize;
+    let headers = match header_pairs(scope, len, |scope, i| list.get_index(scope, i as u32)) {
+        Ok(h) => h,
+        Err(e) => return throw(scope, e),
+    };
+    let mut interim = Response::new(());
+    *interim.status_mut() = status;
+    *interim.headers_mut() = headers;
+    rv.set_bool(ex.inform(interim));
+}
+
 /// `op_http_respond(id, status, statusMessage, body, flags, name, value, ...)`: sends
 /// the head, its fields as the arguments after `flags` or as one array there (and,
 /// when `flags` says end, the whole body).

@@ -48,6 +48,24 @@ export default async function handle(req, res) {
       res.setHeader('content-type', 'text/plain; charset=utf-8');
       res.setHeader('x-powered-by', 'weir tests');
       return res.end('hello world\n');
+    case '/early-hints': {
+      // Two links, a field of its own, then a bad link (throws), then hints after the
+      // head (not sent).
+      const sent = res.writeEarlyHints({
+        link: ['</a.css>; rel=preload; as=style', '</b.js>; rel=preload; as=script'],
+        'x-hint': 'one',
+      });
+      let threw = null;
+      try {
+        res.writeEarlyHints({ link: 'a.css' });
+      } catch (e) {
+        threw = e.code;
+      }
+      res.setHeader('content-type', 'application/json');
+      res.flushHeaders();
+      const after = res.writeEarlyHints({ link: '</c.css>; rel=preload' });
+      return res.end(JSON.stringify({ sent, threw, after }));
+    }
     case '/headers-folded':
       res.setHeader('content-type', 'application/json');
       return res.end(JSON.stringify({

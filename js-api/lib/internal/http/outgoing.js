@@ -8,8 +8,10 @@
 
 const {
   ArrayIsArray,
+  ArrayPrototypeJoin,
   ObjectCreate,
   ObjectKeys,
+  RegExpPrototypeExec,
   SafeMap,
   SafeSet,
   StringPrototypeToLowerCase,
@@ -27,12 +29,36 @@ const {
     ERR_HTTP_HEADERS_SENT,
     ERR_HTTP_INVALID_STATUS_CODE,
     ERR_INVALID_ARG_TYPE,
+    ERR_INVALID_ARG_VALUE,
     ERR_STREAM_DESTROYED,
   },
 } = require('internal/errors');
 const { kId, socketOf } = require('internal/http/incoming');
+const { validateObject } = require('internal/validators');
 const { kNativeSink, kNativeSinkFree, kNativeDone, destroyQuietly } = require('internal/streams/native');
 const binding = internalBinding('http');
+
+// Node's check of a `Link` value for early hints (lib/internal/validators.js).
+const linkValueRegExp = /^(?:<[^>]*>)(?:\s*;\s*[^;"\s]+(?:=(")?[^;"\s]*\1)?)*$/;
+const kLinkFormat = 'must be an array or string of format "</styles.css>; rel=preload; as=style"';
+
+function validateLinkHeaderFormat(value, name) {
+  if (typeof value === 'undefined' || !RegExpPrototypeExec(linkValueRegExp, value)) {
+    throw new ERR_INVALID_ARG_VALUE(name, value, kLinkFormat);
+  }
+}
+
+function validateLinkHeaderValue(hints) {
+  if (typeof hints === 'string') {
+    validateLinkHeaderFormat(hints, 'hints');
+    return hints;
+  }
+  if (ArrayIsArray(hints)) {
+    for (const link of hints) validateLinkHeaderFormat(link, 'hints');
+    return ArrayPrototypeJoin(hints, ', ');
+  }
+  throw new ERR_INVALID_ARG_VALUE('hints', hints, kLinkFormat);
+}
 
 const kHeaders = Symbol('kHeaders');
 const kHeadSent = Symbol('kHeadSent');
@@ -320,6 +346,28 @@ class ServerResponse extends LazyWritable {
   // body; asking for it first changes nothing.
   writeContinue(cb) {
     if (typeof cb === 'function') process.nextTick(cb);
+  }
+
+  // `103 Early Hints` before the response, as Node sends it: `hints.link` (a string or
+  // an array of them, each `<url>; param=value...`) and any other fields of `hints`.
+  // Returns whether the hints go to the client: over HTTP/1.1 (plain TCP) and HTTP/3;
+  // not to an HTTP/1.0 client, over HTTP/2 or TLS (hyper, which drives those, cannot
+  // send an interim response), or once the head has been sent.
+  writeEarlyHints(hints, cb) {
+    validateObject(hints, 'hints');
+    if (hints.link === null || hints.link === undefined) return false;
+    const link = validateLinkHeaderValue(hints.link);
+    if (link.length === 0) return false;
+    const fields = ['link', link];
+    for (const key of ObjectKeys(hints)) {
+      if (key === 'link') continue;
+      validateHeaderName(key);
+      validateHeaderValue(key, hints[key]);
+      fields.push(key, `${hints[key]}`);
+    }
+    const sent = !this[kHeadSent] && binding.inform(this[kId], 103, fields);
+    if (typeof cb === 'function') process.nextTick(cb);
+    return sent;
   }
 
   // Sends the head (with the whole body when `end` is true). After this, headers are
