@@ -2,9 +2,10 @@
 # weir serve over HTTP/3, checked with tests/clients/h3.py (aioquic): starts
 # `weir serve` with the test handler and a self-signed certificate, then checks over QUIC
 # on the same port number: GET and HEAD /hello, a 1 GiB download by SHA-256, 100
-# concurrent requests on one connection, a streamed POST echoed back, a stream reset when
-# the handler fails after the head; and, over TCP, that HTTP/2 responses advertise
-# HTTP/3 with alt-svc. Runs every check, then exits non-zero if any failed.
+# concurrent requests on one connection, a streamed POST echoed back, `103 Early Hints`
+# before a response, a stream reset when the handler fails after the head; and, over
+# TCP, that HTTP/2 responses advertise HTTP/3 with alt-svc. Runs every check, then
+# exits non-zero if any failed.
 #   usage: WEIR=path/to/weir tests/clients/h3_checks.sh     (or: h3_checks.sh path/to/weir)
 #   H3_BIG_BYTES=N makes the big download N bytes instead of 1 GiB (for quick local runs).
 #   needs: python3 with `pip install -r tests/clients/requirements.txt`, curl
@@ -70,6 +71,16 @@ h3 "h3 100 concurrent GET /hello on one connection" many "$base/hello" $k --coun
 head -c 4000000 /dev/urandom >"$tmp/up.bin"
 h3 "h3 POST /echo 4 MB streamed back (sha256)" get "$base/echo" $k --data-file "$tmp/up.bin" --sha256 \
   --expect-status 200 --expect-bytes 4000000 --expect-sha256 "$(sha256sum <"$tmp/up.bin" | cut -d' ' -f1)"
+
+# res.writeEarlyHints: aioquic reports the 103 as an interim head before the 200.
+h3 "h3 GET /early-hints -> 103 then 200" get "$base/early-hints" $k \
+  --expect-status 200 --expect-body '{"sent":true,"threw":"ERR_INVALID_ARG_VALUE","after":false}'
+if grep -qx 'HTTP/3 103 (interim)' "$tmp/out" \
+  && [[ $(grep -n 'HTTP/3 103 (interim)' "$tmp/out" | cut -d: -f1) -lt $(grep -n '^HTTP/3 200$' "$tmp/out" | cut -d: -f1) ]]; then
+  ok "h3 the 103 came before the 200"
+else
+  not_ok "h3 the 103 came before the 200" "$tmp/out"
+fi
 
 h3 "h3 handler fails after the head -> stream reset" get "$base/fail-after-head" $k --expect-reset --expect-status 200
 
