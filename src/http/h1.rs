@@ -200,6 +200,11 @@ struct BodyState {
     detached: Cell<bool>,
     trailer_bytes: Cell<usize>,
     max_trailer_bytes: usize,
+    /// The body could not be read to its end (malformed, or the client closed the
+    /// connection first): the status a response not yet given answers with, and a
+    /// wake-up for the connection waiting on the handler ([`wait_response`]).
+    failed: Cell<Option<StatusCode>>,
+    failure: tokio::sync::Notify,
 }
 
 /// A request body on a weir-driven HTTP/1.1 connection.
@@ -217,8 +222,19 @@ fn bad_body(what: &str) -> io::Error {
 
 impl H1Body {
     /// The next chunk of the body; `None` at its end. A connection closed before the
-    /// end is a `ConnectionReset` error (the client aborted the upload).
+    /// end is a `ConnectionReset` error (the client aborted the upload), a malformed
+    /// body an `InvalidData` one. Either way the connection learns it: a handler that
+    /// has not answered yet is answered for (`400`), and the connection closes.
     pub async fn next_chunk(&mut self) -> io::Result<Option<Bytes>> {
+        let read = self.read_chunk().await;
+        if read.is_err() && !self.state.detached.get() {
+            self.state.failed.set(Some(StatusCode::BAD_REQUEST));
+            self.state.failure.notify_one();
+        }
+        read
+    }
+
+    async fn read_chunk(&mut self) -> io::Result<Option<Bytes>> {
         let st = &self.state;
         if st.expect_continue.replace(false) && !self.conn.head_written.get() {
             self.conn
@@ -275,19 +291,7 @@ impl H1Body {
                         st.framing.set(Framing::Chunked(c));
                         return Ok(None);
                     };
-                    let line = &buf[..line_end];
-                    let digits = line.split(|&b| b == b';').next().unwrap_or(&[]);
-                    let digits = trim_ows(digits);
-                    if digits.is_empty() || digits.len() > 15 {
-                        return Err(bad_body("bad chunk size"));
-                    }
-                    let mut size: u64 = 0;
-                    for &d in digits {
-                        let v = (d as char)
-                            .to_digit(16)
-                            .ok_or_else(|| bad_body("bad chunk size"))?;
-                        size = size * 16 + u64::from(v);
-                    }
+                    let size = chunk_size(&buf[..line_end])?;
                     buf.advance(line_end + 2);
                     c = if size == 0 {
                         Chunk::Trailers
@@ -332,6 +336,9 @@ impl H1Body {
                     st.trailer_bytes.set(st.trailer_bytes.get() + line_end + 2);
                     if st.trailer_bytes.get() > st.max_trailer_bytes {
                         return Err(bad_body("trailers too large"));
+                    }
+                    if line_end > 0 && !is_field_line(&buf[..line_end]) {
+                        return Err(bad_body("malformed trailer field"));
                     }
                     buf.advance(line_end + 2);
                     if line_end == 0 {
@@ -391,6 +398,48 @@ pub fn header_map(head: &Bytes) -> http::HeaderMap {
         }
     }
     map
+}
+
+/// The size of a chunk-size line (without its CRLF): hexadecimal digits (leading zeros
+/// allowed), then nothing or extensions (`;` after optional whitespace) without control
+/// characters. A bare CR or LF, whitespace before the size or after it without an
+/// extension, or a size past 2^60 is refused: parsers that read these otherwise would
+/// disagree with weir about where the request ends (RFC 9112 §7.1).
+fn chunk_size(line: &[u8]) -> io::Result<u64> {
+    let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    let (hex, rest) = line.split_at(digits);
+    let ext = trim_ows(rest);
+    let ext_ok = rest.is_empty()
+        || (ext.first() == Some(&b';')
+            && ext.iter().all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f)));
+    if hex.is_empty() || !ext_ok {
+        return Err(bad_body("bad chunk size"));
+    }
+    let significant = &hex[hex.iter().take_while(|&&b| b == b'0').count()..];
+    if significant.len() > 15 {
+        return Err(bad_body("chunk size too large"));
+    }
+    Ok(significant.iter().fold(0u64, |size, &d| {
+        size * 16 + u64::from((d as char).to_digit(16).unwrap_or(0))
+    }))
+}
+
+/// A trailer field line (without its CRLF): a token, a colon, then a value without
+/// control characters other than tab; no line folding (RFC 9112 §5.2, §7.1.2).
+fn is_field_line(line: &[u8]) -> bool {
+    let Some(colon) = line.iter().position(|&b| b == b':') else {
+        return false;
+    };
+    let (name, value) = (&line[..colon], &line[colon + 1..]);
+    !name.is_empty()
+        && name.iter().all(|&b| is_tchar(b))
+        && value
+            .iter()
+            .all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f))
+}
+
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 fn find_crlf(b: &[u8]) -> Option<usize> {
@@ -532,6 +581,7 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
     // (`Exchange::headers`). httparse has checked names and values by the rules
     // `http`'s types have.
     let mut te_last: Option<&[u8]> = None;
+    let mut te_chunked = 0usize;
     let mut cl_seen = false;
     let mut length: Option<u64> = None;
     let (mut close, mut keep_alive_token) = (false, false);
@@ -540,7 +590,13 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
     for &(name, value) in spans {
         let (name, value) = (&head[name.range()], &head[value.range()]);
         match name.len() {
-            17 if name.eq_ignore_ascii_case(b"transfer-encoding") => te_last = Some(value),
+            17 if name.eq_ignore_ascii_case(b"transfer-encoding") => {
+                te_chunked += value
+                    .split(|&b| b == b',')
+                    .filter(|t| trim_ows(t).eq_ignore_ascii_case(b"chunked"))
+                    .count();
+                te_last = Some(value);
+            }
             14 if name.eq_ignore_ascii_case(b"content-length") => {
                 cl_seen = true;
                 for part in value.split(|&b| b == b',') {
@@ -573,8 +629,10 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
     // or a length that is not one number, is how requests get smuggled: refused.
     let framing = if let Some(te) = te_last {
         let last = te.rsplit(|&b| b == b',').next().map(trim_ows);
+        // Chunked once, and last (applied twice, it would be decoded once).
         if cl_seen
             || version == Version::HTTP_10
+            || te_chunked != 1
             || !last.is_some_and(|t| t.eq_ignore_ascii_case(b"chunked"))
         {
             return Parsed::Reject(StatusCode::BAD_REQUEST);
@@ -744,6 +802,8 @@ pub async fn serve(
             detached: Cell::new(false),
             trailer_bytes: Cell::new(0),
             max_trailer_bytes: limits.max_header_bytes,
+            failed: Cell::new(None),
+            failure: tokio::sync::Notify::new(),
         };
         // The previous request's state is reused when nothing else holds it (its
         // request had no body to read, or its reader is gone).
@@ -784,7 +844,8 @@ pub async fn serve(
         // request, and nothing tells which: such a connection ends with this response.
         let unanswered =
             body_state.expect_continue.get() && !matches!(body_state.framing.get(), Framing::Done);
-        let keep_alive = keep_alive && !unanswered && !shutdown.is_set();
+        let keep_alive =
+            keep_alive && !unanswered && body_state.failed.get().is_none() && !shutdown.is_set();
         let keep = match write_response(
             &conn,
             response,
@@ -867,6 +928,16 @@ async fn wait_response(
     loop {
         tokio::select! {
             biased;
+            // The request body failed (malformed, or cut short): the client gets the
+            // answer a server gives to a bad request, whatever the handler made of the
+            // error meanwhile; the handler is told the client is gone, and the
+            // connection closes.
+            _ = body.failure.notified() => {
+                drop(head);
+                worker.cancelled(ex);
+                reject(conn, body.failed.get().unwrap_or(StatusCode::BAD_REQUEST)).await;
+                return None;
+            }
             r = &mut head => match r {
                 NextHead::Final(r) => {
                     return Some(r.unwrap_or_else(|| crate::http::exchange::simple_response(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")));

@@ -119,6 +119,14 @@ export default async function handle(req, res) {
         if (err) stats.echoErrors++;
       });
     }
+    case '/count-on-end': {
+      // Answers on 'end' only, as many handlers do: a body that never ends cleanly
+      // leaves the answer to the server.
+      let n = 0;
+      req.on('data', (c) => { n += c.length; });
+      req.on('end', () => res.end(String(n)));
+      return;
+    }
     case '/count': {
       if (req.headers.expect) res.writeContinue();
       let n = 0;
