@@ -778,6 +778,32 @@ fn transfer_encoding_not_ending_in_chunked_gets_400() {
 }
 
 #[test]
+fn a_target_not_a_path_nor_an_absolute_uri_gets_400_and_connect_gets_501() {
+    let srv = start();
+    // These reached the handler as `/`.
+    for target in ["admin", "example.com:80", "user@host", "*"] {
+        rejected(
+            srv.addr,
+            &format!("GET {target} HTTP/1.1\r\nHost: a\r\n\r\n"),
+            400,
+        );
+    }
+    // No tunnel: the bytes after CONNECT are never read as a request.
+    let mut c = Wire::connect(srv.addr);
+    c.send("CONNECT a:1 HTTP/1.1\r\nHost: a:1\r\n\r\nGET /hello HTTP/1.1\r\nHost: a\r\n\r\n");
+    let r = c.response();
+    assert_eq!(r.status, 501, "{r:?}");
+    assert_eq!(r.header("connection"), Some("close"));
+    c.end_within(Duration::from_secs(1));
+    // `OPTIONS *` is a request like another, and the connection goes on.
+    let mut c = Wire::connect(srv.addr);
+    c.send("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_ne!(c.response().status, 400);
+    c.send(get("/hello"));
+    assert_eq!(c.response().text(), "hello world\n");
+}
+
+#[test]
 fn chunked_applied_twice_gets_400() {
     let srv = start();
     for te in [

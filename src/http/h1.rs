@@ -573,9 +573,26 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
     let Ok(method) = Method::from_bytes(&head[method.range()]) else {
         return Parsed::Reject(StatusCode::BAD_REQUEST);
     };
+    // weir opens no tunnels: `CONNECT` is refused before the bytes that would follow
+    // it (meant for the far end) can be read as requests.
+    if method == Method::CONNECT {
+        return Parsed::Reject(StatusCode::NOT_IMPLEMENTED);
+    }
+    let target = &head[path.range()];
     let Ok(uri) = http::Uri::from_maybe_shared(head.slice(path.range())) else {
         return Parsed::Reject(StatusCode::BAD_REQUEST);
     };
+    // The forms a request-target may take here (RFC 9112 §3.2): a path, an absolute
+    // URI, or `*` for OPTIONS. Anything else (`admin`, `host:80`) would reach the
+    // handler as `/`, a target the client did not send.
+    let form_ok = match target.first() {
+        Some(b'/') => true,
+        Some(b'*') => target.len() == 1 && method == Method::OPTIONS,
+        _ => uri.scheme().is_some() && uri.authority().is_some(),
+    };
+    if !form_ok {
+        return Parsed::Reject(StatusCode::BAD_REQUEST);
+    }
     // What framing and the connection need, read from the fields where they lie: the
     // request's header map is only made if something asks for it
     // (`Exchange::headers`). httparse has checked names and values by the rules
