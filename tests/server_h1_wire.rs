@@ -804,6 +804,35 @@ fn a_target_not_a_path_nor_an_absolute_uri_gets_400_and_connect_gets_501() {
 }
 
 #[test]
+fn a_body_that_stops_arriving_gets_408_after_the_body_timeout() {
+    let srv = Server::handler(&["--body-timeout-ms", "600"]);
+    for path in ["/count", "/count-on-end"] {
+        let mut c = Wire::connect(srv.addr);
+        let t = Instant::now();
+        c.send(format!(
+            "POST {path} HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc"
+        ));
+        let r = c.response();
+        assert_eq!(r.status, 408, "{path}: {r:?}");
+        assert_eq!(r.header("connection"), Some("close"));
+        assert!(
+            t.elapsed() >= Duration::from_millis(550),
+            "{:?}",
+            t.elapsed()
+        );
+        c.expect_closed();
+    }
+    // Bytes that keep coming, each within the timeout, are a body like another.
+    let mut c = Wire::connect(srv.addr);
+    c.send("POST /count HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\n");
+    for b in ["a", "b", "c", "d"] {
+        std::thread::sleep(Duration::from_millis(300));
+        c.send(b);
+    }
+    assert_eq!(c.response().text(), "4");
+}
+
+#[test]
 fn chunked_applied_twice_gets_400() {
     let srv = start();
     for te in [

@@ -111,6 +111,11 @@ struct ServeArgs {
     /// Keep-alive: a connection idle this long with no request in flight is closed.
     #[arg(long, default_value_t = 5_000, value_name = "MS")]
     idle_timeout_ms: u64,
+    /// Plain-TCP HTTP/1.1: longest wait for the next bytes of a request body the
+    /// handler is reading; past it the read fails, a request not yet answered gets
+    /// 408, and the connection is closed (nginx's client_body_timeout).
+    #[arg(long, default_value_t = 60_000, value_name = "MS")]
+    body_timeout_ms: u64,
     /// Connections each worker serves at once; past it the worker stops accepting
     /// until one closes.
     #[arg(long, default_value_t = 10_000, value_name = "N")]
@@ -282,6 +287,7 @@ fn serve(a: ServeArgs) -> i32 {
             max_headers: a.max_headers as usize,
             header_timeout: Duration::from_millis(a.header_timeout_ms),
             idle_timeout: Duration::from_millis(a.idle_timeout_ms),
+            body_timeout: Duration::from_millis(a.body_timeout_ms.max(1)),
             max_connections: a.max_connections.max(1),
             h2_max_concurrent_streams: a.h2_max_concurrent_streams,
             h2_max_header_list_size: a.h2_max_header_list_size,

@@ -205,6 +205,8 @@ struct BodyState {
     /// wake-up for the connection waiting on the handler ([`wait_response`]).
     failed: Cell<Option<StatusCode>>,
     failure: tokio::sync::Notify,
+    /// The longest wait for the next bytes of the body (`--body-timeout-ms`).
+    read_timeout: Duration,
 }
 
 /// A request body on a weir-driven HTTP/1.1 connection.
@@ -227,9 +229,15 @@ impl H1Body {
     /// has not answered yet is answered for (`400`), and the connection closes.
     pub async fn next_chunk(&mut self) -> io::Result<Option<Bytes>> {
         let read = self.read_chunk().await;
-        if read.is_err() && !self.state.detached.get() {
-            self.state.failed.set(Some(StatusCode::BAD_REQUEST));
-            self.state.failure.notify_one();
+        if let Err(e) = &read {
+            if !self.state.detached.get() {
+                let status = match e.kind() {
+                    io::ErrorKind::TimedOut => StatusCode::REQUEST_TIMEOUT,
+                    _ => StatusCode::BAD_REQUEST,
+                };
+                self.state.failed.set(Some(status));
+                self.state.failure.notify_one();
+            }
         }
         read
     }
@@ -267,7 +275,15 @@ impl H1Body {
                 }
             }
             // Need more bytes.
-            if self.conn.fill().await? == 0 {
+            let filled = tokio::time::timeout(st.read_timeout, self.conn.fill())
+                .await
+                .map_err(|_| {
+                    io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "no bytes of the request body arrived within --body-timeout-ms",
+                    )
+                })??;
+            if filled == 0 {
                 return Err(io::Error::new(
                     io::ErrorKind::ConnectionReset,
                     "the client closed the connection before the end of the request body",
@@ -821,6 +837,7 @@ pub async fn serve(
             max_trailer_bytes: limits.max_header_bytes,
             failed: Cell::new(None),
             failure: tokio::sync::Notify::new(),
+            read_timeout: limits.body_timeout,
         };
         // The previous request's state is reused when nothing else holds it (its
         // request had no body to read, or its reader is gone).
@@ -1295,6 +1312,7 @@ mod tests {
             max_header_bytes,
             max_headers,
             header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(60),
             idle_timeout: Duration::from_secs(60),
             max_connections: 16,
             h2_max_concurrent_streams: 100,
