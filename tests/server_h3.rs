@@ -354,6 +354,22 @@ async fn a_thousand_aborted_downloads_release_everything() {
 }
 
 #[tokio::test]
+async fn connect_gets_501_over_h3() {
+    let t = tls();
+    let srv = start(&t, &["--workers", "1"]);
+    let mut c = connect(srv.addr, &t.ca).await;
+    let connect_req = http::Request::builder()
+        .method("CONNECT")
+        .uri("example.com:443")
+        .body(())
+        .unwrap();
+    let (resp, _) = fetch(&mut c.send, connect_req, b"").await;
+    assert_eq!(resp.status(), 501);
+    let (resp, _) = fetch(&mut c.send, request("GET", "/hello"), b"").await;
+    assert_eq!(resp.status(), 200);
+}
+
+#[tokio::test]
 async fn early_hints_go_as_a_103_head_before_the_response() {
     let t = tls();
     let srv = start(&t, &["--workers", "1"]);

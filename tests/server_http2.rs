@@ -26,6 +26,27 @@ async fn h2c_by_prior_knowledge() {
 }
 
 #[tokio::test]
+async fn connect_gets_501_over_h2_without_reaching_the_handler() {
+    let srv = Server::start(&[&handler_path(), "--workers", "1"]);
+    let mut c = h2c(srv.addr).await;
+    let connect = hyper::Request::connect("example.com:443")
+        .body(server::empty())
+        .unwrap();
+    let (status, _, _) = fetch(&mut c, connect).await;
+    assert_eq!(status, 501);
+    // The connection serves on, and the handler never saw the CONNECT.
+    let (status, _, body) = fetch(&mut c, get("http://localhost/stats")).await;
+    assert_eq!(status, 200);
+    let stats: serde_json::Value = serde_json::from_slice(&body.unwrap()).unwrap();
+    // (a CONNECT given to the handler would have finished a 404 before this one)
+    assert_eq!(
+        (stats["finished"].as_u64(), stats["closed"].as_u64()),
+        (Some(0), Some(0)),
+        "{stats}"
+    );
+}
+
+#[tokio::test]
 async fn early_hints_are_not_sent_over_h2_and_the_call_says_so() {
     // hyper, which drives HTTP/2, has no way for a server to send a 1xx.
     let srv = Server::start(&[&handler_path(), "--workers", "1"]);

@@ -228,6 +228,12 @@ async fn request(
     };
     let (mut send, recv) = stream.split();
     let (parts, ()) = req.into_parts();
+    if parts.method == http::Method::CONNECT {
+        // weir opens no tunnels, over any protocol.
+        let refused = simple_response(http::StatusCode::NOT_IMPLEMENTED, "Not Implemented");
+        send_response(&mut send, refused).await;
+        return;
+    }
     if crate::http::unmet_expectation(&parts.headers) {
         let failed = simple_response(http::StatusCode::EXPECTATION_FAILED, "Expectation Failed");
         send_response(&mut send, failed).await;

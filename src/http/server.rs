@@ -342,6 +342,19 @@ async fn answer(
     if parts.version != hyper::Version::HTTP_10 && crate::http::unmet_expectation(&parts.headers) {
         return simple_response(hyper::StatusCode::EXPECTATION_FAILED, "Expectation Failed");
     }
+    if parts.method == hyper::Method::CONNECT {
+        // weir opens no tunnels (as on plain TCP, see `h1::parse_head`); over
+        // HTTP/1.1 the connection closes, so the bytes meant for the far end are not
+        // read as requests.
+        let mut refused = simple_response(hyper::StatusCode::NOT_IMPLEMENTED, "Not Implemented");
+        if parts.version < hyper::Version::HTTP_2 {
+            refused.headers_mut().insert(
+                hyper::header::CONNECTION,
+                hyper::header::HeaderValue::from_static("close"),
+            );
+        }
+        return refused;
+    }
     let body = if http_body::Body::is_end_stream(&body) {
         RequestBody::Empty
     } else {
