@@ -354,6 +354,35 @@ async fn a_thousand_aborted_downloads_release_everything() {
 }
 
 #[tokio::test]
+async fn a_request_body_that_stops_arriving_gets_408_over_h3() {
+    let t = tls();
+    let srv = start(&t, &["--workers", "1", "--body-timeout-ms", "600"]);
+    let mut c = connect(srv.addr, &t.ca).await;
+    let mut req = request("POST", "/count-on-end");
+    req.headers_mut()
+        .insert("content-length", http::HeaderValue::from_static("10"));
+    let mut stream = c.send.send_request(req).await.unwrap();
+    stream
+        .send_data(bytes::Bytes::from_static(b"abc"))
+        .await
+        .unwrap();
+    // The stream stays open, with seven bytes owed.
+    let started = Instant::now();
+    let resp = tokio::time::timeout(Duration::from_secs(10), stream.recv_response())
+        .await
+        .expect("an answer before the client gives up")
+        .unwrap();
+    assert_eq!(resp.status(), 408);
+    assert!(
+        started.elapsed() >= Duration::from_millis(550),
+        "{:?}",
+        started.elapsed()
+    );
+    let (resp, _) = fetch(&mut c.send, request("GET", "/hello"), b"").await;
+    assert_eq!(resp.status(), 200);
+}
+
+#[tokio::test]
 async fn connect_gets_501_over_h3() {
     let t = tls();
     let srv = start(&t, &["--workers", "1"]);

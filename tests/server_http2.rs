@@ -26,6 +26,50 @@ async fn h2c_by_prior_knowledge() {
 }
 
 #[tokio::test]
+async fn a_request_body_that_stops_arriving_gets_408_over_h2() {
+    use futures::StreamExt;
+    let srv = Server::start(&[
+        &handler_path(),
+        "--workers",
+        "1",
+        "--body-timeout-ms",
+        "600",
+    ]);
+    let tcp = tokio::net::TcpStream::connect(srv.addr).await.unwrap();
+    let (mut send, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        TokioIo::new(tcp),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    // Three bytes of the ten announced, then nothing, the stream left open.
+    let frames = futures::stream::iter([Ok::<_, std::convert::Infallible>(
+        hyper::body::Frame::data(Bytes::from_static(b"abc")),
+    )])
+    .chain(futures::stream::pending());
+    let req = hyper::Request::post("http://localhost/count-on-end")
+        .header("content-length", "10")
+        .body(http_body_util::StreamBody::new(frames))
+        .unwrap();
+    let t = std::time::Instant::now();
+    let resp = tokio::time::timeout(std::time::Duration::from_secs(10), send.send_request(req))
+        .await
+        .expect("an answer before the client gives up")
+        .unwrap();
+    assert_eq!(resp.status(), 408);
+    assert!(
+        t.elapsed() >= std::time::Duration::from_millis(550),
+        "{:?}",
+        t.elapsed()
+    );
+    // The server goes on serving.
+    let mut c = h2c(srv.addr).await;
+    let (status, _, _) = fetch(&mut c, get("http://localhost/hello")).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
 async fn connect_gets_501_over_h2_without_reaching_the_handler() {
     let srv = Server::start(&[&handler_path(), "--workers", "1"]);
     let mut c = h2c(srv.addr).await;

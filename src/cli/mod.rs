@@ -111,9 +111,9 @@ struct ServeArgs {
     /// Keep-alive: a connection idle this long with no request in flight is closed.
     #[arg(long, default_value_t = 5_000, value_name = "MS")]
     idle_timeout_ms: u64,
-    /// Plain-TCP HTTP/1.1: longest wait for the next bytes of a request body the
-    /// handler is reading; past it the read fails, a request not yet answered gets
-    /// 408, and the connection is closed (nginx's client_body_timeout).
+    /// Longest wait for the next bytes of a request body the handler is reading;
+    /// past it the read fails and a request not yet answered gets 408; on HTTP/1.1
+    /// the connection is closed (nginx's client_body_timeout).
     #[arg(long, default_value_t = 60_000, value_name = "MS")]
     body_timeout_ms: u64,
     /// Connections each worker serves at once; past it the worker stops accepting

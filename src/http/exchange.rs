@@ -304,6 +304,42 @@ impl Exchange {
         *self.body.borrow_mut() = Some(body);
     }
 
+    /// The next chunk of the request body (`None` at its end or once it is taken
+    /// away), for the handler side. Where hyper or HTTP/3 carry the body, bytes that
+    /// take longer than `--body-timeout-ms` to come fail the read, and a request not
+    /// answered yet is answered `408` (weir's HTTP/1.1 driver does the same itself).
+    pub async fn read_body(&self) -> std::io::Result<Option<Bytes>> {
+        let Some(mut body) = self.take_body() else {
+            return Ok(None);
+        };
+        let chunk = match &body {
+            RequestBody::Hyper(_) | RequestBody::H3(_) => {
+                let limit = self
+                    .worker
+                    .upgrade()
+                    .map_or(Duration::from_secs(60), |w| w.limits.body_timeout);
+                match tokio::time::timeout(limit, body.next_chunk()).await {
+                    Ok(chunk) => chunk,
+                    Err(_) => {
+                        self.send_head(simple_response(
+                            StatusCode::REQUEST_TIMEOUT,
+                            "Request Timeout",
+                        ));
+                        Err(std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            "no bytes of the request body arrived within --body-timeout-ms",
+                        ))
+                    }
+                }
+            }
+            _ => body.next_chunk().await,
+        };
+        if matches!(chunk, Ok(Some(_))) {
+            self.put_body(body);
+        }
+        chunk
+    }
+
     /// The request's fields.
     pub fn headers(&self) -> &HeaderMap {
         self.headers.get_or_init(|| {
@@ -598,6 +634,8 @@ pub enum Event {
 pub struct ExchangeLimits {
     /// Bytes a response body may hold between the handler and the socket.
     pub body_buffer: usize,
+    /// The longest wait for the next bytes of a request body (`--body-timeout-ms`).
+    pub body_timeout: Duration,
 }
 
 /// A worker's HTTP state, shared by its connections and by the isolate running its

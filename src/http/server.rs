@@ -32,8 +32,9 @@ pub struct ConnLimits {
     pub header_timeout: Duration,
     /// A connection with nothing in flight and no traffic for this long is closed.
     pub idle_timeout: Duration,
-    /// Plain-TCP HTTP/1.1: the longest wait for the next bytes of a request body
-    /// being read; past it the read fails (`408` if the request is not answered yet).
+    /// The longest wait for the next bytes of a request body being read; past it
+    /// the read fails (`408` if the request is not answered yet). weir's HTTP/1.1
+    /// driver applies it itself; for the other protocols, `Exchange::read_body`.
     pub body_timeout: Duration,
     /// Connections one worker serves at once; past it the worker stops accepting
     /// (clients wait in the kernel's backlog).

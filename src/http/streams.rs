@@ -12,16 +12,7 @@ pub struct RequestBodySource(pub Rc<Exchange>);
 
 impl ByteSource for RequestBodySource {
     fn next(&self) -> LocalFuture<'_, std::io::Result<Option<Bytes>>> {
-        Box::pin(async move {
-            let Some(mut body) = self.0.take_body() else {
-                return Ok(None);
-            };
-            let chunk = body.next_chunk().await?;
-            if chunk.is_some() {
-                self.0.put_body(body);
-            }
-            Ok(chunk)
-        })
+        Box::pin(async move { self.0.read_body().await })
     }
 
     fn cancel(&self) {

@@ -305,14 +305,8 @@ pub fn op_http_read<'s>(
         let Some(ex) = ex else {
             return Ok(OpValue::Null);
         };
-        let Some(mut body) = ex.take_body() else {
-            return Ok(OpValue::Null);
-        };
-        match body.next_chunk().await {
-            Ok(Some(data)) => {
-                ex.put_body(body);
-                Ok(OpValue::Bytes(data))
-            }
+        match ex.read_body().await {
+            Ok(Some(data)) => Ok(OpValue::Bytes(data)),
             Ok(None) => Ok(OpValue::Null),
             Err(e) => Err(OpError::new(ErrorClass::Error, "ECONNRESET", "aborted")
                 .with("cause", OpValue::String(e.to_string()))),

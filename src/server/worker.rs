@@ -62,6 +62,7 @@ async fn serve(
     let worker = HttpWorker::new(
         ExchangeLimits {
             body_buffer: config.response_buffer,
+            body_timeout: config.conn.body_timeout,
         },
         tls.is_some(),
         config.access_log,
