@@ -69,6 +69,27 @@ async fn a_request_body_that_stops_arriving_gets_408_over_h2() {
     assert_eq!(status, 200);
 }
 
+#[test]
+fn an_asterisk_target_is_for_options_only_over_h2() {
+    let srv = Server::start(&[&handler_path(), "--workers", "1"]);
+    let url = format!("http://{}/", srv.addr);
+    for (method, want) in [("GET", ":status: 400"), ("OPTIONS", ":status: 404")] {
+        let out = std::process::Command::new("nghttp")
+            .args([
+                "-v",
+                "-H",
+                &format!(":method: {method}"),
+                "-H",
+                ":path: *",
+                &url,
+            ])
+            .output()
+            .expect("nghttp must be installed (apt-get install nghttp2-client)");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(want), "{method} *: {text}");
+    }
+}
+
 #[tokio::test]
 async fn connect_gets_501_over_h2_without_reaching_the_handler() {
     let srv = Server::start(&[&handler_path(), "--workers", "1"]);

@@ -228,6 +228,11 @@ async fn request(
     };
     let (mut send, recv) = stream.split();
     let (parts, ()) = req.into_parts();
+    if crate::http::misplaced_asterisk(&parts.method, &parts.uri) {
+        let refused = simple_response(http::StatusCode::BAD_REQUEST, "Bad Request");
+        send_response(&mut send, refused).await;
+        return;
+    }
     if parts.method == http::Method::CONNECT {
         // weir opens no tunnels, over any protocol.
         let refused = simple_response(http::StatusCode::NOT_IMPLEMENTED, "Not Implemented");

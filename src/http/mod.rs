@@ -47,6 +47,12 @@ pub(crate) fn is_continue(value: &[u8]) -> bool {
         .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"100-continue"))
 }
 
+/// A request-target `*` with a method other than `OPTIONS` (RFC 9112 §3.2.4, RFC 9113
+/// §8.3.1): refused with `400` on every protocol.
+pub(crate) fn misplaced_asterisk(method: &http::Method, uri: &http::Uri) -> bool {
+    uri.path() == "*" && method != http::Method::OPTIONS
+}
+
 /// An `Expect` field weir cannot meet, to be answered 417 (as Node answers it).
 pub(crate) fn unmet_expectation(headers: &http::HeaderMap) -> bool {
     headers

@@ -343,6 +343,9 @@ async fn answer(
     if parts.version != hyper::Version::HTTP_10 && crate::http::unmet_expectation(&parts.headers) {
         return simple_response(hyper::StatusCode::EXPECTATION_FAILED, "Expectation Failed");
     }
+    if crate::http::misplaced_asterisk(&parts.method, &parts.uri) {
+        return simple_response(hyper::StatusCode::BAD_REQUEST, "Bad Request");
+    }
     if parts.method == hyper::Method::CONNECT {
         // weir opens no tunnels (as on plain TCP, see `h1::parse_head`); over
         // HTTP/1.1 the connection closes, so the bytes meant for the far end are not
