@@ -833,6 +833,23 @@ fn a_body_that_stops_arriving_gets_408_after_the_body_timeout() {
 }
 
 #[test]
+fn request_trailers_reach_the_handler_as_in_node() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send(
+        "POST /trailers-in HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n\
+         5\r\nhello\r\n0\r\nX-Sum: abc\r\nx-sum: def\r\nToString: t\r\n\r\n",
+    );
+    assert_eq!(
+        c.response().text(),
+        r#"{"trailers":{"x-sum":"abc, def","tostring":"t"},"raw":["X-Sum","abc","x-sum","def","ToString","t"]}"#
+    );
+    // Without trailers, Node's empty defaults.
+    c.send("POST /trailers-in HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi");
+    assert_eq!(c.response().text(), r#"{"trailers":{},"raw":[]}"#);
+}
+
+#[test]
 fn chunked_applied_twice_gets_400() {
     let srv = start();
     for te in [

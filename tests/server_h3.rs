@@ -383,6 +383,32 @@ async fn a_request_body_that_stops_arriving_gets_408_over_h3() {
 }
 
 #[tokio::test]
+async fn request_trailers_reach_the_handler_over_h3() {
+    let t = tls();
+    let srv = start(&t, &["--workers", "1"]);
+    let mut c = connect(srv.addr, &t.ca).await;
+    let mut stream = c
+        .send
+        .send_request(request("POST", "/trailers-in"))
+        .await
+        .unwrap();
+    stream
+        .send_data(bytes::Bytes::from_static(b"hello"))
+        .await
+        .unwrap();
+    let mut trailers = http::HeaderMap::new();
+    trailers.insert("x-checksum", http::HeaderValue::from_static("abc"));
+    stream.send_trailers(trailers).await.unwrap();
+    stream.finish().await.unwrap();
+    assert_eq!(stream.recv_response().await.unwrap().status(), 200);
+    let body = h3c::read_body(&mut stream).await.unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&body),
+        r#"{"trailers":{"x-checksum":"abc"},"raw":["x-checksum","abc"]}"#
+    );
+}
+
+#[tokio::test]
 async fn connect_gets_501_over_h3() {
     let t = tls();
     let srv = start(&t, &["--workers", "1"]);

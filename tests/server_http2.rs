@@ -26,6 +26,35 @@ async fn h2c_by_prior_knowledge() {
 }
 
 #[tokio::test]
+async fn request_trailers_reach_the_handler_over_h2() {
+    let srv = Server::start(&[&handler_path(), "--workers", "1"]);
+    let tcp = tokio::net::TcpStream::connect(srv.addr).await.unwrap();
+    let (mut send, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        TokioIo::new(tcp),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    let mut trailers = hyper::HeaderMap::new();
+    trailers.insert("x-checksum", hyper::header::HeaderValue::from_static("abc"));
+    let frames = futures::stream::iter([
+        Ok::<_, std::convert::Infallible>(hyper::body::Frame::data(Bytes::from_static(b"hello"))),
+        Ok(hyper::body::Frame::trailers(trailers)),
+    ]);
+    let req = hyper::Request::post("http://localhost/trailers-in")
+        .body(http_body_util::StreamBody::new(frames))
+        .unwrap();
+    let resp = send.send_request(req).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(
+        String::from_utf8_lossy(&body),
+        r#"{"trailers":{"x-checksum":"abc"},"raw":["x-checksum","abc"]}"#
+    );
+}
+
+#[tokio::test]
 async fn a_request_body_that_stops_arriving_gets_408_over_h2() {
     use futures::StreamExt;
     let srv = Server::start(&[

@@ -11,6 +11,7 @@ module.exports = {
   read: ops.op_http_read,
   respond: ops.op_http_respond,
   inform: ops.op_http_inform,
+  trailers: ops.op_http_trailers,
   write: ops.op_http_write,
   end: ops.op_http_end,
   abort: ops.op_http_abort,

@@ -55,27 +55,57 @@ pub enum RequestBody {
 }
 
 impl RequestBody {
-    /// The next chunk of data (trailers are skipped), `None` at the end; an error means
-    /// the client reset the stream or the connection broke.
-    pub async fn next_chunk(&mut self) -> std::io::Result<Option<bytes::Bytes>> {
+    /// The next chunk of data, `None` at the end; an error means the client reset the
+    /// stream or the connection broke. Trailer fields met on the way are added to
+    /// `trailers` (names and values as received).
+    pub async fn next_chunk(
+        &mut self,
+        trailers: &mut Vec<(Bytes, Bytes)>,
+    ) -> std::io::Result<Option<bytes::Bytes>> {
         match self {
             RequestBody::Empty => Ok(None),
             RequestBody::Hyper(incoming) => loop {
                 match http_body_util::BodyExt::frame(incoming).await {
-                    Some(Ok(frame)) => {
-                        if let Ok(data) = frame.into_data() {
-                            return Ok(Some(data));
+                    Some(Ok(frame)) => match frame.into_data() {
+                        Ok(data) => return Ok(Some(data)),
+                        Err(frame) => {
+                            if let Ok(map) = frame.into_trailers() {
+                                trailer_pairs(&map, trailers);
+                            }
                         }
-                    }
+                    },
                     Some(Err(e)) => {
                         return Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, e))
                     }
                     None => return Ok(None),
                 }
             },
-            RequestBody::H3(recv) => crate::http::h3::recv_chunk(recv).await,
-            RequestBody::H1(body) => body.next_chunk().await,
+            RequestBody::H3(recv) => {
+                let chunk = crate::http::h3::recv_chunk(recv).await?;
+                if chunk.is_none() {
+                    if let Ok(Some(map)) = recv.recv_trailers().await {
+                        trailer_pairs(&map, trailers);
+                    }
+                }
+                Ok(chunk)
+            }
+            RequestBody::H1(body) => {
+                let chunk = body.next_chunk().await?;
+                if chunk.is_none() {
+                    trailers.extend(body.take_trailers());
+                }
+                Ok(chunk)
+            }
         }
+    }
+}
+
+fn trailer_pairs(map: &HeaderMap, out: &mut Vec<(Bytes, Bytes)>) {
+    for (name, value) in map {
+        out.push((
+            Bytes::copy_from_slice(name.as_str().as_bytes()),
+            Bytes::copy_from_slice(value.as_bytes()),
+        ));
     }
 }
 
@@ -208,6 +238,8 @@ pub struct Exchange {
     /// Interim (1xx) responses given before the head, for the protocol side to send
     /// first ([`Exchange::inform`]).
     interim: RefCell<VecDeque<Response<()>>>,
+    /// The request's trailer fields, once its body was read to the end.
+    pub trailers: RefCell<Vec<(Bytes, Bytes)>>,
 }
 
 /// Interim responses that may wait for the protocol side at once; past this, more are
@@ -312,13 +344,14 @@ impl Exchange {
         let Some(mut body) = self.take_body() else {
             return Ok(None);
         };
+        let mut trailers = Vec::new();
         let chunk = match &body {
             RequestBody::Hyper(_) | RequestBody::H3(_) => {
                 let limit = self
                     .worker
                     .upgrade()
                     .map_or(Duration::from_secs(60), |w| w.limits.body_timeout);
-                match tokio::time::timeout(limit, body.next_chunk()).await {
+                match tokio::time::timeout(limit, body.next_chunk(&mut trailers)).await {
                     Ok(chunk) => chunk,
                     Err(_) => {
                         self.send_head(simple_response(
@@ -332,8 +365,11 @@ impl Exchange {
                     }
                 }
             }
-            _ => body.next_chunk().await,
+            _ => body.next_chunk(&mut trailers).await,
         };
+        if !trailers.is_empty() {
+            self.trailers.borrow_mut().extend(trailers);
+        }
         if matches!(chunk, Ok(Some(_))) {
             self.put_body(body);
         }
@@ -767,6 +803,7 @@ impl HttpWorker {
             sendfile: Cell::new(false),
             no_date: Cell::new(false),
             interim: RefCell::new(VecDeque::new()),
+            trailers: RefCell::new(Vec::new()),
         });
         self.exchanges.borrow_mut().insert(id, ex.clone());
         match (self.native_root.get(), self.files.get()) {

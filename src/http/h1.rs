@@ -207,6 +207,8 @@ struct BodyState {
     failure: tokio::sync::Notify,
     /// The longest wait for the next bytes of the body (`--body-timeout-ms`).
     read_timeout: Duration,
+    /// Trailer fields of a chunked body, as they arrive (name, value).
+    trailers: RefCell<Vec<(Bytes, Bytes)>>,
 }
 
 /// A request body on a weir-driven HTTP/1.1 connection.
@@ -240,6 +242,11 @@ impl H1Body {
             }
         }
         read
+    }
+
+    /// The trailer fields read so far (all of them once the body ended).
+    pub fn take_trailers(&self) -> Vec<(Bytes, Bytes)> {
+        std::mem::take(&mut *self.state.trailers.borrow_mut())
     }
 
     async fn read_chunk(&mut self) -> io::Result<Option<Bytes>> {
@@ -353,8 +360,15 @@ impl H1Body {
                     if st.trailer_bytes.get() > st.max_trailer_bytes {
                         return Err(bad_body("trailers too large"));
                     }
-                    if line_end > 0 && !is_field_line(&buf[..line_end]) {
-                        return Err(bad_body("malformed trailer field"));
+                    if line_end > 0 {
+                        let line = &buf[..line_end];
+                        if !is_field_line(line) {
+                            return Err(bad_body("malformed trailer field"));
+                        }
+                        let colon = line.iter().position(|&b| b == b':').unwrap_or(0);
+                        let name = Bytes::copy_from_slice(&line[..colon]);
+                        let value = Bytes::copy_from_slice(trim_ows(&line[colon + 1..]));
+                        st.trailers.borrow_mut().push((name, value));
                     }
                     buf.advance(line_end + 2);
                     if line_end == 0 {
@@ -838,6 +852,7 @@ pub async fn serve(
             failed: Cell::new(None),
             failure: tokio::sync::Notify::new(),
             read_timeout: limits.body_timeout,
+            trailers: RefCell::new(Vec::new()),
         };
         // The previous request's state is reused when nothing else holds it (its
         // request had no body to read, or its reader is gone).

@@ -630,6 +630,26 @@ pub fn op_http_raw_headers<'s>(
     rv.set(v8::Array::new_with_elements(scope, &list).into());
 }
 
+/// `op_http_trailers(id)`: the request's trailer fields, `[name, value, ...]` as they
+/// came (Node's `req.rawTrailers`), once its body was read to the end; `[]` before.
+pub fn op_http_trailers<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    mut rv: v8::ReturnValue<'s, v8::Value>,
+) {
+    let Some((_, ex)) = exchange(scope, &args) else {
+        rv.set(v8::Array::new(scope, 0).into());
+        return;
+    };
+    let trailers = ex.trailers.borrow();
+    let mut list = Vec::with_capacity(trailers.len() * 2);
+    for (name, value) in trailers.iter() {
+        list.push(one_byte(scope, name, false));
+        list.push(one_byte(scope, value, false));
+    }
+    rv.set(v8::Array::new_with_elements(scope, &list).into());
+}
+
 /// `op_http_inform(id, status, fields)`: an interim (1xx) response, such as `103 Early
 /// Hints`, sent before the head (`res.writeEarlyHints`). `fields` is one array of
 /// alternating names and values. Returns whether it goes to the client: `false` where

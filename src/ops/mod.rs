@@ -351,6 +351,7 @@ pub fn install<'s>(scope: &mut v8::PinScope<'s, '_>, target: v8::Local<'s, v8::O
         http::op_http_read,
         http::op_http_respond,
         http::op_http_inform,
+        http::op_http_trailers,
         http::op_http_write,
         http::op_http_end,
         http::op_http_abort,

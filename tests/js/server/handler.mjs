@@ -119,6 +119,11 @@ export default async function handle(req, res) {
         if (err) stats.echoErrors++;
       });
     }
+    case '/trailers-in': {
+      req.resume();
+      req.on('end', () => res.end(JSON.stringify({ trailers: req.trailers, raw: req.rawTrailers })));
+      return;
+    }
     case '/count-on-end': {
       // Answers on 'end' only, as many handlers do: a body that never ends cleanly
       // leaves the answer to the server.

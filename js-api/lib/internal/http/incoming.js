@@ -7,6 +7,7 @@
 const {
   ObjectDefineProperty,
   ObjectPrototypeHasOwnProperty,
+  StringPrototypeToLowerCase,
 } = primordials;
 
 const { finished } = require('stream');
@@ -187,6 +188,20 @@ class IncomingMessage extends LazyReadable {
       this[kReading] = false;
       if (chunk === null) {
         this.complete = true;
+        // Trailer fields, as Node gives them: raw pairs, and an object of lower-case
+        // names whose repeated values are joined with ', '.
+        const raw = binding.trailers(this[kId]);
+        if (raw.length > 0) {
+          const trailers = {};
+          for (let i = 0; i < raw.length; i += 2) {
+            const name = StringPrototypeToLowerCase(raw[i]);
+            if (name === '__proto__') continue;
+            trailers[name] = ObjectPrototypeHasOwnProperty(trailers, name) ?
+              `${trailers[name]}, ${raw[i + 1]}` : raw[i + 1];
+          }
+          this.rawTrailers = raw;
+          this.trailers = trailers;
+        }
         this.push(null);
       } else {
         this.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
