@@ -28,14 +28,7 @@ async fn h2c_by_prior_knowledge() {
 #[tokio::test]
 async fn request_trailers_reach_the_handler_over_h2() {
     let srv = Server::start(&[&handler_path(), "--workers", "1"]);
-    let tcp = tokio::net::TcpStream::connect(srv.addr).await.unwrap();
-    let (mut send, conn) = hyper::client::conn::http2::handshake(
-        hyper_util::rt::TokioExecutor::new(),
-        TokioIo::new(tcp),
-    )
-    .await
-    .unwrap();
-    tokio::spawn(conn);
+    let mut send = server::h2c_with(srv.addr).await;
     let mut trailers = hyper::HeaderMap::new();
     trailers.insert("x-checksum", hyper::header::HeaderValue::from_static("abc"));
     let frames = futures::stream::iter([
@@ -64,14 +57,7 @@ async fn a_request_body_that_stops_arriving_gets_408_over_h2() {
         "--body-timeout-ms",
         "600",
     ]);
-    let tcp = tokio::net::TcpStream::connect(srv.addr).await.unwrap();
-    let (mut send, conn) = hyper::client::conn::http2::handshake(
-        hyper_util::rt::TokioExecutor::new(),
-        TokioIo::new(tcp),
-    )
-    .await
-    .unwrap();
-    tokio::spawn(conn);
+    let mut send = server::h2c_with(srv.addr).await;
     // Three bytes of the ten announced, then nothing, the stream left open.
     let frames = futures::stream::iter([Ok::<_, std::convert::Infallible>(
         hyper::body::Frame::data(Bytes::from_static(b"abc")),

@@ -13,7 +13,7 @@
 
 use crate::http::body::{FileRegion, Item, ResponseBody};
 use crate::http::exchange::{ActiveGuard, ConnState, Exchange, HttpWorker, NextHead, RequestBody};
-use crate::http::fields::Fields;
+use crate::http::fields::{valid_name, valid_value, Fields};
 use crate::http::scratch;
 use crate::http::server::ConnLimits;
 use bytes::{Buf, Bytes, BytesMut};
@@ -361,14 +361,12 @@ impl H1Body {
                         return Err(bad_body("trailers too large"));
                     }
                     if line_end > 0 {
-                        let line = &buf[..line_end];
-                        if !is_field_line(line) {
+                        let Some((name, value)) = trailer_field(&buf[..line_end]) else {
                             return Err(bad_body("malformed trailer field"));
-                        }
-                        let colon = line.iter().position(|&b| b == b':').unwrap_or(0);
-                        let name = Bytes::copy_from_slice(&line[..colon]);
-                        let value = Bytes::copy_from_slice(trim_ows(&line[colon + 1..]));
-                        st.trailers.borrow_mut().push((name, value));
+                        };
+                        st.trailers
+                            .borrow_mut()
+                            .push((Bytes::copy_from_slice(name), Bytes::copy_from_slice(value)));
                     }
                     buf.advance(line_end + 2);
                     if line_end == 0 {
@@ -439,9 +437,7 @@ fn chunk_size(line: &[u8]) -> io::Result<u64> {
     let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
     let (hex, rest) = line.split_at(digits);
     let ext = trim_ows(rest);
-    let ext_ok = rest.is_empty()
-        || (ext.first() == Some(&b';')
-            && ext.iter().all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f)));
+    let ext_ok = rest.is_empty() || (ext.first() == Some(&b';') && valid_value(ext));
     if hex.is_empty() || !ext_ok {
         return Err(bad_body("bad chunk size"));
     }
@@ -454,22 +450,13 @@ fn chunk_size(line: &[u8]) -> io::Result<u64> {
     }))
 }
 
-/// A trailer field line (without its CRLF): a token, a colon, then a value without
-/// control characters other than tab; no line folding (RFC 9112 §5.2, §7.1.2).
-fn is_field_line(line: &[u8]) -> bool {
-    let Some(colon) = line.iter().position(|&b| b == b':') else {
-        return false;
-    };
-    let (name, value) = (&line[..colon], &line[colon + 1..]);
-    !name.is_empty()
-        && name.iter().all(|&b| is_tchar(b))
-        && value
-            .iter()
-            .all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f))
-}
-
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+/// The name and value of a trailer field line (without its CRLF), by the rules a
+/// response field is checked with (`fields::valid_name`, `valid_value`); `None` for
+/// anything else, a folded line among them (RFC 9112 §5.2, §7.1.2).
+fn trailer_field(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    let colon = line.iter().position(|&b| b == b':')?;
+    let (name, value) = (&line[..colon], trim_ows(&line[colon + 1..]));
+    (valid_name(name) && valid_value(value)).then_some((name, value))
 }
 
 fn find_crlf(b: &[u8]) -> Option<usize> {
@@ -1017,20 +1004,10 @@ async fn wait_response(
 /// Writes an interim (1xx) response, such as `103 Early Hints`.
 async fn write_interim(conn: &Conn, interim: &Response<()>) -> io::Result<()> {
     let status = interim.status();
-    let mut head = Vec::with_capacity(64);
-    head.extend_from_slice(b"HTTP/1.1 ");
-    head.extend_from_slice(status.as_str().as_bytes());
-    head.push(b' ');
-    head.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
-    head.extend_from_slice(b"\r\n");
-    for (name, value) in interim.headers() {
-        head.extend_from_slice(name.as_str().as_bytes());
-        head.extend_from_slice(b": ");
-        head.extend_from_slice(value.as_bytes());
-        head.extend_from_slice(b"\r\n");
-    }
-    head.extend_from_slice(b"\r\n");
-    conn.write_all(&mut [IoSlice::new(&head)]).await
+    let reason = status.canonical_reason().unwrap_or("").as_bytes();
+    let head = Fields::from_map(interim.headers(), true).into_head(status, reason);
+    conn.write_all(&mut [IoSlice::new(&head), IoSlice::new(b"\r\n")])
+        .await
 }
 
 /// Sends one file region of the body (with its chunk framing when chunked).

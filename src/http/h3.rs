@@ -228,20 +228,9 @@ async fn request(
     };
     let (mut send, recv) = stream.split();
     let (parts, ()) = req.into_parts();
-    if crate::http::misplaced_asterisk(&parts.method, &parts.uri) {
-        let refused = simple_response(http::StatusCode::BAD_REQUEST, "Bad Request");
-        send_response(&mut send, refused).await;
-        return;
-    }
-    if parts.method == http::Method::CONNECT {
-        // weir opens no tunnels, over any protocol.
-        let refused = simple_response(http::StatusCode::NOT_IMPLEMENTED, "Not Implemented");
-        send_response(&mut send, refused).await;
-        return;
-    }
-    if crate::http::unmet_expectation(&parts.headers) {
-        let failed = simple_response(http::StatusCode::EXPECTATION_FAILED, "Expectation Failed");
-        send_response(&mut send, failed).await;
+    if let Some(status) = crate::http::refusal(&parts) {
+        let reason = status.canonical_reason().unwrap_or("");
+        send_response(&mut send, simple_response(status, reason)).await;
         return;
     }
     let response = match worker.begin(

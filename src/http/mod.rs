@@ -47,14 +47,26 @@ pub(crate) fn is_continue(value: &[u8]) -> bool {
         .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"100-continue"))
 }
 
-/// A request-target `*` with a method other than `OPTIONS` (RFC 9112 §3.2.4, RFC 9113
-/// §8.3.1): refused with `400` on every protocol.
-pub(crate) fn misplaced_asterisk(method: &http::Method, uri: &http::Uri) -> bool {
-    uri.path() == "*" && method != http::Method::OPTIONS
+/// What weir answers itself, before any handler, to a request hyper or HTTP/3 parsed
+/// (weir's own HTTP/1.1 parser refuses the same in `h1::parse_head`): `*` as the
+/// target of a method other than `OPTIONS` (RFC 9112 §3.2.4, RFC 9113 §8.3.1), `400`;
+/// `CONNECT`, `501` (weir opens no tunnels); an expectation weir cannot meet, `417`
+/// (HTTP/1.0 requests' expectations are ignored).
+pub(crate) fn refusal(parts: &http::request::Parts) -> Option<http::StatusCode> {
+    if parts.uri.path() == "*" && parts.method != http::Method::OPTIONS {
+        return Some(http::StatusCode::BAD_REQUEST);
+    }
+    if parts.method == http::Method::CONNECT {
+        return Some(http::StatusCode::NOT_IMPLEMENTED);
+    }
+    if parts.version != http::Version::HTTP_10 && unmet_expectation(&parts.headers) {
+        return Some(http::StatusCode::EXPECTATION_FAILED);
+    }
+    None
 }
 
 /// An `Expect` field weir cannot meet, to be answered 417 (as Node answers it).
-pub(crate) fn unmet_expectation(headers: &http::HeaderMap) -> bool {
+fn unmet_expectation(headers: &http::HeaderMap) -> bool {
     headers
         .get(http::header::EXPECT)
         .is_some_and(|v| !is_continue(v.as_bytes()))

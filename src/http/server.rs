@@ -340,18 +340,11 @@ async fn answer(
         // RFC 9112 §3.2, as on plain TCP (see `h1::parse_head`).
         return simple_response(hyper::StatusCode::BAD_REQUEST, "Bad Request");
     }
-    if parts.version != hyper::Version::HTTP_10 && crate::http::unmet_expectation(&parts.headers) {
-        return simple_response(hyper::StatusCode::EXPECTATION_FAILED, "Expectation Failed");
-    }
-    if crate::http::misplaced_asterisk(&parts.method, &parts.uri) {
-        return simple_response(hyper::StatusCode::BAD_REQUEST, "Bad Request");
-    }
-    if parts.method == hyper::Method::CONNECT {
-        // weir opens no tunnels (as on plain TCP, see `h1::parse_head`); over
-        // HTTP/1.1 the connection closes, so the bytes meant for the far end are not
-        // read as requests.
-        let mut refused = simple_response(hyper::StatusCode::NOT_IMPLEMENTED, "Not Implemented");
-        if parts.version < hyper::Version::HTTP_2 {
+    if let Some(status) = crate::http::refusal(&parts) {
+        let mut refused = simple_response(status, status.canonical_reason().unwrap_or(""));
+        if parts.method == hyper::Method::CONNECT && parts.version < hyper::Version::HTTP_2 {
+            // Over HTTP/1.1 the bytes after CONNECT are meant for the far end: the
+            // connection closes rather than read them as requests.
             refused.headers_mut().insert(
                 hyper::header::CONNECTION,
                 hyper::header::HeaderValue::from_static("close"),

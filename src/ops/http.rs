@@ -622,12 +622,20 @@ pub fn op_http_raw_headers<'s>(
     let Some(bytes) = fields_arg(scope, &args, "op_http_raw_headers", &mut stack, &mut heap) else {
         return;
     };
+    rv.set(pair_list(scope, crate::http::h1::field_lines(bytes)).into());
+}
+
+/// `[name, value, ...]` of Latin-1 strings (Node's `rawHeaders` shape).
+fn pair_list<'s, 'a>(
+    scope: &mut v8::PinScope<'s, '_>,
+    pairs: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+) -> v8::Local<'s, v8::Array> {
     let mut list = Vec::with_capacity(64);
-    for (name, value) in crate::http::h1::field_lines(bytes) {
+    for (name, value) in pairs {
         list.push(one_byte(scope, name, false));
         list.push(one_byte(scope, value, false));
     }
-    rv.set(v8::Array::new_with_elements(scope, &list).into());
+    v8::Array::new_with_elements(scope, &list)
 }
 
 /// `op_http_trailers(id)`: the request's trailer fields, `[name, value, ...]` as they
@@ -642,12 +650,8 @@ pub fn op_http_trailers<'s>(
         return;
     };
     let trailers = ex.trailers.borrow();
-    let mut list = Vec::with_capacity(trailers.len() * 2);
-    for (name, value) in trailers.iter() {
-        list.push(one_byte(scope, name, false));
-        list.push(one_byte(scope, value, false));
-    }
-    rv.set(v8::Array::new_with_elements(scope, &list).into());
+    let pairs = trailers.iter().map(|(n, v)| (&n[..], &v[..]));
+    rv.set(pair_list(scope, pairs).into());
 }
 
 /// `op_http_inform(id, status, fields)`: an interim (1xx) response, such as `103 Early

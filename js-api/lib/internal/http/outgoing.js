@@ -365,7 +365,8 @@ class ServerResponse extends LazyWritable {
       validateHeaderValue(key, hints[key]);
       fields.push(key, `${hints[key]}`);
     }
-    const sent = !this[kHeadSent] && binding.inform(this[kId], 103, fields);
+    // The native side refuses once the head is given.
+    const sent = binding.inform(this[kId], 103, fields);
     if (typeof cb === 'function') process.nextTick(cb);
     return sent;
   }
