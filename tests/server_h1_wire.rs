@@ -1026,6 +1026,13 @@ fn a_request_line_with_a_bad_method_token_gets_400() {
         "GET /hello HTTP/1.1 extra\r\nHost: a\r\n\r\n",
         400,
     );
+    // Methods are case-sensitive: `get` is no GET (nginx and Node refuse it too).
+    rejected(srv.addr, "get /hello HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+    rejected(srv.addr, "Post /count HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+    // An upper-case method weir does not know reaches the handler, as in nginx.
+    let mut c = Wire::connect(srv.addr);
+    c.send("PROPFIND /headers HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_eq!(c.response().json()["method"], "PROPFIND");
 }
 
 #[test]
@@ -1309,6 +1316,50 @@ fn a_client_closing_while_the_handler_is_pending_aborts_the_exchange_with_an_emp
         srv.addr,
         "POST /hang HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
     );
+}
+
+#[test]
+fn a_client_closing_while_the_handler_ignores_its_body_aborts_the_exchange() {
+    let srv = start();
+    // Whole, part of a length, part of a chunked body: none is read by /hang, and
+    // the client leaving is seen all the same.
+    aborted_within_a_second(
+        srv.addr,
+        "POST /hang HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello",
+    );
+    aborted_within_a_second(
+        srv.addr,
+        "POST /hang HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nhel",
+    );
+    aborted_within_a_second(srv.addr, &format!("{}3\r\nabc\r\n", post_chunked("/hang")));
+}
+
+#[test]
+fn a_body_sent_before_the_handler_reads_it_arrives_intact() {
+    let srv = start();
+    // Small and large (past what is read ahead of the handler), in one write or in
+    // pieces some of which arrive while the handler waits: the echo is the body.
+    for (len, pieces) in [(1000, 1), (50_000, 7), (300_000, 1), (300_000, 13)] {
+        let mut c = Wire::connect(srv.addr);
+        let data = pattern(len, len as u32 + pieces);
+        c.send(format!(
+            "POST /echo-later?ms=200 HTTP/1.1\r\nHost: a\r\nContent-Length: {len}\r\n\r\n"
+        ));
+        for piece in data.chunks(len.div_ceil(pieces as usize)) {
+            c.send(piece);
+            std::thread::sleep(Duration::from_millis(40));
+        }
+        let r = c.response();
+        assert_eq!(r.status, 200);
+        assert_eq!(r.body.len(), len, "{len} bytes in {pieces} pieces");
+        assert!(
+            r.body == data,
+            "{len} bytes in {pieces} pieces: the echo differs"
+        );
+        // The connection goes on.
+        c.send(get("/hello"));
+        assert_eq!(c.response().text(), "hello world\n");
+    }
 }
 
 #[test]

@@ -425,6 +425,17 @@ async fn connect_gets_501_over_h3() {
 }
 
 #[tokio::test]
+async fn a_lower_case_method_gets_400_over_h3() {
+    let t = tls();
+    let srv = start(&t, &["--workers", "1"]);
+    let mut c = connect(srv.addr, &t.ca).await;
+    let (resp, _) = fetch(&mut c.send, request("get", "/hello"), b"").await;
+    assert_eq!(resp.status(), 400);
+    let (resp, _) = fetch(&mut c.send, request("GET", "/hello"), b"").await;
+    assert_eq!(resp.status(), 200);
+}
+
+#[tokio::test]
 async fn early_hints_go_as_a_103_head_before_the_response() {
     let t = tls();
     let srv = start(&t, &["--workers", "1"]);

@@ -105,6 +105,20 @@ fn an_asterisk_target_is_for_options_only_over_h2() {
     }
 }
 
+#[test]
+fn a_lower_case_method_gets_400_over_h2() {
+    let srv = Server::start(&[&handler_path(), "--workers", "1"]);
+    let url = format!("http://{}/headers", srv.addr);
+    for (method, want) in [("get", ":status: 400"), ("PROPFIND", ":status: 200")] {
+        let out = std::process::Command::new("nghttp")
+            .args(["-v", "-H", &format!(":method: {method}"), &url])
+            .output()
+            .expect("nghttp must be installed (apt-get install nghttp2-client)");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(want), "{method}: {text}");
+    }
+}
+
 #[tokio::test]
 async fn connect_gets_501_over_h2_without_reaching_the_handler() {
     let srv = Server::start(&[&handler_path(), "--workers", "1"]);

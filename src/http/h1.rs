@@ -30,6 +30,9 @@ use tokio::net::TcpStream;
 
 /// Bytes asked of the kernel per read.
 const READ_SIZE: usize = 64 * 1024;
+/// Bytes of a request body read ahead of its reader while its response is awaited,
+/// to see the client leave (see [`Conn::may_watch_close`]).
+const READ_AHEAD: usize = 64 * 1024;
 /// Bytes `sendfile` is asked for at once: large enough to fill a socket buffer, small
 /// enough that other connections of the worker get their turn.
 const SENDFILE_CHUNK: usize = 1 << 20;
@@ -49,6 +52,10 @@ struct Conn {
     buf: RefCell<BytesMut>,
     /// Set when the peer closed its side (a read returned 0).
     eof: Cell<bool>,
+    /// Bytes read into `buf` since the connection opened: two tasks may wait on the
+    /// socket at once (a request body's reader and the watch for the client leaving),
+    /// and the one whose read found the other had taken the bytes learns it here.
+    read_total: Cell<u64>,
     /// Whether the response head of the current request has been written (a
     /// `100 Continue` after it would be out of place).
     head_written: Cell<bool>,
@@ -61,10 +68,15 @@ struct Conn {
 impl Conn {
     /// Reads what the socket has into the buffer; `Ok(0)` at end of stream.
     async fn fill(&self) -> io::Result<usize> {
-        if self.eof.get() {
-            return Ok(0);
-        }
+        let before = self.read_total.get();
         loop {
+            if self.eof.get() {
+                return Ok(0);
+            }
+            let others = self.read_total.get() - before;
+            if others > 0 {
+                return Ok(others as usize);
+            }
             self.io.readable().await?;
             let mut buf = self.buf.borrow_mut();
             if buf.capacity() - buf.len() < READ_SIZE / 4 {
@@ -80,6 +92,7 @@ impl Conn {
                     if n < room {
                         crate::http::read_drained(&self.io);
                     }
+                    self.read_total.set(self.read_total.get() + n as u64);
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
@@ -114,14 +127,31 @@ impl Conn {
         Ok(())
     }
 
-    /// Whether to watch the socket for the client closing while its response waits:
-    /// only once the request was read whole (a reader of the body sees the end
-    /// itself), and not with pipelined bytes in the buffer (reading on would grow it
-    /// with requests not yet answered; they wait there for their turn).
+    /// Whether to watch the socket for the client closing while its response waits.
+    /// Once the request was read whole, only with nothing in the buffer (pipelined
+    /// requests wait there for their turn; reading on would grow it with more). While
+    /// its body is unread, the watch reads the body ahead into the buffer, up to
+    /// [`READ_AHEAD`] bytes, where the body's reader finds them; past that the
+    /// socket is left alone, as Node pauses a request nobody reads.
     fn may_watch_close(&self, request: &BodyState) -> bool {
-        matches!(request.framing.get(), Framing::Done)
-            && !self.eof.get()
-            && self.buf.borrow().is_empty()
+        if self.eof.get() {
+            return false;
+        }
+        let buffered = self.buf.borrow().len();
+        match request.framing.get() {
+            Framing::Done => buffered == 0,
+            _ => !request.detached.get() && buffered < READ_AHEAD,
+        }
+    }
+
+    /// Whether the buffer holds the rest of the request's body (always once it was
+    /// read whole; a chunked one is only known whole by decoding it, so never before).
+    fn holds_rest_of(&self, request: &BodyState) -> bool {
+        match request.framing.get() {
+            Framing::Done => true,
+            Framing::Length(left) => self.buf.borrow().len() as u64 >= left,
+            Framing::Chunked(_) => false,
+        }
     }
 
     fn cork(&self, on: bool) {
@@ -587,7 +617,11 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
     // exchange lives, so the connection's next read may need a new buffer meanwhile (at
     // most two per connection, the old one freed with the exchange).
     let head = buf.split_to(consumed).freeze();
-    let Ok(method) = Method::from_bytes(&head[method.range()]) else {
+    let method = &head[method.range()];
+    if !crate::http::plain_method(method) {
+        return Parsed::Reject(StatusCode::BAD_REQUEST);
+    }
+    let Ok(method) = Method::from_bytes(method) else {
         return Parsed::Reject(StatusCode::BAD_REQUEST);
     };
     // weir opens no tunnels: `CONNECT` is refused before the bytes that would follow
@@ -731,6 +765,7 @@ pub async fn serve(
         io: stream,
         buf: RefCell::new(initial),
         eof: Cell::new(false),
+        read_total: Cell::new(0),
         head_written: Cell::new(false),
         keep_alive_fields: format!(
             "Connection: keep-alive\r\nKeep-Alive: timeout={}\r\n",
@@ -988,11 +1023,16 @@ async fn wait_response(
             },
             filled = conn.fill(), if conn.may_watch_close(body) => {
                 match filled {
-                    // Pipelined bytes, now in the buffer: the watch ends.
+                    // Bytes for the buffer (body read ahead, or pipelined requests, which end the watch).
                     Ok(n) if n > 0 => {}
                     _ => {
                         drop(head);
                         worker.cancelled(ex);
+                        // A body the client left unfinished is a bad request, as when
+                        // its reader finds it cut short (Node answers it so too).
+                        if filled.is_ok() && !conn.holds_rest_of(body) {
+                            reject(conn, StatusCode::BAD_REQUEST).await;
+                        }
                         return None;
                     }
                 }
@@ -1116,7 +1156,7 @@ impl Next<'_> {
                 biased;
                 item = std::future::poll_fn(|cx| body.poll_item(cx)) => return item,
                 filled = self.conn.fill(), if self.conn.may_watch_close(self.request) => match filled {
-                    // Pipelined bytes, now in the buffer: the watch ends.
+                    // Bytes for the buffer (body read ahead, or pipelined requests, which end the watch).
                     Ok(n) if n > 0 => {}
                     _ => return Some(Err(io::Error::new(
                         io::ErrorKind::ConnectionAborted,

@@ -51,8 +51,12 @@ pub(crate) fn is_continue(value: &[u8]) -> bool {
 /// (weir's own HTTP/1.1 parser refuses the same in `h1::parse_head`): `*` as the
 /// target of a method other than `OPTIONS` (RFC 9112 §3.2.4, RFC 9113 §8.3.1), `400`;
 /// `CONNECT`, `501` (weir opens no tunnels); an expectation weir cannot meet, `417`
-/// (HTTP/1.0 requests' expectations are ignored).
+/// (HTTP/1.0 requests' expectations are ignored); a method not in upper case, `400`
+/// (see [`plain_method`]).
 pub(crate) fn refusal(parts: &http::request::Parts) -> Option<http::StatusCode> {
+    if !plain_method(parts.method.as_str().as_bytes()) {
+        return Some(http::StatusCode::BAD_REQUEST);
+    }
     if parts.uri.path() == "*" && parts.method != http::Method::OPTIONS {
         return Some(http::StatusCode::BAD_REQUEST);
     }
@@ -63,6 +67,15 @@ pub(crate) fn refusal(parts: &http::request::Parts) -> Option<http::StatusCode> 
         return Some(http::StatusCode::EXPECTATION_FAILED);
     }
     None
+}
+
+/// Whether a method is spelt as methods are: upper-case letters, `_` and `-`, as
+/// nginx requires. Methods are case-sensitive (RFC 9110 §9.1): `get` is not `GET`, and
+/// a handler comparing `req.method` to `'GET'` would take it for some other method.
+pub(crate) fn plain_method(method: &[u8]) -> bool {
+    method
+        .iter()
+        .all(|&b| b.is_ascii_uppercase() || b == b'_' || b == b'-')
 }
 
 /// An `Expect` field weir cannot meet, to be answered 417 (as Node answers it).

@@ -119,6 +119,12 @@ export default async function handle(req, res) {
         if (err) stats.echoErrors++;
       });
     }
+    case '/echo-later': {
+      // Starts reading the body only after ?ms= (the bytes sent before wait for it).
+      res.setHeader('content-type', 'application/octet-stream');
+      setTimeout(() => pipeline(req, res, () => {}), Number(q.get('ms') ?? 300));
+      return;
+    }
     case '/trailers-in': {
       req.resume();
       req.on('end', () => res.end(JSON.stringify({ trailers: req.trailers, raw: req.rawTrailers })));
