@@ -838,6 +838,25 @@ async fn a_folder_without_its_trailing_slash_is_redirected_with_301() {
             .await
             .status(301)
             .expect_field("location", "/video/");
+        // Leading slashes collapse: `//site/` would send the client to a host named
+        // `site`.
+        c.get("//site", &[])
+            .await
+            .status(301)
+            .expect_field("location", "/site/");
+    }
+}
+
+#[tokio::test]
+async fn a_file_named_with_a_trailing_slash_is_not_found() {
+    let m = Matrix::start();
+    let index = std::fs::read(m.files.path("/site/index.html")).unwrap();
+    for mut c in m.clients().await {
+        c.get("/site/index.html", &[])
+            .await
+            .whole(&index, "text/html; charset=utf-8");
+        c.get("/site/index.html/", &[]).await.status(404);
+        c.get("/site/index.html%2F", &[]).await.status(404);
     }
 }
 

@@ -108,9 +108,12 @@ pub async fn send(
                 // A folder named without its slash: send the client where it asked,
                 // with the slash (the file path may be mapped from another URL).
                 std::io::ErrorKind::Other if e.to_string() == REDIRECT => {
+                    // One leading slash only: `//name/` would be a reference to the
+                    // host `name` (RFC 3986 §4.2), a redirect off the site.
+                    let path = format!("/{}", ex.uri.path().trim_start_matches('/'));
                     let location = match ex.uri.query() {
-                        Some(q) => format!("{}/?{q}", ex.uri.path()),
-                        None => format!("{}/", ex.uri.path()),
+                        Some(q) => format!("{path}/?{q}"),
+                        None => format!("{path}/"),
                     };
                     return plain(
                         worker,
@@ -213,14 +216,26 @@ async fn open_under(
     })?;
     let root = worker.root_dir(root)?;
     match reader.open_beneath(&root, &rel).await? {
+        // `/a.mp4/` names a folder, not the file (nginx answers 404 too): served, it
+        // would give each file a second URL, against which a page's relative links
+        // resolve elsewhere.
+        Opened::File(_) if names_folder(url_path) => {
+            Err(std::io::Error::from(std::io::ErrorKind::NotFound))
+        }
         Opened::File(f) => Ok((f, rel)),
-        Opened::Directory if !url_path.ends_with('/') => Err(std::io::Error::other(REDIRECT)),
+        Opened::Directory if !names_folder(url_path) => Err(std::io::Error::other(REDIRECT)),
         Opened::Directory => {
             let index = rel.join("index.html");
             let file = reader.open_beneath(&root, &index).await?.into_file()?;
             Ok((file, index))
         }
     }
+}
+
+/// Whether a URL path ends in a slash, written or percent-encoded.
+fn names_folder(url_path: &str) -> bool {
+    let b = url_path.as_bytes();
+    b.ends_with(b"/") || (b.len() >= 3 && b[b.len() - 3..].eq_ignore_ascii_case(b"%2f"))
 }
 
 /// Plans and sends the answer for an open file.
