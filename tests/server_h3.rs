@@ -354,6 +354,130 @@ async fn a_thousand_aborted_downloads_release_everything() {
 }
 
 #[tokio::test]
+async fn a_handler_whose_body_read_throws_still_lets_the_408_through() {
+    // `for await (const c of req)` throws when the read fails; its handler then
+    // fails too, which must not turn weir's 408 into a 503.
+    let t = tls();
+    let srv = start(&t, &["--workers", "1", "--body-timeout-ms", "400"]);
+    let mut c = connect(srv.addr, &t.ca).await;
+    let mut req = request("POST", "/count");
+    req.headers_mut()
+        .insert("content-length", http::HeaderValue::from_static("10"));
+    let mut stream = c.send.send_request(req).await.unwrap();
+    stream
+        .send_data(bytes::Bytes::from_static(b"abc"))
+        .await
+        .unwrap();
+    let resp = tokio::time::timeout(Duration::from_secs(10), stream.recv_response())
+        .await
+        .expect("an answer before the client gives up")
+        .unwrap();
+    assert_eq!(resp.status(), 408);
+}
+
+#[tokio::test]
+async fn a_body_at_odds_with_its_content_length_gets_400_over_h3() {
+    let t = tls();
+    let srv = start(&t, &["--workers", "1"]);
+    let mut c = connect(srv.addr, &t.ca).await;
+    for (declared, sent) in [("10", &b"abcde"[..]), ("3", &b"abcdef"[..])] {
+        let mut req = request("POST", "/count");
+        req.headers_mut()
+            .insert("content-length", http::HeaderValue::from_static(declared));
+        let (resp, _) = fetch(&mut c.send, req, sent).await;
+        assert_eq!(
+            resp.status(),
+            400,
+            "{declared} declared, {} sent",
+            sent.len()
+        );
+    }
+    // As declared, it is counted.
+    let mut req = request("POST", "/count");
+    req.headers_mut()
+        .insert("content-length", http::HeaderValue::from_static("5"));
+    let (resp, body) = fetch(&mut c.send, req, b"abcde").await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(body.unwrap(), b"5");
+}
+
+#[tokio::test]
+async fn connection_specific_fields_get_400_over_h3() {
+    let t = tls();
+    let srv = start(&t, &["--workers", "1"]);
+    let mut c = connect(srv.addr, &t.ca).await;
+    for (name, value) in [
+        ("transfer-encoding", "chunked"),
+        ("connection", "keep-alive"),
+        ("keep-alive", "timeout=5"),
+        ("te", "gzip"),
+        ("content-length", "1, 1"),
+    ] {
+        let mut req = request("GET", "/headers");
+        req.headers_mut().insert(
+            http::HeaderName::from_static(name),
+            http::HeaderValue::from_static(value),
+        );
+        let (resp, _) = fetch(&mut c.send, req, b"").await;
+        assert_eq!(resp.status(), 400, "{name}: {value}");
+    }
+    // `te: trailers` is the one TE allowed.
+    let mut req = request("GET", "/headers");
+    req.headers_mut()
+        .insert("te", http::HeaderValue::from_static("trailers"));
+    let (resp, _) = fetch(&mut c.send, req, b"").await;
+    assert_eq!(resp.status(), 200);
+}
+
+#[tokio::test]
+async fn max_connections_holds_for_quic_too() {
+    let t = tls();
+    let srv = start(&t, &["--workers", "1", "--max-connections", "1"]);
+    let mut first = connect(srv.addr, &t.ca).await;
+    let (resp, _) = fetch(&mut first.send, request("GET", "/hello"), b"").await;
+    assert_eq!(resp.status(), 200);
+    let second = tokio::time::timeout(Duration::from_secs(5), h3c::try_connect(srv.addr, &t.ca))
+        .await
+        .expect("the refusal comes at once");
+    assert!(
+        second.is_err(),
+        "a second connection was accepted past --max-connections 1"
+    );
+    // Once the first closes, a new one is served.
+    first.conn.close(quinn::VarInt::from_u32(0x100), b"");
+    drop(first);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut again = connect(srv.addr, &t.ca).await;
+    let (resp, _) = fetch(&mut again.send, request("GET", "/hello"), b"").await;
+    assert_eq!(resp.status(), 200);
+}
+
+#[tokio::test]
+async fn a_connection_without_requests_is_closed_after_the_idle_timeout() {
+    // weir's keep-alive PINGs keep a connection with a request in flight; one with
+    // none is closed all the same.
+    let t = tls();
+    let srv = start(&t, &["--workers", "1", "--h3-idle-timeout-ms", "700"]);
+    let mut c = connect(srv.addr, &t.ca).await;
+    let (resp, _) = fetch(&mut c.send, request("GET", "/hello"), b"").await;
+    assert_eq!(resp.status(), 200);
+    let started = Instant::now();
+    let why = tokio::time::timeout(Duration::from_secs(10), c.conn.closed())
+        .await
+        .expect("the idle connection was not closed");
+    assert!(
+        started.elapsed() >= Duration::from_millis(600),
+        "closed after {:?}: {why}",
+        started.elapsed()
+    );
+    // A request that outlasts the idle timeout keeps its connection.
+    let mut c = connect(srv.addr, &t.ca).await;
+    let (resp, body) = fetch(&mut c.send, request("GET", "/slow?ms=1500"), b"").await;
+    assert_eq!(resp.status(), 200);
+    assert!(body.is_ok());
+}
+
+#[tokio::test]
 async fn a_request_body_that_stops_arriving_gets_408_over_h3() {
     let t = tls();
     let srv = start(&t, &["--workers", "1", "--body-timeout-ms", "600"]);

@@ -76,7 +76,8 @@ struct ServeArgs {
     /// once.
     #[arg(long, default_value_t = 100, value_name = "N")]
     h3_max_concurrent_streams: u32,
-    /// A QUIC connection with no packet for this long is closed.
+    /// An HTTP/3 connection with no request in flight (or no packet at all) for this
+    /// long is closed.
     #[arg(long, default_value_t = 30_000, value_name = "MS")]
     h3_idle_timeout_ms: u64,
     /// How file responses read files: `uring` (io_uring, one ring per worker; falls
@@ -307,6 +308,8 @@ fn serve(a: ServeArgs) -> i32 {
             max_concurrent_streams: a.h3_max_concurrent_streams.max(1),
             idle_timeout: Duration::from_millis(a.h3_idle_timeout_ms.max(1)),
             max_field_section_size: a.max_header_bytes,
+            max_connections: a.max_connections.max(1),
+            header_timeout: Duration::from_millis(a.header_timeout_ms),
             ..Default::default()
         }),
     };

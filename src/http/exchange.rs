@@ -50,7 +50,7 @@ impl Protocol {
 pub enum RequestBody {
     Empty,
     Hyper(hyper::body::Incoming),
-    H3(crate::http::h3::RecvStream),
+    H3(Box<crate::http::h3::H3Body>),
     H1(crate::http::h1::H1Body),
 }
 
@@ -80,11 +80,20 @@ impl RequestBody {
                     None => return Ok(None),
                 }
             },
-            RequestBody::H3(recv) => {
-                let chunk = crate::http::h3::recv_chunk(recv).await?;
+            RequestBody::H3(body) => {
+                let chunk = body.next_chunk().await?;
                 if chunk.is_none() {
-                    if let Ok(Some(map)) = recv.recv_trailers().await {
-                        trailer_pairs(&map, trailers);
+                    // A stream that fails where its trailers would be did not end
+                    // cleanly: the body's reader learns it, not a clean end.
+                    match body.stream.recv_trailers().await {
+                        Ok(Some(map)) => trailer_pairs(&map, trailers),
+                        Ok(None) => {}
+                        Err(e) => {
+                            return Err(std::io::Error::new(
+                                std::io::ErrorKind::InvalidData,
+                                format!("the request's trailers: {e}"),
+                            ))
+                        }
                     }
                 }
                 Ok(chunk)
@@ -352,12 +361,17 @@ impl Exchange {
                     .upgrade()
                     .map_or(Duration::from_secs(60), |w| w.limits.body_timeout);
                 match tokio::time::timeout(limit, body.next_chunk(&mut trailers)).await {
+                    // A malformed body (over HTTP/3: a length at odds with its
+                    // Content-Length, or trailers that break the rules): a
+                    // request not answered yet gets the answer to a bad request, as
+                    // over HTTP/1.1.
+                    Ok(Err(e)) if e.kind() == std::io::ErrorKind::InvalidData => {
+                        self.answer_body_failure(StatusCode::BAD_REQUEST);
+                        Err(e)
+                    }
                     Ok(chunk) => chunk,
                     Err(_) => {
-                        self.send_head(simple_response(
-                            StatusCode::REQUEST_TIMEOUT,
-                            "Request Timeout",
-                        ));
+                        self.answer_body_failure(StatusCode::REQUEST_TIMEOUT);
                         Err(std::io::Error::new(
                             std::io::ErrorKind::TimedOut,
                             "no bytes of the request body arrived within --body-timeout-ms",
@@ -470,6 +484,21 @@ impl Exchange {
             w.cancelled(self);
         }
         false
+    }
+
+    /// Answers for the handler when its request body failed: `status` if no head was
+    /// given yet.
+    fn answer_body_failure(&self, status: StatusCode) {
+        if self.head_open() {
+            self.status.set(status.as_u16());
+            self.send_head(simple_response(
+                status,
+                status.canonical_reason().unwrap_or(""),
+            ));
+            if let Some(w) = self.worker.upgrade() {
+                w.unanswered(self);
+            }
+        }
     }
 
     /// Sends the head with body `rx` to the protocol side; `false` (the exchange
@@ -825,9 +854,17 @@ impl HttpWorker {
     /// client went away).
     pub fn cancelled(&self, ex: &Exchange) {
         if ex.phase.get() == Phase::Pending {
-            ex.phase.set(Phase::Aborted);
             let old = std::mem::replace(&mut *ex.head.borrow_mut(), HeadSlot::Closed);
             drop(old);
+            self.unanswered(ex);
+        }
+    }
+
+    /// An exchange ends before the handler answered (the protocol side answers, or no
+    /// one does): the handler side hears that its request was aborted.
+    fn unanswered(&self, ex: &Exchange) {
+        if ex.phase.get() == Phase::Pending {
+            ex.phase.set(Phase::Aborted);
             ex.drop_body();
             ex.active.borrow_mut().take();
             self.push(Event::Aborted(ex.id));

@@ -19,7 +19,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
-pub type RecvStream = h3::server::RequestStream<h3_quinn::RecvStream, Bytes>;
+use crate::http::h3_guard;
+
+pub type RecvStream = h3::server::RequestStream<h3_guard::RecvStream, Bytes>;
 type SendStream = h3::server::RequestStream<h3_quinn::SendStream<Bytes>, Bytes>;
 
 /// QUIC and HTTP/3 settings (CLI flags where a person may want to change them).
@@ -43,6 +45,11 @@ pub struct H3Limits {
     pub retry_above_handshakes: usize,
     /// Decoded request header section, in bytes.
     pub max_field_section_size: u64,
+    /// Connections one worker serves at once (`--max-connections`, shared with TCP's
+    /// figure but counted apart); past it new clients are refused.
+    pub max_connections: usize,
+    /// Time for a request stream to bring its whole head (`--header-timeout-ms`).
+    pub header_timeout: Duration,
 }
 
 impl Default for H3Limits {
@@ -58,6 +65,8 @@ impl Default for H3Limits {
             max_udp_payload: 1472,
             retry_above_handshakes: 64,
             max_field_section_size: 64 << 10,
+            max_connections: 10_000,
+            header_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -80,7 +89,10 @@ pub fn server_config(
     t.max_idle_timeout(Some(
         quinn::IdleTimeout::try_from(limits.idle_timeout).map_err(|e| e.to_string())?,
     ));
-    t.keep_alive_interval(Some(limits.keep_alive));
+    // PINGs well inside the idle timeout, so that a quiet response (a long poll)
+    // keeps its connection however short the timeout is set; the connection loop
+    // closes connections with no request in flight itself.
+    t.keep_alive_interval(Some(limits.keep_alive.min(limits.idle_timeout / 3)));
     let mut s = quinn::ServerConfig::with_crypto(crypto);
     s.transport_config(Arc::new(t));
     s.migration(false);
@@ -128,6 +140,13 @@ pub async fn serve(
             let _ = incoming.retry();
             continue;
         }
+        // Past the connection limit a client is refused at once (a CONNECTION_CLOSE
+        // with CONNECTION_REFUSED), as a full TCP listener stops accepting.
+        if open.get() >= limits.max_connections {
+            tracing::debug!(remote = %incoming.remote_address(), "QUIC connection refused: --max-connections reached");
+            incoming.refuse();
+            continue;
+        }
         handshaking.set(handshaking.get() + 1);
         open.set(open.get() + 1);
         let (w, l, s, h, o, n) = (
@@ -151,6 +170,22 @@ pub async fn serve(
         all_closed.notified().await;
     }
     endpoint.close(quinn::VarInt::from_u32(0), b"shutdown");
+}
+
+/// How long after its last response ended a connection the server is closing (on
+/// shutdown, or idle) waits for the client to close it, so that the response's last
+/// packets are not abandoned.
+const LINGER_AFTER_RESPONSE: Duration = Duration::from_secs(2);
+
+/// The longest frames a client may send ([`h3_guard`]): a HEADERS frame up to twice
+/// the decoded limit (QPACK seldom makes a section longer than it decodes to; one
+/// between the two gets its `431`), any other frame but DATA 16 KiB (SETTINGS and
+/// GOAWAY take a few bytes; reserved types carry nothing HTTP/3 reads).
+fn frame_caps(limits: &H3Limits) -> h3_guard::Caps {
+    h3_guard::Caps {
+        headers: limits.max_field_section_size.saturating_mul(2),
+        other: 16 << 10,
+    }
 }
 
 async fn connection(
@@ -177,7 +212,10 @@ async fn connection(
     let quic = conn.clone();
     let built = h3::server::builder()
         .max_field_section_size(limits.max_field_section_size)
-        .build(h3_quinn::Connection::new(conn))
+        .build(h3_guard::Connection::new(
+            h3_quinn::Connection::new(conn),
+            frame_caps(&limits),
+        ))
         .await;
     let mut h3 = match built {
         Ok(h) => h,
@@ -187,20 +225,39 @@ async fn connection(
         }
     };
     let state = Rc::new(ConnState::default());
+    // Request tasks still running: answering, or sending what they answered.
+    let tasks = Rc::new(Cell::new(0usize));
+    let task_done = Rc::new(tokio::sync::Notify::new());
     let mut going_away = false;
+    // When a request task last ended: its response may still be on its way.
+    let mut last_done: Option<tokio::time::Instant> = None;
+    let mut client_goaway = false;
+    let idle = tokio::time::sleep(limits.idle_timeout);
+    tokio::pin!(idle);
     loop {
         tokio::select! {
             accepted = h3.accept() => match accepted {
                 Ok(Some(resolver)) => {
                     let local = quic.local_ip().map(|ip| SocketAddr::new(ip, port));
-                    tokio::task::spawn_local(request(resolver, worker.clone(), (remote, local), state.clone(), quic.clone()));
+                    tasks.set(tasks.get() + 1);
+                    let (t, done) = (tasks.clone(), task_done.clone());
+                    let req = request(resolver, worker.clone(), (remote, local), state.clone(), quic.clone(), limits.header_timeout);
+                    tokio::task::spawn_local(async move {
+                        req.await;
+                        t.set(t.get() - 1);
+                        done.notify_waiters();
+                    });
                 }
-                Ok(None) => break,
+                // The client sent GOAWAY and its requests are done.
+                Ok(None) => {
+                    client_goaway = true;
+                    break;
+                }
                 Err(e) => {
                     if !e.is_h3_no_error() {
                         tracing::debug!(%remote, "HTTP/3 connection closed: {e}");
                     }
-                    break;
+                    return;
                 }
             },
             _ = shutdown.wait_for(|s| *s), if !going_away => {
@@ -208,38 +265,81 @@ async fn connection(
                 // GOAWAY: no new requests; the ones in flight finish.
                 let _ = h3.shutdown(0).await;
             }
+            _ = task_done.notified(), if tasks.get() > 0 => {
+                last_done = Some(tokio::time::Instant::now());
+            }
+            // No request for --h3-idle-timeout-ms: the connection closes, as an idle
+            // keep-alive connection does over TCP (weir's PINGs, which keep a long
+            // response's connection open, would otherwise keep it for good).
+            _ = &mut idle, if tasks.get() == 0 && !going_away => {
+                tracing::debug!(%remote, "HTTP/3 connection idle: closing");
+                going_away = true;
+                let _ = h3.shutdown(0).await;
+            }
+        }
+        idle.as_mut()
+            .reset(tokio::time::Instant::now() + limits.idle_timeout);
+        if going_away && tasks.get() == 0 {
+            break;
         }
     }
+    // Dropping `h3` closes the connection at once, abandoning stream data the client
+    // has not acknowledged yet: the last responses would be lost. A client that sent
+    // GOAWAY closes the connection itself once it has them: until then, up to
+    // --h3-idle-timeout-ms, the connection stays open. One told GOAWAY may close it
+    // too; it is given until [`LINGER_AFTER_RESPONSE`] after the last response ended.
+    let linger = if client_goaway {
+        Some(limits.idle_timeout)
+    } else {
+        last_done
+            .map(|t| LINGER_AFTER_RESPONSE.saturating_sub(t.elapsed()))
+            .filter(|d| !d.is_zero())
+    };
+    if let Some(linger) = linger {
+        tokio::select! {
+            _ = quic.closed() => {}
+            _ = tokio::time::sleep(linger) => {}
+        }
+    }
+    drop(h3);
 }
 
 async fn request(
-    resolver: h3::server::RequestResolver<h3_quinn::Connection, Bytes>,
+    resolver: h3::server::RequestResolver<h3_guard::Connection, Bytes>,
     worker: Rc<HttpWorker>,
     (remote, local): (SocketAddr, Option<SocketAddr>),
     state: Rc<ConnState>,
     quic: quinn::Connection,
+    header_timeout: Duration,
 ) {
-    let (req, stream) = match resolver.resolve_request().await {
-        Ok(r) => r,
-        Err(e) => {
+    // A head that does not arrive whole within --header-timeout-ms: the stream is
+    // dropped (reset), as a slow head closes a TCP connection.
+    let (req, stream) = match tokio::time::timeout(header_timeout, resolver.resolve_request()).await
+    {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => {
             tracing::debug!(%remote, "bad HTTP/3 request: {e}");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!(%remote, "HTTP/3 request head not complete within --header-timeout-ms");
             return;
         }
     };
     let (mut send, recv) = stream.split();
     let (parts, ()) = req.into_parts();
-    if let Some(status) = crate::http::refusal(&parts) {
+    let refused = if malformed(&parts.headers) {
+        Some(http::StatusCode::BAD_REQUEST)
+    } else {
+        crate::http::refusal(&parts)
+    };
+    if let Some(status) = refused {
         let reason = status.canonical_reason().unwrap_or("");
         send_response(&mut send, simple_response(status, reason)).await;
         return;
     }
-    let response = match worker.begin(
-        parts,
-        None,
-        RequestBody::H3(recv),
-        (remote, local),
-        ActiveGuard::new(state),
-    ) {
+    let body = RequestBody::H3(Box::new(H3Body::new(recv, &parts.headers)));
+    let response = match worker.begin(parts, None, body, (remote, local), ActiveGuard::new(state)) {
         Some(ex) => {
             let mut head = ex.heads();
             loop {
@@ -271,6 +371,42 @@ async fn request(
         None => simple_response(http::StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"),
     };
     send_response(&mut send, response).await;
+}
+
+/// Whether a request's fields make it malformed under RFC 9114 §4.2 and §4.1.2,
+/// checks the `h3` crate leaves to the server: connection-specific fields (HTTP/3
+/// has no connection-level framing for them to describe; a `Transfer-Encoding:
+/// chunked` would have the handler read chunk framing as body bytes), `TE` other than
+/// `trailers`, and a `Content-Length` that is not one number. Such a request gets
+/// `400` (§4.1.2 lets a server answer before it resets the stream).
+fn malformed(headers: &http::HeaderMap) -> bool {
+    use http::header;
+    let connection_specific = [
+        header::CONNECTION,
+        header::TRANSFER_ENCODING,
+        header::UPGRADE,
+        header::HeaderName::from_static("keep-alive"),
+        header::HeaderName::from_static("proxy-connection"),
+    ];
+    if connection_specific.iter().any(|n| headers.contains_key(n)) {
+        return true;
+    }
+    if headers
+        .get_all(header::TE)
+        .iter()
+        .any(|v| !v.as_bytes().eq_ignore_ascii_case(b"trailers"))
+    {
+        return true;
+    }
+    let mut lengths = headers.get_all(header::CONTENT_LENGTH).iter();
+    match (lengths.next(), lengths.next()) {
+        (None, _) => false,
+        (Some(v), None) => {
+            let v = v.as_bytes();
+            v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit)
+        }
+        (Some(_), Some(_)) => true,
+    }
 }
 
 /// Sends the head, then the body as QUIC credit allows; a body error resets the stream.
@@ -318,15 +454,58 @@ async fn send_response(send: &mut SendStream, mut response: http::Response<Respo
     }
 }
 
-/// Reads the next chunk of an HTTP/3 request body.
-pub async fn recv_chunk(recv: &mut RecvStream) -> std::io::Result<Option<Bytes>> {
-    use bytes::Buf;
-    match recv.recv_data().await {
-        Ok(Some(mut buf)) => Ok(Some(buf.copy_to_bytes(buf.remaining()))),
-        Ok(None) => Ok(None),
-        Err(e) => Err(std::io::Error::new(
-            std::io::ErrorKind::ConnectionReset,
-            e.to_string(),
-        )),
+/// An HTTP/3 request body, held to its `Content-Length` (RFC 9114 §4.1.2: a body
+/// longer or shorter than declared makes the request malformed; the `h3` crate does
+/// not check).
+pub struct H3Body {
+    pub stream: RecvStream,
+    declared: Option<u64>,
+    received: u64,
+}
+
+impl H3Body {
+    fn new(stream: RecvStream, headers: &http::HeaderMap) -> H3Body {
+        H3Body {
+            stream,
+            // `malformed` refused any value that is not one number.
+            declared: headers
+                .get(http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok()?.parse().ok()),
+            received: 0,
+        }
+    }
+
+    /// The next chunk of the body; `None` at its end. A reset stream is a
+    /// `ConnectionReset` error, a body at odds with its `Content-Length` an
+    /// `InvalidData` one.
+    pub async fn next_chunk(&mut self) -> std::io::Result<Option<Bytes>> {
+        use bytes::Buf;
+        let chunk = match self.stream.recv_data().await {
+            Ok(Some(mut buf)) => Some(buf.copy_to_bytes(buf.remaining())),
+            Ok(None) => None,
+            Err(e) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    e.to_string(),
+                ))
+            }
+        };
+        self.received += chunk.as_ref().map_or(0, |c| c.len() as u64);
+        if let Some(declared) = self.declared {
+            let wrong = match chunk {
+                Some(_) => self.received > declared,
+                None => self.received != declared,
+            };
+            if wrong {
+                self.stream.stop_sending(h3::error::Code::H3_MESSAGE_ERROR);
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "the request body does not match its Content-Length of {declared} bytes"
+                    ),
+                ));
+            }
+        }
+        Ok(chunk)
     }
 }

@@ -10,6 +10,7 @@ pub mod fields;
 pub mod files;
 pub mod h1;
 pub mod h3;
+pub mod h3_guard;
 pub mod server;
 pub mod streams;
 pub mod tls;

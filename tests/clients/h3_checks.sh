@@ -3,7 +3,8 @@
 # `weir serve` with the test handler and a self-signed certificate, then checks over QUIC
 # on the same port number: GET and HEAD /hello, a 1 GiB download by SHA-256, 100
 # concurrent requests on one connection, a streamed POST echoed back, `103 Early Hints`
-# before a response, a stream reset when the handler fails after the head; and, over
+# before a response, a stream reset when the handler fails after the head, frames a
+# misbehaving client writes (tests/clients/h3_frames.py); and, over
 # TCP, that HTTP/2 responses advertise HTTP/3 with alt-svc. Runs every check, then
 # exits non-zero if any failed.
 #   usage: WEIR=path/to/weir tests/clients/h3_checks.sh     (or: h3_checks.sh path/to/weir)
@@ -83,6 +84,20 @@ else
 fi
 
 h3 "h3 handler fails after the head -> stream reset" get "$base/fail-after-head" $k --expect-reset --expect-status 200
+
+# Frames a misbehaving client writes (tests/clients/h3_frames.py, hand-built).
+frames() {
+  local what=$1; shift
+  if "$python" "$here/h3_frames.py" "$@" --port "$port" --pid "$pid" >"$tmp/out" 2>&1; then
+    ok "$what"
+    sed 's/^/     /' "$tmp/out"
+  else
+    not_ok "$what (h3_frames.py exit $?)" "$tmp/out"
+  fi
+}
+frames "h3 a HEADERS frame announcing 1 GiB is stopped at its header, RSS flat" huge-headers
+frames "h3 an empty DATA frame inside a body is no end of it" empty-data
+frames "h3 responses in flight when the client sends GOAWAY arrive whole" goaway
 
 # HTTP/2 over TLS (TCP) advertises HTTP/3 on the same port.
 want_alt="alt-svc: h3=\":$port\"; ma=86400"

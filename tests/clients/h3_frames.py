@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""HTTP/3 frames as a misbehaving client writes them, sent with aioquic's QUIC layer
+and hand-built frames, against `weir serve` with tests/js/server/handler.mjs:
+
+  huge-headers  a HEADERS frame announcing 1 GiB, 16 MiB of it sent: the stream is
+                stopped with H3_EXCESSIVE_LOAD and the server's RSS does not grow
+                with the bytes sent (--pid); the connection serves on
+  empty-data    DATA "ab", an empty DATA frame, DATA "cd" to /count: the handler
+                counts 4 bytes (an empty DATA frame is legal, RFC 9114 §7.2.1)
+  goaway        five GET /hello, then the client's GOAWAY: all five responses
+                arrive whole before the connection closes
+
+usage: h3_frames.py CHECK --port PORT [--pid PID]; exit status 0 when the check holds.
+"""
+import argparse
+import asyncio
+import ssl
+import sys
+import time
+
+import pylsqpack
+from aioquic.asyncio.client import connect
+from aioquic.asyncio.protocol import QuicConnectionProtocol
+from aioquic.buffer import Buffer, encode_uint_var
+from aioquic.h3.connection import H3_ALPN, FrameType, Setting, StreamType
+from aioquic.quic.configuration import QuicConfiguration
+from aioquic.quic.events import (ConnectionTerminated, StopSendingReceived, StreamDataReceived,
+                                  StreamReset)
+
+H3_EXCESSIVE_LOAD = 0x107
+
+
+def frame(ftype, payload):
+    return encode_uint_var(ftype) + encode_uint_var(len(payload)) + payload
+
+
+class Stream:
+    def __init__(self):
+        self.raw = bytearray()
+        self.ended = False
+        self.reset = None
+        self.stopped = None
+
+
+class Client(QuicConnectionProtocol):
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.streams = {}
+        self.terminated = None
+        self.changed = asyncio.Event()
+        self.qpack = pylsqpack.Encoder()
+
+    def st(self, sid):
+        return self.streams.setdefault(sid, Stream())
+
+    def quic_event_received(self, ev):
+        if isinstance(ev, StreamDataReceived):
+            s = self.st(ev.stream_id)
+            s.raw += ev.data
+            s.ended |= ev.end_stream
+        elif isinstance(ev, StreamReset):
+            self.st(ev.stream_id).reset = ev.error_code
+        elif isinstance(ev, StopSendingReceived):
+            self.st(ev.stream_id).stopped = ev.error_code
+        elif isinstance(ev, ConnectionTerminated):
+            self.terminated = ev
+        self.changed.set()
+
+    def send(self, sid, data, fin=False):
+        self._quic.send_stream_data(sid, data, fin)
+        self.transmit()
+
+    def setup(self):
+        self.control = self._quic.get_next_available_stream_id(is_unidirectional=True)
+        settings = encode_uint_var(Setting.QPACK_MAX_TABLE_CAPACITY) + encode_uint_var(0)
+        self.send(self.control, encode_uint_var(StreamType.CONTROL) + frame(FrameType.SETTINGS, settings))
+        for kind in (StreamType.QPACK_ENCODER, StreamType.QPACK_DECODER):
+            self.send(self._quic.get_next_available_stream_id(is_unidirectional=True), encode_uint_var(kind))
+
+    def head(self, sid, method, path, extra=()):
+        fields = [(b":method", method), (b":scheme", b"https"), (b":authority", b"localhost"),
+                  (b":path", path), *extra]
+        _, block = self.qpack.encode(sid, fields)
+        return block
+
+    def request(self, method, path, body_frames=b"", fin=True, extra=()):
+        sid = self._quic.get_next_available_stream_id()
+        self.send(sid, frame(FrameType.HEADERS, self.head(sid, method, path, extra)) + body_frames, fin)
+        return sid
+
+    async def until(self, cond, timeout):
+        end = time.monotonic() + timeout
+        while not cond() and time.monotonic() < end:
+            self.changed.clear()
+            try:
+                await asyncio.wait_for(self.changed.wait(), end - time.monotonic())
+            except asyncio.TimeoutError:
+                pass
+        return cond()
+
+    def response(self, sid):
+        """(status, body) of a response read whole."""
+        dec = pylsqpack.Decoder(4096, 16)
+        buf, i, status, body = bytes(self.st(sid).raw), 0, None, b""
+        while i < len(buf):
+            b = Buffer(data=buf[i:])
+            ftype, length = b.pull_uint_var(), b.pull_uint_var()
+            payload = buf[i + b.tell():i + b.tell() + length]
+            i += b.tell() + length
+            if ftype == FrameType.HEADERS and status is None:
+                _, fields = dec.feed_header(sid, payload)
+                status = int(dict(fields)[b":status"])
+            elif ftype == FrameType.DATA:
+                body += payload
+        return status, body
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+async def hello(c):
+    sid = c.request(b"GET", b"/hello")
+    await c.until(lambda: c.st(sid).ended, 5)
+    return c.response(sid)
+
+
+async def huge_headers(c, args):
+    before = rss_kib(args.pid) if args.pid else 0
+    sid = c._quic.get_next_available_stream_id()
+    c.send(sid, encode_uint_var(FrameType.HEADERS) + encode_uint_var(1 << 30))
+    junk = b"\x00" * (64 << 10)
+    for _ in range(256):  # 16 MiB, while the server lets it through
+        if c.st(sid).stopped is not None or c.terminated:
+            break
+        try:
+            c.send(sid, junk)
+        except Exception:
+            break
+        await asyncio.sleep(0)
+    await c.until(lambda: c.st(sid).stopped is not None or c.terminated, 5)
+    grown = (rss_kib(args.pid) - before) if args.pid else 0
+    status, body = await hello(c)
+    print(f"stop_sending={c.st(sid).stopped} rss_growth_kib={grown} then /hello {status}")
+    return (c.st(sid).stopped == H3_EXCESSIVE_LOAD and grown < 8 << 10
+            and (status, body) == (200, b"hello world\n"))
+
+
+async def empty_data(c, args):
+    body = frame(FrameType.DATA, b"ab") + frame(FrameType.DATA, b"") + frame(FrameType.DATA, b"cd")
+    sid = c.request(b"POST", b"/count", body)
+    await c.until(lambda: c.st(sid).ended or c.terminated, 5)
+    status, text = c.response(sid)
+    print(f"/count answered {status} {text!r}")
+    return (status, text) == (200, b"4") and not c.terminated
+
+
+async def goaway(c, args):
+    sids = [c.request(b"GET", b"/hello") for _ in range(5)]
+    c.send(c.control, frame(FrameType.GOAWAY, encode_uint_var(0)))
+    await c.until(lambda: all(c.st(s).ended for s in sids) or c.terminated, 10)
+    got = [c.response(s) if c.st(s).ended else None for s in sids]
+    print(f"after GOAWAY: {got}")
+    return all(r == (200, b"hello world\n") for r in got)
+
+
+async def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("check", choices=["huge-headers", "empty-data", "goaway"])
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--pid", type=int)
+    args = ap.parse_args()
+    cfg = QuicConfiguration(is_client=True, alpn_protocols=H3_ALPN, verify_mode=ssl.CERT_NONE,
+                            server_name="localhost")
+    check = {"huge-headers": huge_headers, "empty-data": empty_data, "goaway": goaway}[args.check]
+    async with connect("127.0.0.1", args.port, configuration=cfg, create_protocol=Client) as c:
+        c.setup()
+        ok = await asyncio.wait_for(check(c, args), 60)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
