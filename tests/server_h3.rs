@@ -742,6 +742,40 @@ async fn malformed_frames_and_qpack_errors_close_the_connection_with_their_codes
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_the_client_cancels_releases_its_handler_and_its_stream() {
+    // Two streams at once; three hanging requests are cancelled in turn (as a player
+    // that seeks cancels its pending requests): each frees its place, and the handler
+    // hears of it at once.
+    let t = tls();
+    let srv = start(&t, &["--workers", "1", "--h3-max-concurrent-streams", "2"]);
+    let mut watcher = connect(srv.addr, &t.ca).await;
+    let before = stats(&mut watcher.send).await["aborted"].as_u64().unwrap();
+    let mut c = connect(srv.addr, &t.ca).await;
+    for i in 1..=3u64 {
+        let mut stream = c.send.send_request(request("GET", "/hang")).await.unwrap();
+        stream.finish().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        stream.stop_sending(h3::error::Code::H3_REQUEST_CANCELLED);
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while stats(&mut watcher.send).await["aborted"].as_u64().unwrap() < before + i {
+            assert!(
+                Instant::now() < deadline,
+                "cancel {i} did not reach the handler"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let (resp, body) = tokio::time::timeout(
+        Duration::from_secs(5),
+        fetch(&mut c.send, request("GET", "/hello"), b""),
+    )
+    .await
+    .expect("a stream was free for a new request");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(body.unwrap(), b"hello world\n");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_closes_its_connection_before_the_answer_releases_the_handler() {
     let t = tls();
     let srv = start(&t, &["--workers", "1"]);

@@ -22,7 +22,7 @@ use tokio::sync::watch;
 use crate::http::h3_guard;
 
 pub type RecvStream = h3::server::RequestStream<h3_guard::RecvStream, Bytes>;
-type SendStream = h3::server::RequestStream<h3_quinn::SendStream<Bytes>, Bytes>;
+type SendStream = h3::server::RequestStream<h3_guard::SendStream, Bytes>;
 
 /// QUIC and HTTP/3 settings (CLI flags where a person may want to change them).
 #[derive(Clone, Debug)]
@@ -210,11 +210,13 @@ async fn connection(
         }
     };
     let quic = conn.clone();
+    let stops = h3_guard::Stops::default();
     let built = h3::server::builder()
         .max_field_section_size(limits.max_field_section_size)
         .build(h3_guard::Connection::new(
-            h3_quinn::Connection::new(conn),
+            conn,
             frame_caps(&limits),
+            stops.clone(),
         ))
         .await;
     let mut h3 = match built {
@@ -241,7 +243,7 @@ async fn connection(
                     let local = quic.local_ip().map(|ip| SocketAddr::new(ip, port));
                     tasks.set(tasks.get() + 1);
                     let (t, done) = (tasks.clone(), task_done.clone());
-                    let req = request(resolver, worker.clone(), (remote, local), state.clone(), quic.clone(), limits.header_timeout);
+                    let req = request(resolver, worker.clone(), (remote, local), state.clone(), quic.clone(), limits.header_timeout, stops.clone());
                     tokio::task::spawn_local(async move {
                         req.await;
                         t.set(t.get() - 1);
@@ -311,6 +313,7 @@ async fn request(
     state: Rc<ConnState>,
     quic: quinn::Connection,
     header_timeout: Duration,
+    stops: h3_guard::Stops,
 ) {
     // A head that does not arrive whole within --header-timeout-ms: the stream is
     // dropped (reset), as a slow head closes a TCP connection.
@@ -327,6 +330,7 @@ async fn request(
         }
     };
     let (mut send, recv) = stream.split();
+    let mut stopped = stops.take(send.send_id().into_inner());
     let (parts, ()) = req.into_parts();
     let refused = if malformed(&parts.headers) {
         Some(http::StatusCode::BAD_REQUEST)
@@ -335,7 +339,7 @@ async fn request(
     };
     if let Some(status) = refused {
         let reason = status.canonical_reason().unwrap_or("");
-        send_response(&mut send, simple_response(status, reason)).await;
+        send_response(&mut send, simple_response(status, reason), &mut stopped).await;
         return;
     }
     let body = RequestBody::H3(Box::new(H3Body::new(recv, &parts.headers)));
@@ -365,12 +369,31 @@ async fn request(
                         worker.cancelled(&ex);
                         return;
                     }
+                    // The client cancelled the request (STOP_SENDING): likewise, and
+                    // the stream is reset, which frees its place among the
+                    // connection's concurrent streams.
+                    _ = client_stopped(&mut stopped) => {
+                        drop(head);
+                        worker.cancelled(&ex);
+                        return;
+                    }
                 }
             }
         }
         None => simple_response(http::StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"),
     };
-    send_response(&mut send, response).await;
+    send_response(&mut send, response, &mut stopped).await;
+}
+
+/// Resolves with the code of a STOP_SENDING from the client; never otherwise.
+async fn client_stopped(stopped: &mut Option<h3_guard::Stopped>) -> u64 {
+    if let Some(signal) = stopped {
+        match signal.await {
+            Some(code) => return code,
+            None => *stopped = None,
+        }
+    }
+    std::future::pending().await
 }
 
 /// Whether a request's fields make it malformed under RFC 9114 §4.2 and §4.1.2,
@@ -412,7 +435,11 @@ fn malformed(headers: &http::HeaderMap) -> bool {
 /// Sends the head, then the body as QUIC credit allows; a body error resets the stream.
 /// A write that fails marks the body as not delivered (its sender, and the access log,
 /// must not take it for complete).
-async fn send_response(send: &mut SendStream, mut response: http::Response<ResponseBody>) {
+async fn send_response(
+    send: &mut SendStream,
+    mut response: http::Response<ResponseBody>,
+    stopped: &mut Option<h3_guard::Stopped>,
+) {
     crate::http::exchange::add_date(&mut response);
     let (parts, mut body) = response.into_parts();
     if send
@@ -423,7 +450,16 @@ async fn send_response(send: &mut SendStream, mut response: http::Response<Respo
         return;
     }
     loop {
-        match body.frame().await {
+        let next = tokio::select! {
+            next = body.frame() => next,
+            // The client cancelled while the handler had nothing to send (a long
+            // poll): the response ends now, not at its next write.
+            _ = client_stopped(stopped) => {
+                body.fail();
+                return;
+            }
+        };
+        match next {
             Some(Ok(frame)) => match frame.into_data() {
                 Ok(data) => {
                     if send.send_data(data).await.is_err() {

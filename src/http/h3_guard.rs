@@ -12,10 +12,19 @@
 //! They also drop empty DATA frames, which RFC 9114 §7.2.1 allows and which `h3` 0.0.8
 //! takes for the end of the body (a request body would reach the handler cut short,
 //! then the connection would close).
+//!
+//! Request streams are quinn's own rather than `h3_quinn`'s, so that the server can
+//! learn when a client cancels a request (STOP_SENDING) while its handler has not
+//! answered or has nothing to send: see [`Stops`].
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 use h3::quic::{self, ConnectionErrorIncoming, StreamErrorIncoming, StreamId, WriteBuf};
-use std::collections::VecDeque;
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 /// `H3_EXCESSIVE_LOAD` (RFC 9114 §8.1).
@@ -194,49 +203,251 @@ impl Frames {
     }
 }
 
-/// An `h3_quinn` connection whose incoming streams are watched.
-pub struct Connection {
-    inner: h3_quinn::Connection,
-    caps: Caps,
-}
+/// Where a request stream's "stopped" signal waits for the request task: quinn's
+/// `SendStream::stopped`, which yields `Some(code)` when the client sends
+/// STOP_SENDING (it cancelled the request) and `None` once everything sent was
+/// acknowledged. Taken by stream id with [`Stops::take`].
+pub type Stopped = Pin<Box<dyn Future<Output = Option<u64>>>>;
 
-impl Connection {
-    pub fn new(inner: h3_quinn::Connection, caps: Caps) -> Connection {
-        Connection { inner, caps }
+#[derive(Clone, Default)]
+pub struct Stops(Rc<RefCell<HashMap<u64, Stopped>>>);
+
+impl Stops {
+    /// The signal of request stream `id`, once.
+    pub fn take(&self, id: u64) -> Option<Stopped> {
+        self.0.borrow_mut().remove(&id)
     }
 }
 
+/// A QUIC connection for `h3` whose incoming streams are watched. Request streams are
+/// quinn's own (so that their STOP_SENDING can be awaited, see [`Stops`]); the
+/// control and QPACK streams, and those the server opens, go through `h3_quinn`.
+pub struct Connection {
+    quic: quinn::Connection,
+    inner: h3_quinn::Connection,
+    caps: Caps,
+    accepting: Option<Pin<Box<dyn Future<Output = AcceptedBi>>>>,
+    stops: Stops,
+}
+
+type AcceptedBi = Result<(quinn::SendStream, quinn::RecvStream), quinn::ConnectionError>;
+
+impl Connection {
+    pub fn new(quic: quinn::Connection, caps: Caps, stops: Stops) -> Connection {
+        Connection {
+            inner: h3_quinn::Connection::new(quic.clone()),
+            quic,
+            caps,
+            accepting: None,
+            stops,
+        }
+    }
+}
+
+fn connection_error(e: quinn::ConnectionError) -> ConnectionErrorIncoming {
+    match e {
+        quinn::ConnectionError::ApplicationClosed(close) => {
+            ConnectionErrorIncoming::ApplicationClose {
+                error_code: close.error_code.into_inner(),
+            }
+        }
+        quinn::ConnectionError::TimedOut => ConnectionErrorIncoming::Timeout,
+        e => ConnectionErrorIncoming::Undefined(Arc::new(e)),
+    }
+}
+
+fn read_error(e: quinn::ReadError) -> StreamErrorIncoming {
+    match e {
+        quinn::ReadError::Reset(code) => StreamErrorIncoming::StreamTerminated {
+            error_code: code.into_inner(),
+        },
+        quinn::ReadError::ConnectionLost(e) => StreamErrorIncoming::ConnectionErrorIncoming {
+            connection_error: connection_error(e),
+        },
+        e => StreamErrorIncoming::Unknown(Box::new(e)),
+    }
+}
+
+fn write_error(e: quinn::WriteError) -> StreamErrorIncoming {
+    match e {
+        quinn::WriteError::Stopped(code) => StreamErrorIncoming::StreamTerminated {
+            error_code: code.into_inner(),
+        },
+        quinn::WriteError::ConnectionLost(e) => StreamErrorIncoming::ConnectionErrorIncoming {
+            connection_error: connection_error(e),
+        },
+        e => StreamErrorIncoming::Unknown(Box::new(e)),
+    }
+}
+
+/// The receiving half of a request stream.
 pub struct RecvStream {
-    inner: h3_quinn::RecvStream,
+    stream: Option<quinn::RecvStream>,
+    id: StreamId,
+    reading: Option<Pin<Box<dyn Future<Output = ReadChunk>>>>,
     frames: Frames,
+}
+
+type ReadChunk = (
+    quinn::RecvStream,
+    Result<Option<quinn::Chunk>, quinn::ReadError>,
+);
+
+impl RecvStream {
+    fn new(stream: quinn::RecvStream, caps: Caps) -> RecvStream {
+        RecvStream {
+            id: quic_id(stream.id()),
+            stream: Some(stream),
+            reading: None,
+            frames: Frames::new(caps),
+        }
+    }
+}
+
+/// Reads chunks from quinn, as they come, without a copy.
+struct Chunks<'a> {
+    stream: &'a mut Option<quinn::RecvStream>,
+    reading: &'a mut Option<Pin<Box<dyn Future<Output = ReadChunk>>>>,
+    id: StreamId,
+}
+
+impl quic::RecvStream for Chunks<'_> {
+    type Buf = Bytes;
+
+    fn poll_data(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Option<Bytes>, StreamErrorIncoming>> {
+        if let Some(mut stream) = self.stream.take() {
+            *self.reading = Some(Box::pin(async move {
+                let chunk = stream.read_chunk(usize::MAX, true).await;
+                (stream, chunk)
+            }));
+        }
+        let reading = self.reading.as_mut().expect("a read in progress");
+        let (stream, chunk) = std::task::ready!(reading.as_mut().poll(cx));
+        *self.reading = None;
+        *self.stream = Some(stream);
+        Poll::Ready(chunk.map(|c| c.map(|c| c.bytes)).map_err(read_error))
+    }
+
+    fn stop_sending(&mut self, error_code: u64) {
+        if let Some(s) = self.stream.as_mut() {
+            let _ = s.stop(quinn::VarInt::from_u64(error_code).unwrap_or(quinn::VarInt::MAX));
+        }
+    }
+
+    fn recv_id(&self) -> StreamId {
+        self.id
+    }
+}
+
+impl quic::RecvStream for RecvStream {
+    type Buf = Bytes;
+
+    fn poll_data(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Option<Bytes>, StreamErrorIncoming>> {
+        let mut chunks = Chunks {
+            stream: &mut self.stream,
+            reading: &mut self.reading,
+            id: self.id,
+        };
+        self.frames.poll_next(&mut chunks, cx)
+    }
+
+    fn stop_sending(&mut self, error_code: u64) {
+        if let Some(s) = self.stream.as_mut() {
+            let _ = s.stop(quinn::VarInt::from_u64(error_code).unwrap_or(quinn::VarInt::MAX));
+        }
+    }
+
+    fn recv_id(&self) -> StreamId {
+        self.id
+    }
+}
+
+/// The sending half of a request stream.
+pub struct SendStream {
+    stream: quinn::SendStream,
+    id: StreamId,
+    writing: Option<WriteBuf<Bytes>>,
+    stops: Stops,
+}
+
+impl Drop for SendStream {
+    fn drop(&mut self) {
+        // Not taken (the request never became one): no one will ask.
+        self.stops.take(self.id.into_inner());
+    }
+}
+
+impl quic::SendStream<Bytes> for SendStream {
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), StreamErrorIncoming>> {
+        if let Some(data) = self.writing.as_mut() {
+            while data.has_remaining() {
+                let n = std::task::ready!(Pin::new(&mut self.stream).poll_write(cx, data.chunk()))
+                    .map_err(write_error)?;
+                data.advance(n);
+            }
+        }
+        self.writing = None;
+        Poll::Ready(Ok(()))
+    }
+
+    fn send_data<T: Into<WriteBuf<Bytes>>>(&mut self, data: T) -> Result<(), StreamErrorIncoming> {
+        if self.writing.is_some() {
+            return Err(StreamErrorIncoming::ConnectionErrorIncoming {
+                connection_error: ConnectionErrorIncoming::InternalError(
+                    "send_data before the previous write was done".into(),
+                ),
+            });
+        }
+        self.writing = Some(data.into());
+        Ok(())
+    }
+
+    fn poll_finish(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), StreamErrorIncoming>> {
+        Poll::Ready(
+            self.stream
+                .finish()
+                .map_err(|e| StreamErrorIncoming::Unknown(Box::new(e))),
+        )
+    }
+
+    fn reset(&mut self, reset_code: u64) {
+        let _ = self
+            .stream
+            .reset(quinn::VarInt::from_u64(reset_code).unwrap_or(quinn::VarInt::MAX));
+    }
+
+    fn send_id(&self) -> StreamId {
+        self.id
+    }
 }
 
 pub struct BidiStream {
-    inner: h3_quinn::BidiStream<Bytes>,
-    frames: Frames,
+    send: SendStream,
+    recv: RecvStream,
 }
 
-pub struct OpenStreams {
-    inner: h3_quinn::OpenStreams,
-    caps: Caps,
+fn quic_id(id: quinn::StreamId) -> StreamId {
+    StreamId::try_from(u64::from(id)).expect("a QUIC stream id is a valid h3 stream id")
 }
-
-type SendStream = h3_quinn::SendStream<Bytes>;
 
 impl quic::Connection<Bytes> for Connection {
-    type RecvStream = RecvStream;
+    type RecvStream = UniStream;
     type OpenStreams = OpenStreams;
 
     fn poll_accept_recv(
         &mut self,
         cx: &mut Context<'_>,
-    ) -> Poll<Result<RecvStream, ConnectionErrorIncoming>> {
+    ) -> Poll<Result<UniStream, ConnectionErrorIncoming>> {
         let caps = self.caps;
-        quic::Connection::<Bytes>::poll_accept_recv(&mut self.inner, cx).map_ok(|inner| {
-            RecvStream {
-                inner,
-                frames: Frames::new(caps),
-            }
+        quic::Connection::<Bytes>::poll_accept_recv(&mut self.inner, cx).map_ok(|inner| UniStream {
+            inner,
+            frames: Frames::new(caps),
         })
     }
 
@@ -244,83 +455,44 @@ impl quic::Connection<Bytes> for Connection {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Result<BidiStream, ConnectionErrorIncoming>> {
-        let caps = self.caps;
-        quic::Connection::<Bytes>::poll_accept_bidi(&mut self.inner, cx).map_ok(|inner| {
-            BidiStream {
-                inner,
-                frames: Frames::new(caps),
-            }
-        })
+        let accepting = self.accepting.get_or_insert_with(|| {
+            let quic = self.quic.clone();
+            Box::pin(async move { quic.accept_bi().await })
+        });
+        let accepted = std::task::ready!(accepting.as_mut().poll(cx));
+        self.accepting = None;
+        let (send, recv) = accepted.map_err(connection_error)?;
+        let id = quic_id(send.id());
+        let stopped = send.stopped();
+        self.stops.0.borrow_mut().insert(
+            id.into_inner(),
+            Box::pin(async move { stopped.await.ok().flatten().map(quinn::VarInt::into_inner) }),
+        );
+        Poll::Ready(Ok(BidiStream {
+            send: SendStream {
+                stream: send,
+                id,
+                writing: None,
+                stops: self.stops.clone(),
+            },
+            recv: RecvStream::new(recv, self.caps),
+        }))
     }
 
     fn opener(&self) -> OpenStreams {
         OpenStreams {
             inner: quic::Connection::<Bytes>::opener(&self.inner),
-            caps: self.caps,
         }
     }
 }
 
-/// Streams the server opens carry no client frames: they are watched all the same,
-/// as the types require, and pass as they are.
-fn open_bidi(
-    inner: &mut impl quic::OpenStreams<Bytes, BidiStream = h3_quinn::BidiStream<Bytes>>,
-    caps: Caps,
-    cx: &mut Context<'_>,
-) -> Poll<Result<BidiStream, StreamErrorIncoming>> {
-    inner.poll_open_bidi(cx).map_ok(|inner| BidiStream {
-        inner,
-        frames: Frames::new(caps),
-    })
+/// A unidirectional stream from the client (control, QPACK, or one to ignore).
+pub struct UniStream {
+    inner: h3_quinn::RecvStream,
+    frames: Frames,
 }
 
-impl quic::OpenStreams<Bytes> for Connection {
-    type BidiStream = BidiStream;
-    type SendStream = SendStream;
-
-    fn poll_open_bidi(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<BidiStream, StreamErrorIncoming>> {
-        open_bidi(&mut self.inner, self.caps, cx)
-    }
-
-    fn poll_open_send(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<SendStream, StreamErrorIncoming>> {
-        quic::OpenStreams::<Bytes>::poll_open_send(&mut self.inner, cx)
-    }
-
-    fn close(&mut self, code: h3::error::Code, reason: &[u8]) {
-        quic::OpenStreams::<Bytes>::close(&mut self.inner, code, reason)
-    }
-}
-
-impl quic::OpenStreams<Bytes> for OpenStreams {
-    type BidiStream = BidiStream;
-    type SendStream = SendStream;
-
-    fn poll_open_bidi(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<BidiStream, StreamErrorIncoming>> {
-        open_bidi(&mut self.inner, self.caps, cx)
-    }
-
-    fn poll_open_send(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<SendStream, StreamErrorIncoming>> {
-        quic::OpenStreams::<Bytes>::poll_open_send(&mut self.inner, cx)
-    }
-
-    fn close(&mut self, code: h3::error::Code, reason: &[u8]) {
-        quic::OpenStreams::<Bytes>::close(&mut self.inner, code, reason)
-    }
-}
-
-impl quic::RecvStream for RecvStream {
+impl quic::RecvStream for UniStream {
     type Buf = Bytes;
 
     fn poll_data(
@@ -339,6 +511,64 @@ impl quic::RecvStream for RecvStream {
     }
 }
 
+/// Streams the server opens: its unidirectional control and QPACK streams. An HTTP/3
+/// server opens no bidirectional stream.
+pub struct OpenStreams {
+    inner: h3_quinn::OpenStreams,
+}
+
+fn no_bidi() -> StreamErrorIncoming {
+    StreamErrorIncoming::Unknown(Box::new(std::io::Error::other(
+        "an HTTP/3 server opens no bidirectional streams",
+    )))
+}
+
+impl quic::OpenStreams<Bytes> for Connection {
+    type BidiStream = BidiStream;
+    type SendStream = h3_quinn::SendStream<Bytes>;
+
+    fn poll_open_bidi(
+        &mut self,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Result<BidiStream, StreamErrorIncoming>> {
+        Poll::Ready(Err(no_bidi()))
+    }
+
+    fn poll_open_send(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Self::SendStream, StreamErrorIncoming>> {
+        quic::OpenStreams::<Bytes>::poll_open_send(&mut self.inner, cx)
+    }
+
+    fn close(&mut self, code: h3::error::Code, reason: &[u8]) {
+        quic::OpenStreams::<Bytes>::close(&mut self.inner, code, reason)
+    }
+}
+
+impl quic::OpenStreams<Bytes> for OpenStreams {
+    type BidiStream = BidiStream;
+    type SendStream = h3_quinn::SendStream<Bytes>;
+
+    fn poll_open_bidi(
+        &mut self,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Result<BidiStream, StreamErrorIncoming>> {
+        Poll::Ready(Err(no_bidi()))
+    }
+
+    fn poll_open_send(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Self::SendStream, StreamErrorIncoming>> {
+        quic::OpenStreams::<Bytes>::poll_open_send(&mut self.inner, cx)
+    }
+
+    fn close(&mut self, code: h3::error::Code, reason: &[u8]) {
+        quic::OpenStreams::<Bytes>::close(&mut self.inner, code, reason)
+    }
+}
+
 impl quic::RecvStream for BidiStream {
     type Buf = Bytes;
 
@@ -346,37 +576,37 @@ impl quic::RecvStream for BidiStream {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Result<Option<Bytes>, StreamErrorIncoming>> {
-        self.frames.poll_next(&mut self.inner, cx)
+        self.recv.poll_data(cx)
     }
 
     fn stop_sending(&mut self, error_code: u64) {
-        quic::RecvStream::stop_sending(&mut self.inner, error_code)
+        self.recv.stop_sending(error_code)
     }
 
     fn recv_id(&self) -> StreamId {
-        quic::RecvStream::recv_id(&self.inner)
+        self.recv.recv_id()
     }
 }
 
 impl quic::SendStream<Bytes> for BidiStream {
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), StreamErrorIncoming>> {
-        self.inner.poll_ready(cx)
+        self.send.poll_ready(cx)
     }
 
     fn send_data<T: Into<WriteBuf<Bytes>>>(&mut self, data: T) -> Result<(), StreamErrorIncoming> {
-        self.inner.send_data(data)
+        self.send.send_data(data)
     }
 
     fn poll_finish(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), StreamErrorIncoming>> {
-        self.inner.poll_finish(cx)
+        self.send.poll_finish(cx)
     }
 
     fn reset(&mut self, reset_code: u64) {
-        self.inner.reset(reset_code)
+        self.send.reset(reset_code)
     }
 
     fn send_id(&self) -> StreamId {
-        self.inner.send_id()
+        self.send.send_id()
     }
 }
 
@@ -385,14 +615,7 @@ impl quic::BidiStream<Bytes> for BidiStream {
     type RecvStream = RecvStream;
 
     fn split(self) -> (SendStream, RecvStream) {
-        let (send, recv) = self.inner.split();
-        (
-            send,
-            RecvStream {
-                inner: recv,
-                frames: self.frames,
-            },
-        )
+        (self.send, self.recv)
     }
 }
 
@@ -415,7 +638,7 @@ mod tests {
                 return None;
             }
             while let Some(b) = f.out.pop_front() {
-                seen.extend_from_slice(&b);
+                seen.extend_from_slice(b.chunk());
             }
         }
         Some(seen)
