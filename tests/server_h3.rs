@@ -741,6 +741,33 @@ async fn malformed_frames_and_qpack_errors_close_the_connection_with_their_codes
     assert_eq!(resp.status(), 200);
 }
 
+#[tokio::test]
+async fn a_client_cancelling_past_its_budget_loses_the_connection() {
+    // Rapid Reset: each cancelled request cost a handler call.
+    let t = tls();
+    let srv = start(&t, &["--workers", "1", "--h3-max-cancels", "3"]);
+    let mut c = connect(srv.addr, &t.ca).await;
+    for _ in 0..4 {
+        let mut stream = c.send.send_request(request("GET", "/hang")).await.unwrap();
+        stream.finish().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        stream.stop_sending(h3::error::Code::H3_REQUEST_CANCELLED);
+    }
+    let why = tokio::time::timeout(Duration::from_secs(5), c.conn.closed())
+        .await
+        .expect("the connection was not closed");
+    match why {
+        quinn::ConnectionError::ApplicationClosed(close) => {
+            assert_eq!(close.error_code.into_inner(), 0x107, "{close:?}")
+        }
+        other => panic!("closed otherwise: {other}"),
+    }
+    // Another connection is served.
+    let mut c = connect(srv.addr, &t.ca).await;
+    let (resp, _) = fetch(&mut c.send, request("GET", "/hello"), b"").await;
+    assert_eq!(resp.status(), 200);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_the_client_cancels_releases_its_handler_and_its_stream() {
     // Two streams at once; three hanging requests are cancelled in turn (as a player

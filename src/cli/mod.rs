@@ -80,6 +80,11 @@ struct ServeArgs {
     /// long is closed.
     #[arg(long, default_value_t = 30_000, value_name = "MS")]
     h3_idle_timeout_ms: u64,
+    /// HTTP/3 requests a client may cancel before they are answered, within 10 s on
+    /// one connection (the "Rapid Reset" budget); past it the connection is closed
+    /// with H3_EXCESSIVE_LOAD.
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    h3_max_cancels: u32,
     /// How file responses read files: `uring` (io_uring, one ring per worker; falls
     /// back to `threads` with a warning where the kernel or a seccomp profile refuses
     /// it) or `threads` (pread on a thread pool). Default: `WEIR_IO`, else uring.
@@ -310,6 +315,7 @@ fn serve(a: ServeArgs) -> i32 {
             max_field_section_size: a.max_header_bytes,
             max_connections: a.max_connections.max(1),
             header_timeout: Duration::from_millis(a.header_timeout_ms),
+            max_cancels: a.h3_max_cancels,
             ..Default::default()
         }),
     };

@@ -50,6 +50,11 @@ pub struct H3Limits {
     pub max_connections: usize,
     /// Time for a request stream to bring its whole head (`--header-timeout-ms`).
     pub header_timeout: Duration,
+    /// Requests a client may cancel before they are answered, within
+    /// [`CANCEL_WINDOW`] on one connection (`--h3-max-cancels`): each one cost a
+    /// handler call, and a client cancelling as fast as it opens ("Rapid Reset")
+    /// would keep the worker busy for nothing. Past it the connection is closed.
+    pub max_cancels: u32,
 }
 
 impl Default for H3Limits {
@@ -67,6 +72,7 @@ impl Default for H3Limits {
             max_field_section_size: 64 << 10,
             max_connections: 10_000,
             header_timeout: Duration::from_secs(10),
+            max_cancels: 200,
         }
     }
 }
@@ -177,6 +183,12 @@ pub async fn serve(
 /// packets are not abandoned.
 const LINGER_AFTER_RESPONSE: Duration = Duration::from_secs(2);
 
+/// The window over which cancelled requests are counted against `--h3-max-cancels`.
+const CANCEL_WINDOW: Duration = Duration::from_secs(10);
+
+/// `H3_EXCESSIVE_LOAD` (RFC 9114 §8.1).
+const H3_EXCESSIVE_LOAD: u32 = 0x107;
+
 /// The longest frames a client may send ([`h3_guard`]): a HEADERS frame up to twice
 /// the decoded limit (QPACK seldom makes a section longer than it decodes to; one
 /// between the two gets its `431`), any other frame but DATA 16 KiB (SETTINGS and
@@ -234,6 +246,9 @@ async fn connection(
     // When a request task last ended: its response may still be on its way.
     let mut last_done: Option<tokio::time::Instant> = None;
     let mut client_goaway = false;
+    // Requests the client cancelled before they were answered, in this window.
+    let cancels = Rc::new(Cell::new(0u32));
+    let mut window = tokio::time::Instant::now();
     let idle = tokio::time::sleep(limits.idle_timeout);
     tokio::pin!(idle);
     loop {
@@ -243,7 +258,7 @@ async fn connection(
                     let local = quic.local_ip().map(|ip| SocketAddr::new(ip, port));
                     tasks.set(tasks.get() + 1);
                     let (t, done) = (tasks.clone(), task_done.clone());
-                    let req = request(resolver, worker.clone(), (remote, local), state.clone(), quic.clone(), limits.header_timeout, stops.clone());
+                    let req = request(resolver, worker.clone(), (remote, local), state.clone(), quic.clone(), limits.header_timeout, (stops.clone(), cancels.clone()));
                     tokio::task::spawn_local(async move {
                         req.await;
                         t.set(t.get() - 1);
@@ -281,6 +296,18 @@ async fn connection(
         }
         idle.as_mut()
             .reset(tokio::time::Instant::now() + limits.idle_timeout);
+        if window.elapsed() >= CANCEL_WINDOW {
+            window = tokio::time::Instant::now();
+            cancels.set(0);
+        }
+        if cancels.get() > limits.max_cancels {
+            tracing::warn!(%remote, "HTTP/3 connection closed: more than --h3-max-cancels ({}) requests cancelled within {} s", limits.max_cancels, CANCEL_WINDOW.as_secs());
+            quic.close(
+                quinn::VarInt::from_u32(H3_EXCESSIVE_LOAD),
+                b"too many cancelled requests",
+            );
+            return;
+        }
         if going_away && tasks.get() == 0 {
             break;
         }
@@ -313,7 +340,7 @@ async fn request(
     state: Rc<ConnState>,
     quic: quinn::Connection,
     header_timeout: Duration,
-    stops: h3_guard::Stops,
+    (stops, cancels): (h3_guard::Stops, Rc<Cell<u32>>),
 ) {
     // A head that does not arrive whole within --header-timeout-ms: the stream is
     // dropped (reset), as a slow head closes a TCP connection.
@@ -375,6 +402,7 @@ async fn request(
                     _ = client_stopped(&mut stopped) => {
                         drop(head);
                         worker.cancelled(&ex);
+                        cancels.set(cancels.get() + 1);
                         return;
                     }
                 }
