@@ -40,6 +40,20 @@ fn a_request_head_over_the_byte_limit_gets_431() {
 }
 
 #[test]
+fn a_request_line_over_the_byte_limit_gets_414() {
+    let srv = Server::handler(&["--max-header-bytes", "16384"]);
+    let long = "a".repeat(20_000);
+    // Whole, and still arriving when the limit is passed.
+    let resp = raw(
+        srv.addr,
+        format!("GET /{long} HTTP/1.1\r\nHost: a\r\n\r\n").as_bytes(),
+    );
+    assert!(resp.starts_with("HTTP/1.1 414"), "{resp}");
+    let resp = raw(srv.addr, format!("GET /{long}").as_bytes());
+    assert!(resp.starts_with("HTTP/1.1 414"), "{resp}");
+}
+
+#[test]
 fn too_many_headers_get_431() {
     let srv = Server::start(&[&handler_path(), "--workers", "1", "--max-headers", "20"]);
     let mut req = String::from("GET /hello HTTP/1.1\r\nHost: a\r\n");

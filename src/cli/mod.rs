@@ -102,7 +102,8 @@ struct ServeArgs {
     /// Heap limit of each worker's isolate; past it that isolate is replaced.
     #[arg(long, default_value_t = 512, value_name = "MIB")]
     max_heap_mb: usize,
-    /// Bytes of request line and headers; past it: 431. At most 16 MiB.
+    /// Bytes of request line and headers; past it: 431 (414 when the request line
+    /// alone is longer). At most 16 MiB.
     #[arg(long, default_value_t = 64 * 1024, value_name = "BYTES",
           value_parser = clap::value_parser!(u64).range(1..=16 << 20))]
     max_header_bytes: u64,

@@ -547,6 +547,17 @@ impl Span {
     }
 }
 
+/// The status for a head past `--max-header-bytes`: `414 URI Too Long` when the
+/// request line alone is (as nginx answers), `431` otherwise.
+fn too_large(head: &[u8], limit: usize) -> StatusCode {
+    let line = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
+    if line > limit {
+        StatusCode::URI_TOO_LONG
+    } else {
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+    }
+}
+
 fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
     // Empty lines before a request line are ignored (RFC 9112 §2.2).
     let skip = buf
@@ -595,7 +606,7 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
         }
         Ok(httparse::Status::Partial) => {
             return if buf.len() > limits.max_header_bytes {
-                Parsed::Reject(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+                Parsed::Reject(too_large(buf, limits.max_header_bytes))
             } else {
                 Parsed::Partial
             };
@@ -606,7 +617,7 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
         Err(_) => return Parsed::Reject(StatusCode::BAD_REQUEST),
     };
     if consumed > limits.max_header_bytes {
-        return Parsed::Reject(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+        return Parsed::Reject(too_large(&buf[..consumed], limits.max_header_bytes));
     }
     let version = match req.version {
         Some(0) => Version::HTTP_10,
