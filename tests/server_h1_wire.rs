@@ -1017,6 +1017,26 @@ fn a_non_hex_chunk_size_gets_400_and_closes_the_connection() {
 }
 
 #[test]
+fn a_refused_head_request_gets_no_body() {
+    let srv = start();
+    for request in [
+        "HEAD /hello HTTP/1.1\r\n\r\n",
+        "HEAD /hello  HTTP/1.1\r\nHost: a\r\n\r\n",
+        "\r\nHEAD admin HTTP/1.1\r\nHost: a\r\n\r\n",
+    ] {
+        let mut c = Wire::connect(srv.addr);
+        c.send(request);
+        let head = c.head();
+        assert_eq!(head.status, 400, "{request:?}");
+        // Nothing after the head: the connection ends there.
+        assert!(
+            c.rest_until_close().is_empty(),
+            "{request:?}: a body followed"
+        );
+    }
+}
+
+#[test]
 fn a_request_line_with_a_bad_method_token_gets_400() {
     let srv = start();
     rejected(srv.addr, "GE(T /hello HTTP/1.1\r\nHost: a\r\n\r\n", 400);

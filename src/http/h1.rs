@@ -558,6 +558,15 @@ fn too_large(head: &[u8], limit: usize) -> StatusCode {
     }
 }
 
+/// Whether the buffered request is a `HEAD` (past the empty lines that may lead it).
+fn names_head(buf: &[u8]) -> bool {
+    let start = buf
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(buf.len());
+    buf[start..].starts_with(b"HEAD ")
+}
+
 fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
     // Empty lines before a request line are ignored (RFC 9112 §2.2).
     let skip = buf
@@ -748,6 +757,12 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
 
 /// A response weir writes itself before any handler runs (400, 431, 503), then closes.
 async fn reject(conn: &Conn, status: StatusCode) {
+    reject_head(conn, status, false).await
+}
+
+/// [`reject`], for a request that may be `HEAD`, whose answer has no content (RFC 9110
+/// §9.3.2) though it says the length the content would have.
+async fn reject_head(conn: &Conn, status: StatusCode, head_request: bool) {
     let text = format!("{}\n", status.canonical_reason().unwrap_or(""));
     let head = format!(
         "HTTP/1.1 {} {}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\nDate: {}\r\n\r\n",
@@ -756,8 +771,9 @@ async fn reject(conn: &Conn, status: StatusCode) {
         text.len(),
         crate::http::date::now_str(),
     );
+    let body = if head_request { "" } else { text.as_str() };
     let _ = conn
-        .write_all(&mut [IoSlice::new(head.as_bytes()), IoSlice::new(text.as_bytes())])
+        .write_all(&mut [IoSlice::new(head.as_bytes()), IoSlice::new(body.as_bytes())])
         .await;
 }
 
@@ -806,11 +822,12 @@ pub async fn serve(
             let idle_since = crate::http::date::coarse_monotonic();
             loop {
                 if !conn.buf.borrow().is_empty() {
+                    let head_request = names_head(&conn.buf.borrow());
                     let parsed = parse_head(&mut conn.buf.borrow_mut(), &limits);
                     match parsed {
                         Parsed::Head(h) => break h,
                         Parsed::Reject(status) => {
-                            reject(&conn, status).await;
+                            reject_head(&conn, status, head_request).await;
                             if status == StatusCode::EXPECTATION_FAILED {
                                 // The client may be sending its body already.
                                 linger(&conn).await;
