@@ -402,6 +402,37 @@ async fn a_body_at_odds_with_its_content_length_gets_400_over_h3() {
 }
 
 #[tokio::test]
+async fn more_fields_than_max_headers_get_431_over_h3() {
+    let t = tls();
+    let srv = start(&t, &["--workers", "1", "--max-headers", "20"]);
+    let mut c = connect(srv.addr, &t.ca).await;
+    let with = |n: usize, name: &str| {
+        let mut req = request("GET", "/headers");
+        for i in 0..n {
+            req.headers_mut().append(
+                http::HeaderName::from_bytes(format!("{name}{i}").as_bytes()).unwrap(),
+                http::HeaderValue::from_static("v"),
+            );
+        }
+        req
+    };
+    let (resp, _) = fetch(&mut c.send, with(25, "x-h"), b"").await;
+    assert_eq!(resp.status(), 431);
+    let (resp, _) = fetch(&mut c.send, with(15, "x-h"), b"").await;
+    assert_eq!(resp.status(), 200);
+    // Cookies sent one per field count as one field, as the one line of HTTP/1.1.
+    let mut req = request("GET", "/headers");
+    for i in 0..40 {
+        req.headers_mut().append(
+            http::header::COOKIE,
+            http::HeaderValue::from_str(&format!("c{i}=v")).unwrap(),
+        );
+    }
+    let (resp, _) = fetch(&mut c.send, req, b"").await;
+    assert_eq!(resp.status(), 200);
+}
+
+#[tokio::test]
 async fn connection_specific_fields_get_400_over_h3() {
     let t = tls();
     let srv = start(&t, &["--workers", "1"]);

@@ -124,6 +124,23 @@ fn a_lower_case_method_gets_400_over_h2() {
 }
 
 #[tokio::test]
+async fn more_fields_than_max_headers_get_431_over_h2() {
+    let srv = Server::start(&[&handler_path(), "--workers", "1", "--max-headers", "20"]);
+    let mut c = h2c(srv.addr).await;
+    for (n, want) in [(25, 431), (15, 200)] {
+        let mut req = get("http://localhost/headers");
+        for i in 0..n {
+            req.headers_mut().append(
+                hyper::header::HeaderName::from_bytes(format!("x-h{i}").as_bytes()).unwrap(),
+                hyper::header::HeaderValue::from_static("v"),
+            );
+        }
+        let (status, _, _) = fetch(&mut c, req).await;
+        assert_eq!(status, want, "{n} fields");
+    }
+}
+
+#[tokio::test]
 async fn connect_gets_501_over_h2_without_reaching_the_handler() {
     let srv = Server::start(&[&handler_path(), "--workers", "1"]);
     let mut c = h2c(srv.addr).await;

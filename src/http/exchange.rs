@@ -701,6 +701,9 @@ pub struct ExchangeLimits {
     pub body_buffer: usize,
     /// The longest wait for the next bytes of a request body (`--body-timeout-ms`).
     pub body_timeout: Duration,
+    /// Request fields (`--max-headers`), for the protocols whose parser does not count
+    /// them itself (HTTP/2 and HTTP/3; weir's and hyper's HTTP/1.1 parsers do).
+    pub max_headers: usize,
 }
 
 /// A worker's HTTP state, shared by its connections and by the isolate running its

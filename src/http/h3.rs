@@ -362,7 +362,7 @@ async fn request(
     let refused = if malformed(&parts.headers) {
         Some(http::StatusCode::BAD_REQUEST)
     } else {
-        crate::http::refusal(&parts)
+        crate::http::refusal(&parts, worker.limits.max_headers)
     };
     if let Some(status) = refused {
         let reason = status.canonical_reason().unwrap_or("");

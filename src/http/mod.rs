@@ -53,8 +53,19 @@ pub(crate) fn is_continue(value: &[u8]) -> bool {
 /// target of a method other than `OPTIONS` (RFC 9112 §3.2.4, RFC 9113 §8.3.1), `400`;
 /// `CONNECT`, `501` (weir opens no tunnels); an expectation weir cannot meet, `417`
 /// (HTTP/1.0 requests' expectations are ignored); a method not in upper case, `400`
-/// (see [`plain_method`]).
-pub(crate) fn refusal(parts: &http::request::Parts) -> Option<http::StatusCode> {
+/// (see [`plain_method`]); more fields than `max_headers`, `431`.
+pub(crate) fn refusal(
+    parts: &http::request::Parts,
+    max_headers: usize,
+) -> Option<http::StatusCode> {
+    // More fields than --max-headers: 431, as weir's HTTP/1.1 parser answers. (Over
+    // HTTP/2 and HTTP/3 the fields arrive parsed; `--max-header-bytes` bounded them.)
+    // A browser sends each cookie as a field of its own there (RFC 9113 §8.2.3): they
+    // count as the one `Cookie` line HTTP/1.1 would carry.
+    let cookies = parts.headers.get_all(http::header::COOKIE).iter().count();
+    if parts.headers.len() - cookies.saturating_sub(1) > max_headers {
+        return Some(http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+    }
     if !plain_method(parts.method.as_str().as_bytes()) {
         return Some(http::StatusCode::BAD_REQUEST);
     }

@@ -340,7 +340,7 @@ async fn answer(
         // RFC 9112 §3.2, as on plain TCP (see `h1::parse_head`).
         return simple_response(hyper::StatusCode::BAD_REQUEST, "Bad Request");
     }
-    if let Some(status) = crate::http::refusal(&parts) {
+    if let Some(status) = crate::http::refusal(&parts, worker.limits.max_headers) {
         let mut refused = simple_response(status, status.canonical_reason().unwrap_or(""));
         if parts.method == hyper::Method::CONNECT && parts.version < hyper::Version::HTTP_2 {
             // Over HTTP/1.1 the bytes after CONNECT are meant for the far end: the

@@ -63,6 +63,7 @@ async fn serve(
         ExchangeLimits {
             body_buffer: config.response_buffer,
             body_timeout: config.conn.body_timeout,
+            max_headers: config.conn.max_headers,
         },
         tls.is_some(),
         config.access_log,
