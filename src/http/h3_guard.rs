@@ -523,51 +523,37 @@ fn no_bidi() -> StreamErrorIncoming {
     )))
 }
 
-impl quic::OpenStreams<Bytes> for Connection {
-    type BidiStream = BidiStream;
-    type SendStream = h3_quinn::SendStream<Bytes>;
+/// Both openers (the connection, and the handle `h3` takes from it) hand over
+/// `h3_quinn`'s unidirectional streams and refuse bidirectional ones.
+macro_rules! open_streams {
+    ($opener:ty) => {
+        impl quic::OpenStreams<Bytes> for $opener {
+            type BidiStream = BidiStream;
+            type SendStream = h3_quinn::SendStream<Bytes>;
 
-    fn poll_open_bidi(
-        &mut self,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Result<BidiStream, StreamErrorIncoming>> {
-        Poll::Ready(Err(no_bidi()))
-    }
+            fn poll_open_bidi(
+                &mut self,
+                _cx: &mut Context<'_>,
+            ) -> Poll<Result<BidiStream, StreamErrorIncoming>> {
+                Poll::Ready(Err(no_bidi()))
+            }
 
-    fn poll_open_send(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<Self::SendStream, StreamErrorIncoming>> {
-        quic::OpenStreams::<Bytes>::poll_open_send(&mut self.inner, cx)
-    }
+            fn poll_open_send(
+                &mut self,
+                cx: &mut Context<'_>,
+            ) -> Poll<Result<Self::SendStream, StreamErrorIncoming>> {
+                quic::OpenStreams::<Bytes>::poll_open_send(&mut self.inner, cx)
+            }
 
-    fn close(&mut self, code: h3::error::Code, reason: &[u8]) {
-        quic::OpenStreams::<Bytes>::close(&mut self.inner, code, reason)
-    }
+            fn close(&mut self, code: h3::error::Code, reason: &[u8]) {
+                quic::OpenStreams::<Bytes>::close(&mut self.inner, code, reason)
+            }
+        }
+    };
 }
 
-impl quic::OpenStreams<Bytes> for OpenStreams {
-    type BidiStream = BidiStream;
-    type SendStream = h3_quinn::SendStream<Bytes>;
-
-    fn poll_open_bidi(
-        &mut self,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Result<BidiStream, StreamErrorIncoming>> {
-        Poll::Ready(Err(no_bidi()))
-    }
-
-    fn poll_open_send(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<Self::SendStream, StreamErrorIncoming>> {
-        quic::OpenStreams::<Bytes>::poll_open_send(&mut self.inner, cx)
-    }
-
-    fn close(&mut self, code: h3::error::Code, reason: &[u8]) {
-        quic::OpenStreams::<Bytes>::close(&mut self.inner, code, reason)
-    }
-}
+open_streams!(Connection);
+open_streams!(OpenStreams);
 
 impl quic::RecvStream for BidiStream {
     type Buf = Bytes;
