@@ -144,13 +144,13 @@ impl Conn {
         }
     }
 
-    /// Whether the buffer holds the rest of the request's body (always once it was
-    /// read whole; a chunked one is only known whole by decoding it, so never before).
-    fn holds_rest_of(&self, request: &BodyState) -> bool {
+    /// Whether the request's body is known to be cut short once the client closed:
+    /// a declared length the buffer does not hold. (A chunked body is only known
+    /// whole by decoding it; one that may be whole is not called cut.)
+    fn cut_short(&self, request: &BodyState) -> bool {
         match request.framing.get() {
-            Framing::Done => true,
-            Framing::Length(left) => self.buf.borrow().len() as u64 >= left,
-            Framing::Chunked(_) => false,
+            Framing::Length(left) => (self.buf.borrow().len() as u64) < left,
+            Framing::Done | Framing::Chunked(_) => false,
         }
     }
 
@@ -1057,8 +1057,10 @@ async fn wait_response(
                         drop(head);
                         worker.cancelled(ex);
                         // A body the client left unfinished is a bad request, as when
-                        // its reader finds it cut short (Node answers it so too).
-                        if filled.is_ok() && !conn.holds_rest_of(body) {
+                        // its reader finds it cut short (Node answers it so too). One
+                        // sent whole before the client half-closed is abandoned
+                        // without an answer, as Node abandons it.
+                        if filled.is_ok() && conn.cut_short(body) {
                             reject(conn, StatusCode::BAD_REQUEST).await;
                         }
                         return None;

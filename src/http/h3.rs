@@ -178,11 +178,6 @@ pub async fn serve(
     endpoint.close(quinn::VarInt::from_u32(0), b"shutdown");
 }
 
-/// How long after its last response ended a connection the server is closing (on
-/// shutdown, or idle) waits for the client to close it, so that the response's last
-/// packets are not abandoned.
-const LINGER_AFTER_RESPONSE: Duration = Duration::from_secs(2);
-
 /// The window over which cancelled requests are counted against `--h3-max-cancels`.
 const CANCEL_WINDOW: Duration = Duration::from_secs(10);
 
@@ -243,9 +238,8 @@ async fn connection(
     let tasks = Rc::new(Cell::new(0usize));
     let task_done = Rc::new(tokio::sync::Notify::new());
     let mut going_away = false;
-    // When a request task last ended: its response may still be on its way.
-    let mut last_done: Option<tokio::time::Instant> = None;
-    let mut client_goaway = false;
+    // Until the client's GOAWAY (or weir's) and the end of the requests before it.
+    let mut accepting = true;
     // Requests the client cancelled before they were answered, in this window.
     let cancels = Rc::new(Cell::new(0u32));
     let mut window = tokio::time::Instant::now();
@@ -253,22 +247,21 @@ async fn connection(
     tokio::pin!(idle);
     loop {
         tokio::select! {
-            accepted = h3.accept() => match accepted {
+            accepted = h3.accept(), if accepting => match accepted {
                 Ok(Some(resolver)) => {
                     let local = quic.local_ip().map(|ip| SocketAddr::new(ip, port));
-                    tasks.set(tasks.get() + 1);
-                    let (t, done) = (tasks.clone(), task_done.clone());
-                    let req = request(resolver, worker.clone(), (remote, local), state.clone(), quic.clone(), limits.header_timeout, (stops.clone(), cancels.clone()));
+                    let task = TaskGuard::new(&tasks, &task_done);
+                    let req = request(resolver, worker.clone(), (remote, local), state.clone(), quic.clone(), (limits.header_timeout, limits.idle_timeout), (stops.clone(), cancels.clone()));
                     tokio::task::spawn_local(async move {
                         req.await;
-                        t.set(t.get() - 1);
-                        done.notify_waiters();
+                        drop(task);
                     });
                 }
-                // The client sent GOAWAY and its requests are done.
+                // No more requests will come, after the client's GOAWAY (or weir's);
+                // the loop ends once their tasks have (see `request`).
                 Ok(None) => {
-                    client_goaway = true;
-                    break;
+                    accepting = false;
+                    going_away = true;
                 }
                 Err(e) => {
                     if !e.is_h3_no_error() {
@@ -280,18 +273,16 @@ async fn connection(
             _ = shutdown.wait_for(|s| *s), if !going_away => {
                 going_away = true;
                 // GOAWAY: no new requests; the ones in flight finish.
-                let _ = h3.shutdown(0).await;
+                goaway(&mut h3).await;
             }
-            _ = task_done.notified(), if tasks.get() > 0 => {
-                last_done = Some(tokio::time::Instant::now());
-            }
+            _ = task_done.notified(), if tasks.get() > 0 => {}
             // No request for --h3-idle-timeout-ms: the connection closes, as an idle
             // keep-alive connection does over TCP (weir's PINGs, which keep a long
             // response's connection open, would otherwise keep it for good).
             _ = &mut idle, if tasks.get() == 0 && !going_away => {
                 tracing::debug!(%remote, "HTTP/3 connection idle: closing");
                 going_away = true;
-                let _ = h3.shutdown(0).await;
+                goaway(&mut h3).await;
             }
         }
         idle.as_mut()
@@ -313,23 +304,8 @@ async fn connection(
         }
     }
     // Dropping `h3` closes the connection at once, abandoning stream data the client
-    // has not acknowledged yet: the last responses would be lost. A client that sent
-    // GOAWAY closes the connection itself once it has them: until then, up to
-    // --h3-idle-timeout-ms, the connection stays open. One told GOAWAY may close it
-    // too; it is given until [`LINGER_AFTER_RESPONSE`] after the last response ended.
-    let linger = if client_goaway {
-        Some(limits.idle_timeout)
-    } else {
-        last_done
-            .map(|t| LINGER_AFTER_RESPONSE.saturating_sub(t.elapsed()))
-            .filter(|d| !d.is_zero())
-    };
-    if let Some(linger) = linger {
-        tokio::select! {
-            _ = quic.closed() => {}
-            _ = tokio::time::sleep(linger) => {}
-        }
-    }
+    // has not acknowledged: no request task is left by now, and each lasted until its
+    // response was acknowledged (see `request`).
     drop(h3);
 }
 
@@ -339,11 +315,12 @@ async fn request(
     (remote, local): (SocketAddr, Option<SocketAddr>),
     state: Rc<ConnState>,
     quic: quinn::Connection,
-    header_timeout: Duration,
+    (header_timeout, delivery_timeout): (Duration, Duration),
     (stops, cancels): (h3_guard::Stops, Rc<Cell<u32>>),
 ) {
     // A head that does not arrive whole within --header-timeout-ms: the stream is
-    // dropped (reset), as a slow head closes a TCP connection.
+    // dropped (the client sees it end without a response), as a slow head closes a
+    // TCP connection.
     let (req, stream) = match tokio::time::timeout(header_timeout, resolver.resolve_request()).await
     {
         Ok(Ok(r)) => r,
@@ -411,6 +388,42 @@ async fn request(
         None => simple_response(http::StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"),
     };
     send_response(&mut send, response, &mut stopped).await;
+    // The task (and the connection's count of them) lasts until the client has
+    // acknowledged the whole response, up to --h3-idle-timeout-ms: a connection closed
+    // on shutdown or when idle then abandons no response still on its way.
+    if let Some(signal) = stopped {
+        let _ = tokio::time::timeout(delivery_timeout, signal).await;
+    }
+}
+
+/// Counts a request task in its connection's `tasks` while it lives, and wakes the
+/// connection when it ends (however it ends).
+struct TaskGuard {
+    tasks: Rc<Cell<usize>>,
+    done: Rc<tokio::sync::Notify>,
+}
+
+impl TaskGuard {
+    fn new(tasks: &Rc<Cell<usize>>, done: &Rc<tokio::sync::Notify>) -> TaskGuard {
+        tasks.set(tasks.get() + 1);
+        TaskGuard {
+            tasks: tasks.clone(),
+            done: done.clone(),
+        }
+    }
+}
+
+impl Drop for TaskGuard {
+    fn drop(&mut self) {
+        self.tasks.set(self.tasks.get() - 1);
+        self.done.notify_waiters();
+    }
+}
+
+/// Sends GOAWAY, giving up after a second: it waits for credit on the control
+/// stream, which a client may never give (the connection then closes all the same).
+async fn goaway(h3: &mut h3::server::Connection<h3_guard::Connection, Bytes>) {
+    let _ = tokio::time::timeout(Duration::from_secs(1), h3.shutdown(0)).await;
 }
 
 /// Resolves with the code of a STOP_SENDING from the client; never otherwise.

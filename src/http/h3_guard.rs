@@ -52,6 +52,19 @@ struct Frames {
     /// Pieces ready for `h3`.
     out: VecDeque<Bytes>,
     refused: bool,
+    /// What the stream carries, as far as it is known yet.
+    kind: Kind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    /// Frames from the first byte: a request stream.
+    Frames,
+    /// A unidirectional stream before its type (a varint) has arrived whole.
+    UniType,
+    /// A unidirectional stream of another type than control (QPACK, reserved types):
+    /// no frames, passed as it is (`h3` reads or drops it).
+    Raw,
 }
 
 /// A QUIC variable-length integer at the start of `b`: its value and length, or `None`
@@ -90,6 +103,16 @@ impl Frames {
             partial: Vec::new(),
             out: VecDeque::new(),
             refused: false,
+            kind: Kind::Frames,
+        }
+    }
+
+    /// For a unidirectional stream: its type comes first, and only a control stream
+    /// (type 0) carries frames.
+    fn uni(caps: Caps) -> Frames {
+        Frames {
+            kind: Kind::UniType,
+            ..Frames::new(caps)
         }
     }
 
@@ -110,6 +133,23 @@ impl Frames {
         let mut pos = 0;
         // Start of the bytes of `chunk` to pass on as they are.
         let mut kept = 0;
+        if self.kind == Kind::UniType {
+            while varint(&self.partial).is_none() && pos < chunk.len() {
+                self.partial.push(chunk[pos]);
+                pos += 1;
+            }
+            let Some((ty, _)) = varint(&self.partial) else {
+                return true;
+            };
+            self.out
+                .push_back(Bytes::from(std::mem::take(&mut self.partial)));
+            self.kind = if ty == 0 { Kind::Frames } else { Kind::Raw };
+            kept = pos;
+        }
+        if self.kind == Kind::Raw {
+            self.flush(&chunk, kept, chunk.len());
+            return true;
+        }
         while pos < chunk.len() {
             match self.left {
                 Some(left) if left > 0 => {
@@ -197,6 +237,12 @@ impl Frames {
                         inner.stop_sending(H3_EXCESSIVE_LOAD);
                     }
                 }
+                // A frame header the stream ended inside: `h3` is to see it cut,
+                // not a clean end.
+                Ok(None) if !self.partial.is_empty() => {
+                    let cut = std::mem::take(&mut self.partial);
+                    return Poll::Ready(Ok(Some(Bytes::from(cut))));
+                }
                 other => return Poll::Ready(other),
             }
         }
@@ -282,10 +328,24 @@ fn write_error(e: quinn::WriteError) -> StreamErrorIncoming {
 
 /// The receiving half of a request stream.
 pub struct RecvStream {
+    /// The stream, or `None` while a read of it is in flight (in `reading`).
     stream: Option<quinn::RecvStream>,
     id: StreamId,
     reading: Option<Pin<Box<dyn Future<Output = ReadChunk>>>>,
+    /// A STOP_SENDING asked for while a read was in flight, sent when it ends.
+    stop: Option<u64>,
     frames: Frames,
+}
+
+/// Sends STOP_SENDING with `code` now, or once the read in flight gives the stream
+/// back.
+fn stop(stream: &mut Option<quinn::RecvStream>, pending: &mut Option<u64>, code: u64) {
+    match stream.as_mut() {
+        Some(s) => {
+            let _ = s.stop(quinn::VarInt::from_u64(code).unwrap_or(quinn::VarInt::MAX));
+        }
+        None => *pending = Some(code),
+    }
 }
 
 type ReadChunk = (
@@ -299,6 +359,7 @@ impl RecvStream {
             id: quic_id(stream.id()),
             stream: Some(stream),
             reading: None,
+            stop: None,
             frames: Frames::new(caps),
         }
     }
@@ -308,6 +369,7 @@ impl RecvStream {
 struct Chunks<'a> {
     stream: &'a mut Option<quinn::RecvStream>,
     reading: &'a mut Option<Pin<Box<dyn Future<Output = ReadChunk>>>>,
+    stop: &'a mut Option<u64>,
     id: StreamId,
 }
 
@@ -328,13 +390,14 @@ impl quic::RecvStream for Chunks<'_> {
         let (stream, chunk) = std::task::ready!(reading.as_mut().poll(cx));
         *self.reading = None;
         *self.stream = Some(stream);
+        if let Some(code) = self.stop.take() {
+            stop(self.stream, self.stop, code);
+        }
         Poll::Ready(chunk.map(|c| c.map(|c| c.bytes)).map_err(read_error))
     }
 
     fn stop_sending(&mut self, error_code: u64) {
-        if let Some(s) = self.stream.as_mut() {
-            let _ = s.stop(quinn::VarInt::from_u64(error_code).unwrap_or(quinn::VarInt::MAX));
-        }
+        stop(self.stream, self.stop, error_code)
     }
 
     fn recv_id(&self) -> StreamId {
@@ -352,15 +415,14 @@ impl quic::RecvStream for RecvStream {
         let mut chunks = Chunks {
             stream: &mut self.stream,
             reading: &mut self.reading,
+            stop: &mut self.stop,
             id: self.id,
         };
         self.frames.poll_next(&mut chunks, cx)
     }
 
     fn stop_sending(&mut self, error_code: u64) {
-        if let Some(s) = self.stream.as_mut() {
-            let _ = s.stop(quinn::VarInt::from_u64(error_code).unwrap_or(quinn::VarInt::MAX));
-        }
+        stop(&mut self.stream, &mut self.stop, error_code)
     }
 
     fn recv_id(&self) -> StreamId {
@@ -447,7 +509,7 @@ impl quic::Connection<Bytes> for Connection {
         let caps = self.caps;
         quic::Connection::<Bytes>::poll_accept_recv(&mut self.inner, cx).map_ok(|inner| UniStream {
             inner,
-            frames: Frames::new(caps),
+            frames: Frames::uni(caps),
         })
     }
 
@@ -662,6 +724,48 @@ mod tests {
         for step in [1, 2, 3, 5, s.len()] {
             assert_eq!(pass(&s, step).as_deref(), Some(&want[..]), "step {step}");
         }
+    }
+
+    /// [`pass`] for a unidirectional stream.
+    fn pass_uni(bytes: &[u8], step: usize) -> Option<Vec<u8>> {
+        let mut f = Frames::uni(CAPS);
+        let mut seen = Vec::new();
+        for piece in bytes.chunks(step) {
+            if !f.take(Bytes::copy_from_slice(piece)) {
+                return None;
+            }
+            while let Some(b) = f.out.pop_front() {
+                seen.extend_from_slice(b.chunk());
+            }
+        }
+        Some(seen)
+    }
+
+    #[test]
+    fn a_unidirectional_stream_type_is_no_frame() {
+        // A control stream: its type, then SETTINGS with values whose bytes would read
+        // as frames (`00 00`) if the type were taken for one.
+        let mut control = vec![0x00];
+        control.extend(frame(
+            0x4,
+            &[0x06, 0x80, 0x01, 0x00, 0x00, 0x01, 0x44, 0x00],
+        ));
+        control.extend(frame(0x21, &[1, 2, 3]));
+        // QPACK streams and reserved types carry no frames: anything passes.
+        let mut qpack = vec![0x02];
+        qpack.extend([0x3f, 0xe1, 0x1f, 0x00, 0x00, 0xff, 0xff, 0xff]);
+        // A two-byte stream type (reserved, 0x21 + 0x1f * N).
+        let mut reserved = vec![0x40, 0x40];
+        reserved.extend([0x01, 0xc0, 0, 0, 0, 0x40, 0, 0, 0]);
+        for s in [&control, &qpack, &reserved] {
+            for step in [1, 2, 3, s.len()] {
+                assert_eq!(pass_uni(s, step).as_deref(), Some(&s[..]), "step {step}");
+            }
+        }
+        // A control stream's frames are watched like a request stream's.
+        let mut big = vec![0x00];
+        big.extend(&frame(0x21, &[0; 11])[..3]);
+        assert_eq!(pass_uni(&big, 1), None);
     }
 
     #[test]
