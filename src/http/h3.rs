@@ -429,9 +429,11 @@ async fn goaway(h3: &mut h3::server::Connection<h3_guard::Connection, Bytes>) {
 /// Resolves with the code of a STOP_SENDING from the client; never otherwise.
 async fn client_stopped(stopped: &mut Option<h3_guard::Stopped>) -> u64 {
     if let Some(signal) = stopped {
-        match signal.await {
-            Some(code) => return code,
-            None => *stopped = None,
+        let code = signal.await;
+        // Resolved: it is not to be polled again.
+        *stopped = None;
+        if let Some(code) = code {
+            return code;
         }
     }
     std::future::pending().await
