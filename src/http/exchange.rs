@@ -489,16 +489,23 @@ impl Exchange {
     /// Answers for the handler when its request body failed: `status` if no head was
     /// given yet.
     fn answer_body_failure(&self, status: StatusCode) {
-        if self.head_open() {
-            self.status.set(status.as_u16());
-            self.send_head(simple_response(
-                status,
-                status.canonical_reason().unwrap_or(""),
-            ));
+        if self.answer_for_handler(status) {
             if let Some(w) = self.worker.upgrade() {
                 w.unanswered(self);
             }
         }
+    }
+
+    /// A `status` response of weir's own, if no head was given yet; whether it was.
+    fn answer_for_handler(&self, status: StatusCode) -> bool {
+        if !self.head_open() {
+            return false;
+        }
+        self.status.set(status.as_u16());
+        self.send_head(simple_response(
+            status,
+            status.canonical_reason().unwrap_or(""),
+        ))
     }
 
     /// Sends the head with body `rx` to the protocol side; `false` (the exchange
@@ -624,13 +631,7 @@ impl Exchange {
     /// otherwise the body is cut with an error (connection close on HTTP/1.1, stream
     /// reset on HTTP/2).
     pub fn abort(&self, status: StatusCode) {
-        if self.head_open() {
-            self.status.set(status.as_u16());
-            self.send_head(simple_response(
-                status,
-                status.canonical_reason().unwrap_or(""),
-            ));
-        }
+        self.answer_for_handler(status);
         if let Some(s) = self.sender.borrow_mut().take() {
             s.abort();
         }

@@ -336,17 +336,21 @@ async fn request(
     let (mut send, recv) = stream.split();
     let mut stopped = stops.take(send.send_id().into_inner());
     let (parts, ()) = req.into_parts();
-    let refused = if malformed(&parts.headers) {
-        Some(http::StatusCode::BAD_REQUEST)
-    } else {
-        crate::http::refusal(&parts, worker.limits.max_headers)
+    let declared = declared_length(&parts.headers);
+    let refused = match declared {
+        Err(()) => Some(http::StatusCode::BAD_REQUEST),
+        Ok(_) => crate::http::refusal(&parts, worker.limits.max_headers),
     };
     if let Some(status) = refused {
         let reason = status.canonical_reason().unwrap_or("");
         send_response(&mut send, simple_response(status, reason), &mut stopped).await;
         return;
     }
-    let body = RequestBody::H3(Box::new(H3Body::new(recv, &parts.headers)));
+    let body = RequestBody::H3(Box::new(H3Body {
+        stream: recv,
+        declared: declared.unwrap_or(None),
+        received: 0,
+    }));
     let response = match worker.begin(parts, None, body, (remote, local), ActiveGuard::new(state)) {
         Some(ex) => {
             let mut head = ex.heads();
@@ -439,13 +443,14 @@ async fn client_stopped(stopped: &mut Option<h3_guard::Stopped>) -> u64 {
     std::future::pending().await
 }
 
-/// Whether a request's fields make it malformed under RFC 9114 §4.2 and §4.1.2,
-/// checks the `h3` crate leaves to the server: connection-specific fields (HTTP/3
-/// has no connection-level framing for them to describe; a `Transfer-Encoding:
-/// chunked` would have the handler read chunk framing as body bytes), `TE` other than
-/// `trailers`, and a `Content-Length` that is not one number. Such a request gets
-/// `400` (§4.1.2 lets a server answer before it resets the stream).
-fn malformed(headers: &http::HeaderMap) -> bool {
+/// The request's declared body length, or `Err` when its fields make it malformed
+/// under RFC 9114 §4.2 and §4.1.2, checks the `h3` crate leaves to the server:
+/// connection-specific fields (HTTP/3 has no connection-level framing for them to
+/// describe; a `Transfer-Encoding: chunked` would have the handler read chunk framing
+/// as body bytes), `TE` other than `trailers`, and a `Content-Length` that is not one
+/// number. Such a request gets `400` (§4.1.2 lets a server answer before it resets
+/// the stream).
+fn declared_length(headers: &http::HeaderMap) -> Result<Option<u64>, ()> {
     use http::header;
     let connection_specific = [
         header::CONNECTION,
@@ -455,23 +460,26 @@ fn malformed(headers: &http::HeaderMap) -> bool {
         header::HeaderName::from_static("proxy-connection"),
     ];
     if connection_specific.iter().any(|n| headers.contains_key(n)) {
-        return true;
+        return Err(());
     }
     if headers
         .get_all(header::TE)
         .iter()
         .any(|v| !v.as_bytes().eq_ignore_ascii_case(b"trailers"))
     {
-        return true;
+        return Err(());
     }
     let mut lengths = headers.get_all(header::CONTENT_LENGTH).iter();
     match (lengths.next(), lengths.next()) {
-        (None, _) => false,
+        (None, _) => Ok(None),
         (Some(v), None) => {
             let v = v.as_bytes();
-            v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit)
+            if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
+                return Err(());
+            }
+            Ok(Some(v.iter().fold(0, |n, &d| n * 10 + u64::from(d - b'0'))))
         }
-        (Some(_), Some(_)) => true,
+        (Some(_), Some(_)) => Err(()),
     }
 }
 
@@ -543,17 +551,6 @@ pub struct H3Body {
 }
 
 impl H3Body {
-    fn new(stream: RecvStream, headers: &http::HeaderMap) -> H3Body {
-        H3Body {
-            stream,
-            // `malformed` refused any value that is not one number.
-            declared: headers
-                .get(http::header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok()?.parse().ok()),
-            received: 0,
-        }
-    }
-
     /// The next chunk of the body; `None` at its end. A reset stream is a
     /// `ConnectionReset` error, a body at odds with its `Content-Length` an
     /// `InvalidData` one.
