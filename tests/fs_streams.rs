@@ -5,6 +5,9 @@ mod common;
 #[path = "common/server.rs"]
 mod server;
 
+#[path = "common/vod.rs"]
+mod vod;
+
 use server::{fetch, get, h1, sha256, Server};
 
 #[test]
@@ -67,4 +70,24 @@ async fn a_file_that_cannot_be_opened_gets_a_500_not_a_cut_200() {
     let (_, _, body) = fetch(&mut h1(srv.addr).await, get("/stats")).await;
     let stats: serde_json::Value = serde_json::from_slice(&body.unwrap()).unwrap();
     assert_eq!(stats["errors"], serde_json::json!(["ENOENT"]));
+}
+
+/// A handler that said the file's length and pipes the file: when the file shrinks
+/// under the pipe, the response is cut (connection closed, stream reset), never ended
+/// short as if whole, over HTTP/1.1 and h2c and with both read paths.
+#[tokio::test]
+async fn a_file_truncated_under_a_native_pipe_cuts_the_response() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.bin");
+    let url = format!("/native-length?file={}", path.display());
+    let big = vod::big_file();
+    for io in ["uring", "threads"] {
+        let srv = Server::start(&[&handler(), "--workers", "1", "--io", io]);
+        for mut c in vod::Client::both(&srv, &format!("--io {io}")).await {
+            vod::assert_truncation_cuts(&mut c, &url, &path, &big).await;
+        }
+        let mut c = h1(srv.addr).await;
+        let (status, _, _) = fetch(&mut c, get("/stats")).await;
+        assert_eq!(status, 200, "{io}: the worker serves on");
+    }
 }

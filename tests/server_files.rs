@@ -17,6 +17,7 @@ fn root() -> tempfile::TempDir {
     std::fs::write(root.join("live.m3u8"), "#EXTM3U\n").unwrap();
     std::fs::write(dir.path().join("secret.txt"), "secret").unwrap();
     std::os::unix::fs::symlink(dir.path().join("secret.txt"), root.join("escape.txt")).unwrap();
+    std::os::unix::fs::symlink(dir.path(), root.join("outside")).unwrap();
     dir
 }
 
@@ -76,36 +77,74 @@ fn no_file_outside_the_root_is_ever_served() {
     let dir = root();
     let r = dir.path().join("root");
     let srv = Server::start(&["--root", r.to_str().unwrap(), "--workers", "1"]);
-    for path in [
+    // The secret's absolute path, for targets that name it from the file system's root.
+    let abs = dir.path().join("secret.txt");
+    let abs = abs.to_str().unwrap();
+    let absolute = [
+        format!("/{abs}"),
+        format!("/%2f{}", &abs[1..]),
+        format!("/%2F{}", abs[1..].replace('/', "%2F")),
+        format!("/..{abs}"),
+    ];
+    let mut corpus: Vec<String> = [
         "/../secret.txt",
         "/video/../../secret.txt",
+        "//../secret.txt",
+        "/./../secret.txt",
         "/%2e%2e/secret.txt",
+        "/.%2e/secret.txt",
+        "/%2E%2E/secret.txt",
         "/%2e%2e%2fsecret.txt",
+        "/video/%2e%2e%2f%2e%2e%2fsecret.txt",
         "/%252e%252e/secret.txt",
+        "/%252e%252e%252fsecret.txt",
+        "/%c0%ae%c0%ae/secret.txt",
         "/..%5csecret.txt",
+        "/%2e%2e%5csecret.txt",
+        "/..\\secret.txt",
+        "/video\\..\\..\\secret.txt",
         "/escape.txt",
+        "/outside/secret.txt",
         "/%00secret.txt",
-    ] {
-        let out = std::process::Command::new("curl")
-            .args([
-                "-s",
-                "--path-as-is",
-                "-o",
-                "-",
-                "-w",
-                "\n%{http_code}",
-                &format!("http://{}{}", srv.addr, path),
-            ])
-            .output()
-            .expect("curl must be installed");
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(!text.contains("secret"), "{path} leaked the file: {text}");
-        let code = text.rsplit('\n').next().unwrap_or("");
-        assert!(
-            code == "403" || code == "404" || code == "400",
-            "{path}: status {code}"
-        );
+        "/live.m3u8%00/../../secret.txt",
+    ]
+    .iter()
+    .map(|p| p.to_string())
+    .collect();
+    corpus.extend(absolute);
+    for proto in ["--http1.1", "--http2-prior-knowledge"] {
+        for path in &corpus {
+            let out = std::process::Command::new("curl")
+                .args([
+                    "-s",
+                    proto,
+                    "--path-as-is",
+                    "-o",
+                    "-",
+                    "-w",
+                    "\n%{http_code}",
+                    &format!("http://{}{}", srv.addr, path),
+                ])
+                .output()
+                .expect("curl must be installed");
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            assert!(
+                !text.contains("secret"),
+                "{proto} {path} leaked the file: {text}"
+            );
+            let code = text.rsplit('\n').next().unwrap_or("");
+            assert!(
+                code == "403" || code == "404" || code == "400",
+                "{proto} {path}: status {code}"
+            );
+        }
     }
+    // The corpus was refused by a server that serves: the file under the root is there.
+    let out = std::process::Command::new("curl")
+        .args(["-s", &format!("http://{}/live.m3u8", srv.addr)])
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, b"#EXTM3U\n");
 }
 
 #[test]
@@ -161,4 +200,85 @@ fn an_absolute_form_target_is_served_by_its_path() {
     let mut reply = String::new();
     c.read_to_string(&mut reply).unwrap();
     assert!(reply.starts_with("HTTP/1.1 404"), "{reply}");
+}
+
+#[tokio::test]
+async fn cache_control_is_added_to_file_answers() {
+    let dir = root();
+    let r = dir.path().join("root");
+    let cc = "public, max-age=3600";
+    let srv = Server::start(&[
+        "--root",
+        r.to_str().unwrap(),
+        "--workers",
+        "1",
+        "--cache-control",
+        cc,
+    ]);
+    let mut c = h1(srv.addr).await;
+    let (status, headers, _) = fetch(&mut c, get("/live.m3u8")).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["cache-control"], cc);
+    let etag = headers["etag"].to_str().unwrap().to_owned();
+    let req = hyper::Request::get("/video/clip.mp4")
+        .header("host", "x")
+        .header("range", "bytes=0-9")
+        .body(server::empty())
+        .unwrap();
+    let (status, headers, _) = fetch(&mut c, req).await;
+    assert_eq!(status, 206);
+    assert_eq!(headers["cache-control"], cc);
+    let req = hyper::Request::get("/live.m3u8")
+        .header("host", "x")
+        .header("if-none-match", &etag)
+        .body(server::empty())
+        .unwrap();
+    let (status, headers, _) = fetch(&mut c, req).await;
+    assert_eq!(status, 304);
+    assert_eq!(headers["cache-control"], cc);
+    // Not on answers that are no file: a 404 is not to be cached for an hour.
+    let (status, headers, _) = fetch(&mut c, get("/nope.mp4")).await;
+    assert_eq!(status, 404);
+    assert!(headers.get("cache-control").is_none(), "{headers:?}");
+    // And none without the flag.
+    let plain = Server::start(&["--root", r.to_str().unwrap(), "--workers", "1"]);
+    let (_, headers, _) = fetch(&mut h1(plain.addr).await, get("/live.m3u8")).await;
+    assert!(headers.get("cache-control").is_none(), "{headers:?}");
+}
+
+#[test]
+fn cache_control_is_refused_with_a_handler_or_a_value_no_field_can_hold() {
+    let dir = root();
+    let handler = dir.path().join("h.mjs");
+    std::fs::write(&handler, "export default (req, res) => res.end('x');\n").unwrap();
+    let r = dir.path().join("root");
+    for (args, says) in [
+        (
+            vec![handler.to_str().unwrap(), "--cache-control", "no-store"],
+            "cannot be used with",
+        ),
+        (
+            vec![
+                "--root",
+                r.to_str().unwrap(),
+                "--cache-control",
+                "max-age=1\nx: y",
+            ],
+            "not a header field value",
+        ),
+        (
+            vec!["--root", r.to_str().unwrap(), "--cache-control", ""],
+            "not a header field value",
+        ),
+    ] {
+        let out = common::weir()
+            .arg("serve")
+            .args(&args)
+            .args(["--listen", "127.0.0.1:0"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
 }

@@ -15,7 +15,7 @@ use http_body_util::BodyExt;
 use server::Server;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use vod::{pattern, Client, Proto, Reply};
+use vod::{assert_truncation_cuts, big_file, pattern, Client, Proto, Reply};
 
 const CLIP_SIZE: usize = 700_001;
 const INDEX: &[u8] = b"<!doctype html><title>app</title>\n";
@@ -30,6 +30,11 @@ struct App {
 impl App {
     /// The fixture handler on one worker, serving a temporary root.
     fn start() -> App {
+        App::start_with(&[])
+    }
+
+    /// The same, with more `weir serve` arguments.
+    fn start_with(args: &[&str]) -> App {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("root");
         let clip = pattern(CLIP_SIZE, 0xf11e);
@@ -41,10 +46,9 @@ impl App {
         std::fs::write(dir.path().join("secret.txt"), SECRET).unwrap();
         std::os::unix::fs::symlink(dir.path().join("secret.txt"), root.join("escape.txt")).unwrap();
         let handler = common::js_dir().join("server/send_file.mjs");
-        let srv = Server::start_with_env(
-            &[handler.to_str().unwrap(), "--workers", "1"],
-            &[("SEND_FILE_ROOT", root.to_str().unwrap())],
-        );
+        let mut argv = vec![handler.to_str().unwrap(), "--workers", "1"];
+        argv.extend_from_slice(args);
+        let srv = Server::start_with_env(&argv, &[("SEND_FILE_ROOT", root.to_str().unwrap())]);
         App { dir, clip, srv }
     }
 
@@ -320,11 +324,24 @@ async fn send_date_false_leaves_the_date_out() {
 // ---------------------------------------------------------------------------
 // Ranges and conditions.
 
+/// The two ways a plain HTTP/1.1 body goes out (`sendfile(2)`, or reads into buffers)
+/// and the two read paths, as the matrix of tests/vod_ranges.rs pairs them.
+const MODES: [[&str; 4]; 2] = [
+    ["--io", "uring", "--sendfile", "true"],
+    ["--io", "threads", "--sendfile", "false"],
+];
+
 #[tokio::test]
 async fn ranges_and_conditions_work_through_send_file() {
-    let app = App::start();
+    for mode in MODES {
+        let app = App::start_with(&mode);
+        ranges_and_conditions(&app, &mode.join(" ")).await;
+    }
+}
+
+async fn ranges_and_conditions(app: &App, mode: &str) {
     let path = "/root/video/clip.mp4";
-    for mut c in app.clients().await {
+    for mut c in Client::both(&app.srv, mode).await {
         c.get(path, &[("range", "bytes=100-199")])
             .await
             .range(&app.clip, 100, 199, "video/mp4");
@@ -369,6 +386,28 @@ async fn ranges_and_conditions_work_through_send_file() {
         head.status(206)
             .expect_field("content-range", &format!("bytes 0-9/{CLIP_SIZE}"))
             .expect_body(b"");
+    }
+}
+
+#[tokio::test]
+async fn a_file_truncated_while_send_file_sends_it_cuts_the_response() {
+    let big = big_file();
+    for mode in MODES {
+        let app = App::start_with(&mode);
+        let path = app.root().join("big.bin");
+        for mut c in Client::both(&app.srv, &mode.join(" ")).await {
+            assert_truncation_cuts(&mut c, "/root/big.bin", &path, &big).await;
+        }
+        // The handler heard of it: the promise resolved to 0, as for a client gone.
+        assert_eq!(
+            app.resolved("/root/big.bin").await,
+            serde_json::json!({ "status": 0 })
+        );
+        // And the worker serves on.
+        let mut c = app.h1().await;
+        c.get("/root/video/clip.mp4", &[("range", "bytes=0-9")])
+            .await
+            .range(&app.clip, 0, 9, "video/mp4");
     }
 }
 

@@ -59,6 +59,11 @@ struct ServeArgs {
     /// Folder the built-in handler serves.
     #[arg(long, default_value = "./media-samples", value_name = "DIR")]
     root: PathBuf,
+    /// Cache-Control of the built-in handler's file answers (200, 206 and 304), for
+    /// example `public, max-age=3600`; none by default. A handler module sets its own
+    /// (sendFile's `maxAge` and `cacheControl` options).
+    #[arg(long, value_name = "VALUE", value_parser = parse_field_value, conflicts_with = "handler")]
+    cache_control: Option<http::HeaderValue>,
     /// TLS certificate chain (PEM); enables HTTPS with HTTP/2 by ALPN.
     #[arg(long, value_name = "FILE", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -247,6 +252,13 @@ fn init_logging(level: &str) {
         .try_init();
 }
 
+fn parse_field_value(s: &str) -> Result<http::HeaderValue, String> {
+    http::HeaderValue::from_str(s.trim())
+        .ok()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| format!("'{s}' is not a header field value (visible ASCII, not empty)"))
+}
+
 fn parse_io_mode(s: &str) -> Result<crate::io::file::IoMode, String> {
     s.parse()
         .map_err(|()| format!("'{s}' is not an I/O mode: use uring or threads"))
@@ -286,6 +298,7 @@ fn serve(a: ServeArgs) -> i32 {
     let config = ServeConfig {
         handler,
         root: a.root,
+        cache_control: a.cache_control,
         listen: a.listen,
         workers,
         tls,

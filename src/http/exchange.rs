@@ -747,9 +747,9 @@ pub struct HttpWorker {
     pub alt_svc: std::cell::OnceCell<http::HeaderValue>,
     /// The worker's file reader (io_uring or the blocking pool), for file responses.
     pub files: std::cell::OnceCell<Rc<crate::io::file::FileReader>>,
-    /// Without a handler module: the (canonical) folder whose files are served in
-    /// Rust, with no JavaScript per request.
-    pub native_root: std::cell::OnceCell<std::path::PathBuf>,
+    /// Without a handler module: the files served in Rust, with no JavaScript per
+    /// request.
+    pub native_root: std::cell::OnceCell<Rc<crate::http::files::NativeRoot>>,
     /// Folders files are served from, open once (`sendFile`'s `root`, the built-in
     /// handler's root).
     root_dirs: RefCell<std::collections::HashMap<std::path::PathBuf, crate::io::file::RootDir>>,

@@ -151,13 +151,21 @@ pub async fn send(
     .await
 }
 
+/// What the built-in handler serves.
+pub struct NativeRoot {
+    /// The canonical folder.
+    pub root: PathBuf,
+    /// Fields added to its file answers (`--cache-control`).
+    pub headers: HeaderMap,
+}
+
 /// The built-in handler, in Rust: the files under `root` for GET and HEAD, 405 with
 /// `Allow` for other methods.
 pub async fn serve_root(
     worker: Rc<HttpWorker>,
     ex: Rc<Exchange>,
     reader: Rc<FileReader>,
-    root: PathBuf,
+    native: Rc<NativeRoot>,
 ) {
     if ex.method != http::Method::GET && ex.method != http::Method::HEAD {
         let text = "Method Not Allowed\n";
@@ -184,8 +192,9 @@ pub async fn serve_root(
         None => ex.uri.path().to_owned(),
     };
     let opts = SendFile {
-        root: Some(root),
+        root: Some(native.root.clone()),
         path,
+        headers: native.headers.clone(),
         ..Default::default()
     };
     send(&worker, &ex, &reader, opts).await;

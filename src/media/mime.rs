@@ -58,4 +58,44 @@ mod tests {
         assert_eq!(content_type("subs.vtt"), "text/vtt; charset=utf-8");
         assert_eq!(content_type("noext"), "application/octet-stream");
     }
+
+    /// Every extension a media server is asked for, with the type browsers and players
+    /// expect (as in nginx's `mime.types` where it has one).
+    #[test]
+    fn every_media_extension_has_its_type() {
+        for (ext, want) in [
+            ("mp4", "video/mp4"),
+            ("m4s", "video/iso.segment"),
+            ("m4a", "audio/mp4"),
+            ("m4v", "video/mp4"),
+            ("mov", "video/quicktime"),
+            ("ts", "video/mp2t"),
+            ("m3u8", "application/vnd.apple.mpegurl"),
+            ("mpd", "application/dash+xml"),
+            ("webm", "video/webm"),
+            ("mkv", "video/x-matroska"),
+            ("mp3", "audio/mpeg"),
+            ("aac", "audio/aac"),
+            ("ogg", "audio/ogg"),
+            ("oga", "audio/ogg"),
+            ("opus", "audio/opus"),
+            ("flac", "audio/flac"),
+            ("wav", "audio/wav"),
+            ("vtt", "text/vtt; charset=utf-8"),
+            ("srt", "application/x-subrip"),
+            ("jpg", "image/jpeg"),
+            ("png", "image/png"),
+            ("json", "application/json"),
+            ("html", "text/html; charset=utf-8"),
+            ("js", "text/javascript; charset=utf-8"),
+            ("css", "text/css; charset=utf-8"),
+        ] {
+            assert_eq!(content_type(&format!("media/file.{ext}")), want, "{ext}");
+            let upper = format!("FILE.{}", ext.to_ascii_uppercase());
+            assert_eq!(content_type(&upper), want, "{upper}");
+        }
+        // The extension is what follows the last dot of the name, not of a folder.
+        assert_eq!(content_type("v1.0/readme"), "application/octet-stream");
+        assert_eq!(content_type("clip.mp4.part"), "application/octet-stream");
+    }
 }

@@ -18,6 +18,8 @@ pub struct ServeConfig {
     /// The handler module; `None` serves files under `root` (the built-in handler).
     pub handler: Option<PathBuf>,
     pub root: PathBuf,
+    /// Cache-Control of the built-in handler's file answers.
+    pub cache_control: Option<http::HeaderValue>,
     pub listen: SocketAddr,
     pub workers: usize,
     pub tls: Option<Tls>,

@@ -93,7 +93,12 @@ async fn serve(
         // The built-in handler has nothing to decide per request: it runs in Rust.
         match std::fs::canonicalize(&config.root) {
             Ok(root) => {
-                let _ = worker.native_root.set(root);
+                let mut headers = http::HeaderMap::new();
+                if let Some(v) = &config.cache_control {
+                    headers.insert(http::header::CACHE_CONTROL, v.clone());
+                }
+                let native = crate::http::files::NativeRoot { root, headers };
+                let _ = worker.native_root.set(Rc::new(native));
             }
             Err(e) => {
                 let _ = reports.send(Report::Failed(

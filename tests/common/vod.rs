@@ -282,6 +282,81 @@ impl Reply {
     }
 }
 
+/// 64 MiB: far more than socket buffers, flow-control windows and the server's read
+/// buffers hold, so the server is mid-file when it is truncated.
+pub const BIG: usize = 64 << 20;
+
+/// [`BIG`] bytes: a pseudo-random MiB 64 times, each copy numbered, so that a
+/// misplaced MiB shows.
+pub fn big_file() -> Vec<u8> {
+    let block = pattern(1 << 20, 11);
+    let mut big = Vec::with_capacity(BIG);
+    for i in 0..(BIG >> 20) as u64 {
+        big.extend_from_slice(&i.to_le_bytes());
+        big.extend_from_slice(&block[8..]);
+    }
+    big
+}
+
+/// Writes `big` (from [`big_file`]) to `path`, asks for it at `url`, and shrinks the
+/// file to 2 MiB under the server once 1 MiB arrived: the response must end in an
+/// error, never cleanly, and the bytes before the cut must be the file's.
+pub async fn assert_truncation_cuts(c: &mut Client, url: &str, path: &std::path::Path, big: &[u8]) {
+    std::fs::write(path, big).unwrap();
+    let req = c.request(Method::GET, url, &[]);
+    let resp = c.send_request(req).await;
+    assert_eq!(resp.status(), 200, "{c}: {url}");
+    assert_eq!(
+        resp.headers()["content-length"],
+        big.len().to_string().as_str(),
+        "{c}: {url}"
+    );
+    let mut body = resp.into_body();
+    let mut got: Vec<u8> = Vec::new();
+    let mut truncated = false;
+    let end = loop {
+        // A slow reader: 1 MiB, then the file shrinks to 2 MiB under the server.
+        if !truncated && got.len() >= 1 << 20 {
+            std::fs::File::options()
+                .write(true)
+                .open(path)
+                .unwrap()
+                .set_len(2 << 20)
+                .unwrap();
+            truncated = true;
+        }
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(20), body.frame())
+            .await
+            .unwrap_or_else(|_| panic!("{c}: {url}: the response neither went on nor ended"));
+        match frame {
+            Some(Ok(f)) => {
+                if let Ok(data) = f.into_data() {
+                    got.extend_from_slice(&data);
+                }
+            }
+            Some(Err(e)) => break Err(e),
+            None => break Ok(()),
+        }
+    };
+    assert!(
+        truncated,
+        "{c}: {url}: the body ended after {} bytes",
+        got.len()
+    );
+    assert!(
+        end.is_err(),
+        "{c}: {url}: a clean end after {} of {} bytes: a short body taken for a whole one",
+        got.len(),
+        big.len()
+    );
+    assert!(got.len() < big.len(), "{c}: {url}");
+    same_bytes(
+        &got,
+        &big[..got.len()],
+        &format!("{c}: {url}: the bytes before the cut"),
+    );
+}
+
 /// Compares bodies without printing a megabyte on failure.
 pub fn same_bytes(got: &[u8], want: &[u8], what: &str) {
     if got == want {
