@@ -282,3 +282,66 @@ fn cache_control_is_refused_with_a_handler_or_a_value_no_field_can_hold() {
         assert!(stderr.contains(says), "{args:?}: {stderr}");
     }
 }
+
+/// A download the client leaves is logged with the bytes that reached the socket,
+/// not the file's size, whether they went out with `sendfile` or through buffers.
+#[tokio::test]
+async fn a_download_cut_short_is_logged_with_the_bytes_sent() {
+    use http_body_util::BodyExt;
+    let dir = tempfile::tempdir().unwrap();
+    let size: usize = 64 << 20;
+    std::fs::write(dir.path().join("big.bin"), vec![0x5au8; size]).unwrap();
+    for sendfile in ["true", "false"] {
+        let srv = Server::start(&[
+            "--root",
+            dir.path().to_str().unwrap(),
+            "--workers",
+            "1",
+            "--sendfile",
+            sendfile,
+        ]);
+        let mut c = h1(srv.addr).await;
+        let resp = server::SendLike::send(&mut c, get("/big.bin"))
+            .await
+            .unwrap();
+        let mut body = resp.into_body();
+        let mut got = 0;
+        while got < 1 << 20 {
+            got += body
+                .frame()
+                .await
+                .unwrap()
+                .unwrap()
+                .into_data()
+                .unwrap()
+                .len();
+        }
+        drop(body);
+        drop(c);
+        let logged = |log: &str| {
+            log.lines()
+                .find(|l| l.contains("path=/big.bin"))
+                .and_then(|l| l.split("bytes=").nth(1))
+                .and_then(|v| v.split(' ').next())
+                .and_then(|v| v.parse::<usize>().ok())
+        };
+        // (The connection closes in its own task, which must get to run.)
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while logged(&srv.log()).is_none() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "--sendfile {sendfile}: no access-log line:\n{}",
+                srv.log()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let bytes = logged(&srv.log()).unwrap();
+        // What the client read, and at most what socket buffers and the response's
+        // own buffer held besides.
+        assert!(
+            bytes >= got && bytes < size / 2,
+            "--sendfile {sendfile}: bytes={bytes} logged, {got} read, of {size}"
+        );
+        assert!(srv.log().contains("completed=false"), "{}", srv.log());
+    }
+}

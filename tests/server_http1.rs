@@ -229,3 +229,63 @@ async fn a_whole_body_is_sent_with_its_length_which_is_not_a_response_header() {
     let v: serde_json::Value = serde_json::from_slice(&body.unwrap()).unwrap();
     assert_eq!(v["impliedLength"], "undefined");
 }
+
+/// A client that leaves before its response is whole cuts its request as Node cuts
+/// it: 'aborted', 'error' (ECONNRESET, "aborted") for whoever listens, then 'close',
+/// whether the handler was writing or waiting; a request whose body was read to its
+/// end has nothing to abort. The expected events are what Node v20 records with the
+/// same handler (`http.createServer`, curl leaving after 0.5 s).
+#[tokio::test]
+async fn a_client_that_leaves_cuts_its_request_as_in_node() {
+    let handler = common::js_dir().join("server/abort_events.mjs");
+    let srv = Server::start(&[handler.to_str().unwrap(), "--workers", "1"]);
+    let cut = [
+        "req-aborted",
+        "res-close",
+        "req-error:ECONNRESET:aborted",
+        "req-close",
+    ];
+    let read = ["req-end", "req-close", "res-close"];
+    for proto in ["h1", "h2"] {
+        for (path, want) in [
+            ("/write", &cut[..]),
+            ("/idle", &cut[..]),
+            ("/read-then-write", &read[..]),
+        ] {
+            let url = format!("{path}?{proto}");
+            if proto == "h1" {
+                leave(&mut h1(srv.addr).await, &url, path == "/idle").await;
+            } else {
+                leave(&mut server::h2c(srv.addr).await, &url, path == "/idle").await;
+            }
+            // The connection is gone here (the client and its task dropped).
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            loop {
+                let mut c = h1(srv.addr).await;
+                let (_, _, body) = fetch(&mut c, get("/log")).await;
+                let log: serde_json::Value = serde_json::from_slice(&body.unwrap()).unwrap();
+                if log[&url] == serde_json::json!(want) {
+                    break;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "{url}: {} instead of {want:?}",
+                    log[&url]
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+/// Asks for `url` and leaves: after the first bytes of the body, or after 200 ms
+/// without an answer (`idle`). The connection goes with `c`.
+async fn leave(c: &mut impl server::SendLike, url: &str, idle: bool) {
+    let sent = c.send(get(url));
+    if idle {
+        let _ = tokio::time::timeout(Duration::from_millis(200), sent).await;
+    } else {
+        let mut body = sent.await.unwrap().into_body();
+        let _ = body.frame().await;
+    }
+}

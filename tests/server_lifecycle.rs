@@ -69,18 +69,103 @@ async fn heap_exhaustion_replaces_the_isolate_and_the_server_survives() {
 async fn sigterm_lets_the_request_in_flight_finish_then_exits_0() {
     let mut srv = Server::start(&[&handler_path(), "--workers", "1"]);
     let addr = srv.addr;
-    let inflight = tokio::spawn(async move {
+    let over_h1 = tokio::spawn(async move {
         let mut c = h1(addr).await;
-        fetch(&mut c, get("/slow?ms=700")).await
+        fetch(&mut c, get("/slow?ms=700&h1")).await
+    });
+    let over_h2 = tokio::spawn(async move {
+        let mut c = server::h2c(addr).await;
+        fetch(&mut c, get("/slow?ms=700&h2")).await
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
     let code = tokio::task::block_in_place(|| srv.terminate(Duration::from_secs(8)));
-    let (status, _, body) = inflight.await.unwrap();
-    assert_eq!(status, 200);
-    assert_eq!(body.unwrap(), "slow done\n");
+    for inflight in [over_h1, over_h2] {
+        let (status, _, body) = inflight.await.unwrap();
+        assert_eq!(status, 200);
+        assert_eq!(body.unwrap(), "slow done\n");
+    }
     assert_eq!(code, Some(0), "{}", srv.log());
     // New connections are refused after shutdown.
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+    // Each got its access-log line, as complete. (The lines reach the test's reader
+    // thread after the process is gone.)
+    srv.wait_for_log(Duration::from_secs(5), |log| {
+        log.matches("path=/slow").count() == 2
+    });
+    let log = srv.log();
+    for (path, protocol) in [("/slow?ms=700&h1", "1.1"), ("/slow?ms=700&h2", "2.0")] {
+        let line = log
+            .lines()
+            .find(|l| l.contains(&format!("path={path} ")))
+            .unwrap_or_else(|| panic!("no access-log line for {path}:\n{log}"));
+        assert!(line.contains(&format!("protocol=\"{protocol}\"")), "{line}");
+        assert!(line.contains("completed=true"), "{line}");
+    }
+}
+
+/// The built-in file handler needs no isolate: its downloads in flight at SIGTERM go
+/// on to their end (within --shutdown-timeout) over HTTP/1.1 (`sendfile`) and h2c,
+/// and are logged as complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_file_downloads_in_flight_finish() {
+    use http_body_util::BodyExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data: Vec<u8> = (0..(32u32 << 20))
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(dir.path().join("big.bin"), &data).unwrap();
+    let mut srv = Server::start(&["--root", dir.path().to_str().unwrap(), "--workers", "1"]);
+    let addr = srv.addr;
+    // Each reads its first bytes, stays still past the signal, then reads the rest.
+    async fn download(c: &mut impl server::SendLike, what: &str) -> (u16, Vec<u8>) {
+        let resp = c.send(get("/big.bin")).await.unwrap();
+        let status = resp.status().as_u16();
+        let mut body = resp.into_body();
+        let mut got = Vec::new();
+        let mut paused = false;
+        while let Some(frame) = body.frame().await {
+            let frame =
+                frame.unwrap_or_else(|e| panic!("{what}: cut after {} bytes: {e}", got.len()));
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            got.extend_from_slice(&data);
+            if !paused {
+                paused = true;
+                tokio::time::sleep(Duration::from_millis(600)).await;
+            }
+        }
+        (status, got)
+    }
+    let over_h1 = tokio::spawn(async move { download(&mut h1(addr).await, "HTTP/1.1").await });
+    let over_h2 = tokio::spawn(async move { download(&mut server::h2c(addr).await, "h2c").await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let code = tokio::task::block_in_place(|| srv.terminate(Duration::from_secs(8)));
+    for (what, t) in [("HTTP/1.1", over_h1), ("h2c", over_h2)] {
+        let (status, got) = t.await.unwrap();
+        assert_eq!(status, 200, "{what}");
+        assert!(
+            got == data,
+            "{what}: {} of {} bytes, or other bytes",
+            got.len(),
+            data.len()
+        );
+    }
+    assert_eq!(code, Some(0), "{}", srv.log());
+    srv.wait_for_log(Duration::from_secs(5), |log| {
+        log.matches("path=/big.bin").count() == 2
+    });
+    let log = srv.log();
+    for protocol in ["1.1", "2.0"] {
+        let line = log
+            .lines()
+            .find(|l| {
+                l.contains("path=/big.bin") && l.contains(&format!("protocol=\"{protocol}\""))
+            })
+            .unwrap_or_else(|| panic!("no access-log line over {protocol}:\n{log}"));
+        assert!(line.contains(&format!("bytes={} ", data.len())), "{line}");
+        assert!(line.contains("completed=true"), "{line}");
+    }
 }
 
 #[test]

@@ -69,6 +69,9 @@ impl Queued {
 /// Told once when a body's consumer goes away, and how.
 pub trait CloseWatch {
     fn body_closed(&self, outcome: Outcome);
+    /// `n` bytes counted as sent never reached the socket (the rest of a file region
+    /// the connection failed to send).
+    fn unsent(&self, _n: u64) {}
 }
 
 /// The queued items in order: the first held inline, since most bodies are one chunk
@@ -290,6 +293,17 @@ impl ResponseBody {
 
     pub fn take_fields(&mut self) -> Option<crate::http::fields::Fields> {
         self.fields.take()
+    }
+
+    /// Tells the watcher that `n` bytes it counted as sent never reached the socket
+    /// (file regions are counted when queued; only the driver knows how far one got).
+    pub fn unsent(&self, n: u64) {
+        if let Inner::Channel(shared) = &self.inner {
+            let watch = shared.borrow().on_close.as_ref().and_then(|w| w.upgrade());
+            if let Some(w) = watch {
+                w.unsent(n);
+            }
+        }
     }
 
     /// The next data chunk, file region or trailers; `None` at the end, an error when

@@ -304,12 +304,20 @@ impl AsyncWrite for CoalescingTcp {
 /// Drives a connection's future, then sends what its poll left in the buffer. When the
 /// connection is done, its last bytes go out before this completes, for at most
 /// `linger` (a client that stops reading then loses them, as it would have anyway).
+///
+/// Then a lingering close, as nginx's: the sending side is shut and what the client
+/// still sends (HTTP/2 WINDOW_UPDATE frames while it reads the last response, a request
+/// that crossed a GOAWAY) is read and dropped until it closes too, for at most
+/// `linger` again. Closing with such bytes unread would make the kernel reset the
+/// connection, and a reset discards what the client has not read yet: the tail of
+/// the last response.
 pub struct FlushAfter<F: Future> {
     fut: Pin<Box<F>>,
     shared: Rc<Shared>,
     done: Option<F::Output>,
     linger: std::time::Duration,
     deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    lingering: bool,
 }
 
 impl<F: Future> FlushAfter<F> {
@@ -321,6 +329,25 @@ impl<F: Future> FlushAfter<F> {
             done: None,
             linger,
             deadline: None,
+            lingering: false,
+        }
+    }
+
+    /// Reads and drops what the client sends until it closes; `Ready` then, or on
+    /// an error.
+    fn poll_client_closed(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut sink = [0u8; 4096];
+        loop {
+            match self.shared.stream.try_read(&mut sink) {
+                Ok(0) => return Poll::Ready(()),
+                Ok(_) => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if self.shared.stream.poll_read_ready(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                }
+                Err(_) => return Poll::Ready(()),
+            }
         }
     }
 }
@@ -337,21 +364,31 @@ where
                 self.done = Some(out);
             }
         }
-        let drained = self.shared.poll_drain(cx);
-        if self.done.is_none() {
-            // A write error surfaces in the connection's own next write.
-            return Poll::Pending;
+        let linger = self.linger;
+        if !self.lingering {
+            let drained = self.shared.poll_drain(cx);
+            if self.done.is_none() {
+                // A write error surfaces in the connection's own next write.
+                return Poll::Pending;
+            }
+            if drained.is_pending() {
+                let deadline = self
+                    .deadline
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(linger)));
+                if deadline.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+            }
+            self.lingering = true;
+            let _ = socket2::SockRef::from(&self.shared.stream).shutdown(std::net::Shutdown::Write);
+            self.deadline = Some(Box::pin(tokio::time::sleep(linger)));
         }
-        if drained.is_ready() {
+        if self.poll_client_closed(cx).is_ready() {
             return Poll::Ready(self.done.take().expect("checked"));
         }
-        let linger = self.linger;
-        let deadline = self
-            .deadline
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep(linger)));
-        match deadline.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(self.done.take().expect("checked")),
-            Poll::Pending => Poll::Pending,
+        match self.deadline.as_mut().map(|d| d.as_mut().poll(cx)) {
+            Some(Poll::Pending) => Poll::Pending,
+            _ => Poll::Ready(self.done.take().expect("checked")),
         }
     }
 }
@@ -402,6 +439,39 @@ mod tests {
         client.set_nonblocking(false).unwrap();
         let mut got = vec![0u8; expected.len()];
         client.read_exact(&mut got).unwrap();
+        assert!(got == expected, "the bytes differ");
+    }
+
+    /// Bytes the client sent that the connection never read (an HTTP/2 WINDOW_UPDATE
+    /// after the last request) would make the kernel reset the connection at close,
+    /// and a reset discards what the client has not read yet: the lingering close
+    /// reads them, and the response arrives whole however late it is read.
+    #[tokio::test]
+    async fn the_last_response_survives_bytes_the_connection_never_read() {
+        let (server, client) = pair().await;
+        let (mut tcp, shared) = CoalescingTcp::new(server, Bytes::new());
+        let body = pattern(8 << 20, 5);
+        let expected = body.clone();
+        let reader = std::thread::spawn(move || {
+            let mut client = client;
+            std::io::Write::write_all(&mut client, &[0u8; 1024]).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            let mut got = Vec::new();
+            let r = client.read_to_end(&mut got);
+            (r.map(|_| ()), got)
+        });
+        let conn = async move {
+            tcp.write_all(&body).await.unwrap();
+            tcp.flush().await.unwrap();
+        };
+        FlushAfter::new(conn, shared, std::time::Duration::from_secs(5)).await;
+        let (r, got) = reader.join().unwrap();
+        assert!(
+            r.is_ok(),
+            "{r:?} after {} of {} bytes",
+            got.len(),
+            expected.len()
+        );
         assert!(got == expected, "the bytes differ");
     }
 

@@ -239,6 +239,8 @@ pub struct Exchange {
     active: RefCell<Option<ActiveGuard>>,
     delivered: Cell<bool>,
     dispatched: Cell<bool>,
+    /// Served by the built-in file handler, in Rust: no isolate answers or ends it.
+    builtin: Cell<bool>,
     /// The connection sends file regions itself (`sendfile(2)`): plain HTTP/1.1.
     pub sendfile: Cell<bool>,
     /// The response goes without a `Date` header (`res.sendDate = false`), set by
@@ -668,6 +670,10 @@ impl CloseWatch for Exchange {
             self.closed(outcome, &w);
         }
     }
+
+    fn unsent(&self, n: u64) {
+        self.bytes_out.set(self.bytes_out.get().saturating_sub(n));
+    }
 }
 
 /// A tiny text response for errors produced by weir itself.
@@ -833,6 +839,7 @@ impl HttpWorker {
             active: RefCell::new(Some(active)),
             delivered: Cell::new(false),
             dispatched: Cell::new(false),
+            builtin: Cell::new(false),
             sendfile: Cell::new(false),
             no_date: Cell::new(false),
             interim: RefCell::new(VecDeque::new()),
@@ -842,6 +849,7 @@ impl HttpWorker {
         match (self.native_root.get(), self.files.get()) {
             (Some(root), Some(reader)) => {
                 ex.mark_dispatched();
+                ex.builtin.set(true);
                 tokio::task::spawn_local(crate::http::files::serve_root(
                     self.clone(),
                     ex.clone(),
@@ -960,10 +968,20 @@ impl HttpWorker {
         self.closed.get()
     }
 
-    /// Aborts every exchange in flight (the isolate that handled them is gone).
-    pub fn abort_all(&self, status: StatusCode) {
-        let all: Vec<Rc<Exchange>> = self.exchanges.borrow().values().cloned().collect();
-        for ex in all {
+    /// Aborts the exchanges in flight that the handler side answers (its isolate is
+    /// gone, or the shutdown timeout is up): `status` for those not answered yet, the
+    /// others cut. With `all` false, responses that are whole on weir's side (the
+    /// protocol is still sending them) and those of the built-in file handler, which
+    /// need no isolate, go on to their end.
+    pub fn abort_in_flight(&self, status: StatusCode, all: bool) {
+        let cut: Vec<Rc<Exchange>> = self
+            .exchanges
+            .borrow()
+            .values()
+            .filter(|ex| all || !(ex.builtin.get() || ex.phase.get() == Phase::Ended))
+            .cloned()
+            .collect();
+        for ex in cut {
             ex.abort(status);
             self.forget(ex.id);
         }

@@ -168,9 +168,10 @@ impl Conn {
         }
     }
 
-    /// Sends `len` bytes of `file` from `offset` with `sendfile(2)`. A file that ends
-    /// first (truncated while being sent) is an error: the caller cuts the connection.
-    async fn send_file(&self, region: &FileRegion) -> io::Result<()> {
+    /// Sends `len` bytes of `file` from `offset` with `sendfile(2)`, counting them into
+    /// `progress` as they go. A file that ends first (truncated while being sent) is
+    /// an error: the caller cuts the connection.
+    async fn send_file(&self, region: &FileRegion, progress: &mut u64) -> io::Result<()> {
         let sock = self.io.as_raw_fd();
         let fd = region.file.as_raw_fd();
         let mut offset = region.offset as libc::off_t;
@@ -193,7 +194,7 @@ impl Conn {
                     io::ErrorKind::UnexpectedEof,
                     "the file ended before the range it was to send: truncated while being sent",
                 )),
-                Ok(_) => {}
+                Ok(n) => *progress += n as u64,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.io.writable().await?,
                 Err(e) => return Err(e),
             }
@@ -974,6 +975,9 @@ pub async fn serve(
             return;
         }
         if !keep || shutdown.is_set() {
+            // A request the client pipelined meanwhile may sit unread in the kernel:
+            // closing over it would reset the connection under the response.
+            linger(&conn).await;
             return;
         }
         last_body_state = Some(body_state);
@@ -1080,13 +1084,33 @@ async fn write_interim(conn: &Conn, interim: &Response<()>) -> io::Result<()> {
         .await
 }
 
-/// Sends one file region of the body (with its chunk framing when chunked).
+/// A file region on its way: when it does not reach the socket whole (an error, or the
+/// connection dropped mid-send at the shutdown timeout), the bytes that did not are
+/// taken back from the response's count, so that the access log says what was sent.
+struct RegionCount<'a> {
+    body: &'a ResponseBody,
+    len: u64,
+    progress: u64,
+    whole: bool,
+}
+
+impl Drop for RegionCount<'_> {
+    fn drop(&mut self) {
+        if !self.whole {
+            self.body.unsent(self.len - self.progress.min(self.len));
+        }
+    }
+}
+
+/// Sends one file region of the body (with its chunk framing when chunked); the
+/// region's bytes that reached the socket are counted into `progress`.
 async fn send_region(
     conn: &Conn,
     region: &FileRegion,
     out: Out,
     head: &[u8],
     sent: &mut u64,
+    progress: &mut u64,
 ) -> io::Result<()> {
     if let Out::Length(n) = out {
         if *sent + region.len > n {
@@ -1105,7 +1129,7 @@ async fn send_region(
             conn.write_all_flags(&mut [IoSlice::new(head)], libc::MSG_MORE)
                 .await?;
         }
-        return conn.send_file(region).await;
+        return conn.send_file(region, progress).await;
     }
     // Corked, the head and the file's first bytes leave in full-sized segments rather
     // than a small one per write (nginx's `tcp_nopush`); uncorking sends the tail.
@@ -1115,13 +1139,13 @@ async fn send_region(
             let size = format!("{:x}\r\n", region.len);
             conn.write_all(&mut [IoSlice::new(head), IoSlice::new(size.as_bytes())])
                 .await?;
-            conn.send_file(region).await?;
+            conn.send_file(region, progress).await?;
             conn.write_all(&mut [IoSlice::new(b"\r\n")]).await
         } else {
             if !head.is_empty() {
                 conn.write_all(&mut [IoSlice::new(head)]).await?;
             }
-            conn.send_file(region).await
+            conn.send_file(region, progress).await
         }
     }
     .await;
@@ -1312,13 +1336,30 @@ async fn write_parts(
             }
             Some(Ok(Item::File(mut region))) => {
                 let done = region.done.take();
-                let result = send_region(conn, &region, out, head_slice, &mut sent).await;
+                let mut count = RegionCount {
+                    body: next.body,
+                    len: region.len,
+                    progress: 0,
+                    whole: false,
+                };
+                let result = send_region(
+                    conn,
+                    &region,
+                    out,
+                    head_slice,
+                    &mut sent,
+                    &mut count.progress,
+                )
+                .await;
+                count.whole = result.is_ok();
                 tracing::debug!(
                     target: "weir::h1",
                     bytes = region.len,
+                    sent = count.progress,
                     ok = result.is_ok(),
                     "file region sent with sendfile"
                 );
+                drop(count);
                 if let Some(done) = done {
                     let _ = done.send(result.is_ok());
                 }

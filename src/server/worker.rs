@@ -153,6 +153,9 @@ async fn serve(
     }
 
     let mut first = true;
+    // The shutdown timeout ran out (or the handler called process.exit): whatever is
+    // still in flight is cut, built-in responses included.
+    let mut cut_all = false;
     loop {
         let mut rt = JsRuntime::new(RuntimeOptions {
             argv: vec![
@@ -200,6 +203,7 @@ async fn serve(
                     r = rt.run_event_loop() => r,
                     _ = deadline => {
                         tracing::warn!("worker {index}: shutdown timeout reached with {} request(s) in flight; cutting them", worker.in_flight());
+                        cut_all = true;
                         Ok(())
                     }
                 }
@@ -213,13 +217,14 @@ async fn serve(
                     config.max_heap_mb,
                     worker.in_flight()
                 );
-                worker.abort_all(StatusCode::SERVICE_UNAVAILABLE);
+                worker.abort_in_flight(StatusCode::SERVICE_UNAVAILABLE, false);
                 first = false;
                 drop(rt);
                 continue;
             }
             Err(Termination::Exit(code)) => {
                 let _ = reports.send(Report::Exit(code));
+                cut_all = true;
                 break;
             }
             Err(Termination::CpuLimit) => {
@@ -235,7 +240,10 @@ async fn serve(
             }
         }
     }
-    worker.abort_all(StatusCode::SERVICE_UNAVAILABLE);
+    // The handler side is done: what it still had in flight is answered 503 or cut.
+    // Responses whole on weir's side, and the built-in handler's, finish within the
+    // grace below, as the connections drain.
+    worker.abort_in_flight(StatusCode::SERVICE_UNAVAILABLE, cut_all);
     worker.close();
     let grace = async {
         let _ = shutdown.wait_for(|s| *s).await;

@@ -106,7 +106,7 @@ function finishFast(res, cb) {
   res.emit('finish');
   if (typeof cb === 'function') cb();
   const onClose = res[kOnClose];
-  if (onClose !== null) onClose(res);
+  if (onClose !== null) onClose(res, true);
   res[kFastClosed] = true;
   if (res[kStateMade]) {
     const state = res._writableState;
@@ -510,7 +510,7 @@ class ServerResponse extends LazyWritable {
       binding.abort(this[kId], 500);
     }
     const onClose = this[kOnClose];
-    if (onClose !== null) onClose(this);
+    if (onClose !== null) onClose(this, this.writableFinished);
     cb(err);
   }
 }

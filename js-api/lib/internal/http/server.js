@@ -10,6 +10,7 @@ const { SafeMap } = primordials;
 const { IncomingMessage, kId } = require('internal/http/incoming');
 const { ServerResponse, kHeadSent, kOnClose, kFastEnded } = require('internal/http/outgoing');
 const { inspect } = require('internal/util/inspect');
+const { connResetException } = require('internal/errors');
 const binding = internalBinding('http');
 
 const inflight = new SafeMap();
@@ -68,10 +69,19 @@ function dispatch(handler, event) {
   if (!res[kFastEnded] && res[kOnClose] !== null) inflight.set(id, res);
 }
 
-function responseClosed(res) {
+// `finished`: the response ended whole. One closed before (its client left, or it was
+// destroyed) cuts its request, as Node cuts the requests of a connection that closes
+// with their responses unfinished: 'aborted' (unless the body was read to its end),
+// 'error' with ECONNRESET for whoever listens, then 'close'.
+function responseClosed(res, finished) {
   res[kOnClose] = null;
   inflight.delete(res[kId]);
-  res.req._responseDone();
+  if (finished) res.req._responseDone();
+  else abortRequest(res.req);
+}
+
+function abortRequest(req) {
+  if (!req.destroyed) req.destroy(connResetException('aborted'));
 }
 
 function clientGone(id) {
@@ -79,8 +89,7 @@ function clientGone(id) {
   if (res === undefined) return;
   inflight.delete(id);
   res._clientGone();
-  const req = res.req;
-  if (!req.destroyed) req.destroy();
+  abortRequest(res.req);
 }
 
 async function start(handlerPath, root) {
