@@ -1,6 +1,6 @@
 //! Explicit limits: request head size and header count (431), the request-head
-//! timeout and the keep-alive idle timeout (connection closed), HTTP/2 concurrent
-//! streams.
+//! timeout and the keep-alive idle timeout (connection closed). The HTTP/2 limits and
+//! `--max-connections` are in server_h2_limits.rs.
 
 mod common;
 #[path = "common/server.rs"]

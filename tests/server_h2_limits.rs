@@ -1,0 +1,240 @@
+//! The HTTP/2 limits, each shown with a client that breaks it: concurrent streams
+//! (`--h2-max-concurrent-streams`: a stream past it is refused), the header list
+//! (`--h2-max-header-list-size`: 431), the reset budget against "Rapid Reset"
+//! (`--h2-max-pending-resets`: GOAWAY), and `--max-connections` over TCP. The raw
+//! client below writes frames by hand, as a client that ignores the server's
+//! SETTINGS would; hyper's client would never break the limits.
+
+mod common;
+#[path = "common/server.rs"]
+mod server;
+
+use server::{fetch, get, handler_path, Server};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+const DATA: u8 = 0;
+const HEADERS: u8 = 1;
+const RST_STREAM: u8 = 3;
+const SETTINGS: u8 = 4;
+const GOAWAY: u8 = 7;
+const REFUSED_STREAM: u32 = 7;
+const ENHANCE_YOUR_CALM: u32 = 0xb;
+
+struct Frame {
+    kind: u8,
+    stream: u32,
+    payload: Vec<u8>,
+}
+
+impl Frame {
+    fn code(&self) -> u32 {
+        let at = if self.kind == GOAWAY { 4 } else { 0 };
+        u32::from_be_bytes(self.payload[at..at + 4].try_into().unwrap())
+    }
+}
+
+/// A client that speaks HTTP/2 frame by frame.
+struct Raw {
+    s: TcpStream,
+}
+
+impl Raw {
+    fn connect(addr: std::net::SocketAddr) -> Raw {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(PREFACE).unwrap();
+        let mut raw = Raw { s };
+        raw.frame(SETTINGS, 0, 0, &[]);
+        raw
+    }
+
+    /// Writes a frame; a server that closed the connection is no error here (what it
+    /// said before closing is read next).
+    fn frame(&mut self, kind: u8, flags: u8, stream: u32, payload: &[u8]) {
+        let len = payload.len() as u32;
+        let mut f = vec![(len >> 16) as u8, (len >> 8) as u8, len as u8, kind, flags];
+        f.extend_from_slice(&stream.to_be_bytes());
+        f.extend_from_slice(payload);
+        let _ = self.s.write_all(&f);
+    }
+
+    /// A GET of `path` with no body (END_STREAM | END_HEADERS), its fields encoded as
+    /// HPACK literals without indexing.
+    fn get(&mut self, stream: u32, path: &str) {
+        let mut block = vec![0x82, 0x86]; // :method GET, :scheme http (static table)
+        for (index, value) in [(4u8, path), (1u8, "localhost")] {
+            // :path and :authority by name index.
+            block.push(index);
+            block.push(value.len() as u8);
+            block.extend_from_slice(value.as_bytes());
+        }
+        self.frame(HEADERS, 0x5, stream, &block);
+    }
+
+    fn cancel(&mut self, stream: u32) {
+        self.frame(RST_STREAM, 0, stream, &8u32.to_be_bytes());
+    }
+
+    /// The next frame, or `None` when the connection closed.
+    fn next(&mut self) -> Option<Frame> {
+        let mut head = [0u8; 9];
+        self.s.read_exact(&mut head).ok()?;
+        let len = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
+        let mut payload = vec![0u8; len];
+        self.s.read_exact(&mut payload).ok()?;
+        let stream = u32::from_be_bytes(head[5..9].try_into().unwrap()) & 0x7fff_ffff;
+        if head[3] == SETTINGS && head[4] & 1 == 0 {
+            self.frame(SETTINGS, 1, 0, &[]); // ack
+        }
+        Some(Frame {
+            kind: head[3],
+            stream,
+            payload,
+        })
+    }
+}
+
+#[test]
+fn a_stream_past_the_concurrent_limit_is_refused() {
+    let srv = Server::handler(&["--h2-max-concurrent-streams", "2"]);
+    let mut c = Raw::connect(srv.addr);
+    // The server's SETTINGS say 2 (identifier 3: SETTINGS_MAX_CONCURRENT_STREAMS).
+    let settings = c.next().expect("the server's SETTINGS");
+    assert_eq!(settings.kind, SETTINGS);
+    let said: Vec<(u16, u32)> = settings
+        .payload
+        .chunks(6)
+        .map(|p| {
+            (
+                u16::from_be_bytes([p[0], p[1]]),
+                u32::from_be_bytes(p[2..6].try_into().unwrap()),
+            )
+        })
+        .collect();
+    assert!(said.contains(&(3, 2)), "{said:?}");
+    // Three slow requests at once, as a client ignoring that would send them.
+    for stream in [1, 3, 5] {
+        c.get(stream, "/slow?ms=400");
+    }
+    let (mut answered, mut refused) = (Vec::new(), Vec::new());
+    while answered.len() + refused.len() < 3 {
+        let f = c.next().expect("the connection stays open");
+        match f.kind {
+            HEADERS => answered.push(f.stream),
+            RST_STREAM => refused.push((f.stream, f.code())),
+            GOAWAY => panic!(
+                "GOAWAY {:#x}: one stream too many is a stream error",
+                f.code()
+            ),
+            _ => {}
+        }
+    }
+    answered.sort();
+    assert_eq!(answered, [1, 3]);
+    assert_eq!(refused, [(5, REFUSED_STREAM)]);
+    // The connection goes on: the two answers end, and a new stream is served.
+    let mut ended = 0;
+    while ended < 2 {
+        let f = c.next().expect("the bodies");
+        if f.kind == DATA && f.payload.ends_with(b"slow done\n") {
+            ended += 1;
+        }
+    }
+    c.get(7, "/hello");
+    loop {
+        let f = c.next().expect("an answer on stream 7");
+        if f.kind == HEADERS {
+            assert_eq!(f.stream, 7);
+            break;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_header_list_past_its_limit_gets_431() {
+    let srv = Server::handler(&["--h2-max-header-list-size", "4096"]);
+    let mut c = server::h2c(srv.addr).await;
+    let req = |value: &str| {
+        hyper::Request::get("/hello")
+            .header("x-big", value)
+            .body(server::empty())
+            .unwrap()
+    };
+    let (status, _, _) = fetch(&mut c, req(&"x".repeat(8000))).await;
+    assert_eq!(status, 431);
+    // The connection serves on, and a list under the limit passes.
+    let (status, _, body) = fetch(&mut c, req(&"y".repeat(1000))).await;
+    assert_eq!(
+        (status.as_u16(), body.unwrap()),
+        (200, "hello world\n".into())
+    );
+}
+
+#[test]
+fn streams_reset_as_fast_as_they_are_opened_end_the_connection() {
+    let srv = Server::handler(&["--h2-max-pending-resets", "5"]);
+    let mut c = Raw::connect(srv.addr);
+    // 100 requests, each cancelled at once, without waiting for anything.
+    for i in 0..100 {
+        c.get(1 + 2 * i, "/slow?ms=5000");
+        c.cancel(1 + 2 * i);
+    }
+    let goaway = loop {
+        match c.next() {
+            Some(f) if f.kind == GOAWAY => break f,
+            Some(_) => {}
+            None => panic!("the connection closed without GOAWAY"),
+        }
+    };
+    assert_eq!(goaway.code(), ENHANCE_YOUR_CALM);
+    // Other connections are served.
+    let mut other = Raw::connect(srv.addr);
+    other.get(1, "/hello");
+    loop {
+        let f = other.next().expect("an answer");
+        if f.kind == HEADERS {
+            break;
+        }
+    }
+}
+
+#[tokio::test]
+async fn connections_past_max_connections_wait_for_a_free_slot() {
+    let srv = Server::start(&[&handler_path(), "--workers", "1", "--max-connections", "2"]);
+    let addr = srv.addr;
+    let request = b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+    let answer = |s: &mut TcpStream| -> Option<String> {
+        let mut buf = [0u8; 512];
+        match s.read(&mut buf) {
+            Ok(n) if n > 0 => Some(String::from_utf8_lossy(&buf[..n]).into_owned()),
+            _ => None,
+        }
+    };
+    let mut first = TcpStream::connect(addr).unwrap();
+    let mut second = TcpStream::connect(addr).unwrap();
+    for s in [&mut first, &mut second] {
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(request).unwrap();
+        assert!(answer(s).unwrap().starts_with("HTTP/1.1 200"));
+    }
+    // The third is accepted by the kernel but not served while two are open.
+    let mut third = TcpStream::connect(addr).unwrap();
+    third
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    third.write_all(request).unwrap();
+    assert_eq!(answer(&mut third), None, "a third connection was served");
+    // One closes: the third gets its answer.
+    drop(first);
+    third
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let got = answer(&mut third).expect("served once a slot is free");
+    assert!(got.starts_with("HTTP/1.1 200"), "{got}");
+    drop(second);
+    let (status, _, _) = fetch(&mut server::h1(addr).await, get("/hello")).await;
+    assert_eq!(status, 200);
+}
