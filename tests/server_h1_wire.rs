@@ -2218,3 +2218,23 @@ fn a_field_refused_when_the_head_is_sent_gets_a_500_not_a_hang() {
     c.send(get("/hello"));
     assert_eq!(c.response().text(), "hello world\n");
 }
+
+#[test]
+fn flush_headers_sends_the_head_before_any_body() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    let asked = Instant::now();
+    c.send(get("/flush-then-wait?ms=1500"));
+    let r = c.head();
+    let waited = asked.elapsed();
+    assert_eq!(r.status, 200);
+    assert!(
+        waited < Duration::from_millis(1000),
+        "the head came with the body, after {waited:?}"
+    );
+    // The length was not known when the head left: chunked, as from Node.
+    assert_eq!(r.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(c.line("the chunk's size"), "5");
+    assert_eq!(c.exact(5, "the chunk"), b"late\n");
+    assert!(asked.elapsed() >= Duration::from_millis(1500));
+}

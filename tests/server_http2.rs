@@ -426,3 +426,59 @@ async fn an_expectation_other_than_100_continue_gets_417() {
     let (status, _, _) = fetch(&mut c, get("http://localhost/hello")).await;
     assert_eq!(status, 200);
 }
+
+/// A client that leaves in the middle of its upload, while the handler reads slowly:
+/// the body's reader gets an error, never an end that would pass the part that came
+/// for the whole upload. Over HTTP/1.1 (the connection closed) and h2c (the stream
+/// reset).
+#[tokio::test]
+async fn an_upload_cut_short_fails_its_slow_reader_instead_of_ending() {
+    use futures::StreamExt;
+    use std::io::Write;
+    let srv = Server::start(&[&handler_path(), "--workers", "1"]);
+    let chunk = vec![b'u'; 256 << 10];
+    // HTTP/1.1: 1 MiB of the 8 MiB announced, then the connection closes.
+    {
+        let mut s = std::net::TcpStream::connect(srv.addr).unwrap();
+        s.write_all(
+            b"POST /slow-read?tag=h1 HTTP/1.1\r\nHost: x\r\nContent-Length: 8388608\r\n\r\n",
+        )
+        .unwrap();
+        for _ in 0..4 {
+            s.write_all(&chunk).unwrap();
+        }
+    }
+    // h2c: the same, then the stream is reset (the client drops the request).
+    {
+        let mut send = server::h2c_with(srv.addr).await;
+        let frames = futures::stream::iter((0..4).map(move |_| {
+            Ok::<_, std::convert::Infallible>(hyper::body::Frame::data(Bytes::from(chunk.clone())))
+        }))
+        .chain(futures::stream::pending());
+        let req = hyper::Request::post("http://localhost/slow-read?tag=h2")
+            .header("content-length", "8388608")
+            .body(http_body_util::StreamBody::new(frames))
+            .unwrap();
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_millis(300),
+            send.send_request(req),
+        )
+        .await;
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (_, _, body) = fetch(&mut server::h1(srv.addr).await, get("/stats")).await;
+        let stats: serde_json::Value = serde_json::from_slice(&body.unwrap()).unwrap();
+        let (a, b) = (&stats["slowRead"]["h1"], &stats["slowRead"]["h2"]);
+        let done = |v: &serde_json::Value| v.as_str().is_some_and(|s| s != "reading");
+        if done(a) && done(b) {
+            for (proto, v) in [("HTTP/1.1", a), ("h2c", b)] {
+                let v = v.as_str().unwrap();
+                assert!(v.starts_with("error ECONNRESET"), "{proto}: {v}");
+            }
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{stats}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

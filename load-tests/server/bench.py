@@ -5,11 +5,12 @@ Cases: a small body (`/hello`) and a 64 KiB body (`/64k`), 64 connections, over
 HTTP/1.1 (wrk) and HTTP/2 cleartext (h2load). Two layouts:
   1 worker - each server is one process (weir --workers 1) pinned to CPU 0 and the
              load generator to CPU 1;
-  all cores - weir --workers N, Node with the cluster module (N processes), unpinned;
-             Bun and Deno are single-process servers and are not in this layout.
+  all cores - weir --workers N, Node with the cluster module (N processes), Bun and
+             Deno as N processes sharing the port with SO_REUSEPORT, unpinned.
 Each measurement is repeated (--rounds, alternating servers) and the median kept.
-Reported: requests/s, p99 latency, and server CPU microseconds per request (user +
-system, then each; system time is mostly the kernel's socket work).
+Reported: requests/s, a tail latency ("tail ms": wrk's p99 over HTTP/1.1; over HTTP/2
+the slowest request, as h2load prints no percentiles), and server CPU microseconds per
+request (user + system, then each; system time is mostly the kernel's socket work).
 
 usage: load-tests/server/bench.py [--weir PATH] [--bun PATH] [--deno PATH]
        [--seconds 5] [--rounds 3] [--only h1|h2]
@@ -115,6 +116,8 @@ def main():
             "servers": {
                 "weir": lambda p, proto: weir_cmd(p, NCPU),
                 "node": lambda p, proto: [a.node, "node-server.js", str(p), proto, str(NCPU)],
+                "bun": lambda p, proto: [a.bun, "bun-server.js", str(p), str(NCPU)] if proto == "h1" and os.path.exists(a.bun) else None,
+                "deno": lambda p, proto: [a.deno, "run", "-A", "deno-server.js", str(p), str(NCPU)] if os.path.exists(a.deno) else None,
             },
         },
     }

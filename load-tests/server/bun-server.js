@@ -1,8 +1,21 @@
-// Bun peer (HTTP/1.1; Bun.serve has no h2c). usage: bun bun-server.js PORT
+// Bun peer (HTTP/1.1; Bun.serve has no h2c). usage: bun bun-server.js PORT [PROCESSES]
+// With PROCESSES > 1 ("all cores"), this process starts the others and each listens
+// on the port with SO_REUSEPORT, as Bun's documentation has it for using every core.
+const [port, processes = '1'] = process.argv.slice(2);
 const big = new Uint8Array(64 * 1024).fill(120);
+if (!process.env.BENCH_CHILD) {
+  for (let i = 1; i < Number(processes); i++) {
+    Bun.spawn([process.execPath, import.meta.path, port, '1'], {
+      env: { ...process.env, BENCH_CHILD: '1' },
+      stdout: 'inherit',
+      stderr: 'inherit',
+    });
+  }
+}
 Bun.serve({
-  port: Number(process.argv[2]),
+  port: Number(port),
   hostname: '127.0.0.1',
+  reusePort: true,
   fetch(req) {
     const path = new URL(req.url).pathname;
     if (path === '/64k') {

@@ -70,7 +70,7 @@ impl Queued {
 pub trait CloseWatch {
     fn body_closed(&self, outcome: Outcome);
     /// `n` bytes counted as sent never reached the socket (the rest of a file region
-    /// the connection failed to send).
+    /// the connection failed to send, what was still queued when the body closed).
     fn unsent(&self, _n: u64) {}
 }
 
@@ -295,6 +295,17 @@ impl ResponseBody {
         self.fields.take()
     }
 
+    /// Nothing to take yet, and more to come: the writer is still writing.
+    pub fn is_idle(&self) -> bool {
+        match &self.inner {
+            Inner::Channel(shared) => {
+                let s = shared.borrow();
+                s.queue.is_empty() && s.end == End::Open
+            }
+            Inner::Whole { .. } => false,
+        }
+    }
+
     /// Tells the watcher that `n` bytes it counted as sent never reached the socket
     /// (file regions are counted when queued; only the driver knows how far one got).
     pub fn unsent(&self, n: u64) {
@@ -432,12 +443,25 @@ impl Drop for ResponseBody {
             } else {
                 Outcome::Abandoned
             };
+        // What is still queued never reached the socket: the count of bytes sent drops
+        // it (data was counted when queued, a file region too).
+        let unsent: u64 = s
+            .queue
+            .iter()
+            .map(|q| match q {
+                Queued::Data(b) => b.len() as u64,
+                Queued::File(r) => r.len,
+            })
+            .sum();
         if let Some(w) = s.sender_waker.take() {
             w.wake();
         }
         let watch = s.on_close.take();
         drop(s);
         if let Some(w) = watch.and_then(|w| w.upgrade()) {
+            if unsent > 0 {
+                w.unsent(unsent);
+            }
             w.body_closed(outcome);
         }
     }

@@ -16,6 +16,7 @@
 //! out with `writev`; only frame headers and other small or foreign bytes are copied.
 //! Copying 2 MiB segments over HTTP/2 cost a fifth of the server's CPU.
 
+use crate::http::exchange::ConnState;
 use bytes::{Buf, Bytes, BytesMut};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -305,42 +306,70 @@ impl AsyncWrite for CoalescingTcp {
 /// connection is done, its last bytes go out before this completes, for at most
 /// `linger` (a client that stops reading then loses them, as it would have anyway).
 ///
-/// Then a lingering close, as nginx's: the sending side is shut and what the client
-/// still sends (HTTP/2 WINDOW_UPDATE frames while it reads the last response, a request
-/// that crossed a GOAWAY) is read and dropped until it closes too, for at most
-/// `linger` again. Closing with such bytes unread would make the kernel reset the
-/// connection, and a reset discards what the client has not read yet: the tail of
-/// the last response.
+/// Then, when a response ended less than `linger` ago (or one is still in flight), a
+/// lingering close, as nginx's: the sending side is shut and what the client still
+/// sends (HTTP/2 WINDOW_UPDATE frames while it reads the last response, a request that
+/// crossed a GOAWAY) is read and dropped until it closes too, for at most `linger`
+/// again and [`LINGER_BYTES`]. Closing with such bytes unread would make the kernel
+/// reset the connection, and a reset discards what the client has not read yet: the
+/// tail of the last response. A connection idle that long closes at once.
 pub struct FlushAfter<F: Future> {
     fut: Pin<Box<F>>,
     shared: Rc<Shared>,
+    conn: Rc<ConnState>,
     done: Option<F::Output>,
     linger: std::time::Duration,
     deadline: Option<Pin<Box<tokio::time::Sleep>>>,
     lingering: bool,
+    dropped: usize,
 }
 
+/// The most a lingering close reads and drops before it closes anyway.
+const LINGER_BYTES: usize = 4 << 20;
+
 impl<F: Future> FlushAfter<F> {
-    pub fn new(fut: F, shared: Rc<Shared>, linger: std::time::Duration) -> Self {
+    pub fn new(
+        fut: F,
+        shared: Rc<Shared>,
+        conn: Rc<ConnState>,
+        linger: std::time::Duration,
+    ) -> Self {
         shared.defer();
         FlushAfter {
             fut: Box::pin(fut),
             shared,
+            conn,
             done: None,
             linger,
             deadline: None,
             lingering: false,
+            dropped: 0,
         }
     }
 
-    /// Reads and drops what the client sends until it closes; `Ready` then, or on
-    /// an error.
-    fn poll_client_closed(&self, cx: &mut Context<'_>) -> Poll<()> {
-        let mut sink = [0u8; 4096];
-        loop {
+    /// Whether the client may still be reading a response: one is in flight, or one
+    /// ended less than `linger` ago.
+    fn response_recent(&self) -> bool {
+        let last = self.conn.last_done.get();
+        self.conn.active.get() > 0
+            || (!last.is_zero()
+                && crate::http::date::coarse_monotonic().saturating_sub(last) < self.linger)
+    }
+
+    /// Reads and drops what the client sends until it closes; `Ready` then, on an
+    /// error, or past [`LINGER_BYTES`]. Yields after 16 reads, so that a client
+    /// sending without pause does not hold the worker.
+    fn poll_client_closed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut sink = [0u8; 16 * 1024];
+        for _ in 0..16 {
             match self.shared.stream.try_read(&mut sink) {
                 Ok(0) => return Poll::Ready(()),
-                Ok(_) => continue,
+                Ok(n) => {
+                    self.dropped += n;
+                    if self.dropped >= LINGER_BYTES {
+                        return Poll::Ready(());
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     if self.shared.stream.poll_read_ready(cx).is_pending() {
                         return Poll::Pending;
@@ -349,6 +378,8 @@ impl<F: Future> FlushAfter<F> {
                 Err(_) => return Poll::Ready(()),
             }
         }
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 }
 
@@ -379,6 +410,9 @@ where
                     return Poll::Pending;
                 }
             }
+            if !self.response_recent() {
+                return Poll::Ready(self.done.take().expect("checked"));
+            }
             self.lingering = true;
             let _ = socket2::SockRef::from(&self.shared.stream).shutdown(std::net::Shutdown::Write);
             self.deadline = Some(Box::pin(tokio::time::sleep(linger)));
@@ -408,6 +442,13 @@ mod tests {
         (server, client)
     }
 
+    /// A connection with an exchange in flight, as when its last response is sent.
+    fn busy() -> Rc<ConnState> {
+        let conn = Rc::new(ConnState::default());
+        conn.active.set(1);
+        conn
+    }
+
     fn pattern(len: usize, seed: u8) -> Vec<u8> {
         (0..len)
             .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
@@ -435,7 +476,7 @@ mod tests {
                 "bytes left before the end of the poll: {early:?}"
             );
         };
-        FlushAfter::new(conn, shared, std::time::Duration::from_secs(5)).await;
+        FlushAfter::new(conn, shared, busy(), std::time::Duration::from_secs(5)).await;
         client.set_nonblocking(false).unwrap();
         let mut got = vec![0u8; expected.len()];
         client.read_exact(&mut got).unwrap();
@@ -464,7 +505,7 @@ mod tests {
             tcp.write_all(&body).await.unwrap();
             tcp.flush().await.unwrap();
         };
-        FlushAfter::new(conn, shared, std::time::Duration::from_secs(5)).await;
+        FlushAfter::new(conn, shared, busy(), std::time::Duration::from_secs(5)).await;
         let (r, got) = reader.join().unwrap();
         assert!(
             r.is_ok(),
@@ -564,7 +605,13 @@ mod tests {
             }
             assert!(held_while_queued, "file data was copied, not held");
         };
-        FlushAfter::new(conn, shared.clone(), std::time::Duration::from_secs(5)).await;
+        FlushAfter::new(
+            conn,
+            shared.clone(),
+            busy(),
+            std::time::Duration::from_secs(5),
+        )
+        .await;
         let got = tokio::task::spawn_blocking(move || receiver.join().unwrap())
             .await
             .unwrap();

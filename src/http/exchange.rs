@@ -134,6 +134,12 @@ pub enum Phase {
 #[derive(Clone, Copy, Debug)]
 pub struct NoDate;
 
+/// In a response's extensions: the head goes to the client as soon as it is given,
+/// rather than with the first body bytes (`res.flushHeaders()`). Only weir's HTTP/1.1
+/// writer waits for body bytes; hyper and HTTP/3 send a head at once.
+#[derive(Clone, Copy, Debug)]
+pub struct FlushHead;
+
 /// Adds a `Date` header unless the response has one or asked for none.
 pub fn add_date<B>(response: &mut Response<B>) {
     if response.extensions().get::<NoDate>().is_none() {
@@ -264,6 +270,9 @@ const MAX_INTERIM: usize = 8;
 pub struct ConnState {
     pub active: Cell<usize>,
     pub head_started: Cell<Option<Instant>>,
+    /// When the last exchange finished (coarse monotonic time; zero: none yet), for
+    /// the lingering close of a connection that just sent a response.
+    pub last_done: Cell<Duration>,
 }
 
 /// Counts an exchange as in flight on its connection until it finishes; creating one
@@ -281,6 +290,7 @@ impl ActiveGuard {
 impl Drop for ActiveGuard {
     fn drop(&mut self) {
         self.0.active.set(self.0.active.get().saturating_sub(1));
+        self.0.last_done.set(crate::http::date::coarse_monotonic());
     }
 }
 
@@ -353,6 +363,11 @@ impl Exchange {
     /// answered yet is answered `408` (weir's HTTP/1.1 driver does the same itself).
     pub async fn read_body(&self) -> std::io::Result<Option<Bytes>> {
         let Some(mut body) = self.take_body() else {
+            // Gone with its client: a read now must not look like the body's end (an
+            // upload cut short would pass for a whole one).
+            if self.phase.get() == Phase::Aborted {
+                return Err(client_left());
+            }
             return Ok(None);
         };
         let mut trailers = Vec::new();
@@ -674,6 +689,14 @@ impl CloseWatch for Exchange {
     fn unsent(&self, n: u64) {
         self.bytes_out.set(self.bytes_out.get().saturating_sub(n));
     }
+}
+
+/// The error of a request-body read after the client went away.
+pub fn client_left() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::ConnectionAborted,
+        "the client went away before the request body ended",
+    )
 }
 
 /// A tiny text response for errors produced by weir itself.

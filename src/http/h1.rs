@@ -1299,9 +1299,19 @@ async fn write_parts(
         return Ok(keep_alive);
     }
 
+    let flush_head = parts
+        .extensions
+        .get::<crate::http::exchange::FlushHead>()
+        .is_some();
     let mut head = Some(head);
     let mut sent: u64 = 0;
     loop {
+        // Asked to go now, with nothing to go with: the head leaves alone.
+        if flush_head && head.is_some() && next.body.is_idle() {
+            conn.head_written.set(true);
+            let h = head.take().expect("checked");
+            conn.write_all(&mut [IoSlice::new(&h)]).await?;
+        }
         let item = next.item().await;
         let pending_head = head.take();
         let head_slice: &[u8] = pending_head.as_deref().unwrap_or(&[]);

@@ -99,6 +99,12 @@ pub fn server_config(
     // keeps its connection however short the timeout is set; the connection loop
     // closes connections with no request in flight itself.
     t.keep_alive_interval(Some(limits.keep_alive.min(limits.idle_timeout / 3)));
+    // No QUIC DATAGRAM frames (weir's HTTP/3 does not use them): quinn would otherwise
+    // offer them and buffer up to 1.25 MB of them per connection for nobody to read.
+    t.datagram_receive_buffer_size(None);
+    // Left at quinn's defaults: Cubic congestion control, an initial RTT estimate of
+    // 333 ms, path MTU discovery from 1200 bytes, a 16 KiB crypto buffer per
+    // connection.
     let mut s = quinn::ServerConfig::with_crypto(crypto);
     s.transport_config(Arc::new(t));
     s.migration(false);

@@ -241,8 +241,14 @@ fn builder(limits: &ConnLimits) -> auto::Builder<LocalExec> {
         // Bytes hyper buffers per stream beyond the flow-control window: 256 KiB.
         .max_send_buf_size(256 << 10)
         .max_frame_size(16 << 10)
+        // Fixed windows (the sizes above), not grown by bandwidth-delay estimates.
+        .adaptive_window(false)
         .keep_alive_interval(Some(Duration::from_secs(20)))
         .keep_alive_timeout(Duration::from_secs(20));
+    // Left at h2's defaults, which hyper-util 0.1's builder does not expose: the HPACK
+    // table the client may use to compress its fields (4 KiB), and streams this side
+    // reset, remembered (to ignore their late frames) up to 50 at once for 1 s each.
+    // Extended CONNECT (RFC 8441) stays off.
     b
 }
 
@@ -277,13 +283,14 @@ async fn serve_connection(
             let (tcp, shared) = crate::http::coalesce::CoalescingTcp::new(stream, initial.freeze());
             let io = TokioIo::new(ConnIo::new(
                 tcp,
-                conn,
+                conn.clone(),
                 limits.idle_timeout,
                 limits.header_timeout,
             ));
             let served = watcher.watch(b.http2_only().serve_connection(io, service).into_owned());
             let _ =
-                crate::http::coalesce::FlushAfter::new(served, shared, limits.idle_timeout).await;
+                crate::http::coalesce::FlushAfter::new(served, shared, conn, limits.idle_timeout)
+                    .await;
         }
         Some(acceptor) => {
             let (tcp, shared) =
@@ -302,13 +309,14 @@ async fn serve_connection(
                 };
             let io = TokioIo::new(ConnIo::new(
                 tls_stream,
-                conn,
+                conn.clone(),
                 limits.idle_timeout,
                 limits.header_timeout,
             ));
             let served = watcher.watch(b.serve_connection(io, service).into_owned());
             let _ =
-                crate::http::coalesce::FlushAfter::new(served, shared, limits.idle_timeout).await;
+                crate::http::coalesce::FlushAfter::new(served, shared, conn, limits.idle_timeout)
+                    .await;
         }
     }
 }

@@ -302,10 +302,13 @@ pub fn op_http_read<'s>(
 ) {
     let ex = exchange(scope, &args).map(|(_, ex)| ex);
     let p = spawn(scope, true, async move {
-        let Some(ex) = ex else {
-            return Ok(OpValue::Null);
+        // An exchange no longer known ended with its client gone (a finished response
+        // ends or cuts its request on the JavaScript side first, and reads no more).
+        let read = match ex {
+            Some(ex) => ex.read_body().await,
+            None => Err(crate::http::exchange::client_left()),
         };
-        match ex.read_body().await {
+        match read {
             Ok(Some(data)) => Ok(OpValue::Bytes(data)),
             Ok(None) => Ok(OpValue::Null),
             Err(e) => Err(OpError::new(ErrorClass::Error, "ECONNRESET", "aborted")
@@ -772,9 +775,10 @@ pub fn op_http_respond<'s>(
         v if v.is_string() => Some(Bytes::from(v.to_rust_string_lossy(scope))),
         v => view_to_bytes(scope, v),
     };
-    // Bit 0: the body ends here; bit 1: no Date header (`res.sendDate = false`).
+    // Bit 0: the body ends here; bit 1: no Date header (`res.sendDate = false`); bit 2:
+    // the head goes now, without waiting for body bytes (`res.flushHeaders()`).
     let flags = args.get(4).int32_value(scope).unwrap_or(0);
-    let (end, no_date) = (flags & 1 != 0, flags & 2 != 0);
+    let (end, no_date, flush) = (flags & 1 != 0, flags & 2 != 0, flags & 4 != 0);
     // A whole body's length goes out as `Content-Length` unless a field frames the
     // body, as Node does; a HEAD response says the length of the body it was given,
     // and none without one.
@@ -805,6 +809,11 @@ pub fn op_http_respond<'s>(
     ex.no_date.set(no_date);
     if let Some(reason) = reason {
         response.extensions_mut().insert(reason);
+    }
+    if flush {
+        response
+            .extensions_mut()
+            .insert(crate::http::exchange::FlushHead);
     }
     if end {
         rv.set_bool(ex.respond_whole(response, serialized, body).is_some());

@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 
 const stats = {
   closed: 0, aborted: 0, finished: 0, echoJsChunks: [], echoErrors: 0,
-  reqEvents: {}, waiting: [],
+  reqEvents: {}, waiting: [], slowRead: {},
 };
 
 // Counts the chunks JavaScript sees on `req` (a native pipe shows none).
@@ -138,6 +138,21 @@ export default async function handle(req, res) {
       req.on('end', () => res.end(String(n)));
       return;
     }
+    case '/slow-read': {
+      // Reads the body a chunk every 50 ms, as a handler writing it somewhere slow:
+      // how the body ended is told on /stats, by tag.
+      const tag = q.get('tag');
+      let n = 0;
+      stats.slowRead[tag] = 'reading';
+      req.on('data', (c) => {
+        n += c.length;
+        req.pause();
+        setTimeout(() => req.resume(), 50);
+      });
+      req.on('end', () => { stats.slowRead[tag] = `end after ${n}`; res.end(String(n)); });
+      req.on('error', (e) => { stats.slowRead[tag] = `error ${e.code} after ${n}`; });
+      return;
+    }
     case '/count': {
       if (req.headers.expect) res.writeContinue();
       let n = 0;
@@ -183,6 +198,12 @@ export default async function handle(req, res) {
       const hog = [];
       for (;;) hog.push(new Array(1e5).fill(Math.random()));
     }
+    case '/flush-then-wait':
+      // Node's flushHeaders: the head goes now, the body later.
+      res.setHeader('content-type', 'text/plain');
+      res.flushHeaders();
+      await sleep(Number(q.get('ms') ?? 800));
+      return res.end('late\n');
     case '/slow':
       await sleep(Number(q.get('ms') ?? 500));
       return res.end('slow done\n');

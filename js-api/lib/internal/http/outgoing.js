@@ -324,8 +324,10 @@ class ServerResponse extends LazyWritable {
     this.statusMessage = undefined;
   }
 
+  // The head goes to the client now, as in Node, even with no body yet (a stream of
+  // events, a long poll).
   flushHeaders() {
-    this._sendHead(undefined, false);
+    this._sendHead(undefined, false, true);
   }
 
   addTrailers(headers) {
@@ -371,16 +373,18 @@ class ServerResponse extends LazyWritable {
     return sent;
   }
 
-  // Sends the head (with the whole body when `end` is true). After this, headers are
-  // frozen, as in Node.
-  _sendHead(body, end) {
+  // Sends the head (with the whole body when `end` is true; at once, without waiting
+  // for body bytes to go with it, when `flush` is). After this, headers are frozen, as
+  // in Node.
+  _sendHead(body, end, flush = false) {
     if (this[kHeadSent]) return true;
     const code = this.statusCode;
     checkStatus(code);
     const flat = flatHeaders(this[kHeaders]);
     const reason = this.statusMessage || defaultReason(code);
-    // Bit 0: the body ends here; bit 1: no Date header (sendDate is false).
-    const flags = (end ? 1 : 0) | (this.sendDate ? 0 : 2);
+    // Bit 0: the body ends here; bit 1: no Date header (sendDate is false); bit 2:
+    // the head goes now (flushHeaders).
+    const flags = (end ? 1 : 0) | (this.sendDate ? 0 : 2) | (flush ? 4 : 0);
     // Fields go as call arguments (cheaper for the native side to read), or as one
     // array when there are too many for a call. A field refused there throws with
     // nothing sent, and the head can still be answered (a 500 after the failure).
