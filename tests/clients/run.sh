@@ -81,16 +81,16 @@ out=$(nghttp -nv "http://$plain/fail-after-head" 2>&1 || true)
 grep -q "recv RST_STREAM frame" <<<"$out" ||
   fail "nghttp: a failure after the head must reset the stream: $out"
 echo "ok   nghttp -v failure after the head: RST_STREAM"
-out=$(nghttp -nv -H "x-big: $(head -c 70000 /dev/zero | tr '\0' 'a')" "http://$plain/hello" 2>&1 || true)
-grep -q ":status: 431" <<<"$out" || fail "nghttp: a 70 KB header list must get 431: $(tail -5 <<<"$out")"
-echo "ok   nghttp -v header list past the limit: 431"
-printf 'GET /hello HTTP/1.1\r\nHost: x\r\nX-Slow: ' > "$tmp/half-head"
+# A head that never ends is cut after --header-timeout-ms (1000 here): the server
+# closes the connection, which ends the read.
+exec 3<>"/dev/tcp/${plain%:*}/${plain##*:}"
+printf 'GET /hello HTTP/1.1\r\nHost: x\r\nX-Slow: ' >&3
 started=$(date +%s%N)
-# A head that never ends is cut after --header-timeout-ms (1000 here).
-curl -s --max-time 10 "telnet://$plain" < <(cat "$tmp/half-head"; sleep 5) > /dev/null || true
+timeout 5 cat <&3 >/dev/null || true
+exec 3<&-
 took=$(( ($(date +%s%N) - started) / 1000000 ))
 (( took < 4000 )) || fail "a head that never ends held the connection for $took ms"
-echo "ok   curl telnet:// a head that never ends is cut after ${took} ms"
+echo "ok   a head that never ends is cut after ${took} ms"
 
 # Graceful shutdown with a request in flight.
 curl -s "http://$plain/slow?ms=800" > "$tmp/slow.out" &
