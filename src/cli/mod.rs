@@ -92,7 +92,8 @@ struct ServeArgs {
     h3_max_cancels: u32,
     /// How file responses read files: `uring` (io_uring, one ring per worker; falls
     /// back to `threads` with a warning where the kernel or a seccomp profile refuses
-    /// it) or `threads` (pread on a thread pool). Default: `WEIR_IO`, else uring.
+    /// it) or `threads` (what the page cache holds read on the worker's thread, the
+    /// rest with pread on a thread pool). Default: `WEIR_IO`, else uring.
     #[arg(long, value_name = "MODE", value_parser = parse_io_mode)]
     io: Option<crate::io::file::IoMode>,
     /// Plain-TCP HTTP/1.1 file bodies go out with sendfile(2), from the page cache to

@@ -1,6 +1,8 @@
 //! Reading files for responses, off the worker's thread: with io_uring where the
 //! kernel allows it (one ring per worker, driven by the worker's own tokio loop, see
-//! `uring.rs`), otherwise with `pread` on tokio's blocking pool. Both paths read
+//! `uring.rs`), otherwise with `pread` on tokio's blocking pool, after a try at
+//! copying what the page cache holds on the worker's thread (`RWF_NOWAIT`, which
+//! never waits for the disk). Both paths read
 //! into the same pool of reusable buffers and hand the bytes on as `Bytes` without a
 //! copy; the last `Bytes` dropped, on whatever thread, returns its buffer.
 //!
@@ -58,7 +60,8 @@ const MAX_RETRIES: u32 = 64;
 pub enum IoMode {
     /// io_uring, one ring per worker thread.
     Uring,
-    /// `pread` on tokio's blocking pool.
+    /// `pread` on tokio's blocking pool, for what the page cache does not hold
+    /// (`RWF_NOWAIT` reads copy the rest on the worker's thread).
     Threads,
 }
 
@@ -323,6 +326,10 @@ pub struct ReaderStats {
     pub idle_buffers: usize,
     /// Reads that found the pool empty and went into a heap buffer.
     pub heap_reads: u64,
+    /// In [`IoMode::Threads`]: reads the page cache answered whole on the worker's
+    /// thread (`RWF_NOWAIT`), and reads that went to the blocking pool.
+    pub cached_reads: u64,
+    pub pool_reads: u64,
     /// Opens [`FileReader::open_beneath`] sent to the blocking pool: a path missing
     /// from the dentry cache (in [`IoMode::Threads`]), a symbolic link out of the root
     /// to check, or a kernel without `openat2`.
@@ -335,6 +342,10 @@ pub struct FileReader {
     /// `None` in [`IoMode::Threads`].
     ring: Option<Arc<Driver>>,
     blocking_opens: Cell<u64>,
+    cached_reads: Cell<u64>,
+    pool_reads: Cell<u64>,
+    /// `RWF_NOWAIT` reads work here (the kernel and file systems seen so far).
+    nowait: Cell<bool>,
 }
 
 impl FileReader {
@@ -365,6 +376,9 @@ impl FileReader {
             pool,
             ring,
             blocking_opens: Cell::new(0),
+            cached_reads: Cell::new(0),
+            pool_reads: Cell::new(0),
+            nowait: Cell::new(true),
         })
     }
 
@@ -391,6 +405,8 @@ impl FileReader {
             idle_buffers: self.pool.idle(),
             heap_reads: self.pool.heap_reads.load(Ordering::Relaxed),
             blocking_opens: self.blocking_opens.get(),
+            cached_reads: self.cached_reads.get(),
+            pool_reads: self.pool_reads.get(),
         }
     }
 
@@ -561,14 +577,39 @@ impl FileReader {
                 Buf::heap(len)
             }
         };
+        let size_at_open = file.size;
         let file = file.file.clone();
         match &self.ring {
             Some(ring) => PendingRead(Pending::Uring(ring.read(file, buf, offset, len))),
-            None => PendingRead(Pending::Threads(tokio::task::spawn_blocking(move || {
+            None => {
                 let mut buf = buf;
-                let result = pread_full(&file, &mut buf, len, offset);
-                (buf, result)
-            }))),
+                // Most reads of a media server find their bytes in the page cache: those
+                // are copied here, on the worker's thread, as nginx reads; a trip
+                // through the blocking pool would cost two thread switches. Only what
+                // the cache does not hold goes to the pool.
+                let mut filled = 0;
+                if self.nowait.get() {
+                    match buf.pread_cached(&file, 0, len, offset) {
+                        // Whole, or up to where the file ended when it was opened (a
+                        // file still growing is read again by the caller).
+                        Ok(n) if n == len || offset + n as u64 >= size_at_open => {
+                            self.cached_reads.set(self.cached_reads.get() + 1);
+                            return PendingRead::ready(Ok(buf.into_bytes(n)));
+                        }
+                        Ok(n) => filled = n,
+                        Err(e) if e.kind() == io::ErrorKind::Unsupported => {
+                            self.nowait.set(false);
+                        }
+                        Err(_) => {}
+                    }
+                }
+                self.pool_reads.set(self.pool_reads.get() + 1);
+                PendingRead(Pending::Threads(tokio::task::spawn_blocking(move || {
+                    let mut buf = buf;
+                    let result = pread_full(&file, &mut buf, filled, len, offset);
+                    (buf, result)
+                })))
+            }
         }
     }
 }
@@ -583,9 +624,15 @@ impl Drop for FileReader {
     }
 }
 
-/// `pread` until `len` bytes of `buf` are filled or the file ends.
-fn pread_full(file: &File, buf: &mut Buf, len: usize, offset: u64) -> io::Result<usize> {
-    let mut filled = 0;
+/// `pread` until `len` bytes of `buf` are filled (`filled` already are) or the file
+/// ends.
+fn pread_full(
+    file: &File,
+    buf: &mut Buf,
+    mut filled: usize,
+    len: usize,
+    offset: u64,
+) -> io::Result<usize> {
     let mut retries = 0;
     while filled < len {
         match buf.pread_at(file, filled, len, offset + filled as u64) {
@@ -1767,6 +1814,45 @@ mod tests {
                 assert!(settle(&reader).await);
             }
         });
+    }
+
+    /// In the thread-pool mode, reads the page cache holds are answered on the
+    /// worker's thread (no pool trip); the bytes are the file's either way.
+    #[tokio::test(flavor = "current_thread")]
+    async fn threads_mode_reads_cached_bytes_inline() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cached.bin");
+        let data: Vec<u8> = (0..(1u32 << 20))
+            .map(|i| (i * 7 + (i >> 9)) as u8)
+            .collect();
+        std::fs::write(&path, &data).unwrap();
+        // Whether this kernel and file system read from the cache without waiting.
+        let probe = crate::io::uring::reads_from_cache(&File::open(&path).unwrap());
+        let reader = reader(IoMode::Threads, 64 * KIB, 4);
+        let file = reader.open(&path).await.unwrap();
+        for i in 0..16 {
+            let got = reader
+                .read_at(&file, (i * 64 * KIB) as u64, 64 * KIB)
+                .await
+                .unwrap();
+            assert!(
+                got[..] == data[i * 64 * KIB..(i + 1) * 64 * KIB],
+                "read {i}"
+            );
+        }
+        // Past the end: nothing, also from the cache.
+        let tail = reader
+            .read_at(&file, data.len() as u64 - 100, 64 * KIB)
+            .await
+            .unwrap();
+        assert!(tail[..] == data[data.len() - 100..]);
+        drop(tail);
+        let stats = reader.stats();
+        assert_eq!(stats.cached_reads + stats.pool_reads, 17, "{stats:?}");
+        if probe {
+            assert_eq!(stats.cached_reads, 17, "{stats:?}");
+        }
+        assert!(settle(&reader).await);
     }
 
     /// Per-open latency, printed (run with `--nocapture`, in release for numbers that

@@ -967,6 +967,46 @@ impl Buf {
     }
 
     /// `pread` into the buffer at `filled`, up to `len` bytes in all: the bytes read.
+    /// [`Buf::pread_at`] from the page cache only (`preadv2` with `RWF_NOWAIT`): bytes
+    /// the cache does not hold make it stop short, or fail with `WouldBlock`, rather
+    /// than wait for the disk. `Unsupported` where the kernel or file system has no
+    /// such reads.
+    pub(crate) fn pread_cached(
+        &mut self,
+        file: &File,
+        filled: usize,
+        len: usize,
+        offset: u64,
+    ) -> io::Result<usize> {
+        assert!(filled <= len && len <= self.capacity());
+        let iov = libc::iovec {
+            // SAFETY: as in `pread_at`.
+            iov_base: unsafe { self.as_mut_ptr().add(filled).cast() },
+            iov_len: len - filled,
+        };
+        // SAFETY: one iovec over `len - filled` bytes this Buf owns alone; the kernel
+        // writes at most that many, and nothing reads them before this call returns.
+        let n = unsafe {
+            libc::preadv2(
+                file.as_raw_fd(),
+                &iov,
+                1,
+                offset as libc::off_t,
+                libc::RWF_NOWAIT,
+            )
+        };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let e = io::Error::last_os_error();
+        Err(match e.raw_os_error() {
+            Some(libc::EOPNOTSUPP | libc::ENOSYS | libc::EINVAL) => {
+                io::Error::new(io::ErrorKind::Unsupported, e)
+            }
+            _ => e,
+        })
+    }
+
     pub(crate) fn pread_at(
         &mut self,
         file: &File,
@@ -1061,6 +1101,19 @@ impl Pool {
 
 // ---------------------------------------------------------------------------
 // Small system calls the reader needs, kept here with the rest of the unsafe code.
+
+/// Whether `file`'s first bytes can be read from the page cache without waiting
+/// (`RWF_NOWAIT`), for tests that depend on it.
+#[cfg(test)]
+pub(crate) fn reads_from_cache(file: &File) -> bool {
+    let mut b = [0u8; 16];
+    let iov = libc::iovec {
+        iov_base: b.as_mut_ptr().cast(),
+        iov_len: b.len(),
+    };
+    // SAFETY: one iovec over a live stack buffer of its length.
+    unsafe { libc::preadv2(file.as_raw_fd(), &iov, 1, 0, libc::RWF_NOWAIT) > 0 }
+}
 
 /// Clears `O_NONBLOCK` on `file`: io_uring answers EAGAIN instead of waiting on a
 /// file opened non-blocking (which the reader does, so that a FIFO cannot hang it).
