@@ -117,7 +117,7 @@ def main():
                 "weir": lambda p, proto: weir_cmd(p, NCPU),
                 "node": lambda p, proto: [a.node, "node-server.js", str(p), proto, str(NCPU)],
                 "bun": lambda p, proto: [a.bun, "bun-server.js", str(p), str(NCPU)] if proto == "h1" and os.path.exists(a.bun) else None,
-                "deno": lambda p, proto: [a.deno, "run", "-A", "deno-server.js", str(p), str(NCPU)] if os.path.exists(a.deno) else None,
+                "deno": lambda p, proto: [a.deno, "run", "-A", "--unstable-net", "deno-server.js", str(p), str(NCPU)] if os.path.exists(a.deno) else None,
             },
         },
     }

@@ -1,17 +1,19 @@
-// Deno peer. usage: deno run -A deno-server.js PORT [PROCESSES]
+// Deno peer. usage: deno run -A deno-server.js PORT
+//                   deno run -A --unstable-net deno-server.js PORT PROCESSES
 // With PROCESSES > 1 ("all cores"), this process starts the others and each listens
-// on the port with SO_REUSEPORT.
+// on the port with SO_REUSEPORT (an unstable API in Deno 2, hence the flag).
 const [port, processes = '1'] = Deno.args;
 const big = new Uint8Array(64 * 1024).fill(120);
 if (!Deno.env.get('BENCH_CHILD')) {
   for (let i = 1; i < Number(processes); i++) {
     new Deno.Command(Deno.execPath(), {
-      args: ['run', '-A', new URL(import.meta.url).pathname, port, '1'],
+      args: ['run', '-A', '--unstable-net', new URL(import.meta.url).pathname, port, '1'],
       env: { BENCH_CHILD: '1' },
     }).spawn();
   }
 }
-Deno.serve({ port: Number(port), hostname: '127.0.0.1', reusePort: true, onListen() { console.log('listening'); } }, (req) => {
+const reusePort = Number(processes) > 1 || Deno.env.get('BENCH_CHILD') === '1';
+Deno.serve({ port: Number(port), hostname: '127.0.0.1', reusePort, onListen() { console.log('listening'); } }, (req) => {
   const path = new URL(req.url).pathname;
   if (path === '/64k') {
     return new Response(big, { headers: { 'content-type': 'application/octet-stream' } });
