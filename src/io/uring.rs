@@ -966,11 +966,9 @@ impl Buf {
         Buf::Heap(Vec::with_capacity(len))
     }
 
-    /// `pread` into the buffer at `filled`, up to `len` bytes in all: the bytes read.
-    /// [`Buf::pread_at`] from the page cache only (`preadv2` with `RWF_NOWAIT`): bytes
-    /// the cache does not hold make it stop short, or fail with `WouldBlock`, rather
-    /// than wait for the disk. `Unsupported` where the kernel or file system has no
-    /// such reads.
+    /// [`Buf::pread_at`] from the page cache only (`RWF_NOWAIT`): bytes the cache does
+    /// not hold make it stop short, or fail with `WouldBlock`, rather than wait for the
+    /// disk. `Unsupported` where the kernel or file system has no such reads.
     pub(crate) fn pread_cached(
         &mut self,
         file: &File,
@@ -978,35 +976,18 @@ impl Buf {
         len: usize,
         offset: u64,
     ) -> io::Result<usize> {
-        assert!(filled <= len && len <= self.capacity());
-        let iov = libc::iovec {
-            // SAFETY: as in `pread_at`.
-            iov_base: unsafe { self.as_mut_ptr().add(filled).cast() },
-            iov_len: len - filled,
-        };
-        // SAFETY: one iovec over `len - filled` bytes this Buf owns alone; the kernel
-        // writes at most that many, and nothing reads them before this call returns.
-        let n = unsafe {
-            libc::preadv2(
-                file.as_raw_fd(),
-                &iov,
-                1,
-                offset as libc::off_t,
-                libc::RWF_NOWAIT,
-            )
-        };
-        if n >= 0 {
-            return Ok(n as usize);
-        }
-        let e = io::Error::last_os_error();
-        Err(match e.raw_os_error() {
-            Some(libc::EOPNOTSUPP | libc::ENOSYS | libc::EINVAL) => {
-                io::Error::new(io::ErrorKind::Unsupported, e)
-            }
-            _ => e,
-        })
+        self.preadv2(file, filled, len, offset, libc::RWF_NOWAIT)
+            .map_err(|e| match e.raw_os_error() {
+                Some(libc::EOPNOTSUPP | libc::ENOSYS | libc::EINVAL) => {
+                    io::Error::new(io::ErrorKind::Unsupported, e)
+                }
+                _ => e,
+            })
     }
 
+    /// `pread` into the buffer at `filled`, up to `len` bytes in all: the bytes read.
+    /// (`pread`, which every kernel has: the fallback path must work where nothing
+    /// newer does.)
     pub(crate) fn pread_at(
         &mut self,
         file: &File,
@@ -1014,18 +995,46 @@ impl Buf {
         len: usize,
         offset: u64,
     ) -> io::Result<usize> {
-        assert!(filled <= len && len <= self.capacity());
-        // SAFETY: the pointer is `filled` bytes into an allocation of at least `len`
-        // bytes that this Buf owns alone; the kernel writes at most `len - filled`
-        // bytes there, and nothing reads them before this call returns.
+        let at = self.unfilled(filled, len);
+        // SAFETY: `at` points at `len - filled` bytes this Buf owns alone; the kernel
+        // writes at most that many, and nothing reads them before this call returns.
         let n = unsafe {
             libc::pread(
                 file.as_raw_fd(),
-                self.as_mut_ptr().add(filled).cast(),
+                at.cast(),
                 len - filled,
                 offset as libc::off_t,
             )
         };
+        Buf::read_result(n)
+    }
+
+    fn preadv2(
+        &mut self,
+        file: &File,
+        filled: usize,
+        len: usize,
+        offset: u64,
+        flags: libc::c_int,
+    ) -> io::Result<usize> {
+        let iov = libc::iovec {
+            iov_base: self.unfilled(filled, len).cast(),
+            iov_len: len - filled,
+        };
+        // SAFETY: one iovec over `len - filled` bytes this Buf owns alone; the kernel
+        // writes at most that many, and nothing reads them before this call returns.
+        let n = unsafe { libc::preadv2(file.as_raw_fd(), &iov, 1, offset as libc::off_t, flags) };
+        Buf::read_result(n)
+    }
+
+    /// Where bytes `filled..len` of the buffer start.
+    fn unfilled(&mut self, filled: usize, len: usize) -> *mut u8 {
+        assert!(filled <= len && len <= self.capacity());
+        // SAFETY: `filled` is within the allocation of at least `len` bytes.
+        unsafe { self.as_mut_ptr().add(filled) }
+    }
+
+    fn read_result(n: isize) -> io::Result<usize> {
         if n < 0 {
             Err(io::Error::last_os_error())
         } else {
