@@ -387,14 +387,6 @@ def run_wrk(case, port, media, seconds, pin):
     prefix = ["taskset", "-c", str(pin)] if pin is not None else []
     conns = CASES[case][1]
     url = f"http://127.0.0.1:{port}"
-    if case == "a1m":
-        cmd = prefix + [sys.executable, "bigread.py", str(port), media["big"], str(seconds)]
-        r = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE, timeout=seconds + 120)
-        m = re.search(r"^VOD (.*)$", r.stdout, re.M)
-        if not m:
-            raise RuntimeError(last_line(r.stderr or r.stdout))
-        v = dict(kv.split("=", 1) for kv in m.group(1).split())
-        return int(v["bytes"]), int(v["requests"]), int(v["duration_us"]) / 1e6, []
     if case == "c":
         script, args = "ranges.lua", [media["big"], str(media["big_size"]), str(RANGE_LEN)]
     else:
@@ -413,6 +405,18 @@ def run_wrk(case, port, media, seconds, pin):
     if int(v["bad"]):
         notes.append(f"{v['bad']} of {v['requests']} answers not a 206 of {RANGE_LEN} bytes (first: {v['first_bad']})")
     return int(v["bytes"]), int(v["requests"]), int(v["duration_us"]) / 1e6, notes
+
+
+def run_bigread(port, media, seconds, pin):
+    """Case a1m: bigread.py, whose last line has the format of report.lua's."""
+    prefix = ["taskset", "-c", str(pin)] if pin is not None else []
+    cmd = prefix + [sys.executable, "bigread.py", str(port), media["big"], str(seconds)]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE, timeout=seconds + 120)
+    m = re.search(r"^VOD (.*)$", r.stdout, re.M)
+    if not m:
+        raise RuntimeError(f"bigread: {last_line(r.stderr or r.stdout)}")
+    v = dict(kv.split("=", 1) for kv in m.group(1).split())
+    return int(v["bytes"]), int(v["requests"]), int(v["duration_us"]) / 1e6, []
 
 
 def parse_h2load(out):
@@ -463,8 +467,12 @@ def measure(srv, proto, case, media, seconds, pin, tmp):
     pids = srv.pids()
     sampler = RssSampler(pids)
     sampler.start()
-    load = (lambda s: run_wrk(case, srv.port, media, s, pin)) if proto == "h1" else \
-           (lambda s: run_h2load(case, srv.port, media, s, pin, tmp))
+    if case == "a1m":
+        load = lambda s: run_bigread(srv.port, media, s, pin)  # noqa: E731
+    elif proto == "h1":
+        load = lambda s: run_wrk(case, srv.port, media, s, pin)  # noqa: E731
+    else:
+        load = lambda s: run_h2load(case, srv.port, media, s, pin, tmp)  # noqa: E731
     try:
         load(1)  # warm-up
         t0 = cpu_ticks(pids)

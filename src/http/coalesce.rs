@@ -17,6 +17,7 @@
 //! Copying 2 MiB segments over HTTP/2 cost a fifth of the server's CPU.
 
 use crate::http::exchange::ConnState;
+use crate::http::LINGER_BYTES;
 use bytes::{Buf, Bytes, BytesMut};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -324,9 +325,6 @@ pub struct FlushAfter<F: Future> {
     dropped: usize,
 }
 
-/// The most a lingering close reads and drops before it closes anyway.
-const LINGER_BYTES: usize = 4 << 20;
-
 impl<F: Future> FlushAfter<F> {
     pub fn new(
         fut: F,
@@ -444,7 +442,7 @@ mod tests {
 
     /// A connection with an exchange in flight, as when its last response is sent.
     fn busy() -> Rc<ConnState> {
-        let conn = Rc::new(ConnState::default());
+        let conn = Rc::new(ConnState::watching_done());
         conn.active.set(1);
         conn
     }

@@ -245,8 +245,6 @@ pub struct Exchange {
     active: RefCell<Option<ActiveGuard>>,
     delivered: Cell<bool>,
     dispatched: Cell<bool>,
-    /// Served by the built-in file handler, in Rust: no isolate answers or ends it.
-    builtin: Cell<bool>,
     /// The connection sends file regions itself (`sendfile(2)`): plain HTTP/1.1.
     pub sendfile: Cell<bool>,
     /// The response goes without a `Date` header (`res.sendDate = false`), set by
@@ -271,8 +269,20 @@ pub struct ConnState {
     pub active: Cell<usize>,
     pub head_started: Cell<Option<Instant>>,
     /// When the last exchange finished (coarse monotonic time; zero: none yet), for
-    /// the lingering close of a connection that just sent a response.
+    /// the lingering close of a connection that just sent a response. Only kept
+    /// with `watch_done` (connections hyper drives): others read no clock for it.
     pub last_done: Cell<Duration>,
+    pub watch_done: bool,
+}
+
+impl ConnState {
+    /// The state of a connection whose close lingers after a recent response.
+    pub fn watching_done() -> ConnState {
+        ConnState {
+            watch_done: true,
+            ..ConnState::default()
+        }
+    }
 }
 
 /// Counts an exchange as in flight on its connection until it finishes; creating one
@@ -290,7 +300,9 @@ impl ActiveGuard {
 impl Drop for ActiveGuard {
     fn drop(&mut self) {
         self.0.active.set(self.0.active.get().saturating_sub(1));
-        self.0.last_done.set(crate::http::date::coarse_monotonic());
+        if self.0.watch_done {
+            self.0.last_done.set(crate::http::date::coarse_monotonic());
+        }
     }
 }
 
@@ -862,7 +874,6 @@ impl HttpWorker {
             active: RefCell::new(Some(active)),
             delivered: Cell::new(false),
             dispatched: Cell::new(false),
-            builtin: Cell::new(false),
             sendfile: Cell::new(false),
             no_date: Cell::new(false),
             interim: RefCell::new(VecDeque::new()),
@@ -872,7 +883,6 @@ impl HttpWorker {
         match (self.native_root.get(), self.files.get()) {
             (Some(root), Some(reader)) => {
                 ex.mark_dispatched();
-                ex.builtin.set(true);
                 tokio::task::spawn_local(crate::http::files::serve_root(
                     self.clone(),
                     ex.clone(),
@@ -997,11 +1007,13 @@ impl HttpWorker {
     /// protocol is still sending them) and those of the built-in file handler, which
     /// need no isolate, go on to their end.
     pub fn abort_in_flight(&self, status: StatusCode, all: bool) {
+        // A worker without a handler module serves every request in Rust.
+        let builtin = self.native_root.get().is_some();
         let cut: Vec<Rc<Exchange>> = self
             .exchanges
             .borrow()
             .values()
-            .filter(|ex| all || !(ex.builtin.get() || ex.phase.get() == Phase::Ended))
+            .filter(|ex| all || !(builtin || ex.phase.get() == Phase::Ended))
             .cloned()
             .collect();
         for ex in cut {

@@ -992,7 +992,7 @@ async fn linger(conn: &Conn) {
     unsafe { libc::shutdown(conn.io.as_raw_fd(), libc::SHUT_WR) };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
     let mut dropped = 0usize;
-    while dropped < (4 << 20) {
+    while dropped < crate::http::LINGER_BYTES {
         conn.buf.borrow_mut().clear();
         match tokio::time::timeout_at(deadline, conn.fill()).await {
             Ok(Ok(n)) if n > 0 => dropped += n,

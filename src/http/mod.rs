@@ -15,6 +15,10 @@ pub mod server;
 pub mod streams;
 pub mod tls;
 
+/// The most a lingering close (HTTP/1.1's `h1::linger`, the others' `FlushAfter`)
+/// reads and drops before it closes anyway.
+pub(crate) const LINGER_BYTES: usize = 4 << 20;
+
 /// `len` items of scratch space: the front of `stack` when they fit (no allocation per
 /// request for the common sizes), else `heap` grown to `len`.
 pub(crate) fn scratch<'a, T: Clone>(

@@ -261,7 +261,7 @@ async fn serve_connection(
     watcher: hyper_util::server::graceful::Watcher,
     stopping: Rc<Stopping>,
 ) {
-    let conn = Rc::new(ConnState::default());
+    let conn = Rc::new(ConnState::watching_done());
     let b = builder(&limits);
     let svc_worker = worker.clone();
     let svc_conn = conn.clone();
