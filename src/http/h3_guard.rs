@@ -290,6 +290,8 @@ impl Connection {
     }
 }
 
+// quinn's errors as h3 reads them: the mapping of h3_quinn's converters, which that
+// crate keeps private (its streams, which would use them, are not used here).
 fn connection_error(e: quinn::ConnectionError) -> ConnectionErrorIncoming {
     match e {
         quinn::ConnectionError::ApplicationClosed(close) => {
