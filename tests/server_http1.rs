@@ -289,3 +289,48 @@ async fn leave(c: &mut impl server::SendLike, url: &str, idle: bool) {
         let _ = body.frame().await;
     }
 }
+
+#[tokio::test]
+async fn handlers_ported_from_node_see_node_s_head_and_length_rules() {
+    let srv = Server::start(&[&handler_path(), "--workers", "1"]);
+    let mut c = h1(srv.addr).await;
+    // A wrapped writeHead (on-headers, response-time) runs for the implicit head, can
+    // still set headers, and a status given as a string counts as in Node.
+    let (status, headers, body) = port_case(&mut c, "hook").await;
+    assert_eq!(status, 201);
+    assert_eq!(headers["x-hooked"], "201 true");
+    // (The body was made before end(): the head was not sent yet.)
+    assert_eq!(body.unwrap(), "false");
+    // writeHead's flat array replaces what setHeader() set under the same name.
+    let (_, headers, body) = port_case(&mut c, "flat").await;
+    let xa: Vec<_> = headers.get_all("x-a").iter().collect();
+    assert_eq!(xa, ["2", "3"]);
+    assert_eq!(body.unwrap(), "OK");
+    // A body longer than its Content-Length throws (it used to leave the client an
+    // empty reply), and nothing is sent: the handler can still send the right one.
+    // With strictContentLength, a shorter one throws too.
+    assert_eq!(port_case(&mut c, "too-long").await.2.unwrap(), "hello");
+    assert_eq!(port_case(&mut c, "strict").await.2.unwrap(), "0123456789");
+    let (status, _, body) = port_case(&mut c, "too-long-write").await;
+    assert_eq!((status.as_u16(), body.unwrap()), (200, "abcd".into()));
+    assert_eq!(
+        port_case(&mut c, "bad-message").await.2.unwrap(),
+        "ERR_INVALID_CHAR"
+    );
+    let (status, _, body) = port_case(&mut c, "end-twice").await;
+    assert_eq!((status.as_u16(), body.unwrap()), (200, "ab".into()));
+    let stats = fetch(&mut c, get("/stats")).await.2.unwrap();
+    let stats = String::from_utf8_lossy(&stats);
+    assert!(stats.contains(r#""endTwice":"called""#), "{stats}");
+    assert!(
+        stats.contains(r#""portErrors":["ERR_HTTP_CONTENT_LENGTH_MISMATCH","ERR_HTTP_CONTENT_LENGTH_MISMATCH"]"#),
+        "{stats}"
+    );
+}
+
+async fn port_case(
+    c: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    name: &str,
+) -> (hyper::StatusCode, hyper::HeaderMap, Result<Bytes, String>) {
+    fetch(c, get(&format!("/node-ports?case={name}"))).await
+}

@@ -140,3 +140,51 @@ fn limits_are_validated_on_the_command_line() {
     );
     assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
 }
+
+#[tokio::test]
+async fn an_http2_client_that_pauses_reading_gets_every_byte_after_the_idle_timeout() {
+    // The handler gives 1 MiB whole; HTTP/2 holds what the client's window does not
+    // take yet. A client that stops reading (a player with a full buffer) for longer
+    // than the idle timeout, and a slow one reading for longer than the head timeout,
+    // still get the whole body: the connection is not idle while data waits for the
+    // window (it used to be closed, the rest lost).
+    use http_body_util::BodyExt;
+    let srv = Server::handler(&["--idle-timeout-ms", "300", "--header-timeout-ms", "500"]);
+    let stream = tokio::net::TcpStream::connect(srv.addr).await.unwrap();
+    let (mut send, conn) =
+        hyper::client::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+            .initial_stream_window_size(65_535)
+            .initial_connection_window_size(1 << 30)
+            .handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let req = hyper::Request::get("http://localhost/whole?bytes=1048576")
+        .body(server::empty())
+        .unwrap();
+    let resp = send.send_request(req).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut body = resp.into_body();
+    // Nothing read for 1.5 s: the stream's window stays shut.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut got = 0usize;
+    let started = Instant::now();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.expect("the body arrives whole");
+        if let Some(d) = frame.data_ref() {
+            got += d.len();
+            // Slowly: past the head timeout in all.
+            tokio::time::sleep(Duration::from_millis(60)).await;
+        }
+    }
+    assert_eq!(got, 1 << 20);
+    assert!(
+        started.elapsed() > Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+    // An idle connection with nothing held still closes.
+    assert!(send.ready().await.is_ok() || send.is_closed());
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(send.is_closed(), "the idle connection was not closed");
+}

@@ -134,6 +134,9 @@ pub struct ResponseBody {
     /// The response's fields, serialized, when weir's own HTTP/1.1 writer sends it
     /// (then the head's `HeaderMap` is empty).
     fields: Option<crate::http::fields::Fields>,
+    /// The connection told of the data bytes handed to its driver (HTTP/2, whose
+    /// library may hold them until the client's window opens): see `ConnState`.
+    handed_to: Option<Rc<crate::http::exchange::ConnState>>,
 }
 
 enum Inner {
@@ -156,6 +159,7 @@ pub fn whole(data: Option<Bytes>, watch: Weak<dyn CloseWatch>) -> ResponseBody {
             watch: Some(watch),
         },
         fields: None,
+        handed_to: None,
     }
 }
 
@@ -184,6 +188,7 @@ pub fn channel(capacity: usize) -> (BodySender, ResponseBody) {
         ResponseBody {
             inner: Inner::Channel(shared),
             fields: None,
+            handed_to: None,
         },
     )
 }
@@ -287,6 +292,11 @@ impl Drop for BodySender {
 }
 
 impl ResponseBody {
+    /// Counts the data bytes this body hands to its driver on `conn`.
+    pub fn count_handed(&mut self, conn: Rc<crate::http::exchange::ConnState>) {
+        self.handed_to = Some(conn);
+    }
+
     pub fn set_fields(&mut self, fields: crate::http::fields::Fields) {
         self.fields = Some(fields);
     }
@@ -391,7 +401,12 @@ impl http_body::Body for ResponseBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         match self.poll_item(cx) {
-            Poll::Ready(Some(Ok(Item::Data(b)))) => Poll::Ready(Some(Ok(Frame::data(b)))),
+            Poll::Ready(Some(Ok(Item::Data(b)))) => {
+                if let Some(c) = &self.handed_to {
+                    c.data_handed.set(c.data_handed.get() + b.len() as u64);
+                }
+                Poll::Ready(Some(Ok(Frame::data(b))))
+            }
             Poll::Ready(Some(Ok(Item::Trailers(t)))) => Poll::Ready(Some(Ok(Frame::trailers(t)))),
             // Only plain HTTP/1.1 is given regions; anywhere else it is a bug, and the
             // response is cut rather than sent wrong.

@@ -240,6 +240,8 @@ pub struct Exchange {
     worker: Weak<HttpWorker>,
     sender: RefCell<Option<BodySender>>,
     phase: Cell<Phase>,
+    /// The handler side cut the exchange ([`Exchange::cut`]): no answer is to be made.
+    cut: Cell<bool>,
     status: Cell<u16>,
     bytes_out: Cell<u64>,
     active: RefCell<Option<ActiveGuard>>,
@@ -273,9 +275,20 @@ pub struct ConnState {
     /// with `watch_done` (connections hyper drives): others read no clock for it.
     pub last_done: Cell<Duration>,
     pub watch_done: bool,
+    /// Over HTTP/2: response data bytes handed to the library, and DATA payload
+    /// bytes written to the connection. The library holds what the client's window
+    /// does not take yet; while it holds some, the connection is not idle (its
+    /// exchanges ended when their last bytes were handed over, not sent).
+    pub data_handed: Cell<u64>,
+    pub data_written: Cell<u64>,
 }
 
 impl ConnState {
+    /// Response data handed to HTTP/2 and not written yet.
+    pub fn holds_data(&self) -> bool {
+        self.data_handed.get() > self.data_written.get()
+    }
+
     /// The state of a connection whose close lingers after a recent response.
     pub fn watching_done() -> ConnState {
         ConnState {
@@ -669,6 +682,43 @@ impl Exchange {
         self.active.borrow_mut().take();
     }
 
+    /// The handler destroyed its request or response (Node's `socket.destroy()`): no
+    /// answer goes out. One not started ends without any (the HTTP/1.1 connection
+    /// closes, an HTTP/2 or HTTP/3 stream is reset); one started is cut as
+    /// [`Exchange::abort`] cuts it.
+    pub fn cut(&self) {
+        // Already answered for, or cut: nothing more to do.
+        if self.phase.get() == Phase::Aborted {
+            return;
+        }
+        self.cut.set(true);
+        let slot = std::mem::replace(&mut *self.head.borrow_mut(), HeadSlot::Closed);
+        let unanswered = matches!(slot, HeadSlot::Waiting(_));
+        if let HeadSlot::Waiting(Some(w)) = &slot {
+            w.wake_by_ref();
+        }
+        // A head handed over and not taken yet is dropped here, and its body says so.
+        drop(slot);
+        if let Some(s) = self.sender.borrow_mut().take() {
+            s.abort();
+        }
+        self.phase.set(Phase::Aborted);
+        self.drop_body();
+        self.active.borrow_mut().take();
+        if unanswered {
+            // No body will close to say the exchange ended.
+            if let Some(w) = self.worker.upgrade() {
+                w.forget(self.id);
+                w.log(self, false);
+            }
+        }
+    }
+
+    /// Whether [`Exchange::cut`] ended the exchange.
+    pub fn was_cut(&self) -> bool {
+        self.cut.get()
+    }
+
     fn closed(&self, outcome: Outcome, worker: &Rc<HttpWorker>) {
         let completed = outcome == Outcome::Completed;
         if !completed && self.phase.get() != Phase::Aborted {
@@ -869,6 +919,7 @@ impl HttpWorker {
             worker: Rc::downgrade(self),
             sender: RefCell::new(None),
             phase: Cell::new(Phase::Pending),
+            cut: Cell::new(false),
             status: Cell::new(0),
             bytes_out: Cell::new(0),
             active: RefCell::new(Some(active)),

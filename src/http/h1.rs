@@ -44,6 +44,9 @@ const MAX_CHUNK_LINE: usize = 4096;
 /// An unread request body up to this size is read and dropped to keep the connection;
 /// a larger one closes it.
 const DRAIN_LIMIT: u64 = 256 * 1024;
+/// How long the answer to a whole request is waited for once its client has closed
+/// its side of the connection (see [`wait_response`]).
+const HALF_CLOSE_GRACE: Duration = Duration::from_millis(250);
 
 /// The connection's socket and read buffer, shared by the connection task and the
 /// request body.
@@ -150,7 +153,13 @@ impl Conn {
     fn cut_short(&self, request: &BodyState) -> bool {
         match request.framing.get() {
             Framing::Length(left) => (self.buf.borrow().len() as u64) < left,
-            Framing::Done | Framing::Chunked(_) => false,
+            // Not decoded yet: whole if what is buffered ends as a chunked body does.
+            Framing::Chunked(c) => {
+                let buf = self.buf.borrow();
+                !(buf.ends_with(b"0\r\n\r\n")
+                    || (matches!(c, Chunk::Trailers) && buf.ends_with(b"\r\n")))
+            }
+            Framing::Done => false,
         }
     }
 
@@ -229,6 +238,8 @@ struct BodyState {
     expect_continue: Cell<bool>,
     /// The exchange is over: reads end here (the connection takes the rest).
     detached: Cell<bool>,
+    /// The handler (or a native pipe) has started reading the body.
+    reading: Cell<bool>,
     trailer_bytes: Cell<usize>,
     max_trailer_bytes: usize,
     /// The body could not be read to its end (malformed, or the client closed the
@@ -282,6 +293,7 @@ impl H1Body {
 
     async fn read_chunk(&mut self) -> io::Result<Option<Bytes>> {
         let st = &self.state;
+        st.reading.set(true);
         if st.expect_continue.replace(false) && !self.conn.head_written.get() {
             self.conn
                 .write_all(&mut [IoSlice::new(b"HTTP/1.1 100 Continue\r\n\r\n")])
@@ -338,13 +350,16 @@ impl H1Body {
         loop {
             match c {
                 Chunk::Size => {
-                    let Some(line_end) = find_crlf(&buf) else {
+                    let Some(line_end) = chunk_line_end(&buf)? else {
                         if buf.len() > MAX_CHUNK_LINE {
                             return Err(bad_body("chunk-size line too long"));
                         }
                         st.framing.set(Framing::Chunked(c));
                         return Ok(None);
                     };
+                    if line_end > MAX_CHUNK_LINE {
+                        return Err(bad_body("chunk-size line too long"));
+                    }
                     let size = chunk_size(&buf[..line_end])?;
                     buf.advance(line_end + 2);
                     c = if size == 0 {
@@ -380,7 +395,7 @@ impl H1Body {
                     c = Chunk::Size;
                 }
                 Chunk::Trailers => {
-                    let Some(line_end) = find_crlf(&buf) else {
+                    let Some(line_end) = chunk_line_end(&buf)? else {
                         if st.trailer_bytes.get() + buf.len() > st.max_trailer_bytes {
                             return Err(bad_body("trailers too large"));
                         }
@@ -408,6 +423,59 @@ impl H1Body {
             }
         }
     }
+}
+
+/// Where the first line of `buf` ends (its CR), when it has arrived; a line ended by
+/// a bare LF is malformed (RFC 9112 §7.1 lines end with CRLF): an error at once,
+/// rather than a wait for a CRLF that will not come.
+fn chunk_line_end(buf: &[u8]) -> io::Result<Option<usize>> {
+    match buf.iter().position(|&b| b == b'\n') {
+        Some(0) => Err(bad_body("a chunk line ends with a bare LF")),
+        Some(i) if buf[i - 1] != b'\r' => Err(bad_body("a chunk line ends with a bare LF")),
+        Some(i) => Ok(Some(i - 1)),
+        None => Ok(None),
+    }
+}
+
+/// A Host value: empty (allowed by RFC 9112 §3.2 when the target has no authority),
+/// a registered name or IPv4 address, or a bracketed IPv6 literal, with an optional
+/// port.
+fn valid_host(value: &[u8]) -> bool {
+    let (host, port) = match value.iter().rposition(|&b| b == b':') {
+        Some(i) if !value.starts_with(b"[") || value[..i].ends_with(b"]") => {
+            (&value[..i], &value[i + 1..])
+        }
+        _ => (value, &b""[..]),
+    };
+    if !port.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    if let Some(inner) = host.strip_prefix(b"[").and_then(|h| h.strip_suffix(b"]")) {
+        return !inner.is_empty()
+            && inner
+                .iter()
+                .all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
+    }
+    host.iter().all(|&b| {
+        b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'%'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b';'
+                    | b'='
+            )
+    })
 }
 
 /// The header fields of a request head that [`parse_head`] accepted, as sent: names
@@ -488,10 +556,6 @@ fn trailer_field(line: &[u8]) -> Option<(&[u8], &[u8])> {
     let colon = line.iter().position(|&b| b == b':')?;
     let (name, value) = (&line[..colon], trim_ows(&line[colon + 1..]));
     (valid_name(name) && valid_value(value)).then_some((name, value))
-}
-
-fn find_crlf(b: &[u8]) -> Option<usize> {
-    b.windows(2).position(|w| w == b"\r\n")
 }
 
 fn trim_ows(mut b: &[u8]) -> &[u8] {
@@ -705,7 +769,14 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
                 }
             }
             6 if name.eq_ignore_ascii_case(b"expect") && expect.is_none() => expect = Some(value),
-            4 if name.eq_ignore_ascii_case(b"host") => has_host = true,
+            4 if name.eq_ignore_ascii_case(b"host") => {
+                // RFC 9112 §3.2: one Host, and a valid one (as nginx checks); a
+                // proxy in front that read another Host would route elsewhere.
+                if has_host || !valid_host(value) {
+                    return Parsed::Reject(StatusCode::BAD_REQUEST);
+                }
+                has_host = true;
+            }
             _ => {}
         }
     }
@@ -773,9 +844,15 @@ async fn reject_head(conn: &Conn, status: StatusCode, head_request: bool) {
         crate::http::date::now_str(),
     );
     let body = if head_request { "" } else { text.as_str() };
-    let _ = conn
+    if conn
         .write_all(&mut [IoSlice::new(head.as_bytes()), IoSlice::new(body.as_bytes())])
-        .await;
+        .await
+        .is_ok()
+    {
+        // The client may still be sending (the rest of a long head, a body): closing
+        // over unread bytes would reset the connection under the answer.
+        linger(conn).await;
+    }
 }
 
 /// Serves one plain-TCP HTTP/1.1 connection until it closes, the client goes away, a
@@ -829,10 +906,6 @@ pub async fn serve(
                         Parsed::Head(h) => break h,
                         Parsed::Reject(status) => {
                             reject_head(&conn, status, head_request).await;
-                            if status == StatusCode::EXPECTATION_FAILED {
-                                // The client may be sending its body already.
-                                linger(&conn).await;
-                            }
                             return;
                         }
                         Parsed::Partial => {}
@@ -898,6 +971,7 @@ pub async fn serve(
                 expect_continue && !matches!(framing, Framing::Done | Framing::Length(0)),
             ),
             detached: Cell::new(false),
+            reading: Cell::new(false),
             trailer_bytes: Cell::new(0),
             max_trailer_bytes: limits.max_header_bytes,
             failed: Cell::new(None),
@@ -944,8 +1018,16 @@ pub async fn serve(
         // request, and nothing tells which: such a connection ends with this response.
         let unanswered =
             body_state.expect_continue.get() && !matches!(body_state.framing.get(), Framing::Done);
-        let keep_alive =
-            keep_alive && !unanswered && body_state.failed.get().is_none() && !shutdown.is_set();
+        // A body nobody reads, too long to read and drop after the response, closes
+        // the connection: the head says so (`Connection: close`) rather than promise
+        // keep-alive. (One being read, an echo, is likely read whole by then.)
+        let undrainable = !body_state.reading.get()
+            && matches!(body_state.framing.get(), Framing::Length(left) if left > DRAIN_LIMIT);
+        let keep_alive = keep_alive
+            && !unanswered
+            && !undrainable
+            && body_state.failed.get().is_none()
+            && !shutdown.is_set();
         let keep = match write_response(
             &conn,
             response,
@@ -968,6 +1050,7 @@ pub async fn serve(
             Framing::Done => true,
             _ if body_state.expect_continue.get() => false,
             Framing::Length(left) if left <= DRAIN_LIMIT => drain(&conn, left).await,
+            Framing::Chunked(_) => drain_chunked(&conn, &body_state).await,
             _ => false,
         };
         if !clean {
@@ -1001,6 +1084,39 @@ async fn linger(conn: &Conn) {
     }
 }
 
+/// Reads and drops the rest of a chunked request body, up to [`DRAIN_LIMIT`] bytes of
+/// data within 5 s; `false` when it is longer, slower or malformed (the connection
+/// then closes).
+async fn drain_chunked(conn: &Rc<Conn>, state: &Rc<BodyState>) -> bool {
+    let body = H1Body {
+        conn: conn.clone(),
+        state: state.clone(),
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let mut dropped = 0u64;
+    loop {
+        let Framing::Chunked(c) = state.framing.get() else {
+            return matches!(state.framing.get(), Framing::Done);
+        };
+        match body.decode_chunked(c) {
+            Err(_) => return false,
+            Ok(Some(None)) => return true,
+            Ok(Some(Some(data))) => {
+                dropped += data.len() as u64;
+                if dropped > DRAIN_LIMIT {
+                    return false;
+                }
+            }
+            Ok(None) => {
+                if !matches!(tokio::time::timeout_at(deadline, conn.fill()).await, Ok(Ok(n)) if n > 0)
+                {
+                    return false;
+                }
+            }
+        }
+    }
+}
+
 /// Reads and drops `left` bytes of a request body.
 async fn drain(conn: &Conn, mut left: u64) -> bool {
     while left > 0 {
@@ -1028,6 +1144,9 @@ async fn wait_response(
     ex: &Rc<Exchange>,
 ) -> Option<Response<ResponseBody>> {
     let mut head = ex.heads();
+    // Set when the client closed its side after a whole request: the wait for the
+    // answer goes on until then.
+    let mut half_closed: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
     loop {
         tokio::select! {
             biased;
@@ -1042,6 +1161,10 @@ async fn wait_response(
                 return None;
             }
             r = &mut head => match r {
+                // A handler that destroyed its request or response before answering
+                // (`req.destroy()`, as Node's socket.destroy()) gets the connection
+                // closed with no answer.
+                NextHead::Final(None) if ex.was_cut() => return None,
                 NextHead::Final(r) => {
                     return Some(r.unwrap_or_else(|| crate::http::exchange::simple_response(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")));
                 }
@@ -1053,18 +1176,28 @@ async fn wait_response(
                     }
                 }
             },
-            filled = conn.fill(), if conn.may_watch_close(body) => {
+            () = async { half_closed.as_mut().expect("armed").await }, if half_closed.is_some() => {
+                drop(head);
+                worker.cancelled(ex);
+                return None;
+            }
+            filled = conn.fill(), if half_closed.is_none() && conn.may_watch_close(body) => {
                 match filled {
                     // Bytes for the buffer (body read ahead, or pipelined requests, which end the watch).
                     Ok(n) if n > 0 => {}
+                    // The request arrived whole and the client closed its side: it may
+                    // be waiting for the answer (`printf ... | nc -N`, scripts), or
+                    // gone. The answer is waited for HALF_CLOSE_GRACE (what a file or
+                    // a quick handler needs); past it, the client counts as gone.
+                    Ok(_) if !conn.cut_short(body) => {
+                        half_closed = Some(Box::pin(tokio::time::sleep(HALF_CLOSE_GRACE)));
+                    }
                     _ => {
                         drop(head);
                         worker.cancelled(ex);
                         // A body the client left unfinished is a bad request, as when
-                        // its reader finds it cut short (Node answers it so too). One
-                        // sent whole before the client half-closed is abandoned
-                        // without an answer, as Node abandons it.
-                        if filled.is_ok() && conn.cut_short(body) {
+                        // its reader finds it cut short (Node answers it so too).
+                        if filled.is_ok() {
                             reject(conn, StatusCode::BAD_REQUEST).await;
                         }
                         return None;
@@ -1618,8 +1751,9 @@ mod tests {
                 assert!(h.raw.len() + rest.len() <= bytes.len());
             }
         }
-        // Enough of them stayed valid for the checks above to mean something.
-        assert!(parsed > 1_000, "{parsed} heads parsed");
+        // Enough of them stayed valid for the checks above to mean something (976 of
+        // 20,000 with this seed, fewer since a mangled Host is refused).
+        assert!(parsed > 800, "{parsed} heads parsed");
     }
 
     #[test]

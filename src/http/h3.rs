@@ -363,6 +363,11 @@ async fn request(
             loop {
                 tokio::select! {
                     r = &mut head => match r {
+                        // Cut by the handler before answering: the stream is reset.
+                        NextHead::Final(None) if ex.was_cut() => {
+                            send.stop_stream(h3::error::Code::H3_REQUEST_CANCELLED);
+                            return;
+                        }
                         NextHead::Final(r) => break r.unwrap_or_else(|| simple_response(http::StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")),
                         // An interim response (`103 Early Hints`) goes as a HEADERS
                         // frame of its own; a stream that cannot take it fails the

@@ -9,7 +9,6 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use std::cell::Cell;
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -321,6 +320,19 @@ async fn serve_connection(
     }
 }
 
+/// The handler cut its exchange before answering (`req.destroy()`): hyper resets the
+/// HTTP/2 stream (`INTERNAL_ERROR`) or closes the HTTP/1.1 connection, with no answer.
+#[derive(Debug)]
+pub struct Cut;
+
+impl std::fmt::Display for Cut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the handler destroyed the request before answering")
+    }
+}
+
+impl std::error::Error for Cut {}
+
 /// hyper's service: the answer, with the `Date` header weir adds to every response
 /// (hyper's own is off, so that `res.sendDate = false` can leave it out).
 async fn handle(
@@ -328,9 +340,11 @@ async fn handle(
     peer: (SocketAddr, Option<SocketAddr>),
     worker: Rc<HttpWorker>,
     conn: Rc<ConnState>,
-) -> Result<hyper::Response<crate::http::body::ResponseBody>, Infallible> {
-    let mut response = answer(req, peer, worker, conn).await;
+) -> Result<hyper::Response<crate::http::body::ResponseBody>, Cut> {
+    let counted = conn.clone();
+    let mut response = answer(req, peer, worker, conn).await.ok_or(Cut)?;
     crate::http::exchange::add_date(&mut response);
+    response.body_mut().count_handed(counted);
     Ok(response)
 }
 
@@ -341,12 +355,15 @@ async fn answer(
     peer: (SocketAddr, Option<SocketAddr>),
     worker: Rc<HttpWorker>,
     conn: Rc<ConnState>,
-) -> hyper::Response<crate::http::body::ResponseBody> {
+) -> Option<hyper::Response<crate::http::body::ResponseBody>> {
     let (parts, body) = req.into_parts();
     if parts.version == hyper::Version::HTTP_11 && !parts.headers.contains_key(hyper::header::HOST)
     {
         // RFC 9112 §3.2, as on plain TCP (see `h1::parse_head`).
-        return simple_response(hyper::StatusCode::BAD_REQUEST, "Bad Request");
+        return Some(simple_response(
+            hyper::StatusCode::BAD_REQUEST,
+            "Bad Request",
+        ));
     }
     if let Some(status) = crate::http::refusal(&parts, worker.limits.max_headers) {
         let mut refused = simple_response(status, status.canonical_reason().unwrap_or(""));
@@ -358,7 +375,7 @@ async fn answer(
                 hyper::header::HeaderValue::from_static("close"),
             );
         }
-        return refused;
+        return Some(refused);
     }
     let body = if http_body::Body::is_end_stream(&body) {
         RequestBody::Empty
@@ -366,10 +383,10 @@ async fn answer(
         RequestBody::Hyper(body)
     };
     let Some(ex) = worker.begin(parts, None, body, peer, ActiveGuard::new(conn)) else {
-        return simple_response(
+        return Some(simple_response(
             hyper::StatusCode::SERVICE_UNAVAILABLE,
             "Service Unavailable",
-        );
+        ));
     };
     struct Cancel(Option<(Rc<HttpWorker>, Rc<crate::http::exchange::Exchange>)>);
     impl Drop for Cancel {
@@ -383,6 +400,10 @@ async fn answer(
     let mut cancel = Cancel(Some((worker, ex.clone())));
     let mut response = match ex.response().await {
         Some(r) => r,
+        None if ex.was_cut() => {
+            cancel.0.take();
+            return None;
+        }
         // The handler side gave up on the exchange without answering: the request was
         // not served.
         None => simple_response(
@@ -398,7 +419,7 @@ async fn answer(
             .entry(hyper::header::ALT_SVC)
             .or_insert(v);
     }
-    response
+    Some(response)
 }
 
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -461,6 +482,53 @@ pub struct ConnIo<T> {
     head: Duration,
     moved: bool,
     timer: Pin<Box<tokio::time::Sleep>>,
+    /// Whether the client spoke HTTP/2 (its first bytes were the preface); unknown
+    /// until the first read.
+    h2: Option<bool>,
+    /// Where the bytes written stand in HTTP/2's frames (counted from the first byte:
+    /// the server's SETTINGS may go before the client's preface is read).
+    frames: FrameCursor,
+}
+
+/// Follows the frames of an HTTP/2 byte stream as it is written, to count DATA
+/// payload bytes (weir never pads DATA frames).
+#[derive(Default)]
+struct FrameCursor {
+    header: [u8; 9],
+    have: usize,
+    /// Payload bytes left in the current frame.
+    left: usize,
+    data: bool,
+}
+
+impl FrameCursor {
+    /// Takes the next `bytes` written; returns how many were DATA payload.
+    fn advance(&mut self, mut bytes: &[u8]) -> u64 {
+        let mut data = 0u64;
+        while !bytes.is_empty() {
+            if self.left > 0 {
+                let n = self.left.min(bytes.len());
+                if self.data {
+                    data += n as u64;
+                }
+                self.left -= n;
+                bytes = &bytes[n..];
+                continue;
+            }
+            let n = (9 - self.have).min(bytes.len());
+            self.header[self.have..self.have + n].copy_from_slice(&bytes[..n]);
+            self.have += n;
+            bytes = &bytes[n..];
+            if self.have == 9 {
+                let h = &self.header;
+                self.left =
+                    (usize::from(h[0]) << 16) | (usize::from(h[1]) << 8) | usize::from(h[2]);
+                self.data = h[3] == 0;
+                self.have = 0;
+            }
+        }
+        data
+    }
 }
 
 impl<T> ConnIo<T> {
@@ -473,6 +541,22 @@ impl<T> ConnIo<T> {
             head,
             moved: false,
             timer: Box::pin(tokio::time::sleep(first)),
+            h2: None,
+            frames: FrameCursor::default(),
+        }
+    }
+
+    /// An exchange is in flight, or HTTP/2 still holds response data to send.
+    fn busy(&self) -> bool {
+        self.conn.active.get() > 0 || (self.h2 == Some(true) && self.conn.holds_data())
+    }
+
+    fn wrote(&mut self, written: &[u8]) {
+        let data = self.frames.advance(written);
+        if data > 0 {
+            self.conn
+                .data_written
+                .set(self.conn.data_written.get() + data);
         }
     }
 
@@ -483,8 +567,9 @@ impl<T> ConnIo<T> {
                 return false;
             }
             let now = tokio::time::Instant::now();
+            let busy = self.busy();
             let head_deadline = match self.conn.head_started.get() {
-                Some(started) if self.conn.active.get() == 0 => {
+                Some(started) if !busy => {
                     let deadline = tokio::time::Instant::from_std(started + self.head);
                     if deadline <= now {
                         return true;
@@ -493,7 +578,7 @@ impl<T> ConnIo<T> {
                 }
                 _ => None,
             };
-            if !self.moved && self.conn.active.get() == 0 {
+            if !self.moved && !busy {
                 return true;
             }
             self.moved = false;
@@ -515,8 +600,14 @@ impl<T: AsyncRead + Unpin> AsyncRead for ConnIo<T> {
             Poll::Ready(r) => {
                 if buf.filled().len() > before {
                     self.moved = true;
-                    // Bytes while nothing is in flight: a request head is arriving.
-                    if self.conn.active.get() == 0 && self.conn.head_started.get().is_none() {
+                    if self.h2.is_none() {
+                        let first = &buf.filled()[before..];
+                        let n = first.len().min(H2_PREFACE.len());
+                        self.h2 = Some(first[..n] == H2_PREFACE[..n]);
+                    }
+                    // Bytes while nothing is in flight: a request head is arriving
+                    // (over HTTP/2, unless they are window updates for data it holds).
+                    if !self.busy() && self.conn.head_started.get().is_none() {
                         self.conn.head_started.set(Some(std::time::Instant::now()));
                         let deadline = tokio::time::Instant::now() + self.head;
                         if deadline < self.timer.deadline() {
@@ -546,8 +637,11 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for ConnIo<T> {
         data: &[u8],
     ) -> Poll<std::io::Result<usize>> {
         let r = Pin::new(&mut self.inner).poll_write(cx, data);
-        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
-            self.moved = true;
+        if let Poll::Ready(Ok(n)) = r {
+            if n > 0 {
+                self.moved = true;
+                self.wrote(&data[..n]);
+            }
         }
         r
     }
@@ -557,8 +651,19 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for ConnIo<T> {
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
         let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
-        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
-            self.moved = true;
+        if let Poll::Ready(Ok(n)) = r {
+            if n > 0 {
+                self.moved = true;
+                let mut left = n;
+                for b in bufs {
+                    let k = left.min(b.len());
+                    self.wrote(&b[..k]);
+                    left -= k;
+                    if left == 0 {
+                        break;
+                    }
+                }
+            }
         }
         r
     }

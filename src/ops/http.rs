@@ -884,16 +884,20 @@ pub fn op_http_end<'s>(
 
 /// `op_http_abort(id, status)`: answers `status` if no head was sent, else cuts the
 /// response so the client sees an error, never a short body taken for complete.
+/// Status 0 cuts it in any case, with no answer (`req.destroy()`).
 pub fn op_http_abort<'s>(
     scope: &mut v8::PinScope<'s, '_>,
     args: v8::FunctionCallbackArguments<'s>,
     _rv: v8::ReturnValue<'s, v8::Value>,
 ) {
-    let status = StatusCode::from_u16(arg_f64(scope, &args, 1, 500.0) as u16)
-        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    if let Some((_, ex)) = exchange(scope, &args) {
-        ex.abort(status);
+    let code = arg_f64(scope, &args, 1, 500.0) as u16;
+    let Some((_, ex)) = exchange(scope, &args) else {
+        return;
+    };
+    if code == 0 {
+        return ex.cut();
     }
+    ex.abort(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
 }
 
 /// `op_http_log_error(id, text)`: logs a handler failure with its request line.

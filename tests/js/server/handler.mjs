@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 
 const stats = {
   closed: 0, aborted: 0, finished: 0, echoJsChunks: [], echoErrors: 0,
-  reqEvents: {}, waiting: [], slowRead: {},
+  reqEvents: {}, waiting: [], slowRead: {}, portErrors: [],
 };
 
 // Counts the chunks JavaScript sees on `req` (a native pipe shows none).
@@ -311,6 +311,68 @@ export default async function handle(req, res) {
       res.on('close', () => clearTimeout(timer));
       return;
     }
+    case '/upload-limit': {
+      // Node's way to refuse an upload past a limit: destroy the request (its socket
+      // closes, the client gets no answer).
+      let n = 0;
+      const limit = Number(q.get('limit') ?? 1000);
+      req.on('data', (c) => {
+        n += c.length;
+        if (n > limit) (q.get('via') === 'socket' ? req.socket : req).destroy();
+      });
+      req.on('end', () => res.end(`${n}\n`));
+      return;
+    }
+    case '/node-ports': {
+      // What handlers ported from Node (and the libraries they use) rely on.
+      const log = [];
+      switch (q.get('case')) {
+        case 'hook': {
+          // on-headers: a wrapped writeHead sees the implicit head and may add to it.
+          const writeHead = res.writeHead;
+          res.writeHead = function (...args) {
+            this.setHeader('x-hooked', `${this.statusCode} ${this._header === null}`);
+            return writeHead.apply(this, args);
+          };
+          res.statusCode = '201';
+          return res.end(`${res.headersSent}`);
+        }
+        case 'flat':
+          res.setHeader('x-a', '1');
+          res.writeHead(200, ['x-a', '2', 'x-a', '3']);
+          return res.end(`${res.statusMessage}`);
+        case 'too-long':
+          // 'héllo'.length is 5, its UTF-8 6 bytes; the head is fixed by then.
+          res.setHeader('content-length', 5);
+          try { res.end('héllo'); } catch (e) { stats.portErrors.push(e.code); }
+          return res.end('hello');
+        case 'too-long-write':
+          res.writeHead(200, { 'content-length': '4' });
+          res.write('ab');
+          try { res.write('cde'); } catch (e) { log.push(e.code); }
+          return res.end('cd');
+        case 'strict':
+          res.strictContentLength = true;
+          res.setHeader('content-length', '10');
+          try { res.end('abc'); } catch (e) { stats.portErrors.push(e.code); }
+          return res.end('0123456789');
+        case 'end-twice':
+          res.write('a');
+          res.end('b');
+          return res.end(() => stats.endTwice = 'called');
+        case 'bad-message':
+          try { res.writeHead(200, 'a\r\nb'); } catch (e) { log.push(e.code); }
+          res.statusMessage = undefined;
+          break;
+        case 'processing':
+          res.writeProcessing();
+          await sleep(20);
+          break;
+      }
+      return res.end(log.join(','));
+    }
+    case '/destroy-res':
+      return res.destroy();
     case '/hang':
       // Never responds; the client gives up.
       return;

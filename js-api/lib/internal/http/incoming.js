@@ -35,15 +35,20 @@ const kVersions = { __proto__: null, '1.0': [1, 0], '1.1': [1, 1], '2.0': [2, 0]
 
 const kExchangeId = Symbol('kExchangeId');
 const kLocal = Symbol('kLocal');
+const kOwner = Symbol('kOwner');
+// The request's response (set by the dispatcher): destroying the request cuts it.
+const kResponse = Symbol('kResponse');
 
 function familyOf(address) {
   return address.includes(':') ? 'IPv6' : 'IPv4';
 }
 
 // What Node users read from req.socket: addresses, TLS flag, and no-op tuning. The
-// local address is asked for when first read (while the exchange lasts).
+// local address is asked for when first read (while the exchange lasts). destroy()
+// ends the exchange as Node's ends the connection: the request is destroyed and its
+// response cut.
 class SocketInfo {
-  constructor(remoteAddress, remotePort, encrypted, id) {
+  constructor(remoteAddress, remotePort, encrypted, id, owner) {
     this.remoteAddress = remoteAddress;
     this.remotePort = remotePort;
     this.remoteFamily = familyOf(remoteAddress);
@@ -53,6 +58,7 @@ class SocketInfo {
     this.writable = true;
     this[kExchangeId] = id;
     this[kLocal] = null;
+    this[kOwner] = owner;
   }
   get localAddress() { return localOf(this)?.[0]; }
   get localPort() { return localOf(this)?.[1]; }
@@ -70,7 +76,16 @@ class SocketInfo {
   on() { return this; }
   once() { return this; }
   removeListener() { return this; }
-  destroy() { this.destroyed = true; return this; }
+  destroy(err) {
+    if (!this.destroyed) {
+      this.destroyed = true;
+      this.readable = false;
+      this.writable = false;
+      this[kOwner][kResponse]?._cut();
+      this[kOwner].destroy(err);
+    }
+    return this;
+  }
 }
 
 function localOf(socket) {
@@ -81,7 +96,7 @@ function localOf(socket) {
 // The request's socket, made once: `req.socket` and `res.socket` show it (and keep it
 // when something sets `req.socket = null`, as stream destruction does).
 function socketOf(req) {
-  return req[kSocketInfo] ??= new SocketInfo(req[kRemote], req[kRemotePort], req[kEncrypted], req[kId]);
+  return req[kSocketInfo] ??= new SocketInfo(req[kRemote], req[kRemotePort], req[kEncrypted], req[kId], req);
 }
 
 class IncomingMessage extends LazyReadable {
@@ -110,6 +125,7 @@ class IncomingMessage extends LazyReadable {
     this[kRemotePort] = remotePort;
     this[kEncrypted] = encrypted;
     this[kSocketInfo] = null;
+    this[kResponse] = null;
     this.aborted = false;
     this.complete = !hasBody;
     this.upgrade = false;
@@ -217,6 +233,10 @@ class IncomingMessage extends LazyReadable {
       this.aborted = true;
       this.emit('aborted');
     }
+    // Destroyed before its body arrived whole (the handler gave up on it, as when an
+    // upload passes a limit): as Node destroys the socket, the client gets no answer,
+    // or its answer cut short, unless the response was already given whole.
+    if (!this.complete) this[kResponse]?._cut();
     // Node emits 'error' on an aborted request only when someone listens for it.
     process.nextTick(() => cb(this.listenerCount('error') === 0 ? null : err));
   }
@@ -250,4 +270,4 @@ ObjectDefineProperty(IncomingMessage.prototype, Symbol.toStringTag, {
   __proto__: null, value: 'IncomingMessage', configurable: true,
 });
 
-module.exports = { IncomingMessage, kId, kHasBody, SocketInfo, socketOf, finished };
+module.exports = { IncomingMessage, kId, kHasBody, kResponse, SocketInfo, socketOf, finished };

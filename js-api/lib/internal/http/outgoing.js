@@ -21,21 +21,25 @@ const { lazyWritable, defineLazyProperty, kStateMade, kStateInit } = require('in
 const { Buffer } = require('buffer');
 const {
   STATUS_CODES,
+  checkInvalidHeaderChar,
   validateHeaderName,
   validateHeaderValue,
 } = require('internal/http/common');
 const {
   codes: {
+    ERR_HTTP_CONTENT_LENGTH_MISMATCH,
     ERR_HTTP_HEADERS_SENT,
     ERR_HTTP_INVALID_STATUS_CODE,
     ERR_INVALID_ARG_TYPE,
     ERR_INVALID_ARG_VALUE,
+    ERR_INVALID_CHAR,
+    ERR_STREAM_ALREADY_FINISHED,
     ERR_STREAM_DESTROYED,
   },
 } = require('internal/errors');
 const { kId, socketOf } = require('internal/http/incoming');
 const { validateObject } = require('internal/validators');
-const { kNativeSink, kNativeSinkFree, kNativeDone, destroyQuietly } = require('internal/streams/native');
+const { kNativeSink, kNativeSinkFree, kNativeDone, kFailed, destroyQuietly } = require('internal/streams/native');
 const binding = internalBinding('http');
 
 // Node's check of a `Link` value for early hints (lib/internal/validators.js).
@@ -69,6 +73,11 @@ const kTrailers = Symbol('kTrailers');
 const kGone = Symbol('kGone');
 const kNative = Symbol('kNative');
 const kOnClose = Symbol('kOnClose');
+// The status writeHead() fixed, the Content-Length declared (-1: none; undefined: not
+// looked up yet) and the body bytes given so far.
+const kCode = Symbol('kCode');
+const kDeclared = Symbol('kDeclared');
+const kCounted = Symbol('kCounted');
 
 // Response fields passed as separate arguments up to this many names and values.
 const kMaxFieldArgs = 1024;
@@ -117,17 +126,28 @@ function finishFast(res, cb) {
   res.emit('close');
 }
 
-// Reason phrases the native side would not give as Node does: a code Node has no name
-// for is 'unknown', and three names differ. Other codes leave the phrase to it.
-const kReasonFixups = { __proto__: null, 203: STATUS_CODES[203], 418: STATUS_CODES[418], 509: STATUS_CODES[509] };
-function defaultReason(code) {
-  return STATUS_CODES[code] === undefined ? 'unknown' : kReasonFixups[code];
+// Codes whose name in Node differs from the native side's (for the others the native
+// side gives the phrase Node would, and the phrase need not be passed).
+const kReasonFixups = { __proto__: null, 203: true, 418: true, 509: true };
+// The phrase to pass for `message`: none when it is the native side's own.
+function reasonToPass(code, message) {
+  return message === STATUS_CODES[code] && kReasonFixups[code] === undefined ? undefined : message;
 }
 
-function checkStatus(code) {
-  if ((code | 0) !== code || code < 100 || code > 999) {
-    throw new ERR_HTTP_INVALID_STATUS_CODE(code);
-  }
+// The length a `Content-Length` field declares, or -1 (none, or not a plain number:
+// the native side refuses those).
+function declaredLength(res) {
+  const list = res[kHeaders];
+  const i = findHeader(list, 'content-length');
+  if (i === -1) return -1;
+  const v = list[i + 2];
+  const n = typeof v === 'number' ? v : typeof v === 'string' && RegExpPrototypeExec(/^\d{1,15}$/, v) !== null ? +v : -1;
+  return n;
+}
+
+function byteLength(chunk, encoding) {
+  if (typeof chunk === 'string') return Buffer.byteLength(chunk, encoding || 'utf8');
+  return chunk.byteLength;
 }
 
 // The response's headers: a flat list of (lower-case key, name as given, value)
@@ -226,6 +246,10 @@ class ServerResponse extends LazyWritable {
     this.sendDate = true;
     this.chunkedEncoding = false;
     this.shouldKeepAlive = true;
+    this.strictContentLength = false;
+    this[kCode] = 200;
+    this[kDeclared] = undefined;
+    this[kCounted] = 0;
     this[kId] = req[kId];
     this[kHeaders] = null;
     this[kHeadSent] = false;
@@ -301,20 +325,45 @@ class ServerResponse extends LazyWritable {
       obj ??= reason;
     }
     this.statusCode = statusCode;
+    this[kCode] = statusCode;
     if (ArrayIsArray(obj)) {
       if (obj.length && ArrayIsArray(obj[0])) {
         for (const [k, v] of obj) this.appendHeader(k, v);
       } else {
-        for (let i = 0; i < obj.length; i += 2) this.appendHeader(obj[i], obj[i + 1]);
+        // As in Node: the pairs replace what setHeader() set under their names, and
+        // may repeat a name among themselves.
+        if (obj.length % 2 !== 0) throw new ERR_INVALID_ARG_VALUE('headers', obj);
+        for (let i = 0; i < obj.length; i += 2) this.removeHeader(obj[i]);
+        for (let i = 0; i < obj.length; i += 2) {
+          if (obj[i]) this.appendHeader(obj[i], obj[i + 1]);
+        }
       }
     } else if (obj) {
       for (const key of ObjectKeys(obj)) {
-        if (obj[key] !== undefined) this.setHeader(key, obj[key]);
+        if (key) this.setHeader(key, obj[key]);
       }
     }
+    if (checkInvalidHeaderChar(this.statusMessage)) throw new ERR_INVALID_CHAR('statusMessage');
     this[kHeadFixed] = true;
     return this;
   }
+
+  // Node's names for the implicit head, which libraries (on-headers, compression)
+  // use: `_implicitHeader()` fixes the head through writeHead(), so that a wrapped
+  // writeHead sees every response; `_header` is the head once fixed.
+  _implicitHeader() {
+    this.writeHead(this.statusCode);
+  }
+
+  get _header() {
+    if (!this[kHeadFixed]) return null;
+    let head = `HTTP/${this.req.httpVersion === '1.0' ? '1.0' : '1.1'} ${this[kCode]} ${this.statusMessage}\r\n`;
+    const flat = flatHeaders(this[kHeaders]);
+    for (let i = 0; i < flat.length; i += 2) head += `${flat[i]}: ${flat[i + 1]}\r\n`;
+    return `${head}\r\n`;
+  }
+
+  get _headerSent() { return this[kHeadSent]; }
 
   // The handler failed before anything was sent: the response starts over (500).
   _resetHead() {
@@ -322,6 +371,8 @@ class ServerResponse extends LazyWritable {
     this[kHeaders] = null;
     this[kTrailers] = null;
     this.statusMessage = undefined;
+    this[kDeclared] = undefined;
+    this[kCounted] = 0;
   }
 
   // The head goes to the client now, as in Node, even with no body yet (a stream of
@@ -342,6 +393,13 @@ class ServerResponse extends LazyWritable {
   setTimeout(msecs, callback) {
     if (callback) this.on('timeout', callback);
     return this;
+  }
+
+  // `102 Processing` (RFC 2518) before the response, over HTTP/1.1 and HTTP/3, as
+  // writeEarlyHints() says.
+  writeProcessing(cb) {
+    binding.inform(this[kId], 102, []);
+    if (typeof cb === 'function') process.nextTick(cb);
   }
 
   // weir answers `Expect: 100-continue` itself, when the handler starts reading the
@@ -378,10 +436,10 @@ class ServerResponse extends LazyWritable {
   // in Node.
   _sendHead(body, end, flush = false) {
     if (this[kHeadSent]) return true;
-    const code = this.statusCode;
-    checkStatus(code);
+    if (!this[kHeadFixed]) this._implicitHeader();
+    const code = this[kCode];
     const flat = flatHeaders(this[kHeaders]);
-    const reason = this.statusMessage || defaultReason(code);
+    const reason = reasonToPass(code, this.statusMessage);
     // Bit 0: the body ends here; bit 1: no Date header (sendDate is false); bit 2:
     // the head goes now (flushHeaders).
     const flags = (end ? 1 : 0) | (this.sendDate ? 0 : 2) | (flush ? 4 : 0);
@@ -403,6 +461,14 @@ class ServerResponse extends LazyWritable {
     this.destroy();
   }
 
+  // The exchange ends here with no answer, or its answer cut short (req.destroy(),
+  // req.socket.destroy()); a response already given whole is left to finish.
+  _cut() {
+    if (this[kGone] || this[kFastEnded] || (this[kStateMade] && (this.destroyed || this.writableFinished))) return;
+    binding.abort(this[kId], 0);
+    this._clientGone();
+  }
+
   end(chunk, encoding, cb) {
     if (typeof chunk === 'function') {
       cb = chunk;
@@ -411,8 +477,23 @@ class ServerResponse extends LazyWritable {
       cb = encoding;
       encoding = null;
     }
-    // An invalid status code throws before anything is sent or changed, as in Node.
-    if (!this[kHeadSent]) checkStatus(this.statusCode);
+    // As Node's end() once the response is ending: the callback waits for 'finish'.
+    // (Stream state is only looked at where it was made: asking makes it.)
+    if (this[kFastEnded] || (this[kStateMade] && this.writableEnded)) {
+      if (typeof cb === 'function') {
+        if (this[kFastFinished] || (this[kStateMade] && this.writableFinished)) {
+          process.nextTick(cb, new ERR_STREAM_ALREADY_FINISHED('end'));
+        } else {
+          this.once('finish', cb);
+        }
+      }
+      return this;
+    }
+    // The head is fixed here, as in Node (a wrapped writeHead runs); an invalid
+    // status code throws before anything is sent.
+    if (!this[kHeadFixed]) this._implicitHeader();
+    if (chunk !== null && chunk !== undefined && typeof chunk !== 'function') this._countBody(chunk, encoding, true);
+    else this._countBody(null, null, true);
     // Nothing written yet (the stream state was never made): head and whole body in
     // one step, and 'finish'/'close' without Writable's machinery.
     if (!this[kStateMade] && !this[kHeadSent] && this[kTrailers] === null) {
@@ -447,8 +528,27 @@ class ServerResponse extends LazyWritable {
   }
 
   write(chunk, encoding, cb) {
-    if (!this[kHeadSent]) checkStatus(this.statusCode);
+    if (!this[kHeadFixed]) this._implicitHeader();
+    if (chunk !== null && chunk !== undefined && (typeof chunk === 'string' || ArrayBuffer.isView(chunk))) {
+      this._countBody(chunk, typeof encoding === 'string' ? encoding : null, false);
+    }
     return super.write(chunk, encoding, cb);
+  }
+
+  // A body longer than its Content-Length cannot be sent (the extra bytes would be
+  // read as the next response), so write()/end() throw, as Node does with
+  // `strictContentLength`; with that set, a body found shorter at end() throws too.
+  // A HEAD response and one without a body (204, 304) send none, whatever they say.
+  _countBody(chunk, encoding, ending) {
+    if (this[kDeclared] === undefined) this[kDeclared] = declaredLength(this);
+    const declared = this[kDeclared];
+    const code = this[kCode];
+    if (declared < 0 || this.req.method === 'HEAD' || code === 204 || code === 304) return;
+    const total = this[kCounted] + (chunk === null ? 0 : byteLength(chunk, encoding));
+    if (total > declared || (ending && this.strictContentLength && total !== declared)) {
+      throw new ERR_HTTP_CONTENT_LENGTH_MISMATCH(total, declared);
+    }
+    this[kCounted] = total;
   }
 
   [kNativeSinkFree]() {
@@ -509,13 +609,17 @@ class ServerResponse extends LazyWritable {
   }
 
   _destroy(err, cb) {
-    // Destroyed before the end was sent: the response must not look complete.
+    // Destroyed before the end was sent: never an answer that looks complete. Before
+    // the head, an error (a failed pipeline, a refused head) is answered 500; a plain
+    // destroy() hangs up with no answer, as Node's destroys the socket.
     if (!this.writableFinished && !this[kGone] && !this[kSentWhole]) {
-      binding.abort(this[kId], 500);
+      binding.abort(this[kId], err || this[kFailed] ? 500 : 0);
     }
     const onClose = this[kOnClose];
     if (onClose !== null) onClose(this, this.writableFinished);
-    cb(err);
+    // As in Node, the error goes to whoever listens (finished(), pipeline()); with
+    // no listener it is not an uncaught one.
+    cb(this.listenerCount('error') === 0 ? null : err);
   }
 }
 

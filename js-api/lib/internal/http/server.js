@@ -7,7 +7,7 @@
 
 const { SafeMap } = primordials;
 
-const { IncomingMessage, kId } = require('internal/http/incoming');
+const { IncomingMessage, kId, kResponse } = require('internal/http/incoming');
 const { ServerResponse, kHeadSent, kOnClose, kFastEnded } = require('internal/http/outgoing');
 const { inspect } = require('internal/util/inspect');
 const { connResetException } = require('internal/errors');
@@ -54,6 +54,7 @@ function dispatch(handler, event) {
   const [, id, method, url, httpVersion, fields, remoteAddress, remotePort, hasBody, encrypted] = event;
   const req = new IncomingMessage(id, method, url, httpVersion, fields, remoteAddress, remotePort, hasBody, encrypted);
   const res = new ServerResponse(req);
+  req[kResponse] = res;
   res[kOnClose] = responseClosed;
   binding.setContext(id);
   try {

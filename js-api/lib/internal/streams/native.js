@@ -21,7 +21,11 @@ const kNativeSinkFree = Symbol('kNativeSinkFree');
 
 const { ERR_STREAM_PREMATURE_CLOSE } = require('internal/errors').codes;
 
+// Destroys `stream` for an error that only listeners hear of; the stream still knows
+// it failed (a response answers 500 rather than hanging up).
+const kFailed = Symbol('kFailed');
 function destroyQuietly(stream, err) {
+  stream[kFailed] = true;
   stream.destroy(stream.listenerCount('error') > 0 ? err : undefined);
 }
 
@@ -89,4 +93,5 @@ function run(src, dst, source, sink, callback) {
 
 module.exports = {
   kNativeSource, kNativeSink, kNativeDone, kNativeReady, kNativeSinkFree, tryNativePipe, destroyQuietly,
+  kFailed,
 };
