@@ -317,6 +317,14 @@ async fn handlers_ported_from_node_see_node_s_head_and_length_rules() {
         port_case(&mut c, "bad-message").await.2.unwrap(),
         "ERR_INVALID_CHAR"
     );
+    // A 1xx status as the final answer throws (the client would take the next
+    // response for this one): the handler fails, and its request gets 500.
+    let (status, _, _) = port_case(&mut c, "final-1xx").await;
+    assert_eq!(status, 500);
+    assert!(srv.log_shows(
+        "a 1xx status is not a final response",
+        Duration::from_secs(5)
+    ));
     let (status, _, body) = port_case(&mut c, "end-twice").await;
     assert_eq!((status.as_u16(), body.unwrap()), (200, "ab".into()));
     let stats = fetch(&mut c, get("/stats")).await.2.unwrap();

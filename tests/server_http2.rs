@@ -482,3 +482,49 @@ async fn an_upload_cut_short_fails_its_slow_reader_instead_of_ending() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn a_tls_client_offering_no_protocol_weir_speaks_gets_the_alert_not_a_bare_close() {
+    // RFC 7301 §3.2: `no_application_protocol`. The alert used to stay in the
+    // connection's write buffer, and the client saw only the close.
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key, ca) = test_cert(dir.path());
+    let srv = Server::start(&[
+        &handler_path(),
+        "--workers",
+        "1",
+        "--tls-cert",
+        &cert,
+        "--tls-key",
+        &key,
+    ]);
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    cfg.alpn_protocols = vec![b"h2c".to_vec()];
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(cfg));
+    let tcp = tokio::net::TcpStream::connect(srv.addr).await.unwrap();
+    let err = connector
+        .connect(
+            rustls::pki_types::ServerName::try_from("localhost").unwrap(),
+            tcp,
+        )
+        .await
+        .expect_err("no protocol in common");
+    let alert = err
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<rustls::Error>())
+        .cloned();
+    assert_eq!(
+        alert,
+        Some(rustls::Error::AlertReceived(
+            rustls::AlertDescription::NoApplicationProtocol
+        )),
+        "{err:?}"
+    );
+}

@@ -294,18 +294,26 @@ async fn serve_connection(
         Some(acceptor) => {
             let (tcp, shared) =
                 crate::http::coalesce::CoalescingTcp::new(stream, bytes::Bytes::new());
-            let tls_stream =
-                match tokio::time::timeout(limits.header_timeout, acceptor.accept(tcp)).await {
-                    Ok(Ok(s)) => s,
-                    Ok(Err(e)) => {
-                        tracing::debug!(%remote, "TLS handshake failed: {e}");
-                        return;
-                    }
-                    Err(_) => {
-                        tracing::debug!(%remote, "TLS handshake timed out");
-                        return;
-                    }
-                };
+            let accept = acceptor.accept(tcp).into_fallible();
+            let tls_stream = match tokio::time::timeout(limits.header_timeout, accept).await {
+                Ok(Ok(s)) => s,
+                Ok(Err((e, mut tcp))) => {
+                    // The alert rustls wrote (`no_application_protocol`,
+                    // `protocol_version`...) is still in the gathering buffer:
+                    // the client gets it rather than a bare close.
+                    let _ = tokio::time::timeout(
+                        Duration::from_secs(1),
+                        tokio::io::AsyncWriteExt::flush(&mut tcp),
+                    )
+                    .await;
+                    tracing::debug!(%remote, "TLS handshake failed: {e}");
+                    return;
+                }
+                Err(_) => {
+                    tracing::debug!(%remote, "TLS handshake timed out");
+                    return;
+                }
+            };
             let io = TokioIo::new(ConnIo::new(
                 tls_stream,
                 conn.clone(),

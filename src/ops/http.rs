@@ -730,6 +730,18 @@ pub fn op_http_respond<'s>(
             ),
         );
     };
+    if status.is_informational() {
+        // A 1xx is never a final answer (RFC 9110 §15.2): the client would take the
+        // next response for this one. Interim ones go by writeEarlyHints() and
+        // writeProcessing().
+        return throw(
+            scope,
+            OpError::range_error(
+                "ERR_HTTP_INVALID_STATUS_CODE",
+                format!("Invalid status code: {code} (a 1xx status is not a final response; send it with res.writeEarlyHints() or res.writeProcessing())"),
+            ),
+        );
+    }
     // The fields follow `flags` as arguments, or come as one array there when there
     // are too many for a call.
     let fields = (args.length() as usize).saturating_sub(5);

@@ -364,6 +364,10 @@ export default async function handle(req, res) {
           try { res.writeHead(200, 'a\r\nb'); } catch (e) { log.push(e.code); }
           res.statusMessage = undefined;
           break;
+        case 'final-1xx':
+          // A 1xx cannot be the answer: the call that sends the head throws.
+          res.statusCode = 103;
+          return res.end('x');
         case 'processing':
           res.writeProcessing();
           await sleep(20);

@@ -318,10 +318,15 @@ class ServerResponse extends LazyWritable {
     if (statusCode < 100 || statusCode > 999) {
       throw new ERR_HTTP_INVALID_STATUS_CODE(originalStatusCode);
     }
+    // A phrase the handler gave is checked (below); Node's own need not be.
+    let given = true;
     if (typeof reason === 'string') {
       this.statusMessage = reason;
     } else {
-      this.statusMessage ||= STATUS_CODES[statusCode] || 'unknown';
+      if (!this.statusMessage) {
+        this.statusMessage = STATUS_CODES[statusCode] || 'unknown';
+        given = false;
+      }
       obj ??= reason;
     }
     this.statusCode = statusCode;
@@ -343,7 +348,7 @@ class ServerResponse extends LazyWritable {
         if (key) this.setHeader(key, obj[key]);
       }
     }
-    if (checkInvalidHeaderChar(this.statusMessage)) throw new ERR_INVALID_CHAR('statusMessage');
+    if (given && checkInvalidHeaderChar(this.statusMessage)) throw new ERR_INVALID_CHAR('statusMessage');
     this[kHeadFixed] = true;
     return this;
   }
