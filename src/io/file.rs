@@ -1714,7 +1714,9 @@ mod tests {
                     // A name never looked up before is not in the dentry cache: its
                     // open goes to the blocking pool, where it is still in flight when
                     // dropped (the others may be answered on the spot from the cache).
-                    let fresh = format!("missing-{i}");
+                    // Per mode: the names the first mode looked up are cached for the
+                    // next.
+                    let fresh = format!("missing-{mode}-{i}");
                     let rel = match i % 5 {
                         4 => fresh.as_str(),
                         k => rels[k],
