@@ -316,6 +316,31 @@ async fn tls_connect(
     ca: rustls::pki_types::CertificateDer<'static>,
     alpn: &[&[u8]],
 ) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    try_tls_connect(addr, ca, alpn).await.unwrap()
+}
+
+/// The test handler over TLS (one worker), with a certificate made in `dir`, and the
+/// certificate to trust.
+fn tls_server(dir: &std::path::Path) -> (Server, rustls::pki_types::CertificateDer<'static>) {
+    let (cert, key, ca) = test_cert(dir);
+    let srv = Server::start(&[
+        &handler_path(),
+        "--workers",
+        "1",
+        "--tls-cert",
+        &cert,
+        "--tls-key",
+        &key,
+    ]);
+    (srv, ca)
+}
+
+/// A TLS handshake with `localhost` trusting `ca` and offering `alpn`.
+async fn try_tls_connect(
+    addr: std::net::SocketAddr,
+    ca: rustls::pki_types::CertificateDer<'static>,
+    alpn: &[&[u8]],
+) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(ca).unwrap();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -333,22 +358,12 @@ async fn tls_connect(
             tcp,
         )
         .await
-        .unwrap()
 }
 
 #[tokio::test]
 async fn h2_over_tls_by_alpn_and_http1_over_tls() {
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key, ca) = test_cert(dir.path());
-    let srv = Server::start(&[
-        &handler_path(),
-        "--workers",
-        "1",
-        "--tls-cert",
-        &cert,
-        "--tls-key",
-        &key,
-    ]);
+    let (srv, ca) = tls_server(dir.path());
 
     let tls = tls_connect(srv.addr, ca.clone(), &[b"h2", b"http/1.1"]).await;
     assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
@@ -488,32 +503,8 @@ async fn a_tls_client_offering_no_protocol_weir_speaks_gets_the_alert_not_a_bare
     // RFC 7301 §3.2: `no_application_protocol`. The alert used to stay in the
     // connection's write buffer, and the client saw only the close.
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key, ca) = test_cert(dir.path());
-    let srv = Server::start(&[
-        &handler_path(),
-        "--workers",
-        "1",
-        "--tls-cert",
-        &cert,
-        "--tls-key",
-        &key,
-    ]);
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(ca).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    cfg.alpn_protocols = vec![b"h2c".to_vec()];
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(cfg));
-    let tcp = tokio::net::TcpStream::connect(srv.addr).await.unwrap();
-    let err = connector
-        .connect(
-            rustls::pki_types::ServerName::try_from("localhost").unwrap(),
-            tcp,
-        )
+    let (srv, ca) = tls_server(dir.path());
+    let err = try_tls_connect(srv.addr, ca, &[b"h2c"])
         .await
         .expect_err("no protocol in common");
     let alert = err
