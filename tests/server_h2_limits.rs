@@ -238,3 +238,51 @@ async fn connections_past_max_connections_wait_for_a_free_slot() {
     let (status, _, _) = fetch(&mut server::h1(addr).await, get("/hello")).await;
     assert_eq!(status, 200);
 }
+
+#[test]
+fn a_headers_frame_depending_on_itself_closes_the_connection_rather_than_desync_hpack() {
+    // Stream 1 adds `x-user: alice` to the HPACK table. Stream 3's HEADERS carries a
+    // priority that depends on stream 3 itself and adds `x-user: bob`: the h2 crate
+    // resets that stream without decoding its block, so its table would keep `alice`
+    // where the client's has `bob`, and stream 5's indexed `x-user` (62) would reach
+    // the handler as `alice`. The connection is closed instead.
+    let srv = Server::start(&[&handler_path(), "--workers", "1"]);
+    let mut c = Raw::connect(srv.addr);
+    let block = |user: &str| {
+        let mut b = vec![0x82, 0x86, 0x84, 0x41, 9]; // GET, http, /, :authority
+        b.extend_from_slice(b"localhost");
+        b.extend_from_slice(&[0x40, 6]); // literal with incremental indexing, new name
+        b.extend_from_slice(b"x-user");
+        b.push(user.len() as u8);
+        b.extend_from_slice(user.as_bytes());
+        b
+    };
+    c.frame(HEADERS, 0x5, 1, &block("alice"));
+    let mut prioritized = 3u32.to_be_bytes().to_vec();
+    prioritized.push(15); // weight
+    prioritized.extend_from_slice(&block("bob"));
+    c.frame(HEADERS, 0x5 | 0x20, 3, &prioritized);
+    // 0xbe: the newest dynamic entry (62), `x-user: bob` in the client's table.
+    c.frame(HEADERS, 0x5, 5, &[0x82, 0x86, 0x84, 0xbe]);
+    let mut answered = Vec::new();
+    while let Some(f) = c.next() {
+        if f.kind == HEADERS {
+            answered.push(f.stream);
+        }
+    }
+    assert!(
+        !answered.contains(&5),
+        "stream 5 was answered: {answered:?}"
+    );
+    // The worker goes on serving other connections.
+    let mut c = Raw::connect(srv.addr);
+    c.get(1, "/hello");
+    let mut ok = false;
+    while let Some(f) = c.next() {
+        if f.kind == HEADERS && f.stream == 1 {
+            ok = true;
+            break;
+        }
+    }
+    assert!(ok);
+}

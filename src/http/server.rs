@@ -496,6 +496,89 @@ pub struct ConnIo<T> {
     /// Where the bytes written stand in HTTP/2's frames (counted from the first byte:
     /// the server's SETTINGS may go before the client's preface is read).
     frames: FrameCursor,
+    /// The client's HTTP/2 frames, checked as they arrive (see [`SelfDependency`]).
+    inbound: SelfDependency,
+}
+
+/// Watches the frames an HTTP/2 client sends for a HEADERS frame whose priority
+/// depends on its own stream. The h2 crate resets that stream before it decodes the
+/// frame's field block, so its HPACK table no longer matches the client's, and later
+/// requests on the connection would get the wrong field values (RFC 9113 §4.3 makes
+/// an undecoded block a connection error). Such a connection is closed.
+#[derive(Default)]
+struct SelfDependency {
+    /// Bytes of the client preface still to pass.
+    preface: usize,
+    header: [u8; 9],
+    have: usize,
+    /// Payload bytes left in the current frame.
+    left: usize,
+    /// For a HEADERS frame with a priority: its stream, and how many payload bytes
+    /// hold the dependency (pad length first when padded).
+    stream: u32,
+    need: usize,
+    peek: [u8; 5],
+    peeked: usize,
+}
+
+impl SelfDependency {
+    fn after_preface() -> SelfDependency {
+        SelfDependency {
+            preface: H2_PREFACE.len(),
+            ..SelfDependency::default()
+        }
+    }
+
+    /// Takes the next bytes read; `false` when they hold such a frame.
+    fn take(&mut self, mut bytes: &[u8]) -> bool {
+        while !bytes.is_empty() {
+            if self.preface > 0 {
+                let n = self.preface.min(bytes.len());
+                self.preface -= n;
+                bytes = &bytes[n..];
+            } else if self.left > 0 {
+                let n = self.left.min(bytes.len());
+                if self.peeked < self.need {
+                    let k = (self.need - self.peeked).min(n);
+                    self.peek[self.peeked..self.peeked + k].copy_from_slice(&bytes[..k]);
+                    self.peeked += k;
+                    if self.peeked == self.need {
+                        let at = self.need - 4;
+                        let dependency = u32::from_be_bytes([
+                            self.peek[at] & 0x7f,
+                            self.peek[at + 1],
+                            self.peek[at + 2],
+                            self.peek[at + 3],
+                        ]);
+                        if dependency == self.stream {
+                            return false;
+                        }
+                    }
+                }
+                self.left -= n;
+                bytes = &bytes[n..];
+            } else {
+                let n = (9 - self.have).min(bytes.len());
+                self.header[self.have..self.have + n].copy_from_slice(&bytes[..n]);
+                self.have += n;
+                bytes = &bytes[n..];
+                if self.have == 9 {
+                    let h = self.header;
+                    self.have = 0;
+                    self.left =
+                        (usize::from(h[0]) << 16) | (usize::from(h[1]) << 8) | usize::from(h[2]);
+                    // HEADERS (type 1) with the PRIORITY flag (0x20); PADDED is 0x8.
+                    self.need = match (h[3], h[4] & 0x20 != 0, h[4] & 0x8 != 0) {
+                        (1, true, padded) => 4 + usize::from(padded),
+                        _ => 0,
+                    };
+                    self.stream = u32::from_be_bytes([h[5] & 0x7f, h[6], h[7], h[8]]);
+                    self.peeked = 0;
+                }
+            }
+        }
+        true
+    }
 }
 
 /// Follows the frames of an HTTP/2 byte stream as it is written, to count DATA
@@ -551,6 +634,7 @@ impl<T> ConnIo<T> {
             timer: Box::pin(tokio::time::sleep(first)),
             h2: None,
             frames: FrameCursor::default(),
+            inbound: SelfDependency::default(),
         }
     }
 
@@ -612,6 +696,13 @@ impl<T: AsyncRead + Unpin> AsyncRead for ConnIo<T> {
                         let first = &buf.filled()[before..];
                         let n = first.len().min(H2_PREFACE.len());
                         self.h2 = Some(first[..n] == H2_PREFACE[..n]);
+                        self.inbound = SelfDependency::after_preface();
+                    }
+                    if self.h2 == Some(true) && !self.inbound.take(&buf.filled()[before..]) {
+                        return Poll::Ready(Err(std::io::Error::new(
+                            std::io::ErrorKind::InvalidData,
+                            "an HTTP/2 HEADERS frame depends on its own stream (its field block would go undecoded)",
+                        )));
                     }
                     // Bytes while nothing is in flight: a request head is arriving
                     // (over HTTP/2, unless they are window updates for data it holds).
