@@ -2368,3 +2368,19 @@ fn a_chunk_line_ended_by_a_bare_lf_gets_400_at_once() {
         started.elapsed()
     );
 }
+
+#[test]
+fn characters_clients_leave_unencoded_in_a_target_are_taken_as_by_nginx_and_node() {
+    // `"`, `<`, `>`, `` ` ``, `{`, `}`, `|`, `\` and `^` are not URI characters, but
+    // clients send them (a JSON query); `req.url` is the target as sent.
+    let srv = start();
+    for target in [r#"/headers?q={"a":1}"#, "/headers?a\"<b>`c|d^e\\f"] {
+        let mut c = Wire::connect(srv.addr);
+        c.send(get(target));
+        let r = c.response();
+        assert_eq!(r.status, 200, "{target}: {r:?}");
+        assert_eq!(r.json()["url"], target);
+    }
+    // Control characters and spaces still get 400.
+    rejected(srv.addr, "GET /a\x01b HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+}

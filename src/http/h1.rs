@@ -425,6 +425,27 @@ impl H1Body {
     }
 }
 
+/// Characters RFC 3986 leaves out of URIs that clients still send unencoded (a JSON
+/// query, `?q={"a":1}`), and that nginx and Node take.
+const UNENCODED: &[u8] = b"\"<>`{}|\\^";
+
+/// The URI weir routes and logs by for a target holding [`UNENCODED`] characters:
+/// those percent-encoded (`req.url` keeps the target as sent).
+fn lenient_uri(target: &[u8]) -> Option<http::Uri> {
+    if !target.iter().any(|b| UNENCODED.contains(b)) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(target.len() + 16);
+    for &b in target {
+        if UNENCODED.contains(&b) {
+            out.extend_from_slice(format!("%{b:02X}").as_bytes());
+        } else {
+            out.push(b);
+        }
+    }
+    http::Uri::from_maybe_shared(Bytes::from(out)).ok()
+}
+
 /// Where the first line of `buf` ends (its CR), when it has arrived; a line ended by
 /// a bare LF is malformed (RFC 9112 §7.1 lines end with CRLF): an error at once,
 /// rather than a wait for a CRLF that will not come.
@@ -715,7 +736,10 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
         return Parsed::Reject(StatusCode::NOT_IMPLEMENTED);
     }
     let target = &head[path.range()];
-    let Ok(uri) = http::Uri::from_maybe_shared(head.slice(path.range())) else {
+    let Some(uri) = http::Uri::from_maybe_shared(head.slice(path.range()))
+        .ok()
+        .or_else(|| lenient_uri(target))
+    else {
         return Parsed::Reject(StatusCode::BAD_REQUEST);
     };
     // The forms a request-target may take here (RFC 9112 §3.2): a path, an absolute

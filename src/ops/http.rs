@@ -158,6 +158,16 @@ fn request_event<'s>(
     let whole;
     let url = match (&ex.raw_head, ex.uri.scheme()) {
         (Some(head), Some(_)) => crate::http::h1::target_of(head),
+        // A target weir read leniently (see `h1::lenient_uri`) is shown as sent: its
+        // URI, with characters percent-encoded, is longer than the target.
+        (Some(head), None)
+            if ex
+                .uri
+                .path_and_query()
+                .is_some_and(|p| p.as_str().len() != crate::http::h1::target_of(head).len()) =>
+        {
+            crate::http::h1::target_of(head)
+        }
         // HTTP/1.1 over TLS, parsed by hyper (HTTP/2 and HTTP/3 always have a scheme).
         (None, Some(_)) if matches!(ex.protocol, Protocol::Http10 | Protocol::Http11) => {
             whole = ex.uri.to_string();
