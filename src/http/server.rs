@@ -498,6 +498,9 @@ pub struct ConnIo<T> {
     frames: FrameCursor,
     /// The client's HTTP/2 frames, checked as they arrive (see [`SelfDependency`]).
     inbound: SelfDependency,
+    /// The last write waited for room: the client is not reading what the server
+    /// has to send (over HTTP/1.1, the rest of a response handed over whole).
+    blocked: bool,
 }
 
 /// Watches the frames an HTTP/2 client sends for a HEADERS frame whose priority
@@ -635,12 +638,16 @@ impl<T> ConnIo<T> {
             h2: None,
             frames: FrameCursor::default(),
             inbound: SelfDependency::default(),
+            blocked: false,
         }
     }
 
-    /// An exchange is in flight, or HTTP/2 still holds response data to send.
+    /// An exchange is in flight, bytes wait for the client to read them, or HTTP/2
+    /// still holds response data for the client's window.
     fn busy(&self) -> bool {
-        self.conn.active.get() > 0 || (self.h2 == Some(true) && self.conn.holds_data())
+        self.conn.active.get() > 0
+            || self.blocked
+            || (self.h2 == Some(true) && self.conn.holds_data())
     }
 
     fn wrote(&mut self, written: &[u8]) {
@@ -736,6 +743,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for ConnIo<T> {
         data: &[u8],
     ) -> Poll<std::io::Result<usize>> {
         let r = Pin::new(&mut self.inner).poll_write(cx, data);
+        self.blocked = r.is_pending();
         if let Poll::Ready(Ok(n)) = r {
             if n > 0 {
                 self.moved = true;
@@ -750,6 +758,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for ConnIo<T> {
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
         let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.blocked = r.is_pending();
         if let Poll::Ready(Ok(n)) = r {
             if n > 0 {
                 self.moved = true;
@@ -770,7 +779,9 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for ConnIo<T> {
         self.inner.is_write_vectored()
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
+        let r = Pin::new(&mut self.inner).poll_flush(cx);
+        self.blocked = r.is_pending();
+        r
     }
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
