@@ -188,3 +188,62 @@ async fn an_http2_client_that_pauses_reading_gets_every_byte_after_the_idle_time
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(send.is_closed(), "the idle connection was not closed");
 }
+
+#[tokio::test]
+async fn a_client_that_stops_reading_for_good_loses_the_connection_after_the_send_timeout() {
+    // nginx's send_timeout: with no byte of the response taken for
+    // --send-timeout-ms, the connection closes (and the access log says the response
+    // was not completed). Over weir's HTTP/1.1 and over HTTP/2, whose data then waits
+    // for the client's window.
+    use http_body_util::BodyExt;
+    let srv = Server::handler(&["--send-timeout-ms", "1000", "--idle-timeout-ms", "300"]);
+    let total = 64usize << 20;
+    let mut s = TcpStream::connect(srv.addr).unwrap();
+    s.write_all(format!("GET /whole?bytes={total} HTTP/1.1\r\nHost: a\r\n\r\n").as_bytes())
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(3000));
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut got = 0usize;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got += n,
+        }
+    }
+    assert!(got < total, "the whole body arrived: {got}");
+    assert!(srv.log_shows("path=/whole", Duration::from_secs(5)));
+    assert!(srv.log().contains("completed=false"), "{}", srv.log());
+
+    let stream = tokio::net::TcpStream::connect(srv.addr).await.unwrap();
+    let (mut send, conn) =
+        hyper::client::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+            .initial_stream_window_size(65_535)
+            .handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let req = hyper::Request::get("http://localhost/whole?bytes=1048576")
+        .body(server::empty())
+        .unwrap();
+    let resp = send.send_request(req).await.unwrap();
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    let mut body = resp.into_body();
+    let mut got = 0usize;
+    let mut failed = false;
+    while let Some(frame) = body.frame().await {
+        match frame {
+            Ok(f) => got += f.data_ref().map_or(0, |d| d.len()),
+            Err(_) => {
+                failed = true;
+                break;
+            }
+        }
+    }
+    assert!(
+        failed && got < 1 << 20,
+        "got {got} bytes after {:?}",
+        started.elapsed()
+    );
+}

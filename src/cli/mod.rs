@@ -129,6 +129,11 @@ struct ServeArgs {
     /// the connection is closed (nginx's client_body_timeout).
     #[arg(long, default_value_t = 60_000, value_name = "MS")]
     body_timeout_ms: u64,
+    /// Longest wait for a client to take bytes of a response (no write makes
+    /// progress, or HTTP/2 data waits for its window); past it the connection is
+    /// closed (nginx's send_timeout)
+    #[arg(long, default_value_t = 60_000, value_name = "MS")]
+    send_timeout_ms: u64,
     /// Connections each worker serves at once; past it the worker stops accepting
     /// until one closes.
     #[arg(long, default_value_t = 10_000, value_name = "N")]
@@ -309,6 +314,7 @@ fn serve(a: ServeArgs) -> i32 {
             header_timeout: Duration::from_millis(a.header_timeout_ms),
             idle_timeout: Duration::from_millis(a.idle_timeout_ms),
             body_timeout: Duration::from_millis(a.body_timeout_ms.max(1)),
+            send_timeout: Duration::from_millis(a.send_timeout_ms.max(1)),
             max_connections: a.max_connections.max(1),
             h2_max_concurrent_streams: a.h2_max_concurrent_streams,
             h2_max_header_list_size: a.h2_max_header_list_size,

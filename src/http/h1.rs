@@ -52,6 +52,8 @@ const HALF_CLOSE_GRACE: Duration = Duration::from_millis(250);
 /// request body.
 struct Conn {
     io: TcpStream,
+    /// The longest wait for the socket to take more of a response (`--send-timeout-ms`).
+    send_timeout: Duration,
     buf: RefCell<BytesMut>,
     /// Set when the peer closed its side (a read returned 0).
     eof: Cell<bool>,
@@ -104,6 +106,18 @@ impl Conn {
         }
     }
 
+    /// Waits for room in the socket, for at most the send timeout: a client that
+    /// takes nothing for that long loses the connection, as nginx's `send_timeout`.
+    async fn writable(&self) -> io::Result<()> {
+        match tokio::time::timeout(self.send_timeout, self.io.writable()).await {
+            Ok(r) => r,
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client took no bytes of the response within --send-timeout-ms",
+            )),
+        }
+    }
+
     async fn write_all(&self, bufs: &mut [IoSlice<'_>]) -> io::Result<()> {
         self.write_all_flags(bufs, 0).await
     }
@@ -123,7 +137,7 @@ impl Conn {
             match sent {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => IoSlice::advance_slices(&mut bufs, n),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.io.writable().await?,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.writable().await?,
                 Err(e) => return Err(e),
             }
         }
@@ -204,7 +218,7 @@ impl Conn {
                     "the file ended before the range it was to send: truncated while being sent",
                 )),
                 Ok(n) => *progress += n as u64,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.io.writable().await?,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.writable().await?,
                 Err(e) => return Err(e),
             }
         }
@@ -903,6 +917,7 @@ pub async fn serve(
     let local = stream.local_addr().ok();
     let conn = Rc::new(Conn {
         io: stream,
+        send_timeout: limits.send_timeout,
         buf: RefCell::new(initial),
         eof: Cell::new(false),
         read_total: Cell::new(0),
@@ -1594,6 +1609,7 @@ mod tests {
             max_headers,
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(60),
+            send_timeout: Duration::from_secs(60),
             idle_timeout: Duration::from_secs(60),
             max_connections: 16,
             h2_max_concurrent_streams: 100,

@@ -35,6 +35,10 @@ pub struct ConnLimits {
     /// the read fails (`408` if the request is not answered yet). weir's HTTP/1.1
     /// driver applies it itself; for the other protocols, `Exchange::read_body`.
     pub body_timeout: Duration,
+    /// The longest a connection may wait for its client to take bytes of a response
+    /// (its writes make no progress, or HTTP/2 data waits for the client's window);
+    /// past it the connection is closed (nginx's `send_timeout`).
+    pub send_timeout: Duration,
     /// Connections one worker serves at once; past it the worker stops accepting
     /// (clients wait in the kernel's backlog).
     pub max_connections: usize,
@@ -285,6 +289,7 @@ async fn serve_connection(
                 conn.clone(),
                 limits.idle_timeout,
                 limits.header_timeout,
+                limits.send_timeout,
             ));
             let served = watcher.watch(b.http2_only().serve_connection(io, service).into_owned());
             let _ =
@@ -319,6 +324,7 @@ async fn serve_connection(
                 conn.clone(),
                 limits.idle_timeout,
                 limits.header_timeout,
+                limits.send_timeout,
             ));
             let served = watcher.watch(b.serve_connection(io, service).into_owned());
             let _ =
@@ -501,6 +507,10 @@ pub struct ConnIo<T> {
     /// The last write waited for room: the client is not reading what the server
     /// has to send (over HTTP/1.1, the rest of a response handed over whole).
     blocked: bool,
+    /// Timer periods in a row in which bytes waited for the client and none moved,
+    /// against `send` (the send timeout).
+    stalled: u32,
+    send: Duration,
 }
 
 /// Watches the frames an HTTP/2 client sends for a HEADERS frame whose priority
@@ -626,7 +636,13 @@ impl FrameCursor {
 }
 
 impl<T> ConnIo<T> {
-    pub fn new(inner: T, conn: Rc<ConnState>, idle: Duration, head: Duration) -> Self {
+    pub fn new(
+        inner: T,
+        conn: Rc<ConnState>,
+        idle: Duration,
+        head: Duration,
+        send: Duration,
+    ) -> Self {
         let first = idle.min(head);
         ConnIo {
             inner,
@@ -639,15 +655,20 @@ impl<T> ConnIo<T> {
             frames: FrameCursor::default(),
             inbound: SelfDependency::default(),
             blocked: false,
+            stalled: 0,
+            send,
         }
     }
 
-    /// An exchange is in flight, bytes wait for the client to read them, or HTTP/2
-    /// still holds response data for the client's window.
+    /// An exchange is in flight, or bytes wait for the client.
     fn busy(&self) -> bool {
-        self.conn.active.get() > 0
-            || self.blocked
-            || (self.h2 == Some(true) && self.conn.holds_data())
+        self.conn.active.get() > 0 || self.waits_for_client()
+    }
+
+    /// Bytes wait for the client: writes wait for room, or HTTP/2 holds response
+    /// data for the client's window.
+    fn waits_for_client(&self) -> bool {
+        self.blocked || (self.h2 == Some(true) && self.conn.holds_data())
     }
 
     fn wrote(&mut self, written: &[u8]) {
@@ -679,6 +700,15 @@ impl<T> ConnIo<T> {
             };
             if !self.moved && !busy {
                 return true;
+            }
+            // The send timeout, counted in whole timer periods (no clock per write).
+            if !self.moved && self.waits_for_client() {
+                self.stalled += 1;
+                if self.idle * self.stalled >= self.send {
+                    return true;
+                }
+            } else {
+                self.stalled = 0;
             }
             self.moved = false;
             let idle_deadline = now + self.idle;
