@@ -2337,6 +2337,19 @@ fn a_second_or_malformed_host_gets_400_as_from_nginx() {
 }
 
 #[test]
+fn a_refused_head_gets_an_access_log_line() {
+    // As nginx logs its 400s: what was refused, with what status, to whom (the
+    // request line itself is not repeated: it may be anything).
+    let srv = start();
+    rejected(srv.addr, "GET /a b HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+    assert!(srv.log_shows("status=400", READ_TIMEOUT), "{}", srv.log());
+    let log = srv.log();
+    let line = log.lines().find(|l| l.contains("status=400")).unwrap();
+    assert!(line.contains("method=- path=- protocol=\"1.1\""), "{line}");
+    assert!(line.contains("refused=true"), "{line}");
+}
+
+#[test]
 fn a_refused_head_is_read_by_the_client_not_reset_under_it() {
     // 431 for a 1 MiB field: the server answers while the client is still sending;
     // closing over unread bytes would reset the connection and lose the answer.

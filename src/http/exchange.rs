@@ -1075,6 +1075,35 @@ impl HttpWorker {
     }
 
     /// The access-log line of a finished exchange.
+    /// The access-log line of a request refused before it became an exchange (a
+    /// malformed or oversized head): what of it could be read is not logged, only
+    /// that it was refused, with what status, to whom.
+    pub fn log_refusal(
+        &self,
+        protocol: &str,
+        status: StatusCode,
+        bytes: usize,
+        since: Option<Instant>,
+        remote: SocketAddr,
+    ) {
+        if !self.access_log {
+            return;
+        }
+        let ms = since.map_or(0.0, |t| t.elapsed().as_secs_f64() * 1e3);
+        tracing::info!(
+            target: "weir::access",
+            method = %"-",
+            path = %"-",
+            protocol,
+            status = status.as_u16(),
+            bytes,
+            ms = format_args!("{ms:.3}"),
+            remote = %remote,
+            completed = true,
+            refused = true,
+        );
+    }
+
     fn log(&self, ex: &Exchange, completed: bool) {
         let Some(started) = ex.started.filter(|_| self.access_log) else {
             return;

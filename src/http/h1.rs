@@ -878,12 +878,13 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
 
 /// A response weir writes itself before any handler runs (400, 431, 503), then closes.
 async fn reject(conn: &Conn, status: StatusCode) {
-    reject_head(conn, status, false).await
+    reject_head(conn, status, false).await;
 }
 
 /// [`reject`], for a request that may be `HEAD`, whose answer has no content (RFC 9110
 /// §9.3.2) though it says the length the content would have.
-async fn reject_head(conn: &Conn, status: StatusCode, head_request: bool) {
+/// Returns the body bytes sent.
+async fn reject_head(conn: &Conn, status: StatusCode, head_request: bool) -> usize {
     let text = format!("{}\n", status.canonical_reason().unwrap_or(""));
     let head = format!(
         "HTTP/1.1 {} {}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\nDate: {}\r\n\r\n",
@@ -902,6 +903,7 @@ async fn reject_head(conn: &Conn, status: StatusCode, head_request: bool) {
         // over unread bytes would reset the connection under the answer.
         linger(conn).await;
     }
+    body.len()
 }
 
 /// Serves one plain-TCP HTTP/1.1 connection until it closes, the client goes away, a
@@ -955,7 +957,8 @@ pub async fn serve(
                     match parsed {
                         Parsed::Head(h) => break h,
                         Parsed::Reject(status) => {
-                            reject_head(&conn, status, head_request).await;
+                            let sent = reject_head(&conn, status, head_request).await;
+                            worker.log_refusal("1.1", status, sent, started, remote);
                             return;
                         }
                         Parsed::Partial => {}
