@@ -342,3 +342,30 @@ async fn port_case(
 ) -> (hyper::StatusCode, hyper::HeaderMap, Result<Bytes, String>) {
     fetch(c, get(&format!("/node-ports?case={name}"))).await
 }
+
+#[tokio::test]
+async fn res_set_timeout_fires_on_inactivity_as_in_node() {
+    let srv = Server::start(&[&handler_path(), "--workers", "1"]);
+    // A listener answers for the handler.
+    let mut c = h1(srv.addr).await;
+    let started = std::time::Instant::now();
+    let (status, _, body) = fetch(&mut c, get("/idle-timeout?mode=handled")).await;
+    assert_eq!(
+        (status.as_u16(), body.unwrap()),
+        (504, "timed out\n".into())
+    );
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    // Nobody listens: the exchange is cut, as Node destroys the socket.
+    let mut c = h1(srv.addr).await;
+    let r = c.send_request(get("/idle-timeout?mode=unheard")).await;
+    assert!(r.is_err(), "{r:?}");
+    // Bytes moving keep it from firing.
+    let mut c = h1(srv.addr).await;
+    let (status, _, body) = fetch(&mut c, get("/idle-timeout?mode=active")).await;
+    assert_eq!((status.as_u16(), body.unwrap()), (200, "bbbbbb\n".into()));
+    let stats = fetch(&mut c, get("/stats")).await.2.unwrap();
+    assert!(
+        !String::from_utf8_lossy(&stats).contains("timeout fired"),
+        "{stats:?}"
+    );
+}

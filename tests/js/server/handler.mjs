@@ -375,6 +375,31 @@ export default async function handle(req, res) {
       }
       return res.end(log.join(','));
     }
+    case '/idle-timeout':
+      // Node's res.setTimeout: inactivity, then 'timeout'; unheard, the socket goes.
+      switch (q.get('mode')) {
+        case 'handled':
+          return res.setTimeout(200, () => {
+            res.statusCode = 504;
+            res.end('timed out\n');
+          });
+        case 'unheard':
+          return res.setTimeout(200);
+        case 'active': {
+          // Writes every 100 ms keep a 300 ms timeout from firing.
+          res.setTimeout(300, () => stats.portErrors.push('timeout fired'));
+          let n = 0;
+          const timer = setInterval(() => {
+            res.write('b');
+            if (++n === 6) {
+              clearInterval(timer);
+              res.end('\n');
+            }
+          }, 100);
+          return;
+        }
+      }
+      return res.end();
     case '/destroy-res':
       return res.destroy();
     case '/hang':

@@ -14,6 +14,7 @@ const { finished } = require('stream');
 const { LazyReadable, defineLazyProperty, kStateMade } = require('internal/http/lazy_stream');
 const { kNativeSource, kNativeDone, destroyQuietly } = require('internal/streams/native');
 const { Buffer } = require('buffer');
+const { validateFunction } = require('internal/validators');
 const binding = internalBinding('http');
 
 const kId = Symbol('kId');
@@ -70,7 +71,10 @@ class SocketInfo {
     const local = localOf(this);
     return local === undefined ? {} : { address: local[0], family: familyOf(local[0]), port: local[1] };
   }
-  setTimeout() { return this; }
+  setTimeout(msecs, callback) {
+    this[kOwner].setTimeout(msecs, callback);
+    return this;
+  }
   setNoDelay() { return this; }
   setKeepAlive() { return this; }
   on() { return this; }
@@ -171,8 +175,14 @@ class IncomingMessage extends LazyReadable {
 
   get connection() { return this.socket; }
 
+  // As Node's: the connection's inactivity timeout, shared with the response (see
+  // ServerResponse#setTimeout); `callback` listens for 'timeout' on the request.
   setTimeout(msecs, callback) {
-    if (callback) this.on('timeout', callback);
+    if (callback !== undefined) {
+      validateFunction(callback, 'callback');
+      this.on('timeout', callback);
+    }
+    this[kResponse]?.setTimeout(msecs);
     return this;
   }
 
@@ -220,6 +230,7 @@ class IncomingMessage extends LazyReadable {
         }
         this.push(null);
       } else {
+        this[kResponse]?._touch();
         this.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
       }
     }, (err) => {

@@ -38,7 +38,8 @@ const {
   },
 } = require('internal/errors');
 const { kId, socketOf } = require('internal/http/incoming');
-const { validateObject } = require('internal/validators');
+const { validateFunction, validateObject } = require('internal/validators');
+const { getTimerDuration } = require('internal/timers');
 const { kNativeSink, kNativeSinkFree, kNativeDone, kFailed, destroyQuietly } = require('internal/streams/native');
 const binding = internalBinding('http');
 
@@ -78,6 +79,8 @@ const kOnClose = Symbol('kOnClose');
 const kCode = Symbol('kCode');
 const kDeclared = Symbol('kDeclared');
 const kCounted = Symbol('kCounted');
+// The inactivity timer of setTimeout(), or null.
+const kTimer = Symbol('kTimer');
 
 // Response fields passed as separate arguments up to this many names and values.
 const kMaxFieldArgs = 1024;
@@ -105,7 +108,27 @@ function initFastEndedState(res, state) {
   }
 }
 
+// What Node does when a socket times out: 'timeout' on the request (while its body
+// is still coming) and on the response; with no one listening, the socket is
+// destroyed (here: the exchange cut).
+function onInactive(res) {
+  res[kTimer] = null;
+  if (res[kFastFinished] || res[kGone] || (res[kStateMade] && (res.destroyed || res.writableFinished))) return;
+  const req = res.req;
+  const reqHeard = !req.complete && req.emit('timeout', req.socket);
+  const resHeard = res.emit('timeout', res.socket);
+  if (!reqHeard && !resHeard) res._cut();
+}
+
+function stopTimer(res) {
+  if (res[kTimer] !== null) {
+    clearTimeout(res[kTimer]);
+    res[kTimer] = null;
+  }
+}
+
 function finishFast(res, cb) {
+  stopTimer(res);
   res[kFastFinished] = true;
   if (res[kStateMade]) {
     res._writableState.prefinished = true;
@@ -250,6 +273,7 @@ class ServerResponse extends LazyWritable {
     this[kCode] = 200;
     this[kDeclared] = undefined;
     this[kCounted] = 0;
+    this[kTimer] = null;
     this[kId] = req[kId];
     this[kHeaders] = null;
     this[kHeadSent] = false;
@@ -395,9 +419,24 @@ class ServerResponse extends LazyWritable {
     }
   }
 
+  // As Node's (the socket's inactivity timeout): after `msecs` with no bytes of the
+  // response written and none of the request read, 'timeout' is emitted on `req`
+  // (while its body is coming) and `res`; when no one listens, the exchange is cut
+  // (the client gets no answer, or its answer cut short). 0 turns it off.
   setTimeout(msecs, callback) {
-    if (callback) this.on('timeout', callback);
+    msecs = getTimerDuration(msecs, 'msecs');
+    if (callback !== undefined) {
+      validateFunction(callback, 'callback');
+      this.on('timeout', callback);
+    }
+    stopTimer(this);
+    if (msecs > 0 && !this[kFastFinished]) this[kTimer] = setTimeout(onInactive, msecs, this);
     return this;
+  }
+
+  // Bytes moved for this exchange: the inactivity timer starts over.
+  _touch() {
+    if (this[kTimer] !== null) this[kTimer].refresh();
   }
 
   // `102 Processing` (RFC 2518) before the response, over HTTP/1.1 and HTTP/3, as
@@ -593,6 +632,7 @@ class ServerResponse extends LazyWritable {
     if (typeof chunk === 'string' && encoding !== 'utf8' && encoding !== 'utf-8') {
       chunk = Buffer.from(chunk, encoding);
     }
+    this._touch();
     const r = binding.write(this[kId], chunk);
     if (r === true) return cb();
     if (r === false) {
@@ -614,6 +654,7 @@ class ServerResponse extends LazyWritable {
   }
 
   _destroy(err, cb) {
+    stopTimer(this);
     // Destroyed before the end was sent: never an answer that looks complete. Before
     // the head, an error (a failed pipeline, a refused head) is answered 500; a plain
     // destroy() hangs up with no answer, as Node's destroys the socket.
