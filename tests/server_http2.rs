@@ -561,3 +561,38 @@ async fn an_http1_client_over_tls_that_pauses_reading_gets_every_byte_after_the_
     }
     assert_eq!(body, total);
 }
+
+#[tokio::test]
+async fn over_tls_the_protocol_alpn_settled_is_the_one_spoken() {
+    // RFC 9113 §3.2: after ALPN `h2`, bytes that are not the HTTP/2 preface are a
+    // connection error; an HTTP/1.1 request is not served. (Over plain TCP, and over
+    // TLS without ALPN, the first bytes tell the protocol.)
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let (srv, ca) = tls_server(dir.path());
+    let mut tls = tls_connect(srv.addr, ca.clone(), &[b"h2"]).await;
+    tls.write_all(b"GET /hello HTTP/1.1\r\nHost: a\r\n\r\n")
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), tls.read_to_end(&mut got))
+        .await
+        .expect("the server closes the connection");
+    assert!(
+        !got.starts_with(b"HTTP/1.1"),
+        "{:?}",
+        String::from_utf8_lossy(&got)
+    );
+    // After `http/1.1`, HTTP/1.1 is served.
+    let mut tls = tls_connect(srv.addr, ca, &[b"http/1.1"]).await;
+    tls.write_all(b"GET /hello HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    let _ = tls.read_to_end(&mut got).await;
+    assert!(
+        got.starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&got)
+    );
+}

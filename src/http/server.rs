@@ -319,6 +319,14 @@ async fn serve_connection(
                     return;
                 }
             };
+            // The protocol ALPN settled is the one spoken (RFC 9113 §3.2): an HTTP/1.1
+            // request after `h2` is a connection error, not a request. A client that
+            // offered no ALPN is told apart by its first bytes.
+            let b = match tls_stream.get_ref().1.alpn_protocol() {
+                Some(b"h2") => b.http2_only(),
+                Some(b"http/1.1") => b.http1_only(),
+                _ => b,
+            };
             let io = TokioIo::new(ConnIo::new(
                 tls_stream,
                 conn.clone(),
