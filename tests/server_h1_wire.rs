@@ -2397,3 +2397,22 @@ fn characters_clients_leave_unencoded_in_a_target_are_taken_as_by_nginx_and_node
     // Control characters and spaces still get 400.
     rejected(srv.addr, "GET /a\x01b HTTP/1.1\r\nHost: a\r\n\r\n", 400);
 }
+
+#[test]
+fn a_trailer_that_frames_or_routes_the_request_gets_400_as_from_node() {
+    // `Content-Length` (or Host, Transfer-Encoding...) after the body: refused, not
+    // handed to the handler as a trailer.
+    let srv = start();
+    for field in [
+        "Content-Length: 99",
+        "host: other",
+        "Transfer-Encoding: chunked",
+    ] {
+        rejected(
+            srv.addr,
+            &format!("POST /count HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n{field}\r\n\r\n"),
+            400,
+        );
+    }
+    // Others still reach it (request_trailers_reach_the_handler_as_in_node).
+}

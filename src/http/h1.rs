@@ -424,6 +424,11 @@ impl H1Body {
                         let Some((name, value)) = trailer_field(&buf[..line_end]) else {
                             return Err(bad_body("malformed trailer field"));
                         };
+                        if framing_field(name) {
+                            return Err(bad_body(
+                                "a field that frames or routes the request sent as a trailer",
+                            ));
+                        }
                         st.trailers
                             .borrow_mut()
                             .push((Bytes::copy_from_slice(name), Bytes::copy_from_slice(value)));
@@ -458,6 +463,23 @@ fn lenient_uri(target: &[u8]) -> Option<http::Uri> {
         }
     }
     http::Uri::from_maybe_shared(Bytes::from(out)).ok()
+}
+
+/// Fields that frame, route or steer a request, which a trailer may not carry (RFC
+/// 9110 §6.5.1): refused as Node refuses them, rather than handed to the handler.
+fn framing_field(name: &[u8]) -> bool {
+    const FIELDS: [&[u8]; 9] = [
+        b"content-length",
+        b"transfer-encoding",
+        b"host",
+        b"trailer",
+        b"te",
+        b"connection",
+        b"keep-alive",
+        b"upgrade",
+        b"proxy-connection",
+    ];
+    FIELDS.iter().any(|f| name.eq_ignore_ascii_case(f))
 }
 
 /// Where the first line of `buf` ends (its CR), when it has arrived; a line ended by
