@@ -2416,3 +2416,17 @@ fn a_trailer_that_frames_or_routes_the_request_gets_400_as_from_node() {
     }
     // Others still reach it (request_trailers_reach_the_handler_as_in_node).
 }
+
+#[test]
+fn a_request_line_naming_http2_or_later_gets_505_as_from_nginx() {
+    let srv = start();
+    for version in ["HTTP/2.0", "HTTP/3.0", "HTTP/2"] {
+        rejected(
+            srv.addr,
+            &format!("GET /hello {version}\r\nHost: a\r\n\r\n"),
+            505,
+        );
+    }
+    // Malformed versions stay 400.
+    rejected(srv.addr, "GET /hello HTTP/x.1\r\nHost: a\r\n\r\n", 400);
+}

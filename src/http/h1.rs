@@ -680,6 +680,23 @@ fn too_large(head: &[u8], limit: usize) -> StatusCode {
     }
 }
 
+/// Whether the request line names an HTTP version from 2 on (`HTTP/2.0`, `HTTP/3`).
+fn newer_version(buf: &[u8]) -> bool {
+    let start = buf
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(buf.len());
+    let line = buf[start..].split(|&b| b == b'\n').next().unwrap_or(&[]);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let version = line.rsplit(|&b| b == b' ').next().unwrap_or(&[]);
+    match version.strip_prefix(b"HTTP/") {
+        Some([major, rest @ ..]) => {
+            (b'2'..=b'9').contains(major) && matches!(rest, [] | [b'.', b'0'..=b'9'])
+        }
+        _ => false,
+    }
+}
+
 /// Whether the buffered request is a `HEAD` (past the empty lines that may lead it).
 fn names_head(buf: &[u8]) -> bool {
     let start = buf
@@ -744,6 +761,10 @@ fn parse_head(buf: &mut BytesMut, limits: &ConnLimits) -> Parsed {
         }
         Err(httparse::Error::TooManyHeaders) => {
             return Parsed::Reject(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+        }
+        // `HTTP/2.0` (or later) on an HTTP/1.1 connection: 505, as nginx answers.
+        Err(httparse::Error::Version) if newer_version(buf) => {
+            return Parsed::Reject(StatusCode::HTTP_VERSION_NOT_SUPPORTED)
         }
         Err(_) => return Parsed::Reject(StatusCode::BAD_REQUEST),
     };
