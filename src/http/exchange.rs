@@ -674,6 +674,12 @@ impl Exchange {
     /// reset on HTTP/2).
     pub fn abort(&self, status: StatusCode) {
         self.answer_for_handler(status);
+        self.end_aborted();
+    }
+
+    /// What every abort ends with: a response body being sent is cut, the request
+    /// body dropped, and the exchange no longer counts as in flight.
+    fn end_aborted(&self) {
         if let Some(s) = self.sender.borrow_mut().take() {
             s.abort();
         }
@@ -699,12 +705,7 @@ impl Exchange {
         }
         // A head handed over and not taken yet is dropped here, and its body says so.
         drop(slot);
-        if let Some(s) = self.sender.borrow_mut().take() {
-            s.abort();
-        }
-        self.phase.set(Phase::Aborted);
-        self.drop_body();
-        self.active.borrow_mut().take();
+        self.end_aborted();
         if unanswered {
             // No body will close to say the exchange ended.
             if let Some(w) = self.worker.upgrade() {

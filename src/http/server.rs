@@ -509,7 +509,7 @@ pub struct ConnIo<T> {
     h2: Option<bool>,
     /// Where the bytes written stand in HTTP/2's frames (counted from the first byte:
     /// the server's SETTINGS may go before the client's preface is read).
-    frames: FrameCursor,
+    frames: FrameWalk,
     /// The client's HTTP/2 frames, checked as they arrive (see [`SelfDependency`]).
     inbound: SelfDependency,
     /// The last write waited for room: the client is not reading what the server
@@ -521,6 +521,52 @@ pub struct ConnIo<T> {
     send: Duration,
 }
 
+/// Where an HTTP/2 byte stream stands in its frames: the 9-byte header of the
+/// current frame, and how much of its payload is still to come.
+#[derive(Default)]
+struct FrameWalk {
+    header: [u8; 9],
+    have: usize,
+    len: usize,
+    left: usize,
+}
+
+impl FrameWalk {
+    /// Takes the next bytes of the stream, calling `payload(header, offset, run)` for
+    /// each run of a frame's payload (`offset`: where the run starts in it); stops,
+    /// `false`, as soon as `payload` does.
+    fn walk(
+        &mut self,
+        mut bytes: &[u8],
+        mut payload: impl FnMut(&[u8; 9], usize, &[u8]) -> bool,
+    ) -> bool {
+        while !bytes.is_empty() {
+            if self.left > 0 {
+                let n = self.left.min(bytes.len());
+                let offset = self.len - self.left;
+                self.left -= n;
+                if !payload(&self.header, offset, &bytes[..n]) {
+                    return false;
+                }
+                bytes = &bytes[n..];
+            } else {
+                let n = (9 - self.have).min(bytes.len());
+                self.header[self.have..self.have + n].copy_from_slice(&bytes[..n]);
+                self.have += n;
+                bytes = &bytes[n..];
+                if self.have == 9 {
+                    let h = &self.header;
+                    self.have = 0;
+                    self.len =
+                        (usize::from(h[0]) << 16) | (usize::from(h[1]) << 8) | usize::from(h[2]);
+                    self.left = self.len;
+                }
+            }
+        }
+        true
+    }
+}
+
 /// Watches the frames an HTTP/2 client sends for a HEADERS frame whose priority
 /// depends on its own stream. The h2 crate resets that stream before it decodes the
 /// frame's field block, so its HPACK table no longer matches the client's, and later
@@ -530,16 +576,10 @@ pub struct ConnIo<T> {
 struct SelfDependency {
     /// Bytes of the client preface still to pass.
     preface: usize,
-    header: [u8; 9],
-    have: usize,
-    /// Payload bytes left in the current frame.
-    left: usize,
-    /// For a HEADERS frame with a priority: its stream, and how many payload bytes
-    /// hold the dependency (pad length first when padded).
-    stream: u32,
-    need: usize,
+    frames: FrameWalk,
+    /// The start of a prioritized HEADERS payload: pad length (when padded), then
+    /// the stream it depends on.
     peek: [u8; 5],
-    peeked: usize,
 }
 
 impl SelfDependency {
@@ -551,95 +591,28 @@ impl SelfDependency {
     }
 
     /// Takes the next bytes read; `false` when they hold such a frame.
-    fn take(&mut self, mut bytes: &[u8]) -> bool {
-        while !bytes.is_empty() {
-            if self.preface > 0 {
-                let n = self.preface.min(bytes.len());
-                self.preface -= n;
-                bytes = &bytes[n..];
-            } else if self.left > 0 {
-                let n = self.left.min(bytes.len());
-                if self.peeked < self.need {
-                    let k = (self.need - self.peeked).min(n);
-                    self.peek[self.peeked..self.peeked + k].copy_from_slice(&bytes[..k]);
-                    self.peeked += k;
-                    if self.peeked == self.need {
-                        let at = self.need - 4;
-                        let dependency = u32::from_be_bytes([
-                            self.peek[at] & 0x7f,
-                            self.peek[at + 1],
-                            self.peek[at + 2],
-                            self.peek[at + 3],
-                        ]);
-                        if dependency == self.stream {
-                            return false;
-                        }
-                    }
-                }
-                self.left -= n;
-                bytes = &bytes[n..];
-            } else {
-                let n = (9 - self.have).min(bytes.len());
-                self.header[self.have..self.have + n].copy_from_slice(&bytes[..n]);
-                self.have += n;
-                bytes = &bytes[n..];
-                if self.have == 9 {
-                    let h = self.header;
-                    self.have = 0;
-                    self.left =
-                        (usize::from(h[0]) << 16) | (usize::from(h[1]) << 8) | usize::from(h[2]);
-                    // HEADERS (type 1) with the PRIORITY flag (0x20); PADDED is 0x8.
-                    self.need = match (h[3], h[4] & 0x20 != 0, h[4] & 0x8 != 0) {
-                        (1, true, padded) => 4 + usize::from(padded),
-                        _ => 0,
-                    };
-                    self.stream = u32::from_be_bytes([h[5] & 0x7f, h[6], h[7], h[8]]);
-                    self.peeked = 0;
-                }
+    fn take(&mut self, bytes: &[u8]) -> bool {
+        let skip = self.preface.min(bytes.len());
+        self.preface -= skip;
+        let peek = &mut self.peek;
+        self.frames.walk(&bytes[skip..], |h, offset, run| {
+            // HEADERS (type 1) with the PRIORITY flag (0x20); PADDED is 0x8.
+            if h[3] != 1 || h[4] & 0x20 == 0 {
+                return true;
             }
-        }
-        true
-    }
-}
-
-/// Follows the frames of an HTTP/2 byte stream as it is written, to count DATA
-/// payload bytes (weir never pads DATA frames).
-#[derive(Default)]
-struct FrameCursor {
-    header: [u8; 9],
-    have: usize,
-    /// Payload bytes left in the current frame.
-    left: usize,
-    data: bool,
-}
-
-impl FrameCursor {
-    /// Takes the next `bytes` written; returns how many were DATA payload.
-    fn advance(&mut self, mut bytes: &[u8]) -> u64 {
-        let mut data = 0u64;
-        while !bytes.is_empty() {
-            if self.left > 0 {
-                let n = self.left.min(bytes.len());
-                if self.data {
-                    data += n as u64;
-                }
-                self.left -= n;
-                bytes = &bytes[n..];
-                continue;
+            let need = 4 + usize::from(h[4] & 0x8 != 0);
+            if offset >= need {
+                return true;
             }
-            let n = (9 - self.have).min(bytes.len());
-            self.header[self.have..self.have + n].copy_from_slice(&bytes[..n]);
-            self.have += n;
-            bytes = &bytes[n..];
-            if self.have == 9 {
-                let h = &self.header;
-                self.left =
-                    (usize::from(h[0]) << 16) | (usize::from(h[1]) << 8) | usize::from(h[2]);
-                self.data = h[3] == 0;
-                self.have = 0;
+            let k = (need - offset).min(run.len());
+            peek[offset..offset + k].copy_from_slice(&run[..k]);
+            if offset + k < need {
+                return true;
             }
-        }
-        data
+            let d = &peek[need - 4..need];
+            let dependency = u32::from_be_bytes([d[0] & 0x7f, d[1], d[2], d[3]]);
+            dependency != u32::from_be_bytes([h[5] & 0x7f, h[6], h[7], h[8]])
+        })
     }
 }
 
@@ -660,7 +633,7 @@ impl<T> ConnIo<T> {
             moved: false,
             timer: Box::pin(tokio::time::sleep(first)),
             h2: None,
-            frames: FrameCursor::default(),
+            frames: FrameWalk::default(),
             inbound: SelfDependency::default(),
             blocked: false,
             stalled: 0,
@@ -679,8 +652,15 @@ impl<T> ConnIo<T> {
         self.blocked || (self.h2 == Some(true) && self.conn.holds_data())
     }
 
+    /// Counts the DATA payload among bytes written (weir never pads DATA frames).
     fn wrote(&mut self, written: &[u8]) {
-        let data = self.frames.advance(written);
+        let mut data = 0u64;
+        self.frames.walk(written, |h, _, run| {
+            if h[3] == 0 {
+                data += run.len() as u64;
+            }
+            true
+        });
         if data > 0 {
             self.conn
                 .data_written

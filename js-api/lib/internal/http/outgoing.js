@@ -536,8 +536,7 @@ class ServerResponse extends LazyWritable {
     // The head is fixed here, as in Node (a wrapped writeHead runs); an invalid
     // status code throws before anything is sent.
     if (!this[kHeadFixed]) this._implicitHeader();
-    if (chunk !== null && chunk !== undefined && typeof chunk !== 'function') this._countBody(chunk, encoding, true);
-    else this._countBody(null, null, true);
+    this._countBody(chunk ?? null, encoding, true);
     // Nothing written yet (the stream state was never made): head and whole body in
     // one step, and 'finish'/'close' without Writable's machinery.
     if (!this[kStateMade] && !this[kHeadSent] && this[kTrailers] === null) {
