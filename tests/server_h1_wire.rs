@@ -2387,7 +2387,13 @@ fn characters_clients_leave_unencoded_in_a_target_are_taken_as_by_nginx_and_node
     // `"`, `<`, `>`, `` ` ``, `{`, `}`, `|`, `\` and `^` are not URI characters, but
     // clients send them (a JSON query); `req.url` is the target as sent.
     let srv = start();
-    for target in [r#"/headers?q={"a":1}"#, "/headers?a\"<b>`c|d^e\\f"] {
+    // A fragment, which the URI drops, is kept too, as Node keeps it.
+    for target in [
+        r#"/headers?q={"a":1}"#,
+        "/headers?a\"<b>`c|d^e\\f",
+        "/headers?x=1#part",
+        "/headers?x=1",
+    ] {
         let mut c = Wire::connect(srv.addr);
         c.send(get(target));
         let r = c.response();

@@ -561,6 +561,18 @@ pub fn target_of(head: &[u8]) -> &[u8] {
     line.get(start..end).unwrap_or(&[])
 }
 
+/// Whether `uri` (a request's path and query) is the target of `head` as sent, told
+/// without scanning the head: a URI parsed strictly is a slice of the head's bytes,
+/// followed by the space before the version. `false` where that does not show: a
+/// lenient or fragment-stripped URI, or `/`, which `http` keeps as a static.
+pub fn is_target(head: &[u8], uri: Option<&http::uri::PathAndQuery>) -> bool {
+    let Some(p) = uri.map(|p| p.as_str().as_bytes()) else {
+        return false;
+    };
+    let offset = (p.as_ptr() as usize).wrapping_sub(head.as_ptr() as usize);
+    offset < head.len() && head.get(offset + p.len()) == Some(&b' ')
+}
+
 /// The field lines of a request head that [`parse_head`] accepted: everything after
 /// the request line (its lines end in CRLF or LF, and it ends in an empty line).
 pub fn fields_of(head: &[u8]) -> &[u8] {
@@ -1670,6 +1682,25 @@ mod tests {
         let mut buf = BytesMut::from(bytes);
         let parsed = parse_head(&mut buf, limits);
         (parsed, buf)
+    }
+
+    #[test]
+    fn a_strictly_parsed_target_is_told_from_a_lenient_or_cut_one_without_a_scan() {
+        for (target, as_sent) in [
+            ("/a?b=1", true),
+            ("/", false),
+            ("/a<b>", false),
+            ("/a#frag", false),
+        ] {
+            let (h, _) = head(format!("GET {target} HTTP/1.1\r\nHost: a\r\n\r\n").as_bytes());
+            let uri = h.parts.uri.path_and_query();
+            assert_eq!(is_target(&h.raw, uri), as_sent, "{target}");
+            assert_eq!(target_of(&h.raw), target.as_bytes());
+        }
+        // A URI from elsewhere (a copy of the target) is never taken for the target.
+        let (h, _) = head(b"GET /a HTTP/1.1\r\nHost: a\r\n\r\n");
+        let copy: http::Uri = "/a".parse().unwrap();
+        assert!(!is_target(&h.raw, copy.path_and_query()));
     }
 
     fn head(bytes: &[u8]) -> (Head, BytesMut) {

@@ -158,14 +158,9 @@ fn request_event<'s>(
     let whole;
     let url = match (&ex.raw_head, ex.uri.scheme()) {
         (Some(head), Some(_)) => crate::http::h1::target_of(head),
-        // A target weir read leniently (see `h1::lenient_uri`) is shown as sent: its
-        // URI, with characters percent-encoded, is longer than the target.
-        (Some(head), None)
-            if ex
-                .uri
-                .path_and_query()
-                .is_some_and(|p| p.as_str().len() != crate::http::h1::target_of(head).len()) =>
-        {
+        // The target as sent where the URI is not it: read leniently (see
+        // `h1::lenient_uri`, characters percent-encoded), or with a fragment.
+        (Some(head), None) if !crate::http::h1::is_target(head, ex.uri.path_and_query()) => {
             crate::http::h1::target_of(head)
         }
         // HTTP/1.1 over TLS, parsed by hyper (HTTP/2 and HTTP/3 always have a scheme).
