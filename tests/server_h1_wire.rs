@@ -1107,6 +1107,27 @@ fn a_response_without_a_length_is_chunked_and_well_formed() {
 }
 
 #[test]
+fn a_trailer_that_frames_or_routes_the_response_throws_from_add_trailers() {
+    // Sent, `Content-Length` or `Transfer-Encoding` after a chunked body would be taken
+    // for framing by some clients: `addTrailers` throws, the handler goes on.
+    let srv = start();
+    for name in ["content-length", "Transfer-Encoding", "host", "connection", "te"] {
+        let mut c = Wire::connect(srv.addr);
+        c.send(get(&format!("/trailers?forbidden={name}")));
+        let r = c.response();
+        assert_eq!(r.text(), "body with trailers", "{name}");
+        assert_eq!(
+            r.trailers,
+            vec![
+                ("x-checksum".to_string(), "abc123".to_string()),
+                ("x-refused".to_string(), "ERR_HTTP_FORBIDDEN_TRAILER".to_string())
+            ],
+            "{name}"
+        );
+    }
+}
+
+#[test]
 fn trailers_arrive_in_the_chunked_trailer_section() {
     let srv = start();
     let mut c = Wire::connect(srv.addr);

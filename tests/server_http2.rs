@@ -295,6 +295,24 @@ async fn trailers_reach_the_client_over_h2() {
     assert_eq!(collected.to_bytes(), "body with trailers");
 }
 
+#[tokio::test]
+async fn a_forbidden_trailer_throws_rather_than_reset_the_stream_over_h2() {
+    // `content-length` in HTTP/2 trailers makes clients reset the stream; the
+    // connection-specific fields are malformed there: `addTrailers` refuses them all.
+    let srv = Server::start(&[&handler_path(), "--workers", "1"]);
+    let mut c = h2c(srv.addr).await;
+    for name in ["content-length", "connection", "te", "upgrade"] {
+        let uri = format!("http://localhost/trailers?forbidden={name}");
+        let resp = server::SendLike::send(&mut c, get(&uri)).await.unwrap();
+        let collected = resp.into_body().collect().await.expect(name);
+        let trailers = collected.trailers().cloned().expect("trailers");
+        assert_eq!(trailers["x-refused"], "ERR_HTTP_FORBIDDEN_TRAILER", "{name}");
+        assert_eq!(trailers["x-checksum"], "abc123");
+        assert_eq!(trailers.len(), 2, "{trailers:?}");
+        assert_eq!(collected.to_bytes(), "body with trailers");
+    }
+}
+
 fn test_cert(
     dir: &std::path::Path,
 ) -> (String, String, rustls::pki_types::CertificateDer<'static>) {

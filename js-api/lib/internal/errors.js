@@ -1140,6 +1140,11 @@ E('ERR_HTTP_BODY_NOT_ALLOWED',
   'Adding content for this request method or response status is not allowed.', Error);
 E('ERR_HTTP_CONTENT_LENGTH_MISMATCH',
   'Response body\'s content-length of %s byte(s) does not match the content-length of %s byte(s) set in header', Error);
+// weir's: a trailer clients refuse, or take for framing (Node's HTTP/2 refuses the
+// connection-specific ones with ERR_HTTP2_INVALID_CONNECTION_HEADERS).
+E('ERR_HTTP_FORBIDDEN_TRAILER',
+  'Trailer field "%s" is forbidden: it frames or routes the message (RFC 9110 section 6.5.1)',
+  TypeError);
 E('ERR_HTTP_HEADERS_SENT',
   'Cannot %s headers after they are sent to the client', Error);
 E('ERR_HTTP_INVALID_HEADER_VALUE',

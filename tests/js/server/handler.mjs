@@ -210,7 +210,15 @@ export default async function handle(req, res) {
     case '/trailers':
       res.writeHead(200, { 'content-type': 'text/plain', trailer: 'x-checksum' });
       res.write('body with trailers');
-      res.addTrailers({ 'x-checksum': 'abc123' });
+      // ?forbidden=NAME: a trailer that frames or routes the message throws, and
+      // the refusal is told in a trailer of its own. As in Node, each call replaces
+      // the trailers of the one before.
+      res.addTrailers({ 'x-early': 'replaced' });
+      try {
+        res.addTrailers({ 'x-checksum': 'abc123', ...(q.has('forbidden') ? { [q.get('forbidden')]: '1' } : {}) });
+      } catch (e) {
+        res.addTrailers({ 'x-checksum': 'abc123', 'x-refused': e.code });
+      }
       return res.end();
     case '/bad-status': {
       // An invalid code throws from end() and changes nothing: the handler answers again.

@@ -28,6 +28,7 @@ const {
 const {
   codes: {
     ERR_HTTP_CONTENT_LENGTH_MISMATCH,
+    ERR_HTTP_FORBIDDEN_TRAILER,
     ERR_HTTP_HEADERS_SENT,
     ERR_HTTP_INVALID_STATUS_CODE,
     ERR_INVALID_ARG_TYPE,
@@ -71,6 +72,14 @@ const kHeadSent = Symbol('kHeadSent');
 const kHeadFixed = Symbol('kHeadFixed');
 const kSentWhole = Symbol('kSentWhole');
 const kTrailers = Symbol('kTrailers');
+// Fields a trailer may not carry: they frame or route the message (RFC 9110 §6.5.1),
+// and clients fail the response over them (curl resets an HTTP/2 stream whose
+// trailers hold `content-length`; HTTP/2 and HTTP/3 forbid the connection-specific
+// ones). The list weir refuses in request trailers too.
+const kForbiddenTrailers = new SafeSet([
+  'content-length', 'transfer-encoding', 'host', 'trailer', 'te', 'connection',
+  'keep-alive', 'upgrade', 'proxy-connection',
+]);
 const kGone = Symbol('kGone');
 const kNative = Symbol('kNative');
 const kOnClose = Symbol('kOnClose');
@@ -410,13 +419,23 @@ class ServerResponse extends LazyWritable {
     this._sendHead(undefined, false, true);
   }
 
+  // As in Node, the trailers replace those of an earlier call; a call that throws
+  // leaves them as they were.
   addTrailers(headers) {
-    const trailers = (this[kTrailers] ??= []);
+    // An object, or as in Node an array of `[name, value]` pairs.
+    const trailers = [];
+    const isArray = ArrayIsArray(headers);
     for (const key of ObjectKeys(headers)) {
-      validateHeaderName(key, 'Trailer name');
-      validateHeaderValue(key, headers[key]);
-      trailers.push(key, `${headers[key]}`);
+      const name = isArray ? headers[key][0] : key;
+      const value = isArray ? headers[key][1] : headers[key];
+      validateHeaderName(name, 'Trailer name');
+      if (kForbiddenTrailers.has(StringPrototypeToLowerCase(name))) {
+        throw new ERR_HTTP_FORBIDDEN_TRAILER(name);
+      }
+      validateHeaderValue(name, value);
+      trailers.push(name, `${value}`);
     }
+    this[kTrailers] = trailers.length ? trailers : null;
   }
 
   // As Node's (the socket's inactivity timeout): after `msecs` with no bytes of the
