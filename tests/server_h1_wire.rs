@@ -825,6 +825,12 @@ fn a_body_that_stops_arriving_gets_408_after_the_body_timeout() {
         );
         c.expect_closed();
     }
+    // The access log gives the answer weir gave for the handler, not a status of 0.
+    for path in ["/count", "/count-on-end"] {
+        let line = format!("path={path} protocol=\"1.1\" status=408 bytes=16 ");
+        assert!(srv.log_shows(&line, READ_TIMEOUT), "{line}\n{}", srv.log());
+    }
+    assert!(!srv.log().contains("status=0"), "{}", srv.log());
     // Bytes that keep coming, each within the timeout, are a body like another.
     let mut c = Wire::connect(srv.addr);
     c.send("POST /count HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\n");
@@ -892,6 +898,18 @@ fn a_malformed_chunked_body_gets_400_and_the_connection_closes() {
             );
         }
     }
+    // Each logged with the answer weir gave, and as not completed.
+    let answered = |log: &str| {
+        log.lines()
+            .filter(|l| l.contains("status=400 bytes=12 ") && l.contains("completed=false"))
+            .count()
+    };
+    assert!(
+        srv.wait_for_log(READ_TIMEOUT, |log| answered(log) == 20),
+        "{}",
+        srv.log()
+    );
+    assert!(!srv.log().contains("status=0"), "{}", srv.log());
     // Leading zeros, extensions (with whitespace before them) and trailers are fine.
     let mut c = Wire::connect(srv.addr);
     c.send(
@@ -1111,7 +1129,13 @@ fn a_trailer_that_frames_or_routes_the_response_throws_from_add_trailers() {
     // Sent, `Content-Length` or `Transfer-Encoding` after a chunked body would be taken
     // for framing by some clients: `addTrailers` throws, the handler goes on.
     let srv = start();
-    for name in ["content-length", "Transfer-Encoding", "host", "connection", "te"] {
+    for name in [
+        "content-length",
+        "Transfer-Encoding",
+        "host",
+        "connection",
+        "te",
+    ] {
         let mut c = Wire::connect(srv.addr);
         c.send(get(&format!("/trailers?forbidden={name}")));
         let r = c.response();
@@ -1120,7 +1144,10 @@ fn a_trailer_that_frames_or_routes_the_response_throws_from_add_trailers() {
             r.trailers,
             vec![
                 ("x-checksum".to_string(), "abc123".to_string()),
-                ("x-refused".to_string(), "ERR_HTTP_FORBIDDEN_TRAILER".to_string())
+                (
+                    "x-refused".to_string(),
+                    "ERR_HTTP_FORBIDDEN_TRAILER".to_string()
+                )
             ],
             "{name}"
         );

@@ -138,6 +138,14 @@ async fn more_fields_than_max_headers_get_431_over_h2() {
         let (status, _, _) = fetch(&mut c, req).await;
         assert_eq!(status, want, "{n} fields");
     }
+    // The refusal has its access-log line, with the request's method and path.
+    let line = "method=GET path=/headers protocol=\"2.0\" status=431 bytes=32 ";
+    assert!(
+        srv.log_shows(line, std::time::Duration::from_secs(5)),
+        "{}",
+        srv.log()
+    );
+    assert!(srv.log().contains("refused=true"), "{}", srv.log());
 }
 
 #[tokio::test]
@@ -306,7 +314,10 @@ async fn a_forbidden_trailer_throws_rather_than_reset_the_stream_over_h2() {
         let resp = server::SendLike::send(&mut c, get(&uri)).await.unwrap();
         let collected = resp.into_body().collect().await.expect(name);
         let trailers = collected.trailers().cloned().expect("trailers");
-        assert_eq!(trailers["x-refused"], "ERR_HTTP_FORBIDDEN_TRAILER", "{name}");
+        assert_eq!(
+            trailers["x-refused"], "ERR_HTTP_FORBIDDEN_TRAILER",
+            "{name}"
+        );
         assert_eq!(trailers["x-checksum"], "abc123");
         assert_eq!(trailers.len(), 2, "{trailers:?}");
         assert_eq!(collected.to_bytes(), "body with trailers");

@@ -6,7 +6,7 @@ mod common;
 #[path = "common/server.rs"]
 mod server;
 
-use server::{fetch, get, h1, handler_path, Server};
+use server::{fetch, get, h1, h2c, handler_path, Server};
 use std::time::{Duration, Instant};
 
 #[tokio::test]
@@ -23,6 +23,18 @@ async fn a_handler_in_an_infinite_loop_gets_503_and_the_worker_keeps_serving() {
     let (status, _, _) = fetch(&mut c, get("/spin")).await;
     assert_eq!(status, 503);
     assert!(start.elapsed() < Duration::from_secs(3));
+    let mut c2 = h2c(srv.addr).await;
+    let (status, _, _) = fetch(&mut c2, get("http://localhost/spin")).await;
+    assert_eq!(status, 503);
+    // Each has its access-log line, with the answer weir gave.
+    for protocol in ["1.1", "2.0"] {
+        let line = format!("path=/spin protocol=\"{protocol}\" status=503 bytes=20 ");
+        assert!(
+            srv.log_shows(&line, Duration::from_secs(5)),
+            "{line}\n{}",
+            srv.log()
+        );
+    }
     let mut c = h1(srv.addr).await;
     for _ in 0..3 {
         let (status, _, body) = fetch(&mut c, get("/hello")).await;
@@ -52,6 +64,8 @@ async fn heap_exhaustion_replaces_the_isolate_and_the_server_survives() {
     let mut c = h1(srv.addr).await;
     let (status, _, _) = fetch(&mut c, get("/oom")).await;
     assert_eq!(status, 503);
+    let line = "path=/oom protocol=\"1.1\" status=503 bytes=20 ";
+    assert!(srv.log_shows(line, Duration::from_secs(5)), "{}", srv.log());
     // Both workers keep serving (new connections land on either).
     for _ in 0..10 {
         let mut c = h1(srv.addr).await;

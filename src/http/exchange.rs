@@ -232,8 +232,9 @@ pub struct Exchange {
     pub remote: SocketAddr,
     /// The server's end of the connection, where the driver knows it.
     pub local: Option<SocketAddr>,
-    /// When the request began, for the access log (not read when it is off).
-    pub started: Option<Instant>,
+    /// When the request began, for the access log (not read when it is off); taken
+    /// by the exchange's one log line.
+    started: Cell<Option<Instant>>,
     body: RefCell<Option<RequestBody>>,
     head: RefCell<HeadSlot>,
     /// The worker, told when the response body closes.
@@ -386,7 +387,7 @@ impl Exchange {
     /// away), for the handler side. Where hyper or HTTP/3 carry the body, bytes that
     /// take longer than `--body-timeout-ms` to come fail the read, and a request not
     /// answered yet is answered `408` (weir's HTTP/1.1 driver does the same itself).
-    pub async fn read_body(&self) -> std::io::Result<Option<Bytes>> {
+    pub async fn read_body(self: &Rc<Self>) -> std::io::Result<Option<Bytes>> {
         let Some(mut body) = self.take_body() else {
             // Gone with its client: a read now must not look like the body's end (an
             // upload cut short would pass for a whole one).
@@ -420,6 +421,17 @@ impl Exchange {
                         ))
                     }
                 }
+            }
+            RequestBody::H1(_) => {
+                let chunk = body.next_chunk(&mut trailers).await;
+                // The HTTP/1.1 driver answers a failed body itself (`400`, `408`),
+                // unless the handler did first: the log tells that answer.
+                if let (Err(_), RequestBody::H1(h1)) = (&chunk, &body) {
+                    if let Some(status) = h1.failure().filter(|_| self.head_open()) {
+                        self.note_own_answer(status);
+                    }
+                }
+                chunk
             }
             _ => body.next_chunk(&mut trailers).await,
         };
@@ -530,7 +542,7 @@ impl Exchange {
 
     /// Answers for the handler when its request body failed: `status` if no head was
     /// given yet.
-    fn answer_body_failure(&self, status: StatusCode) {
+    fn answer_body_failure(self: &Rc<Self>, status: StatusCode) {
         if self.answer_for_handler(status) {
             if let Some(w) = self.worker.upgrade() {
                 w.unanswered(self);
@@ -539,15 +551,36 @@ impl Exchange {
     }
 
     /// A `status` response of weir's own, if no head was given yet; whether it was.
-    fn answer_for_handler(&self, status: StatusCode) -> bool {
+    fn answer_for_handler(self: &Rc<Self>, status: StatusCode) -> bool {
         if !self.head_open() {
             return false;
         }
+        self.note_own_answer(status);
+        // Watched, as the handler's own bodies are: the access log is written when
+        // it has gone out.
+        let text = format!("{}\n", status.canonical_reason().unwrap_or(""));
+        let len = text.len() as u64;
+        let mut r = Response::new(body::whole(
+            Some(Bytes::from(text)),
+            Rc::downgrade(self) as Weak<dyn CloseWatch>,
+        ));
+        *r.status_mut() = status;
+        plain_text_fields(r.headers_mut(), len);
+        self.send_head(r)
+    }
+
+    /// Records an answer weir gives in the handler's place, `status` with its reason
+    /// phrase for a body (as [`simple_response`] and the HTTP/1.1 driver send it), for
+    /// the access log.
+    fn note_own_answer(&self, status: StatusCode) {
         self.status.set(status.as_u16());
-        self.send_head(simple_response(
-            status,
-            status.canonical_reason().unwrap_or(""),
-        ))
+        let reason = status.canonical_reason().unwrap_or("");
+        let body = if self.is_head_request() {
+            0
+        } else {
+            reason.len() as u64 + 1
+        };
+        self.bytes_out.set(body);
     }
 
     /// Sends the head with body `rx` to the protocol side; `false` (the exchange
@@ -672,7 +705,7 @@ impl Exchange {
     /// Gives up on the exchange: a `status` response when no head was sent yet,
     /// otherwise the body is cut with an error (connection close on HTTP/1.1, stream
     /// reset on HTTP/2).
-    pub fn abort(&self, status: StatusCode) {
+    pub fn abort(self: &Rc<Self>, status: StatusCode) {
         self.answer_for_handler(status);
         self.end_aborted();
     }
@@ -769,15 +802,16 @@ pub fn simple_response(status: StatusCode, text: &str) -> Response<ResponseBody>
     tx.finish(None);
     let mut r = Response::new(rx);
     *r.status_mut() = status;
-    r.headers_mut().insert(
+    plain_text_fields(r.headers_mut(), text.len() as u64 + 1);
+    r
+}
+
+fn plain_text_fields(fields: &mut HeaderMap, len: u64) {
+    fields.insert(
         http::header::CONTENT_TYPE,
         http::HeaderValue::from_static("text/plain; charset=utf-8"),
     );
-    r.headers_mut().insert(
-        http::header::CONTENT_LENGTH,
-        http::HeaderValue::from(text.len() + 1),
-    );
-    r
+    fields.insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(len));
 }
 
 /// What the handler side is told.
@@ -914,7 +948,7 @@ impl HttpWorker {
             raw_head,
             remote,
             local,
-            started: self.access_log.then(Instant::now),
+            started: Cell::new(self.access_log.then(Instant::now)),
             body: RefCell::new(Some(body)),
             head: RefCell::new(HeadSlot::Waiting(None)),
             worker: Rc::downgrade(self),
@@ -949,6 +983,16 @@ impl HttpWorker {
 
     /// The protocol side dropped an exchange before a response head was sent (the
     /// client went away).
+    /// [`HttpWorker::cancelled`], where the protocol side answers the request itself
+    /// (a request body that failed gets `400` or `408`): the access log gives that
+    /// answer's status and body bytes.
+    pub fn answered_for(&self, ex: &Exchange, status: StatusCode) {
+        if ex.phase.get() == Phase::Pending {
+            ex.note_own_answer(status);
+        }
+        self.cancelled(ex);
+    }
+
     pub fn cancelled(&self, ex: &Exchange) {
         if ex.phase.get() == Phase::Pending {
             let old = std::mem::replace(&mut *ex.head.borrow_mut(), HeadSlot::Closed);
@@ -981,10 +1025,11 @@ impl HttpWorker {
         }
     }
 
-    /// Tells the handler side that weir itself ended exchange `id`.
+    /// Tells the handler side that weir itself ended exchange `id`. The exchange stays
+    /// known until its response body closes (weir's own answer, or the handler's cut
+    /// short): that close, or the client's going, forgets and logs it.
     pub fn notify_aborted(&self, id: u32) {
         self.push(Event::Aborted(id));
-        self.forget(id);
     }
 
     /// Exchanges handed to the handler side whose handler was never called (their
@@ -1068,20 +1113,42 @@ impl HttpWorker {
             .filter(|ex| all || !(builtin || ex.phase.get() == Phase::Ended))
             .cloned()
             .collect();
+        // Each is forgotten (and logged) when its response body closes: weir's own
+        // answer once sent, a cut one at once.
         for ex in cut {
             ex.abort(status);
-            self.forget(ex.id);
         }
         self.events.borrow_mut().clear();
     }
 
-    /// The access-log line of a finished exchange.
-    /// The access-log line of a request refused before it became an exchange (a
-    /// malformed or oversized head): what of it could be read is not logged, only
-    /// that it was refused, with what status, to whom.
+    /// weir's answer to a request it refuses before the handler sees it (over
+    /// hyper's connections and HTTP/3), logged as refused.
+    pub fn refuse(
+        &self,
+        parts: &http::request::Parts,
+        status: StatusCode,
+        remote: SocketAddr,
+    ) -> Response<ResponseBody> {
+        let reason = status.canonical_reason().unwrap_or("");
+        let bytes = if parts.method == http::Method::HEAD {
+            0
+        } else {
+            reason.len() + 1
+        };
+        let protocol = Protocol::from_http(parts.version).as_str();
+        self.log_refusal(protocol, Some(parts), status, bytes, None, remote);
+        simple_response(status, reason)
+    }
+
+    /// The access-log line of a request refused before it became an exchange. From a
+    /// malformed or oversized head (`request` `None`) what could be read is not
+    /// logged, only that it was refused, with what status, to whom; a request whose
+    /// head was whole but broke a rule (too many fields, `CONNECT`...) is logged with
+    /// its method and path.
     pub fn log_refusal(
         &self,
         protocol: &str,
+        request: Option<&http::request::Parts>,
         status: StatusCode,
         bytes: usize,
         since: Option<Instant>,
@@ -1091,10 +1158,12 @@ impl HttpWorker {
             return;
         }
         let ms = since.map_or(0.0, |t| t.elapsed().as_secs_f64() * 1e3);
+        let method = request.map_or("-", |r| r.method.as_str());
+        let path = request.map_or("-", |r| r.uri.path_and_query().map_or("/", |p| p.as_str()));
         tracing::info!(
             target: "weir::access",
-            method = %"-",
-            path = %"-",
+            method = %method,
+            path = %path,
             protocol,
             status = status.as_u16(),
             bytes,
@@ -1105,8 +1174,12 @@ impl HttpWorker {
         );
     }
 
+    /// The access-log line of a finished exchange.
     fn log(&self, ex: &Exchange, completed: bool) {
-        let Some(started) = ex.started.filter(|_| self.access_log) else {
+        // One line per exchange, whichever way it ends first (a failed body is
+        // logged when the protocol side answers for it, not again when that answer
+        // goes out).
+        let Some(started) = ex.started.take().filter(|_| self.access_log) else {
             return;
         };
         let elapsed: Duration = started.elapsed();

@@ -300,6 +300,11 @@ impl H1Body {
         read
     }
 
+    /// The status the connection answers with, once the body failed.
+    pub fn failure(&self) -> Option<StatusCode> {
+        self.state.failed.get()
+    }
+
     /// The trailer fields read so far (all of them once the body ended).
     pub fn take_trailers(&self) -> Vec<(Bytes, Bytes)> {
         std::mem::take(&mut *self.state.trailers.borrow_mut())
@@ -936,11 +941,23 @@ async fn reject(conn: &Conn, status: StatusCode) {
     reject_head(conn, status, false).await;
 }
 
+/// Answers a request the handler has not answered with `status` (its body failed),
+/// telling the handler side the client is gone, and logging that answer.
+async fn answer_for(conn: &Conn, worker: &Rc<HttpWorker>, ex: &Rc<Exchange>, status: StatusCode) {
+    worker.answered_for(ex, status);
+    reject(conn, status).await;
+}
+
+/// The body of weir's own answers: the reason phrase and a line break.
+fn refusal_text(status: StatusCode) -> String {
+    format!("{}\n", status.canonical_reason().unwrap_or(""))
+}
+
 /// [`reject`], for a request that may be `HEAD`, whose answer has no content (RFC 9110
 /// §9.3.2) though it says the length the content would have.
 /// Returns the body bytes sent.
 async fn reject_head(conn: &Conn, status: StatusCode, head_request: bool) -> usize {
-    let text = format!("{}\n", status.canonical_reason().unwrap_or(""));
+    let text = refusal_text(status);
     let head = format!(
         "HTTP/1.1 {} {}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\nDate: {}\r\n\r\n",
         status.as_u16(),
@@ -1013,7 +1030,7 @@ pub async fn serve(
                         Parsed::Head(h) => break h,
                         Parsed::Reject(status) => {
                             let sent = reject_head(&conn, status, head_request).await;
-                            worker.log_refusal("1.1", status, sent, started, remote);
+                            worker.log_refusal("1.1", None, status, sent, started, remote);
                             return;
                         }
                         Parsed::Partial => {}
@@ -1264,8 +1281,7 @@ async fn wait_response(
             // connection closes.
             _ = body.failure.notified() => {
                 drop(head);
-                worker.cancelled(ex);
-                reject(conn, body.failed.get().unwrap_or(StatusCode::BAD_REQUEST)).await;
+                answer_for(conn, worker, ex, body.failed.get().unwrap_or(StatusCode::BAD_REQUEST)).await;
                 return None;
             }
             r = &mut head => match r {
@@ -1302,11 +1318,12 @@ async fn wait_response(
                     }
                     _ => {
                         drop(head);
-                        worker.cancelled(ex);
                         // A body the client left unfinished is a bad request, as when
                         // its reader finds it cut short (Node answers it so too).
                         if filled.is_ok() {
-                            reject(conn, StatusCode::BAD_REQUEST).await;
+                            answer_for(conn, worker, ex, StatusCode::BAD_REQUEST).await;
+                        } else {
+                            worker.cancelled(ex);
                         }
                         return None;
                     }

@@ -348,8 +348,8 @@ async fn request(
         Ok(_) => crate::http::refusal(&parts, worker.limits.max_headers),
     };
     if let Some(status) = refused {
-        let reason = status.canonical_reason().unwrap_or("");
-        send_response(&mut send, simple_response(status, reason), &mut stopped).await;
+        let refusal = worker.refuse(&parts, status, remote);
+        send_response(&mut send, refusal, &mut stopped).await;
         return;
     }
     let body = RequestBody::H3(Box::new(H3Body {

@@ -382,13 +382,10 @@ async fn answer(
     if parts.version == hyper::Version::HTTP_11 && !parts.headers.contains_key(hyper::header::HOST)
     {
         // RFC 9112 §3.2, as on plain TCP (see `h1::parse_head`).
-        return Some(simple_response(
-            hyper::StatusCode::BAD_REQUEST,
-            "Bad Request",
-        ));
+        return Some(worker.refuse(&parts, hyper::StatusCode::BAD_REQUEST, peer.0));
     }
     if let Some(status) = crate::http::refusal(&parts, worker.limits.max_headers) {
-        let mut refused = simple_response(status, status.canonical_reason().unwrap_or(""));
+        let mut refused = worker.refuse(&parts, status, peer.0);
         if parts.method == hyper::Method::CONNECT && parts.version < hyper::Version::HTTP_2 {
             // Over HTTP/1.1 the bytes after CONNECT are meant for the far end: the
             // connection closes rather than read them as requests.
