@@ -831,6 +831,13 @@ fn a_body_that_stops_arriving_gets_408_after_the_body_timeout() {
         assert!(srv.log_shows(&line, READ_TIMEOUT), "{line}\n{}", srv.log());
     }
     assert!(!srv.log().contains("status=0"), "{}", srv.log());
+    // The handler's failed read rejects its promise: logged with its request line,
+    // though the exchange ended before.
+    assert!(
+        srv.log_shows("POST /count HTTP/1.1 from 127.0.0.1:", READ_TIMEOUT),
+        "{}",
+        srv.log()
+    );
     // Bytes that keep coming, each within the timeout, are a body like another.
     let mut c = Wire::connect(srv.addr);
     c.send("POST /count HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\n");

@@ -917,7 +917,8 @@ pub fn op_http_abort<'s>(
     ex.abort(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
 }
 
-/// `op_http_log_error(id, text)`: logs a handler failure with its request line.
+/// `op_http_log_error(id, text, line)`: logs a handler failure with its request line,
+/// `line` (as the handler side tells it) where the exchange has ended already.
 pub fn op_http_log_error<'s>(
     scope: &mut v8::PinScope<'s, '_>,
     args: v8::FunctionCallbackArguments<'s>,
@@ -925,6 +926,10 @@ pub fn op_http_log_error<'s>(
 ) {
     let text = arg_string(scope, &args, 1);
     match exchange(scope, &args) {
+        None if args.get(2).is_string() => {
+            let line = arg_string(scope, &args, 2);
+            tracing::error!(target: "weir::handler", "{line}: {text}")
+        }
         Some((_, ex)) => tracing::error!(
             target: "weir::handler",
             "{} {} HTTP/{} from {}: {text}",

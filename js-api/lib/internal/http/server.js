@@ -5,7 +5,7 @@
 // A handler that throws or rejects gets its request answered 500 (or, once the head
 // is out, cut) and the error logged with the request line; the worker keeps serving.
 
-const { SafeMap } = primordials;
+const { SafeMap, StringPrototypeIncludes } = primordials;
 
 const { IncomingMessage, kId, kResponse } = require('internal/http/incoming');
 const { ServerResponse, kHeadSent, kOnClose, kFastEnded } = require('internal/http/outgoing');
@@ -37,8 +37,16 @@ function describe(err) {
   return typeof err === 'string' ? err : inspect(err);
 }
 
+// The request line logged with a handler's failure where the native side has let
+// go of the exchange already (its client left, its body failed).
+function requestLine(req) {
+  const { remoteAddress: a, remotePort: p } = req.socket;
+  const from = StringPrototypeIncludes(`${a}`, ':') ? `[${a}]:${p}` : `${a}:${p}`;
+  return `${req.method} ${req.url} HTTP/${req.httpVersion} from ${from}`;
+}
+
 function handlerFailed(err, res) {
-  binding.logError(res[kId], `the handler failed: ${describe(err)}`);
+  binding.logError(res[kId], `the handler failed: ${describe(err)}`, requestLine(res.req));
   if (res.destroyed || res.writableFinished) return;
   if (!res[kHeadSent]) {
     res._resetHead();
