@@ -286,3 +286,51 @@ fn a_headers_frame_depending_on_itself_closes_the_connection_rather_than_desync_
     }
     assert!(ok);
 }
+
+#[test]
+fn a_malformed_request_resets_its_stream_and_a_field_with_forbidden_characters_the_connection() {
+    const PROTOCOL_ERROR: u32 = 1;
+    // A literal field without indexing, new name (HPACK 0x00).
+    let with = |name: &str, value: &str| {
+        let mut b = vec![0x82, 0x86, 0x84, 0x41, 9]; // GET, http, /, :authority
+        b.extend_from_slice(b"localhost");
+        b.push(0);
+        b.push(name.len() as u8);
+        b.extend_from_slice(name.as_bytes());
+        b.push(value.len() as u8);
+        b.extend_from_slice(value.as_bytes());
+        b
+    };
+    let srv = Server::start(&[&handler_path(), "--workers", "1"]);
+    // Stream errors: the stream is reset, the next one on the connection served.
+    for (name, value) in [("connection", "keep-alive"), ("te", "gzip")] {
+        let mut c = Raw::connect(srv.addr);
+        c.frame(HEADERS, 0x5, 1, &with(name, value));
+        c.get(3, "/hello");
+        let (mut reset, mut answered) = (None, false);
+        while let Some(f) = c.next() {
+            match (f.kind, f.stream) {
+                (RST_STREAM, 1) => reset = Some(f.code()),
+                (HEADERS, 3) => {
+                    answered = true;
+                    break;
+                }
+                (GOAWAY, _) => panic!("{name}: GOAWAY {}", f.code()),
+                _ => {}
+            }
+        }
+        assert_eq!(reset, Some(PROTOCOL_ERROR), "{name}");
+        assert!(answered, "{name}");
+    }
+    // A name with an upper-case letter: the connection goes, with GOAWAY.
+    let mut c = Raw::connect(srv.addr);
+    c.frame(HEADERS, 0x5, 1, &with("X-Upper", "a"));
+    let mut goaway = None;
+    while let Some(f) = c.next() {
+        assert_ne!(f.kind, HEADERS, "answered");
+        if f.kind == GOAWAY {
+            goaway = Some(f.code());
+        }
+    }
+    assert_eq!(goaway, Some(PROTOCOL_ERROR));
+}
