@@ -12,7 +12,7 @@ mod server;
 use server::{fetch, get, handler_path, Server};
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 const DATA: u8 = 0;
@@ -333,4 +333,43 @@ fn a_malformed_request_resets_its_stream_and_a_field_with_forbidden_characters_t
         }
     }
     assert_eq!(goaway, Some(PROTOCOL_ERROR));
+}
+
+#[test]
+fn frames_that_are_not_a_request_do_not_start_the_head_timeout() {
+    // A client that acknowledges the data it got (WINDOW_UPDATE) after its response
+    // keeps an idle connection, closed by the idle timeout, not the head timeout.
+    const WINDOW_UPDATE: u8 = 8;
+    let srv = Server::start(&[
+        &handler_path(),
+        "--workers",
+        "1",
+        "--header-timeout-ms",
+        "400",
+        "--idle-timeout-ms",
+        "2500",
+    ]);
+    let mut c = Raw::connect(srv.addr);
+    let answered = |c: &mut Raw, stream: u32| loop {
+        match c.next() {
+            Some(f) if f.kind == HEADERS && f.stream == stream => return true,
+            Some(_) => {}
+            None => return false,
+        }
+    };
+    c.get(1, "/hello");
+    assert!(answered(&mut c, 1));
+    c.frame(WINDOW_UPDATE, 0, 0, &100u32.to_be_bytes());
+    std::thread::sleep(Duration::from_millis(1200));
+    c.get(3, "/hello");
+    assert!(answered(&mut c, 3), "closed at the head timeout");
+    // A request head begun and never finished still meets the head timeout.
+    let t = Instant::now();
+    c.frame(HEADERS, 0x1, 5, &[0x82, 0x86]); // END_STREAM, no END_HEADERS
+    while c.next().is_some() {}
+    assert!(
+        t.elapsed() < Duration::from_millis(2000),
+        "{:?}",
+        t.elapsed()
+    );
 }

@@ -507,8 +507,8 @@ pub struct ConnIo<T> {
     /// Where the bytes written stand in HTTP/2's frames (counted from the first byte:
     /// the server's SETTINGS may go before the client's preface is read).
     frames: FrameWalk,
-    /// The client's HTTP/2 frames, checked as they arrive (see [`SelfDependency`]).
-    inbound: SelfDependency,
+    /// The client's HTTP/2 frames, checked as they arrive (see [`Inbound`]).
+    inbound: Inbound,
     /// The last write waited for room: the client is not reading what the server
     /// has to send (over HTTP/1.1, the rest of a response handed over whole).
     blocked: bool,
@@ -564,37 +564,47 @@ impl FrameWalk {
     }
 }
 
-/// Watches the frames an HTTP/2 client sends for a HEADERS frame whose priority
-/// depends on its own stream. The h2 crate resets that stream before it decodes the
-/// frame's field block, so its HPACK table no longer matches the client's, and later
-/// requests on the connection would get the wrong field values (RFC 9113 §4.3 makes
-/// an undecoded block a connection error). Such a connection is closed.
+/// Watches the frames an HTTP/2 client sends:
+/// - for a HEADERS frame whose priority depends on its own stream. The h2 crate resets
+///   that stream before it decodes the frame's field block, so its HPACK table no
+///   longer matches the client's, and later requests on the connection would get the
+///   wrong field values (RFC 9113 §4.3 makes an undecoded block a connection error).
+///   Such a connection is closed.
+/// - for the start of a request head (a HEADERS frame), from which the head timeout
+///   runs: other frames (window updates, pings, settings) are not a request.
 #[derive(Default)]
-struct SelfDependency {
+struct Inbound {
     /// Bytes of the client preface still to pass.
     preface: usize,
     frames: FrameWalk,
+    /// A HEADERS frame arrived since this was last cleared.
+    headers: bool,
     /// The start of a prioritized HEADERS payload: pad length (when padded), then
     /// the stream it depends on.
     peek: [u8; 5],
 }
 
-impl SelfDependency {
-    fn after_preface() -> SelfDependency {
-        SelfDependency {
+impl Inbound {
+    fn after_preface() -> Inbound {
+        Inbound {
             preface: H2_PREFACE.len(),
-            ..SelfDependency::default()
+            ..Inbound::default()
         }
     }
 
-    /// Takes the next bytes read; `false` when they hold such a frame.
+    /// Takes the next bytes read; `false` when they hold a self-dependent HEADERS.
     fn take(&mut self, bytes: &[u8]) -> bool {
         let skip = self.preface.min(bytes.len());
         self.preface -= skip;
-        let peek = &mut self.peek;
+        let (peek, headers) = (&mut self.peek, &mut self.headers);
         self.frames.walk(&bytes[skip..], |h, offset, run| {
-            // HEADERS (type 1) with the PRIORITY flag (0x20); PADDED is 0x8.
-            if h[3] != 1 || h[4] & 0x20 == 0 {
+            // HEADERS is type 1 (a field block is never empty, so its payload shows).
+            if h[3] != 1 {
+                return true;
+            }
+            *headers = true;
+            // With the PRIORITY flag (0x20); PADDED is 0x8.
+            if h[4] & 0x20 == 0 {
                 return true;
             }
             let need = 4 + usize::from(h[4] & 0x8 != 0);
@@ -631,7 +641,7 @@ impl<T> ConnIo<T> {
             timer: Box::pin(tokio::time::sleep(first)),
             h2: None,
             frames: FrameWalk::default(),
-            inbound: SelfDependency::default(),
+            inbound: Inbound::default(),
             blocked: false,
             stalled: 0,
             send,
@@ -718,7 +728,7 @@ impl<T: AsyncRead + Unpin> AsyncRead for ConnIo<T> {
                         let first = &buf.filled()[before..];
                         let n = first.len().min(H2_PREFACE.len());
                         self.h2 = Some(first[..n] == H2_PREFACE[..n]);
-                        self.inbound = SelfDependency::after_preface();
+                        self.inbound = Inbound::after_preface();
                     }
                     if self.h2 == Some(true) && !self.inbound.take(&buf.filled()[before..]) {
                         return Poll::Ready(Err(std::io::Error::new(
@@ -727,8 +737,12 @@ impl<T: AsyncRead + Unpin> AsyncRead for ConnIo<T> {
                         )));
                     }
                     // Bytes while nothing is in flight: a request head is arriving
-                    // (over HTTP/2, unless they are window updates for data it holds).
-                    if !self.busy() && self.conn.head_started.get().is_none() {
+                    // (over HTTP/2, only HEADERS frames are one).
+                    let head = match self.h2 {
+                        Some(true) => std::mem::take(&mut self.inbound.headers),
+                        _ => true,
+                    };
+                    if head && !self.busy() && self.conn.head_started.get().is_none() {
                         self.conn.head_started.set(Some(std::time::Instant::now()));
                         let deadline = tokio::time::Instant::now() + self.head;
                         if deadline < self.timer.deadline() {
