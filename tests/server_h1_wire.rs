@@ -1162,6 +1162,35 @@ fn a_trailer_that_frames_or_routes_the_response_throws_from_add_trailers() {
 }
 
 #[test]
+fn a_request_touched_before_it_is_piped_to_its_response_is_echoed_whole() {
+    // A pipe that cannot move the bytes natively (the request was read from, or its
+    // state looked at) moves them through JavaScript: the response ends all the same.
+    let srv = start();
+    for how in ["listener", "encoding", "readable"] {
+        let mut c = Wire::connect(srv.addr);
+        c.send(format!(
+            "POST /echo-touched?how={how} HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello"
+        ));
+        let r = c.response();
+        assert_eq!((r.status, r.text()), (200, "hello".to_string()), "{how}");
+        // The connection goes on: the response ended.
+        c.send(get("/hello"));
+        assert_eq!(c.response().text(), "hello world\n", "{how}");
+    }
+}
+
+#[test]
+fn the_head_of_a_piped_response_can_still_be_set_after_the_pipeline_call() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send("POST /echo-then-head HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello");
+    let r = c.response();
+    assert_eq!(r.status, 202);
+    assert_eq!(r.header("x-after"), Some("1"));
+    assert_eq!(r.text(), "hello");
+}
+
+#[test]
 fn trailers_arrive_in_the_chunked_trailer_section() {
     let srv = start();
     let mut c = Wire::connect(srv.addr);

@@ -119,6 +119,22 @@ export default async function handle(req, res) {
         if (err) stats.echoErrors++;
       });
     }
+    case '/echo-touched': {
+      // The request touched before the pipe (a listener, an encoding, a look at its
+      // state): its bytes go through JavaScript, and the response still ends.
+      const how = q.get('how');
+      if (how === 'listener') req.on('error', () => {});
+      else if (how === 'encoding') req.setEncoding('latin1');
+      else if (how === 'readable' && !req.readable) return res.end('not readable');
+      return pipeline(req, res, (err) => { if (err) stats.echoErrors++; });
+    }
+    case '/echo-then-head': {
+      // As in Node, the head goes with the first bytes: set after the call, it counts.
+      pipeline(req, res, () => {});
+      res.setHeader('x-after', '1');
+      res.statusCode = 202;
+      return;
+    }
     case '/echo-later': {
       // Starts reading the body only after ?ms= (the bytes sent before wait for it).
       res.setHeader('content-type', 'application/octet-stream');

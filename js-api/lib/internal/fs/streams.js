@@ -15,7 +15,9 @@ const {
 const { validateInteger } = require('internal/validators');
 const { Readable } = require('stream');
 const { Buffer } = require('buffer');
-const { kNativeSource, kNativeReady, kNativeDone, destroyQuietly } = require('internal/streams/native');
+const {
+  kNativeSource, kNativeSourceFree, kNativeReady, kNativeDone, destroyQuietly,
+} = require('internal/streams/native');
 const binding = internalBinding('fs');
 const streams = internalBinding('stream');
 
@@ -89,9 +91,13 @@ class ReadStream extends Readable {
     return this[kOpening];
   }
 
+  [kNativeSourceFree]() {
+    return !(this[kTaken] || this[kReading] || this.bytesRead > 0 || this.destroyed);
+  }
+
   // The whole source for a native pipe, while JavaScript has read nothing.
   [kNativeSource]() {
-    if (this[kTaken] || this[kReading] || this.bytesRead > 0 || this.destroyed) return undefined;
+    if (!this[kNativeSourceFree]()) return undefined;
     this[kTaken] = true;
     binding.streamNative(this[kRid]);
     return this[kRid];

@@ -12,7 +12,9 @@ const {
 
 const { finished } = require('stream');
 const { LazyReadable, defineLazyProperty, kStateMade } = require('internal/http/lazy_stream');
-const { kNativeSource, kNativeDone, destroyQuietly } = require('internal/streams/native');
+const {
+  kNativeSource, kNativeSourceFree, kNativeDone, destroyQuietly,
+} = require('internal/streams/native');
 const { Buffer } = require('buffer');
 const { validateFunction } = require('internal/validators');
 const binding = internalBinding('http');
@@ -187,6 +189,10 @@ class IncomingMessage extends LazyReadable {
   }
 
   // The body as a native source, while no JavaScript has read from it.
+  [kNativeSourceFree]() {
+    return !(this[kStateMade] || this[kReading]);
+  }
+
   [kNativeSource]() {
     if (this[kStateMade] || this[kReading]) return undefined;
     this[kReading] = true;

@@ -18,6 +18,8 @@ const kNativeDone = Symbol('kNativeDone');
 const kNativeReady = Symbol('kNativeReady');
 // Optional, on a sink: whether [kNativeSink]() would succeed now, without side effects.
 const kNativeSinkFree = Symbol('kNativeSinkFree');
+// Optional, on a source: the same for [kNativeSource]().
+const kNativeSourceFree = Symbol('kNativeSourceFree');
 
 const { ERR_STREAM_PREMATURE_CLOSE } = require('internal/errors').codes;
 
@@ -38,14 +40,14 @@ function tryNativePipe(src, dst, callback) {
   // file that cannot be opened still gets an error status rather than a cut 200.
   const ready = typeof src[kNativeReady] === 'function' ? src[kNativeReady]() : undefined;
   if (ready === undefined) {
-    const sink = dst[kNativeSink]();
-    if (sink === undefined) return false;
-    const source = src[kNativeSource]();
-    if (source === undefined) {
-      internalBinding('stream').close(sink);
+    // Neither side is taken before both can be: a sink made for a source that turns
+    // out taken (a request already read from) would be lost to the JavaScript pipe.
+    if (src[kNativeSourceFree]?.() === false || dst[kNativeSinkFree]?.() === false) {
       return false;
     }
-    run(src, dst, source, sink, callback);
+    // The pipe starts on the next tick, as a JavaScript one moves its first chunk
+    // then: the code after the call may still set the response's headers and status.
+    process.nextTick(startNative, src, dst, callback);
     return true;
   }
   if (!dst[kNativeSinkFree]?.()) return false;
@@ -79,6 +81,34 @@ function tryNativePipe(src, dst, callback) {
   return true;
 }
 
+function startNative(src, dst, callback) {
+  // Meanwhile the handler may have read from the source or written to the sink
+  // itself: then the bytes go through JavaScript.
+  if (src[kNativeSourceFree]?.() === false || dst[kNativeSinkFree]?.() === false) {
+    require('internal/streams/pipeline').pipelineImpl([src, dst], callback, { native: false });
+    return;
+  }
+  let sink;
+  try {
+    sink = dst[kNativeSink]();
+  } catch (err) {
+    dst[kNativeDone](err);
+    return callback(err);
+  }
+  if (sink === undefined) {
+    require('internal/streams/pipeline').pipelineImpl([src, dst], callback, { native: false });
+    return;
+  }
+  const source = src[kNativeSource]();
+  if (source === undefined) {
+    internalBinding('stream').close(sink);
+    const err = new ERR_STREAM_PREMATURE_CLOSE();
+    dst[kNativeDone](err);
+    return callback(err);
+  }
+  run(src, dst, source, sink, callback);
+}
+
 function run(src, dst, source, sink, callback) {
   internalBinding('stream').pipe(source, sink).then(() => {
     src[kNativeDone](null);
@@ -92,6 +122,7 @@ function run(src, dst, source, sink, callback) {
 }
 
 module.exports = {
-  kNativeSource, kNativeSink, kNativeDone, kNativeReady, kNativeSinkFree, tryNativePipe, destroyQuietly,
+  kNativeSource, kNativeSink, kNativeDone, kNativeReady, kNativeSinkFree, kNativeSourceFree,
+  tryNativePipe, destroyQuietly,
   kFailed,
 };

@@ -196,7 +196,7 @@ function pipelineImpl(streams, callback, opts) {
   }
 
   // Two native streams and nothing between them: the bytes move in Rust.
-  if (streams.length === 2 && opts?.signal === undefined &&
+  if (streams.length === 2 && opts?.signal === undefined && opts?.native !== false &&
       require('internal/streams/native').tryNativePipe(streams[0], streams[1], callback)) {
     return streams[1];
   }
