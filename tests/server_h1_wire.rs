@@ -1180,6 +1180,25 @@ fn a_request_touched_before_it_is_piped_to_its_response_is_echoed_whole() {
 }
 
 #[test]
+fn breaking_out_of_a_for_await_over_the_body_still_lets_the_handler_answer() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    let body = "x".repeat(200 << 10);
+    c.send(format!(
+        "POST /count-upto?limit=1000 HTTP/1.1\r\nHost: a\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    ));
+    let r = c.response();
+    assert_eq!((r.status, r.text()), (413, "too large\n".to_string()));
+    // The rest of the body was read and dropped; the connection serves on.
+    c.send(get("/hello"));
+    assert_eq!(c.response().text(), "hello world\n");
+    // Under the limit, the loop ends with the body.
+    c.send("POST /count-upto?limit=1000 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello");
+    assert_eq!(c.response().text(), "5\n");
+}
+
+#[test]
 fn the_head_of_a_piped_response_can_still_be_set_after_the_pipeline_call() {
     let srv = start();
     let mut c = Wire::connect(srv.addr);

@@ -119,6 +119,18 @@ export default async function handle(req, res) {
         if (err) stats.echoErrors++;
       });
     }
+    case '/count-upto': {
+      // Reads the body until it passes ?limit=, leaving the loop with `break`: as in
+      // Node, the request is let go of and the answer still goes out.
+      const limit = Number(q.get('limit'));
+      let n = 0;
+      for await (const c of req) {
+        n += c.length;
+        if (n > limit) break;
+      }
+      res.statusCode = n > limit ? 413 : 200;
+      return res.end(`${n > limit ? 'too large' : n}\n`);
+    }
     case '/echo-touched': {
       // The request touched before the pipe (a listener, an encoding, a look at its
       // state): its bytes go through JavaScript, and the response still ends.

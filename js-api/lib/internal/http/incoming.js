@@ -212,6 +212,7 @@ class IncomingMessage extends LazyReadable {
   _read() {
     // A request without a body ends on the first read (never before: handlers that
     // ignore the body pay nothing for it).
+    this._consuming = true;
     if (!this[kHasBody]) return this.push(null);
     this[kConsumed] = true;
     if (this[kReading]) return;
@@ -252,14 +253,17 @@ class IncomingMessage extends LazyReadable {
     }
     // Destroyed before its body arrived whole (the handler gave up on it, as when an
     // upload passes a limit): as Node destroys the socket, the client gets no answer,
-    // or its answer cut short, unless the response was already given whole.
-    if (!this.complete) this[kResponse]?._cut();
+    // or its answer cut short, unless the response was already given whole. Not when
+    // stream code let go of the request first (`req.socket = null`, as a `break` out
+    // of `for await (const chunk of req)` does): as in Node, the response goes on.
+    if (!this.complete && this.socket !== null) this[kResponse]?._cut();
     // Node emits 'error' on an aborted request only when someone listens for it.
     process.nextTick(() => cb(this.listenerCount('error') === 0 ? null : err));
   }
 
   // Node's req._dump(): discard an unread body so the connection can be reused.
   _dump() {
+    this._dumped = true;
     if (!this.readableEnded && !this.destroyed) this.resume();
   }
 
@@ -282,6 +286,10 @@ class IncomingMessage extends LazyReadable {
 }
 
 defineLazyProperty(IncomingMessage.prototype, 'socket', socketOf);
+// Node's flags, by which stream code knows a server request (see
+// `isServerRequest`); `_consuming` is set once the body is read.
+IncomingMessage.prototype._consuming = false;
+IncomingMessage.prototype._dumped = false;
 
 ObjectDefineProperty(IncomingMessage.prototype, Symbol.toStringTag, {
   __proto__: null, value: 'IncomingMessage', configurable: true,
