@@ -2081,6 +2081,37 @@ fn send_date_false_sends_no_date() {
 }
 
 #[test]
+fn a_write_after_end_fails_the_call_and_nothing_else_as_in_node() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send(get("/write-after-end?tag=whole"));
+    assert_eq!(c.response().text(), "ok\n");
+    c.send(get("/write-after-end?tag=stream&stream"));
+    assert_eq!(c.response().text(), "aok\n");
+    std::thread::sleep(Duration::from_millis(100));
+    let v = stats(srv.addr);
+    for tag in ["whole", "stream"] {
+        let mut seen: Vec<String> = v["reqEvents"][tag]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e.as_str().unwrap().to_string())
+            .collect();
+        seen.sort();
+        assert_eq!(
+            seen,
+            [
+                "cb ERR_STREAM_WRITE_AFTER_END",
+                "close",
+                "error ERR_STREAM_WRITE_AFTER_END",
+                "returned false"
+            ],
+            "{tag}"
+        );
+    }
+}
+
+#[test]
 fn an_unread_request_ends_and_closes_after_the_response_as_in_node() {
     let srv = start();
     let mut c = Wire::connect(srv.addr);

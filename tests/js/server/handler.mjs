@@ -327,6 +327,20 @@ export default async function handle(req, res) {
       req.on('aborted', () => seen.push('aborted'));
       return res.end('ok\n');
     }
+    case '/write-after-end': {
+      // A write after end() fails it, as in Node; the request is not taken for
+      // aborted and the response closes once. ?stream: ended through the Writable.
+      const seen = (stats.reqEvents[q.get('tag')] = []);
+      req.on('aborted', () => seen.push('aborted'));
+      req.on('error', (e) => seen.push(`req-error ${e.code}`));
+      res.on('error', (e) => seen.push(`error ${e.code}`));
+      res.on('close', () => seen.push('close'));
+      if (q.has('stream')) res.write('a');
+      res.end('ok\n');
+      const more = res.write('y', (e) => seen.push(`cb ${e?.code}`));
+      seen.push(`returned ${more}`);
+      return;
+    }
     case '/respond-then-read': {
       // Reads the body after answering: one that has not arrived whole is cut.
       const seen = (stats.reqEvents[q.get('tag')] = []);

@@ -36,6 +36,7 @@ const {
     ERR_INVALID_CHAR,
     ERR_STREAM_ALREADY_FINISHED,
     ERR_STREAM_DESTROYED,
+    ERR_STREAM_WRITE_AFTER_END,
   },
 } = require('internal/errors');
 const { kId, socketOf } = require('internal/http/incoming');
@@ -590,6 +591,16 @@ class ServerResponse extends LazyWritable {
   }
 
   write(chunk, encoding, cb) {
+    // After end() (also one that sent the response whole, which bypassed the
+    // Writable): Node's OutgoingMessage fails the call, and the response it ended
+    // goes on, closing once.
+    if (this[kFastEnded] || (this[kStateMade] && this.writableEnded)) {
+      if (typeof encoding === 'function') cb = encoding;
+      // Once closed, only the callback hears of it, as in Node.
+      const closed = this[kFastClosed] || (this[kStateMade] && this.destroyed);
+      process.nextTick(writeAfterEnd, this, new ERR_STREAM_WRITE_AFTER_END(), cb, !closed);
+      return false;
+    }
     if (!this[kHeadFixed]) this._implicitHeader();
     if (chunk !== null && chunk !== undefined && (typeof chunk === 'string' || ArrayBuffer.isView(chunk))) {
       this._countBody(chunk, typeof encoding === 'string' ? encoding : null, false);
@@ -685,6 +696,11 @@ class ServerResponse extends LazyWritable {
     // no listener it is not an uncaught one.
     cb(this.listenerCount('error') === 0 ? null : err);
   }
+}
+
+function writeAfterEnd(res, err, cb, emit) {
+  if (typeof cb === 'function') cb(err);
+  if (emit && res.listenerCount('error') > 0) res.emit('error', err);
 }
 
 // The request's socket, made when first asked for (making it costs a request that
