@@ -2081,6 +2081,25 @@ fn send_date_false_sends_no_date() {
 }
 
 #[test]
+fn req_socket_emits_close_when_the_client_leaves_mid_response() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send(get("/socket-events?tag=left"));
+    assert_eq!(c.head().status, 200);
+    drop(c);
+    let want = serde_json::json!(["listeners 2", "second listener", "socket-close false"]);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let seen = stats(srv.addr)["reqEvents"]["left"].clone();
+        if seen == want {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{seen}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
 fn a_write_after_end_fails_the_call_and_nothing_else_as_in_node() {
     let srv = start();
     let mut c = Wire::connect(srv.addr);

@@ -327,6 +327,19 @@ export default async function handle(req, res) {
       req.on('aborted', () => seen.push('aborted'));
       return res.end('ok\n');
     }
+    case '/socket-events': {
+      // req.socket is an event emitter: 'close' when the client leaves mid-response.
+      const seen = (stats.reqEvents[q.get('tag')] = []);
+      const socket = req.socket;
+      const onClose = (hadError) => seen.push(`socket-close ${hadError}`);
+      socket.once('close', onClose);
+      socket.on('close', () => seen.push('second listener'));
+      socket.off('close', onClose);
+      socket.on('close', onClose);
+      seen.push(`listeners ${socket.listenerCount('close')}`);
+      res.write('partial');
+      return;
+    }
     case '/write-after-end': {
       // A write after end() fails it, as in Node; the request is not taken for
       // aborted and the response closes once. ?stream: ended through the Writable.

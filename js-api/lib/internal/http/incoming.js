@@ -11,6 +11,7 @@ const {
 } = primordials;
 
 const { finished } = require('stream');
+const EventEmitter = require('events');
 const { LazyReadable, defineLazyProperty, kStateMade } = require('internal/http/lazy_stream');
 const {
   kNativeSource, kNativeSourceFree, kNativeDone, destroyQuietly,
@@ -49,9 +50,13 @@ function familyOf(address) {
 // What Node users read from req.socket: addresses, TLS flag, and no-op tuning. The
 // local address is asked for when first read (while the exchange lasts). destroy()
 // ends the exchange as Node's ends the connection: the request is destroyed and its
-// response cut.
-class SocketInfo {
+// response cut. An event emitter: 'close' is emitted when the client goes away (or
+// destroy() ends the exchange) before its response ended, the cleanup hook of Node
+// handlers that stream (server-sent events). One that completed leaves the socket
+// open, as a kept-alive connection stays.
+class SocketInfo extends EventEmitter {
   constructor(remoteAddress, remotePort, encrypted, id, owner) {
+    super();
     this.remoteAddress = remoteAddress;
     this.remotePort = remotePort;
     this.remoteFamily = familyOf(remoteAddress);
@@ -79,19 +84,31 @@ class SocketInfo {
   }
   setNoDelay() { return this; }
   setKeepAlive() { return this; }
-  on() { return this; }
-  once() { return this; }
-  removeListener() { return this; }
+  ref() { return this; }
+  unref() { return this; }
+  get readyState() { return this.destroyed ? 'closed' : 'open'; }
   destroy(err) {
     if (!this.destroyed) {
-      this.destroyed = true;
-      this.readable = false;
-      this.writable = false;
       this[kOwner][kResponse]?._cut();
       this[kOwner].destroy(err);
+      this._gone();
     }
     return this;
   }
+  // The exchange ended without its response: the connection is gone.
+  _gone() {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.readable = false;
+    this.writable = false;
+    // After the response's 'close', as Node orders them.
+    process.nextTick(() => process.nextTick(() => this.emit('close', false)));
+  }
+}
+
+// The client left, or the exchange was cut: a socket made for the request closes.
+function socketGone(req) {
+  req[kSocketInfo]?._gone();
 }
 
 function localOf(socket) {
@@ -295,4 +312,6 @@ ObjectDefineProperty(IncomingMessage.prototype, Symbol.toStringTag, {
   __proto__: null, value: 'IncomingMessage', configurable: true,
 });
 
-module.exports = { IncomingMessage, kId, kHasBody, kResponse, SocketInfo, socketOf, finished };
+module.exports = {
+  IncomingMessage, kId, kHasBody, kResponse, SocketInfo, socketOf, socketGone, finished,
+};

@@ -7,7 +7,7 @@
 
 const { SafeMap, StringPrototypeIncludes } = primordials;
 
-const { IncomingMessage, kId, kResponse } = require('internal/http/incoming');
+const { IncomingMessage, kId, kResponse, socketGone } = require('internal/http/incoming');
 const { ServerResponse, kHeadSent, kOnClose, kFastEnded } = require('internal/http/outgoing');
 const { inspect } = require('internal/util/inspect');
 const { connResetException } = require('internal/errors');
@@ -91,6 +91,7 @@ function responseClosed(res, finished) {
 
 function abortRequest(req) {
   if (!req.destroyed) req.destroy(connResetException('aborted'));
+  socketGone(req);
 }
 
 function clientGone(id) {
