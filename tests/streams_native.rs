@@ -55,6 +55,7 @@ async fn a_native_pipe_moves_the_body_without_javascript_seeing_a_chunk() {
     assert_eq!(counts[0], 0, "HTTP/1.1 native pipe: JS saw chunks ({s})");
     assert_eq!(counts[1], 0, "HTTP/2 native pipe: JS saw chunks ({s})");
     assert!(counts[2] > 0, "the JS pipe must see chunks ({s})");
+    assert_eq!(s["echoFinished"], serde_json::json!([true, true]), "{s}");
 }
 
 type ChunkTx =

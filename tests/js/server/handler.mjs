@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createReadStream } from 'node:fs';
 
 const stats = {
-  closed: 0, aborted: 0, finished: 0, echoJsChunks: [], echoErrors: 0,
+  closed: 0, aborted: 0, finished: 0, echoJsChunks: [], echoErrors: 0, echoFinished: [],
   reqEvents: {}, waiting: [], slowRead: {}, portErrors: [],
 };
 
@@ -107,6 +107,8 @@ export default async function handle(req, res) {
       res.setHeader('content-type', 'application/octet-stream');
       return pipeline(req, res, (err) => {
         stats.echoJsChunks.push(seen());
+        // As in Node, the callback comes once the response has finished.
+        stats.echoFinished.push(res.writableFinished);
         if (err) stats.echoErrors++;
       });
     }

@@ -113,7 +113,9 @@ function run(src, dst, source, sink, callback) {
   internalBinding('stream').pipe(source, sink).then(() => {
     src[kNativeDone](null);
     dst[kNativeDone](null);
-    callback();
+    // After the sides' own events ('finish', 'end', queued by kNativeDone), as a
+    // JavaScript pipeline calls back once its streams have finished.
+    process.nextTick(callback);
   }, (err) => {
     src[kNativeDone](err);
     dst[kNativeDone](err);
