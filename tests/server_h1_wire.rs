@@ -2100,6 +2100,17 @@ fn req_socket_emits_close_when_the_client_leaves_mid_response() {
 }
 
 #[test]
+fn end_takes_a_string_a_buffer_or_a_uint8array_as_in_node() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send(get("/end-view"));
+    assert_eq!(
+        c.response().text(),
+        "ERR_INVALID_ARG_TYPE ERR_INVALID_ARG_TYPE"
+    );
+}
+
+#[test]
 fn a_write_after_end_fails_the_call_and_nothing_else_as_in_node() {
     let srv = start();
     let mut c = Wire::connect(srv.addr);

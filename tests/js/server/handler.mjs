@@ -250,6 +250,14 @@ export default async function handle(req, res) {
         res.addTrailers({ 'x-checksum': 'abc123', 'x-refused': e.code });
       }
       return res.end();
+    case '/end-view': {
+      // As in Node, end() takes a string, a Buffer or a Uint8Array, not another view.
+      const caught = [];
+      for (const view of [new DataView(new ArrayBuffer(2)), new Uint16Array(1)]) {
+        try { res.end(view); } catch (e) { caught.push(e.code); }
+      }
+      return res.end(new Uint8Array(Buffer.from(caught.join(' '))));
+    }
     case '/bad-status': {
       // An invalid code throws from end() and changes nothing: the handler answers again.
       res.statusCode = Number(q.get('code'));

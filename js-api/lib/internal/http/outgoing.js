@@ -19,6 +19,7 @@ const {
 
 const { lazyWritable, defineLazyProperty, kStateMade, kStateInit } = require('internal/http/lazy_stream');
 const { Buffer } = require('buffer');
+const { isUint8Array } = require('internal/util/types');
 const {
   STATUS_CODES,
   checkInvalidHeaderChar,
@@ -564,15 +565,13 @@ class ServerResponse extends LazyWritable {
       if (body !== undefined) {
         if (typeof body === 'string') {
           if (encoding && encoding !== 'utf8' && encoding !== 'utf-8') body = Buffer.from(body, encoding);
-        } else if (!ArrayBuffer.isView(body)) {
+        } else if (!isUint8Array(body)) {
+          // As in Node: a string, a Buffer or a Uint8Array (not another view).
           throw new ERR_INVALID_ARG_TYPE('chunk', ['string', 'Buffer', 'Uint8Array'], body);
         }
       }
       // The native side says the body's length (Content-Length) unless a field
       // frames it; as in Node, that length is not one of the response's headers.
-      if (body !== undefined && !(typeof body === 'string') && !(body instanceof Uint8Array)) {
-        body = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-      }
       this[kSentWhole] = true;
       this[kFastEnded] = true;
       let sent;
