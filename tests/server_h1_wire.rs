@@ -1196,6 +1196,18 @@ fn breaking_out_of_a_for_await_over_the_body_still_lets_the_handler_answer() {
     // Under the limit, the loop ends with the body.
     c.send("POST /count-upto?limit=1000 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello");
     assert_eq!(c.response().text(), "5\n");
+    // A handler that fails after the loop gets its 500 and its log line.
+    let mut c = Wire::connect(srv.addr);
+    c.send(format!(
+        "POST /count-upto?limit=1000&throw HTTP/1.1\r\nHost: a\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    ));
+    assert_eq!(c.response().status, 500);
+    assert!(
+        srv.log_shows("failed after the loop", READ_TIMEOUT),
+        "{}",
+        srv.log()
+    );
 }
 
 #[test]
@@ -2106,7 +2118,7 @@ fn end_takes_a_string_a_buffer_or_a_uint8array_as_in_node() {
     c.send(get("/end-view"));
     assert_eq!(
         c.response().text(),
-        "ERR_INVALID_ARG_TYPE ERR_INVALID_ARG_TYPE"
+        "ERR_INVALID_ARG_TYPE ERR_INVALID_ARG_TYPE ERR_INVALID_ARG_TYPE ERR_INVALID_ARG_TYPE false"
     );
 }
 

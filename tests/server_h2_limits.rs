@@ -359,10 +359,15 @@ fn frames_that_are_not_a_request_do_not_start_the_head_timeout() {
     };
     c.get(1, "/hello");
     assert!(answered(&mut c, 1));
+    // Its body, then a moment for the exchange to end.
+    while c.next().is_some_and(|f| !(f.kind == DATA && f.stream == 1)) {}
+    std::thread::sleep(Duration::from_millis(100));
     c.frame(WINDOW_UPDATE, 0, 0, &100u32.to_be_bytes());
     std::thread::sleep(Duration::from_millis(1200));
     c.get(3, "/hello");
     assert!(answered(&mut c, 3), "closed at the head timeout");
+    while c.next().is_some_and(|f| !(f.kind == DATA && f.stream == 3)) {}
+    std::thread::sleep(Duration::from_millis(100));
     // A request head begun and never finished still meets the head timeout.
     let t = Instant::now();
     c.frame(HEADERS, 0x1, 5, &[0x82, 0x86]); // END_STREAM, no END_HEADERS

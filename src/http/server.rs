@@ -570,15 +570,18 @@ impl FrameWalk {
 ///   longer matches the client's, and later requests on the connection would get the
 ///   wrong field values (RFC 9113 §4.3 makes an undecoded block a connection error).
 ///   Such a connection is closed.
-/// - for the start of a request head (a HEADERS frame), from which the head timeout
+/// - for request heads (HEADERS and CONTINUATION frames), from which the head timeout
 ///   runs: other frames (window updates, pings, settings) are not a request.
 #[derive(Default)]
 struct Inbound {
     /// Bytes of the client preface still to pass.
     preface: usize,
     frames: FrameWalk,
-    /// A HEADERS frame arrived since this was last cleared.
+    /// A HEADERS or CONTINUATION frame arrived since this was last cleared.
     headers: bool,
+    /// A field block is open: its HEADERS frame came without END_HEADERS, and the
+    /// CONTINUATION that ends it has not come yet.
+    block: bool,
     /// The start of a prioritized HEADERS payload: pad length (when padded), then
     /// the stream it depends on.
     peek: [u8; 5],
@@ -596,15 +599,17 @@ impl Inbound {
     fn take(&mut self, bytes: &[u8]) -> bool {
         let skip = self.preface.min(bytes.len());
         self.preface -= skip;
-        let (peek, headers) = (&mut self.peek, &mut self.headers);
+        let (peek, headers, block) = (&mut self.peek, &mut self.headers, &mut self.block);
         self.frames.walk(&bytes[skip..], |h, offset, run| {
-            // HEADERS is type 1 (a field block is never empty, so its payload shows).
-            if h[3] != 1 {
+            // HEADERS is type 1, CONTINUATION 9 (a field block fragment is never
+            // empty, so its payload shows); END_HEADERS is flag 0x4.
+            if h[3] != 1 && h[3] != 9 {
                 return true;
             }
             *headers = true;
-            // With the PRIORITY flag (0x20); PADDED is 0x8.
-            if h[4] & 0x20 == 0 {
+            *block = h[4] & 0x4 == 0;
+            // HEADERS with the PRIORITY flag (0x20); PADDED is 0x8.
+            if h[3] != 1 || h[4] & 0x20 == 0 {
                 return true;
             }
             let need = 4 + usize::from(h[4] & 0x8 != 0);
@@ -737,9 +742,12 @@ impl<T: AsyncRead + Unpin> AsyncRead for ConnIo<T> {
                         )));
                     }
                     // Bytes while nothing is in flight: a request head is arriving
-                    // (over HTTP/2, only HEADERS frames are one).
+                    // (over HTTP/2, only HEADERS frames and those of a field block
+                    // still open are one).
                     let head = match self.h2 {
-                        Some(true) => std::mem::take(&mut self.inbound.headers),
+                        Some(true) => {
+                            std::mem::take(&mut self.inbound.headers) || self.inbound.block
+                        }
                         _ => true,
                     };
                     if head && !self.busy() && self.conn.head_started.get().is_none() {
@@ -819,4 +827,43 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for ConnIo<T> {
 
 pub fn acceptor(cfg: Arc<rustls::ServerConfig>) -> tokio_rustls::TlsAcceptor {
     tokio_rustls::TlsAcceptor::from(cfg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+        let len = payload.len();
+        let mut f = vec![(len >> 16) as u8, (len >> 8) as u8, len as u8, kind, flags];
+        f.extend_from_slice(&stream.to_be_bytes());
+        f.extend_from_slice(payload);
+        f
+    }
+
+    #[test]
+    fn request_heads_are_told_from_other_frames_also_when_split_across_reads() {
+        let mut inbound = Inbound::after_preface();
+        let mut bytes = H2_PREFACE.to_vec();
+        bytes.extend(frame(4, 0, 0, &[])); // SETTINGS
+        bytes.extend(frame(8, 0, 0, &100u32.to_be_bytes())); // WINDOW_UPDATE
+        assert!(inbound.take(&bytes));
+        assert!(!std::mem::take(&mut inbound.headers) && !inbound.block);
+        // HEADERS without END_HEADERS, a byte at a time: the block stays open.
+        for b in frame(1, 0x1, 1, &[0x82, 0x86]) {
+            assert!(inbound.take(&[b]));
+        }
+        assert!(std::mem::take(&mut inbound.headers) && inbound.block);
+        // Its CONTINUATION's header alone: still inside the block.
+        let continuation = frame(9, 0x4, 1, &[0x84]);
+        assert!(inbound.take(&continuation[..9]));
+        assert!(inbound.block);
+        assert!(inbound.take(&continuation[9..]));
+        assert!(std::mem::take(&mut inbound.headers) && !inbound.block);
+        // A PING after it is no request head.
+        assert!(inbound.take(&frame(6, 0, 0, &[0; 8])));
+        assert!(!inbound.headers && !inbound.block);
+        // A HEADERS frame that depends on its own stream is caught.
+        assert!(!inbound.take(&frame(1, 0x5 | 0x20, 3, &[0, 0, 0, 3, 15, 0x82])));
+    }
 }

@@ -130,6 +130,8 @@ export default async function handle(req, res) {
         n += c.length;
         if (n > limit) break;
       }
+      // ?throw: the handler fails after letting go of the request (500 still).
+      if (q.has('throw')) throw new Error('failed after the loop');
       res.statusCode = n > limit ? 413 : 200;
       return res.end(`${n > limit ? 'too large' : n}\n`);
     }
@@ -251,12 +253,16 @@ export default async function handle(req, res) {
       }
       return res.end();
     case '/end-view': {
-      // As in Node, end() takes a string, a Buffer or a Uint8Array, not another view.
+      // As in Node, end() and write() take a string, a Buffer or a Uint8Array, not
+      // another view; a refused one fixes and counts nothing.
       const caught = [];
       for (const view of [new DataView(new ArrayBuffer(2)), new Uint16Array(1)]) {
         try { res.end(view); } catch (e) { caught.push(e.code); }
+        try { res.write(view); } catch (e) { caught.push(e.code); }
       }
-      return res.end(new Uint8Array(Buffer.from(caught.join(' '))));
+      const text = `${caught.join(' ')} ${res.headersSent}`;
+      res.setHeader('content-length', Buffer.byteLength(text));
+      return res.end(new Uint8Array(Buffer.from(text)));
     }
     case '/bad-status': {
       // An invalid code throws from end() and changes nothing: the handler answers again.

@@ -554,6 +554,7 @@ class ServerResponse extends LazyWritable {
       }
       return this;
     }
+    validChunk(chunk);
     // The head is fixed here, as in Node (a wrapped writeHead runs); an invalid
     // status code throws before anything is sent.
     if (!this[kHeadFixed]) this._implicitHeader();
@@ -565,9 +566,6 @@ class ServerResponse extends LazyWritable {
       if (body !== undefined) {
         if (typeof body === 'string') {
           if (encoding && encoding !== 'utf8' && encoding !== 'utf-8') body = Buffer.from(body, encoding);
-        } else if (!isUint8Array(body)) {
-          // As in Node: a string, a Buffer or a Uint8Array (not another view).
-          throw new ERR_INVALID_ARG_TYPE('chunk', ['string', 'Buffer', 'Uint8Array'], body);
         }
       }
       // The native side says the body's length (Content-Length) unless a field
@@ -590,6 +588,7 @@ class ServerResponse extends LazyWritable {
   }
 
   write(chunk, encoding, cb) {
+    validChunk(chunk);
     // After end() (also one that sent the response whole, which bypassed the
     // Writable): Node's OutgoingMessage fails the call, and the response it ended
     // goes on, closing once.
@@ -601,7 +600,7 @@ class ServerResponse extends LazyWritable {
       return false;
     }
     if (!this[kHeadFixed]) this._implicitHeader();
-    if (chunk !== null && chunk !== undefined && (typeof chunk === 'string' || ArrayBuffer.isView(chunk))) {
+    if (chunk !== null && chunk !== undefined) {
       this._countBody(chunk, typeof encoding === 'string' ? encoding : null, false);
     }
     return super.write(chunk, encoding, cb);
@@ -694,6 +693,14 @@ class ServerResponse extends LazyWritable {
     // As in Node, the error goes to whoever listens (finished(), pipeline()); with
     // no listener it is not an uncaught one.
     cb(this.listenerCount('error') === 0 ? null : err);
+  }
+}
+
+// As in Node, a body chunk is a string, a Buffer or a Uint8Array (not another view),
+// checked before anything is fixed or counted.
+function validChunk(chunk) {
+  if (chunk !== null && chunk !== undefined && typeof chunk !== 'string' && !isUint8Array(chunk)) {
+    throw new ERR_INVALID_ARG_TYPE('chunk', ['string', 'Buffer', 'Uint8Array'], chunk);
   }
 }
 

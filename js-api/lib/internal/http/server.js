@@ -7,7 +7,9 @@
 
 const { SafeMap, StringPrototypeIncludes } = primordials;
 
-const { IncomingMessage, kId, kResponse, socketGone } = require('internal/http/incoming');
+const {
+  IncomingMessage, kId, kResponse, socketGone, socketOf,
+} = require('internal/http/incoming');
 const { ServerResponse, kHeadSent, kOnClose, kFastEnded } = require('internal/http/outgoing');
 const { inspect } = require('internal/util/inspect');
 const { connResetException } = require('internal/errors');
@@ -39,8 +41,9 @@ function describe(err) {
 
 // The request line logged with a handler's failure where the native side has let
 // go of the exchange already (its client left, its body failed).
+// (From the request's own socket: stream code may have set `req.socket` to null.)
 function requestLine(req) {
-  const { remoteAddress: a, remotePort: p } = req.socket;
+  const { remoteAddress: a, remotePort: p } = socketOf(req);
   const from = StringPrototypeIncludes(`${a}`, ':') ? `[${a}]:${p}` : `${a}:${p}`;
   return `${req.method} ${req.url} HTTP/${req.httpVersion} from ${from}`;
 }
