@@ -659,6 +659,29 @@ fn expect_100_continue_is_answered_once_the_handler_reads_the_body() {
 }
 
 #[test]
+fn write_continue_sends_100_at_once_and_only_once() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    let t = Instant::now();
+    c.send("POST /continue-later?ms=600 HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n");
+    let interim = c.head();
+    assert_eq!(interim.status, 100);
+    assert!(
+        t.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        t.elapsed()
+    );
+    c.send("0123456789");
+    // The read that follows sends no second 100.
+    let r = c.response();
+    assert_eq!((r.status, r.text()), (200, "10".to_string()));
+    // Without Expect, writeContinue sends nothing.
+    c.send("POST /continue-later?ms=10 HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi");
+    let r = c.response();
+    assert_eq!((r.status, r.text()), (200, "2".to_string()));
+}
+
+#[test]
 fn expect_100_continue_to_a_handler_that_does_not_read_gets_the_response_without_100() {
     let srv = start();
     let mut c = Wire::connect(srv.addr);

@@ -1292,6 +1292,11 @@ async fn wait_response(
                 NextHead::Final(r) => {
                     return Some(r.unwrap_or_else(|| crate::http::exchange::simple_response(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")));
                 }
+                // `100 Continue` (`res.writeContinue()`) goes once, and only to a
+                // client that asked for it and has not had it from a body read.
+                NextHead::Interim(interim)
+                    if interim.status() == StatusCode::CONTINUE
+                        && !body.expect_continue.replace(false) => {}
                 NextHead::Interim(interim) => {
                     if write_interim(conn, &interim).await.is_err() {
                         drop(head);

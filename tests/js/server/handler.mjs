@@ -343,6 +343,14 @@ export default async function handle(req, res) {
       req.on('aborted', () => seen.push('aborted'));
       return res.end('ok\n');
     }
+    case '/continue-later': {
+      // `100 Continue` at once, as in Node; the body is read later.
+      res.writeContinue();
+      await sleep(Number(q.get('ms') ?? 600));
+      let n = 0;
+      for await (const c of req) n += c.length;
+      return res.end(String(n));
+    }
     case '/socket-events': {
       // req.socket is an event emitter: 'close' when the client leaves mid-response.
       const seen = (stats.reqEvents[q.get('tag')] = []);

@@ -469,7 +469,10 @@ class ServerResponse extends LazyWritable {
 
   // weir answers `Expect: 100-continue` itself, when the handler starts reading the
   // body; asking for it first changes nothing.
+  // `100 Continue` now, to a client that sent `Expect: 100-continue` (over HTTP/1.1
+  // on plain TCP and HTTP/3; elsewhere it goes when the body is first read).
   writeContinue(cb) {
+    binding.inform(this[kId], 100, []);
     if (typeof cb === 'function') process.nextTick(cb);
   }
 
