@@ -2135,6 +2135,27 @@ fn req_socket_emits_close_when_the_client_leaves_mid_response() {
 }
 
 #[test]
+fn set_headers_takes_a_map_as_in_node() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send(get("/set-headers"));
+    let r = c.response();
+    assert_eq!(r.header("x-one"), Some("1"));
+    assert_eq!(r.header("x-two"), Some("2"));
+    let cookies: Vec<&str> = r
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(cookies, ["a=1", "b=2"]);
+    assert_eq!(
+        r.text(),
+        "ERR_INVALID_ARG_TYPE ERR_INVALID_ARG_TYPE ERR_INVALID_ARG_TYPE ERR_HTTP_HEADERS_SENT"
+    );
+}
+
+#[test]
 fn end_takes_a_string_a_buffer_or_a_uint8array_as_in_node() {
     let srv = start();
     let mut c = Wire::connect(srv.addr);

@@ -343,6 +343,17 @@ export default async function handle(req, res) {
       req.on('aborted', () => seen.push('aborted'));
       return res.end('ok\n');
     }
+    case '/set-headers': {
+      // Node's res.setHeaders(Map): each field set, set-cookie values together.
+      const caught = [];
+      for (const bad of [{ a: '1' }, [['a', '1']], null]) {
+        try { res.setHeaders(bad); } catch (e) { caught.push(e.code); }
+      }
+      res.setHeaders(new Map([['x-one', '1'], ['set-cookie', ['a=1', 'b=2']], ['X-Two', 2]]));
+      res.flushHeaders();
+      try { res.setHeaders(new Map([['x-late', '1']])); } catch (e) { caught.push(e.code); }
+      return res.end(caught.join(' '));
+    }
     case '/continue-later': {
       // `100 Continue` at once, as in Node; the body is read later.
       res.writeContinue();

@@ -310,6 +310,31 @@ class ServerResponse extends LazyWritable {
     return this;
   }
 
+  // Node's: every field of a `Headers` or a `Map`, each set as by setHeader;
+  // `set-cookie` values (which a Headers joins with commas when asked by name) are
+  // gathered from iteration and set together.
+  setHeaders(headers) {
+    if (this[kHeadFixed]) throw new ERR_HTTP_HEADERS_SENT('set');
+    if (!headers || ArrayIsArray(headers) || typeof headers.keys !== 'function' ||
+        typeof headers.get !== 'function') {
+      throw new ERR_INVALID_ARG_TYPE('headers', ['Headers', 'Map'], headers);
+    }
+    const cookies = [];
+    for (const { 0: key, 1: value } of headers) {
+      if (key === 'set-cookie') {
+        if (ArrayIsArray(value)) {
+          for (const v of value) cookies.push(v);
+        } else {
+          cookies.push(value);
+        }
+        continue;
+      }
+      this.setHeader(key, value);
+    }
+    if (cookies.length) this.setHeader('set-cookie', cookies);
+    return this;
+  }
+
   getHeader(name) {
     if (typeof name !== 'string') throw new ERR_INVALID_ARG_TYPE('name', 'string', name);
     const list = this[kHeaders];
