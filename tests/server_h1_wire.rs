@@ -2135,6 +2135,17 @@ fn req_socket_emits_close_when_the_client_leaves_mid_response() {
 }
 
 #[test]
+fn should_keep_alive_false_closes_the_connection_after_the_response() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send(format!("{}{}", get("/no-keep-alive"), get("/hello")));
+    let r = c.response();
+    assert_eq!(r.text(), "bye\n");
+    assert_eq!(r.header("connection"), Some("close"));
+    c.expect_closed();
+}
+
+#[test]
 fn set_headers_takes_a_map_as_in_node() {
     let srv = start();
     let mut c = Wire::connect(srv.addr);

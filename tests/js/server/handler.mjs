@@ -343,6 +343,10 @@ export default async function handle(req, res) {
       req.on('aborted', () => seen.push('aborted'));
       return res.end('ok\n');
     }
+    case '/no-keep-alive':
+      // Node's res.shouldKeepAlive = false: the connection closes after this answer.
+      res.shouldKeepAlive = false;
+      return res.end('bye\n');
     case '/set-headers': {
       // Node's res.setHeaders(Map): each field set, set-cookie values together.
       const caught = [];

@@ -530,6 +530,12 @@ class ServerResponse extends LazyWritable {
   _sendHead(body, end, flush = false) {
     if (this[kHeadSent]) return true;
     if (!this[kHeadFixed]) this._implicitHeader();
+    // `res.shouldKeepAlive = false`, as in Node: the connection closes after this
+    // response (HTTP/1.x; HTTP/2 and HTTP/3 have no such field).
+    if (this.shouldKeepAlive === false && this.req.httpVersionMajor === 1) {
+      const list = headersOf(this);
+      if (findHeader(list, 'connection') === -1) list.push('connection', 'Connection', 'close');
+    }
     const code = this[kCode];
     const flat = flatHeaders(this[kHeaders]);
     const reason = reasonToPass(code, this.statusMessage);
