@@ -378,3 +378,45 @@ fn frames_that_are_not_a_request_do_not_start_the_head_timeout() {
         t.elapsed()
     );
 }
+
+#[test]
+fn a_client_that_pings_but_never_opens_its_window_meets_the_send_timeout() {
+    // Pings are traffic, but no byte of the response goes: the connection closes at
+    // --send-timeout-ms (give or take two idle periods), as for a silent client.
+    const PING: u8 = 6;
+    let srv = Server::start(&[
+        &handler_path(),
+        "--workers",
+        "1",
+        "--send-timeout-ms",
+        "1000",
+        "--idle-timeout-ms",
+        "300",
+    ]);
+    let mut c = Raw::connect(srv.addr);
+    c.frame(SETTINGS, 0, 0, &[0, 4, 0, 0, 0, 0]); // INITIAL_WINDOW_SIZE 0
+    c.get(1, "/whole?bytes=100000");
+    let mut pings = c.s.try_clone().unwrap();
+    let pinger = std::thread::spawn(move || {
+        for _ in 0..40 {
+            std::thread::sleep(Duration::from_millis(150));
+            let mut f = vec![0, 0, 8, PING, 0, 0, 0, 0, 0];
+            f.extend_from_slice(&[7; 8]);
+            if pings.write_all(&f).is_err() {
+                break;
+            }
+        }
+    });
+    let t = Instant::now();
+    let (mut answered, mut data) = (false, 0usize);
+    while let Some(f) = c.next() {
+        answered |= f.kind == HEADERS && f.stream == 1;
+        if f.kind == DATA {
+            data += f.payload.len();
+        }
+    }
+    assert!(answered);
+    assert_eq!(data, 0);
+    assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
+    pinger.join().unwrap();
+}

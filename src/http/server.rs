@@ -512,9 +512,12 @@ pub struct ConnIo<T> {
     /// The last write waited for room: the client is not reading what the server
     /// has to send (over HTTP/1.1, the rest of a response handed over whole).
     blocked: bool,
-    /// Timer periods in a row in which bytes waited for the client and none moved,
-    /// against `send` (the send timeout).
+    /// Timer periods in a row in which bytes waited for the client and none of them
+    /// went, against `send` (the send timeout).
     stalled: u32,
+    /// Response bytes went during this timer period: over HTTP/2 DATA payload (a
+    /// client's pings, answered, are no progress), otherwise any write.
+    sent: bool,
     send: Duration,
 }
 
@@ -649,6 +652,7 @@ impl<T> ConnIo<T> {
             inbound: Inbound::default(),
             blocked: false,
             stalled: 0,
+            sent: false,
             send,
         }
     }
@@ -666,6 +670,9 @@ impl<T> ConnIo<T> {
 
     /// Counts the DATA payload among bytes written (weir never pads DATA frames).
     fn wrote(&mut self, written: &[u8]) {
+        if self.h2 != Some(true) {
+            self.sent = true;
+        }
         let mut data = 0u64;
         self.frames.walk(written, |h, _, run| {
             if h[3] == 0 {
@@ -674,6 +681,7 @@ impl<T> ConnIo<T> {
             true
         });
         if data > 0 {
+            self.sent = true;
             self.conn
                 .data_written
                 .set(self.conn.data_written.get() + data);
@@ -702,7 +710,9 @@ impl<T> ConnIo<T> {
                 return true;
             }
             // The send timeout, counted in whole timer periods (no clock per write).
-            if !self.moved && self.waits_for_client() {
+            // Reads are no progress there: a client that pings while its window
+            // stays shut is still not taking the response.
+            if !std::mem::take(&mut self.sent) && self.waits_for_client() {
                 self.stalled += 1;
                 if self.idle * self.stalled >= self.send {
                     return true;
