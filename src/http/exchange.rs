@@ -987,9 +987,9 @@ impl HttpWorker {
     /// (a request body that failed gets `400` or `408`): the access log gives that
     /// answer's status and body bytes.
     pub fn answered_for(&self, ex: &Exchange, status: StatusCode) {
-        if ex.phase.get() == Phase::Pending {
-            ex.note_own_answer(status);
-        }
+        // Also when the handler's head waits untaken: the protocol side's answer
+        // replaces it.
+        ex.note_own_answer(status);
         self.cancelled(ex);
     }
 

@@ -941,10 +941,19 @@ async fn reject(conn: &Conn, status: StatusCode) {
     reject_head(conn, status, false).await;
 }
 
-/// Answers a request the handler has not answered with `status` (its body failed),
-/// telling the handler side the client is gone, and logging that answer.
-async fn answer_for(conn: &Conn, worker: &Rc<HttpWorker>, ex: &Rc<Exchange>, status: StatusCode) {
+/// Answers a request with `status` (its body failed) in place of the handler's
+/// answer, taken or not (`head`, dropped after the answer is noted, so that a head
+/// the handler gave is logged as replaced), telling the handler side the client is
+/// gone.
+async fn answer_for(
+    conn: &Conn,
+    worker: &Rc<HttpWorker>,
+    ex: &Rc<Exchange>,
+    head: crate::http::exchange::HeadWait<'_>,
+    status: StatusCode,
+) {
     worker.answered_for(ex, status);
+    drop(head);
     reject(conn, status).await;
 }
 
@@ -1280,8 +1289,8 @@ async fn wait_response(
             // error meanwhile; the handler is told the client is gone, and the
             // connection closes.
             _ = body.failure.notified() => {
-                drop(head);
-                answer_for(conn, worker, ex, body.failed.get().unwrap_or(StatusCode::BAD_REQUEST)).await;
+                let status = body.failed.get().unwrap_or(StatusCode::BAD_REQUEST);
+                answer_for(conn, worker, ex, head, status).await;
                 return None;
             }
             r = &mut head => match r {
@@ -1322,12 +1331,12 @@ async fn wait_response(
                         half_closed = Some(Box::pin(tokio::time::sleep(HALF_CLOSE_GRACE)));
                     }
                     _ => {
-                        drop(head);
                         // A body the client left unfinished is a bad request, as when
                         // its reader finds it cut short (Node answers it so too).
                         if filled.is_ok() {
-                            answer_for(conn, worker, ex, StatusCode::BAD_REQUEST).await;
+                            answer_for(conn, worker, ex, head, StatusCode::BAD_REQUEST).await;
                         } else {
+                            drop(head);
                             worker.cancelled(ex);
                         }
                         return None;
