@@ -689,26 +689,38 @@ async fn a_second_server_cannot_take_the_udp_port() {
     // The TCP port is taken too, so bind only UDP by hand on a fresh port and ask
     // weir for it.
     drop(srv);
-    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let port = udp.local_addr().unwrap().port();
-    let out = common::weir()
-        .args([
-            "serve",
-            &handler_path(),
-            "--tls-cert",
-            &t.cert,
-            "--tls-key",
-            &t.key,
-        ])
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("/udp for HTTP/3") && err.contains("--h3 false"),
-        "{err}"
-    );
+    // The TCP port of that number may be some other socket's (tests run side by
+    // side): then another port is tried.
+    for _ in 0..10 {
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = udp.local_addr().unwrap().port();
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_err() {
+            continue;
+        }
+        let out = common::weir()
+            .args([
+                "serve",
+                &handler_path(),
+                "--tls-cert",
+                &t.cert,
+                "--tls-key",
+                &t.key,
+            ])
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        if !err.contains("/udp") && err.contains("Address already in use") {
+            continue; // the TCP port was taken meanwhile
+        }
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("/udp for HTTP/3") && err.contains("--h3 false"),
+            "{err}"
+        );
+        return;
+    }
+    panic!("no port free for TCP whose UDP port could be held");
 }
 
 /// Raw QUIC: a request stream carrying `bytes`, then how the server closed the
