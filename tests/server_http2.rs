@@ -324,6 +324,38 @@ async fn a_forbidden_trailer_throws_rather_than_reset_the_stream_over_h2() {
     }
 }
 
+#[tokio::test]
+async fn a_bodiless_status_sends_no_data_and_a_short_body_is_cut_on_both_protocols() {
+    let srv = Server::start(&[&handler_path(), "--workers", "1"]);
+    let mut c2 = h2c(srv.addr).await;
+    let mut c1 = server::h1(srv.addr).await;
+    let (status, _, body) = fetch(&mut c2, get("http://localhost/bodiless-written")).await;
+    assert_eq!((status.as_u16(), body), (204, Ok(bytes::Bytes::new())));
+    let (status, _, body) = fetch(&mut c1, get("/bodiless-written")).await;
+    assert_eq!((status.as_u16(), body), (204, Ok(bytes::Bytes::new())));
+    // Over HTTP/2 the stream is reset (before or after its head went).
+    let whole = match server::SendLike::send(&mut c2, get("http://localhost/short-body")).await {
+        Ok(resp) => resp.into_body().collect().await.is_ok(),
+        Err(_) => false,
+    };
+    assert!(!whole, "a short body taken for whole");
+    let whole = match server::SendLike::send(&mut c1, get("/short-body")).await {
+        Ok(resp) => resp.into_body().collect().await.is_ok(),
+        Err(_) => false,
+    };
+    assert!(!whole, "a short body taken for whole");
+    for protocol in ["1.1", "2.0"] {
+        let line = format!("path=/short-body protocol=\"{protocol}\" status=200");
+        assert!(
+            srv.wait_for_log(std::time::Duration::from_secs(5), |log| log
+                .lines()
+                .any(|l| l.contains(&line) && l.contains("completed=false"))),
+            "{}",
+            srv.log()
+        );
+    }
+}
+
 fn test_cert(
     dir: &std::path::Path,
 ) -> (String, String, rustls::pki_types::CertificateDer<'static>) {

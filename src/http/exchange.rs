@@ -361,6 +361,14 @@ impl Exchange {
         self.method == http::Method::HEAD
     }
 
+    /// No body goes with a HEAD response, nor with a status that has none (204,
+    /// 304), on any protocol (an HTTP/2 DATA frame there is a stream error): what
+    /// the handler writes is dropped.
+    fn sends_no_body(&self) -> bool {
+        self.is_head_request()
+            || StatusCode::from_u16(self.status.get()).is_ok_and(crate::http::bodiless)
+    }
+
     pub fn has_body(&self) -> bool {
         match &*self.body.borrow() {
             Some(RequestBody::Hyper(b)) => !http_body::Body::is_end_stream(b),
@@ -635,7 +643,7 @@ impl Exchange {
     pub fn try_write(&self, chunk: Bytes) -> Option<bool> {
         let sender = self.sender.borrow();
         let sender = sender.as_ref()?;
-        if self.is_head_request() {
+        if self.sends_no_body() {
             return Some(true);
         }
         let len = chunk.len() as u64;
@@ -656,7 +664,7 @@ impl Exchange {
         let Some(sender) = sender.as_ref() else {
             return false;
         };
-        if self.is_head_request() {
+        if self.sends_no_body() {
             return true;
         }
         let len = region.len;
@@ -669,7 +677,7 @@ impl Exchange {
 
     /// Queues a body chunk, waiting for room. `false` when the client is gone.
     pub async fn write(self: Rc<Self>, chunk: Bytes) -> bool {
-        if self.is_head_request() {
+        if self.sends_no_body() {
             return true;
         }
         let len = chunk.len() as u64;

@@ -343,6 +343,16 @@ export default async function handle(req, res) {
       req.on('aborted', () => seen.push('aborted'));
       return res.end('ok\n');
     }
+    case '/bodiless-written':
+      // A body written to a 204 is not sent, on any protocol.
+      res.statusCode = 204;
+      res.write('abc');
+      return res.end('def');
+    case '/short-body':
+      // Fewer bytes than the Content-Length said: the response is cut, not ended.
+      res.setHeader('content-length', 10);
+      res.write('abcd');
+      return res.end();
     case '/no-keep-alive':
       // Node's res.shouldKeepAlive = false: the connection closes after this answer.
       res.shouldKeepAlive = false;

@@ -710,6 +710,14 @@ class ServerResponse extends LazyWritable {
   _final(cb) {
     if (this[kSentWhole] || this[kNative]) return cb();
     if (!this._sendHead(undefined, false)) return cb();
+    // A body shorter than its Content-Length is cut, not ended, on every protocol:
+    // the client must not take it for whole (HTTP/2 would end the stream cleanly).
+    const declared = this[kDeclared] ?? -1;
+    const code = this[kCode];
+    if (declared > this[kCounted] && this.req.method !== 'HEAD' && code !== 204 && code !== 304) {
+      binding.abort(this[kId], 0);
+      return cb();
+    }
     binding.end(this[kId], this[kTrailers] ?? undefined);
     cb();
   }
