@@ -2498,6 +2498,12 @@ fn a_client_that_half_closes_after_its_request_still_gets_the_answer() {
         assert_eq!(r.status, 200, "{path}: {r:?}");
         c.expect_closed();
     }
+    // A chunked body with trailer fields, whole before the FIN, is answered too.
+    let mut c = Wire::connect(srv.addr);
+    c.send("POST /count-on-end HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-A: 1\r\n\r\n");
+    c.s.shutdown(Shutdown::Write).unwrap();
+    let r = c.response();
+    assert_eq!((r.status, r.text()), (200, "3".to_string()), "{r:?}");
     // A chunked body cut short by the FIN is a bad request, as one with a length is.
     let mut c = Wire::connect(srv.addr);
     c.send("POST /count-on-end HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");

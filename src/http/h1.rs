@@ -167,10 +167,13 @@ impl Conn {
     fn cut_short(&self, request: &BodyState) -> bool {
         match request.framing.get() {
             Framing::Length(left) => (self.buf.borrow().len() as u64) < left,
-            // Not decoded yet: whole if what is buffered ends as a chunked body does.
+            // Not decoded yet: whole if what is buffered ends as a chunked body does
+            // (its last chunk, then trailer fields or none, then an empty line).
             Framing::Chunked(c) => {
                 let buf = self.buf.borrow();
+                let last_chunk = buf.starts_with(b"0") || buf.windows(3).any(|w| w == b"\r\n0");
                 !(buf.ends_with(b"0\r\n\r\n")
+                    || (last_chunk && buf.ends_with(b"\r\n\r\n"))
                     || (matches!(c, Chunk::Trailers) && buf.ends_with(b"\r\n")))
             }
             Framing::Done => false,
