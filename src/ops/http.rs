@@ -926,19 +926,31 @@ pub fn op_http_log_error<'s>(
 ) {
     let text = arg_string(scope, &args, 1);
     match exchange(scope, &args) {
+        Some((_, ex)) => tracing::error!(target: "weir::handler", "{}: {text}", RequestLine(&ex)),
         None if args.get(2).is_string() => {
             let line = arg_string(scope, &args, 2);
             tracing::error!(target: "weir::handler", "{line}: {text}")
         }
-        Some((_, ex)) => tracing::error!(
-            target: "weir::handler",
-            "{} {} HTTP/{} from {}: {text}",
+        None => tracing::error!(target: "weir::handler", "{text}"),
+    }
+}
+
+/// `GET /path HTTP/1.1 from 1.2.3.4:5678`, as a handler's errors are logged (the
+/// handler side writes the same for an exchange already ended: `requestLine` in
+/// internal/http/server.js).
+struct RequestLine<'a>(&'a Exchange);
+
+impl std::fmt::Display for RequestLine<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ex = self.0;
+        let path = ex.uri.path_and_query().map_or("/", |p| p.as_str());
+        write!(
+            f,
+            "{} {path} HTTP/{} from {}",
             ex.method,
-            ex.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"),
             ex.protocol.as_str(),
             ex.remote
-        ),
-        None => tracing::error!(target: "weir::handler", "{text}"),
+        )
     }
 }
 
@@ -950,11 +962,8 @@ pub fn on_cpu_limit(scope: &mut v8::PinScope<'_, '_>, culprit: Option<u32>) {
         Some(ex) => {
             tracing::error!(
                 target: "weir::handler",
-                "{} {} HTTP/{} from {}: the handler ran past --handler-timeout-ms and was stopped; answered 503",
-                ex.method,
-                ex.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"),
-                ex.protocol.as_str(),
-                ex.remote
+                "{}: the handler ran past --handler-timeout-ms and was stopped; answered 503",
+                RequestLine(&ex)
             );
             let head_sent = ex.phase() != Phase::Pending;
             ex.abort(StatusCode::SERVICE_UNAVAILABLE);

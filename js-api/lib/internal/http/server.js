@@ -40,7 +40,8 @@ function describe(err) {
 }
 
 // The request line logged with a handler's failure where the native side has let
-// go of the exchange already (its client left, its body failed).
+// go of the exchange already (its client left, its body failed): the native
+// side's format (`RequestLine` in src/ops/http.rs).
 // (From the request's own socket: stream code may have set `req.socket` to null.)
 function requestLine(req) {
   const { remoteAddress: a, remotePort: p } = socketOf(req);
