@@ -1,7 +1,9 @@
 //! The HTTP/2 limits, each shown with a client that breaks it: concurrent streams
 //! (`--h2-max-concurrent-streams`: a stream past it is refused), the header list
 //! (`--h2-max-header-list-size`: 431), the reset budget against "Rapid Reset"
-//! (`--h2-max-pending-resets`: GOAWAY), and `--max-connections` over TCP. The raw
+//! (`--h2-max-pending-resets`: GOAWAY), `--max-connections` over TCP, and what a
+//! request body answered before it was read costs (read and dropped up to a point,
+//! past it the stream reset). The raw
 //! client below writes frames by hand, as a client that ignores the server's
 //! SETTINGS would; hyper's client would never break the limits.
 
@@ -25,6 +27,7 @@ const ENHANCE_YOUR_CALM: u32 = 0xb;
 
 struct Frame {
     kind: u8,
+    flags: u8,
     stream: u32,
     payload: Vec<u8>,
 }
@@ -74,6 +77,25 @@ impl Raw {
         self.frame(HEADERS, 0x5, stream, &block);
     }
 
+    /// A POST of `path` whose body follows (END_HEADERS only), with `fields` as
+    /// literals with new names.
+    fn post(&mut self, stream: u32, path: &str, fields: &[(&str, &str)]) {
+        let mut block = vec![0x83, 0x86]; // :method POST, :scheme http
+        for (index, value) in [(4u8, path), (1u8, "localhost")] {
+            block.push(index);
+            block.push(value.len() as u8);
+            block.extend_from_slice(value.as_bytes());
+        }
+        for (name, value) in fields {
+            block.push(0);
+            block.push(name.len() as u8);
+            block.extend_from_slice(name.as_bytes());
+            block.push(value.len() as u8);
+            block.extend_from_slice(value.as_bytes());
+        }
+        self.frame(HEADERS, 0x4, stream, &block);
+    }
+
     fn cancel(&mut self, stream: u32) {
         self.frame(RST_STREAM, 0, stream, &8u32.to_be_bytes());
     }
@@ -91,6 +113,7 @@ impl Raw {
         }
         Some(Frame {
             kind: head[3],
+            flags: head[4],
             stream,
             payload,
         })
@@ -419,4 +442,94 @@ fn a_client_that_pings_but_never_opens_its_window_meets_the_send_timeout() {
     assert_eq!(data, 0);
     assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
     pinger.join().unwrap();
+}
+
+/// Reads frames until `stream`'s response has ended (END_STREAM on its HEADERS or
+/// DATA); a reset of it before then fails the test.
+fn whole_response(c: &mut Raw, stream: u32) {
+    loop {
+        let f = c.next().expect("the connection stays open");
+        if f.stream != stream {
+            continue;
+        }
+        assert_ne!(
+            f.kind,
+            RST_STREAM,
+            "reset ({}) before its response",
+            f.code()
+        );
+        if matches!(f.kind, HEADERS | DATA) && f.flags & 1 != 0 {
+            return;
+        }
+    }
+}
+
+#[test]
+fn a_body_answered_before_it_was_read_is_read_to_its_end_rather_than_reset() {
+    // RFC 9113 §8.1 lets a server that answered before reading a body reset the
+    // stream with NO_ERROR; clients still sending then may drop the answer (curl 7.88
+    // does). A short body is read and dropped, and its stream ends cleanly.
+    let srv = Server::handler(&[]);
+    let mut c = Raw::connect(srv.addr);
+    // /hello answers without reading; /throw fails before its head (weir's 500).
+    for (stream, path) in [(1, "/hello"), (3, "/throw")] {
+        c.post(stream, path, &[("content-length", "5")]);
+        whole_response(&mut c, stream);
+        std::thread::sleep(Duration::from_millis(100));
+        c.frame(DATA, 1, stream, b"hello");
+    }
+    c.get(5, "/hello");
+    loop {
+        let f = c.next().expect("the connection stays open");
+        assert_ne!(
+            (f.kind, f.stream < 5),
+            (RST_STREAM, true),
+            "stream {} reset ({})",
+            f.stream,
+            f.code()
+        );
+        if f.kind == HEADERS && f.stream == 5 {
+            break;
+        }
+    }
+}
+
+/// Reads frames until `stream` is reset: its error code and when.
+fn reset_of(c: &mut Raw, stream: u32) -> (u32, Instant) {
+    loop {
+        let f = c.next().expect("the connection stays open");
+        if f.kind == RST_STREAM && f.stream == stream {
+            return (f.code(), Instant::now());
+        }
+    }
+}
+
+#[test]
+fn a_body_answered_before_it_was_read_is_reset_if_long_or_slow() {
+    const NO_ERROR: u32 = 0;
+    let srv = Server::handler(&[]);
+    let mut c = Raw::connect(srv.addr);
+    // Declared longer than the stream window (1 MiB): reset as soon as answered.
+    c.post(1, "/hello", &[("content-length", "2000000")]);
+    whole_response(&mut c, 1);
+    let answered = Instant::now();
+    let (code, at) = reset_of(&mut c, 1);
+    assert_eq!(code, NO_ERROR);
+    assert!(
+        at - answered < Duration::from_secs(1),
+        "{:?}",
+        at - answered
+    );
+    // Of no declared length, never ending: reset 5 s after the answer.
+    c.post(3, "/hello", &[]);
+    c.frame(DATA, 0, 3, b"part");
+    whole_response(&mut c, 3);
+    let answered = Instant::now();
+    let (code, at) = reset_of(&mut c, 3);
+    assert_eq!(code, NO_ERROR);
+    let late = at - answered;
+    assert!(
+        late > Duration::from_secs(4) && late < Duration::from_secs(8),
+        "{late:?}"
+    );
 }

@@ -714,8 +714,15 @@ impl Exchange {
     /// otherwise the body is cut with an error (connection close on HTTP/1.1, stream
     /// reset on HTTP/2).
     pub fn abort(self: &Rc<Self>, status: StatusCode) {
-        self.answer_for_handler(status);
-        self.end_aborted();
+        if self.answer_for_handler(status) {
+            // The answer goes out whole: what is left of the request body is dealt
+            // with once it has ([`Exchange::closed`]).
+            let body = self.take_body();
+            self.end_aborted();
+            *self.body.borrow_mut() = body;
+        } else {
+            self.end_aborted();
+        }
     }
 
     /// What every abort ends with: a response body being sent is cut, the request
@@ -767,11 +774,32 @@ impl Exchange {
             self.phase.set(Phase::Aborted);
             worker.push(Event::Aborted(self.id));
         }
-        self.drop_body();
+        let body = self.take_body();
+        if let (true, Some(RequestBody::Hyper(rest))) = (completed, body) {
+            // A body declared longer than [`DISCARD_BYTES`] is reset at once:
+            // the client stops sending sooner, and hears why with its response.
+            let left = http_body::Body::size_hint(&rest).lower();
+            if !http_body::Body::is_end_stream(&rest) && left <= DISCARD_BYTES && self.may_discard()
+            {
+                tokio::task::spawn_local(discard(rest));
+            }
+        }
         self.sender.borrow_mut().take();
         self.active.borrow_mut().take();
         worker.forget(self.id);
         worker.log(self, completed);
+    }
+
+    /// Whether what is left of a request body nobody read may be read and dropped
+    /// after the response: not where hyper reads an HTTP/1.1 body sent after
+    /// `100 Continue`, which a first read of it would send, after the response.
+    fn may_discard(&self) -> bool {
+        self.protocol == Protocol::Http2
+            || !self
+                .headers()
+                .get_all(http::header::EXPECT)
+                .iter()
+                .any(|v| crate::http::is_continue(v.as_bytes()))
     }
 
     pub fn status(&self) -> u16 {
@@ -793,6 +821,27 @@ impl CloseWatch for Exchange {
     fn unsent(&self, n: u64) {
         self.bytes_out.set(self.bytes_out.get().saturating_sub(n));
     }
+}
+
+/// The longest request body [`discard`] reads, as its `Content-Length` declares it:
+/// the HTTP/2 stream window (bytes a client may send before it hears anything back).
+const DISCARD_BYTES: u64 = crate::http::server::H2_STREAM_WINDOW as u64;
+/// How long [`discard`] waits for the end of a request body.
+const DISCARD_TIME: Duration = Duration::from_secs(5);
+
+/// Reads and drops the rest of a request body that hyper carries, once the response
+/// went out without reading it (an upload refused, a handler's `500`): a client still
+/// sending finishes its request, and reads the response, rather than have its stream
+/// reset under it. (RFC 9113 §8.1 allows `RST_STREAM(NO_ERROR)` there; curl 7.88,
+/// Debian 12's, then fails the request and drops the response, or, if the reset comes
+/// after the whole response, spins.) A body declared longer than [`DISCARD_BYTES`] is
+/// not read, one not over within [`DISCARD_TIME`] no further: the stream is reset
+/// (HTTP/2) or the connection closed (HTTP/1.1).
+async fn discard(mut body: hyper::body::Incoming) {
+    let deadline = tokio::time::Instant::now() + DISCARD_TIME;
+    while let Ok(Some(Ok(_))) =
+        tokio::time::timeout_at(deadline, http_body_util::BodyExt::frame(&mut body)).await
+    {}
 }
 
 /// The error of a request-body read after the client went away.
@@ -989,8 +1038,6 @@ impl HttpWorker {
         Some(ex)
     }
 
-    /// The protocol side dropped an exchange before a response head was sent (the
-    /// client went away).
     /// [`HttpWorker::cancelled`], where the protocol side answers the request itself
     /// (a request body that failed gets `400` or `408`): the access log gives that
     /// answer's status and body bytes.
@@ -1001,6 +1048,8 @@ impl HttpWorker {
         self.cancelled(ex);
     }
 
+    /// The protocol side dropped an exchange before a response head was sent (the
+    /// client went away).
     pub fn cancelled(&self, ex: &Exchange) {
         if ex.phase.get() == Phase::Pending {
             let old = std::mem::replace(&mut *ex.head.borrow_mut(), HeadSlot::Closed);

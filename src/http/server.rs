@@ -239,7 +239,7 @@ fn builder(limits: &ConnLimits) -> auto::Builder<LocalExec> {
         .max_local_error_reset_streams(limits.h2_max_local_error_reset_streams)
         // Windows sized for fast links: 1 MiB per stream, 16 MiB per connection
         // (h2's defaults of 64 KiB cap a stream at 64 KiB per round trip).
-        .initial_stream_window_size(1 << 20)
+        .initial_stream_window_size(H2_STREAM_WINDOW)
         .initial_connection_window_size(16 << 20)
         // Bytes hyper buffers per stream beyond the flow-control window: 256 KiB.
         .max_send_buf_size(256 << 10)
@@ -440,6 +440,9 @@ async fn answer(
     }
     Some(response)
 }
+
+/// The HTTP/2 flow-control window of each stream: 1 MiB.
+pub(crate) const H2_STREAM_WINDOW: u32 = 1 << 20;
 
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
