@@ -323,6 +323,29 @@ pub fn op_http_read<'s>(
     rv.set(p.into());
 }
 
+/// A handler's `Content-Length` as weir's HTTP/1.1 writer takes it
+/// ([`Fields::push`]): the first valid value (digits, spaces around them allowed)
+/// frames the body, alone; one that is not a length, and any after, are dropped, as is
+/// the field of a status without a body. Over HTTP/2 and HTTP/3 a malformed or
+/// repeated field would make clients fail the response.
+fn tidy_content_length(headers: &mut HeaderMap, bodiless: bool) {
+    let http::header::Entry::Occupied(mut field) = headers.entry(http::header::CONTENT_LENGTH)
+    else {
+        return;
+    };
+    let first = field
+        .iter()
+        .find_map(|v| crate::http::content_length(v.as_bytes().trim_ascii()));
+    match first {
+        Some(n) if !bodiless => {
+            field.insert(HeaderValue::from(n));
+        }
+        _ => {
+            field.remove_entry_mult();
+        }
+    }
+}
+
 /// Headers from a JS array of alternating names and values.
 fn header_map(
     scope: &mut v8::PinScope<'_, '_>,
@@ -783,7 +806,10 @@ pub fn op_http_respond<'s>(
         }
     } else {
         match header_pairs(scope, len, at) {
-            Ok(h) => (h, None),
+            Ok(mut h) => {
+                tidy_content_length(&mut h, bodiless);
+                (h, None)
+            }
             Err(e) => return throw(scope, e),
         }
     };

@@ -353,6 +353,15 @@ export default async function handle(req, res) {
       res.setHeader('content-length', 10);
       res.write('abcd');
       return res.end();
+    case '/content-length': {
+      // A Content-Length the handler sets (`v`, repeated for each value), on a whole
+      // body or (`stream`) a written one.
+      const v = q.getAll('v');
+      res.setHeader('content-length', v.length === 1 ? v[0] : v);
+      if (!q.has('stream')) return res.end('hello');
+      res.write('hel');
+      return res.end('lo');
+    }
     case '/no-keep-alive':
       // Node's res.shouldKeepAlive = false: the connection closes after this answer.
       res.shouldKeepAlive = false;

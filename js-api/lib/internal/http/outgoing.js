@@ -175,7 +175,7 @@ function declaredLength(res) {
   const i = findHeader(list, 'content-length');
   if (i === -1) return -1;
   const v = list[i + 2];
-  const n = typeof v === 'number' ? v : typeof v === 'string' && RegExpPrototypeExec(/^\d{1,15}$/, v) !== null ? +v : -1;
+  const n = typeof v === 'number' ? v : typeof v === 'string' && RegExpPrototypeExec(/^[ \t]*\d{1,15}[ \t]*$/, v) !== null ? +v : -1;
   return n;
 }
 
