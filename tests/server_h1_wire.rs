@@ -1015,6 +1015,33 @@ fn a_body_the_client_cuts_short_gets_400_and_the_connection_closes() {
 }
 
 #[test]
+fn a_client_that_leaves_an_upload_unread_past_the_read_ahead_is_noticed() {
+    // The handler waits 8 s without reading. The body bytes past what is read ahead
+    // (64 KiB) stay in the socket, where they hide the client's close from reads.
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send("POST /slow?ms=8000 HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000\r\n\r\n");
+    c.s.write_all(&[b'u'; 100_000]).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    drop(c);
+    let left = Instant::now();
+    assert!(
+        srv.wait_for_log(Duration::from_secs(6), |log| log
+            .lines()
+            .any(|l| l.contains("path=/slow?ms=8000") && l.contains("status=400"))),
+        "{}",
+        srv.log()
+    );
+    assert!(
+        left.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        left.elapsed()
+    );
+    let v = stats(srv.addr);
+    assert_eq!(v["aborted"], 1, "{v}");
+}
+
+#[test]
 fn content_length_with_two_different_values_gets_400() {
     let srv = start();
     rejected(

@@ -47,6 +47,9 @@ const DRAIN_LIMIT: u64 = 256 * 1024;
 /// How long the answer to a whole request is waited for once its client has closed
 /// its side of the connection (see [`wait_response`]).
 const HALF_CLOSE_GRACE: Duration = Duration::from_millis(250);
+/// How often a connection whose request body lies unread past [`READ_AHEAD`] is
+/// looked at for the client having left ([`Conn::hangup`]).
+const HANGUP_POLL: Duration = Duration::from_secs(1);
 
 /// The connection's socket and read buffer, shared by the connection task and the
 /// request body.
@@ -158,6 +161,41 @@ impl Conn {
         match request.framing.get() {
             Framing::Done => buffered == 0,
             _ => !request.detached.get() && buffered < READ_AHEAD,
+        }
+    }
+
+    /// Whether a request body lies unread past what the watch reads ahead: the socket
+    /// is left alone then, and its bytes would hide the client's close from reads and
+    /// readiness alike; [`Conn::hangup`] watches for it instead.
+    fn unread_past_read_ahead(&self, request: &BodyState) -> bool {
+        !self.eof.get()
+            && !matches!(request.framing.get(), Framing::Done)
+            && !request.detached.get()
+            && self.buf.borrow().len() >= READ_AHEAD
+    }
+
+    /// Returns once the client has closed or reset the connection, as the socket's
+    /// TCP state tells, looked at every [`HANGUP_POLL`] (a `getsockopt` each).
+    async fn hangup(&self) {
+        loop {
+            tokio::time::sleep(HANGUP_POLL).await;
+            // SAFETY: `tcp_info` is plain integers, for which zero bytes are valid.
+            let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
+            let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+            // SAFETY: a valid socket descriptor, and `info` as long as `len` says.
+            let r = unsafe {
+                libc::getsockopt(
+                    self.io.as_raw_fd(),
+                    libc::IPPROTO_TCP,
+                    libc::TCP_INFO,
+                    (&raw mut info).cast(),
+                    &mut len,
+                )
+            };
+            // Anything but ESTABLISHED: the client's FIN (CLOSE_WAIT) or reset.
+            if r != 0 || info.tcpi_state != 1 {
+                return;
+            }
         }
     }
 
@@ -1322,6 +1360,12 @@ async fn wait_response(
                 worker.cancelled(ex);
                 return None;
             }
+            // The client left a body it had not finished, unread past the read-ahead:
+            // answered as below, when the read finds it closed.
+            () = conn.hangup(), if half_closed.is_none() && conn.unread_past_read_ahead(body) => {
+                answer_for(conn, worker, ex, head, StatusCode::BAD_REQUEST).await;
+                return None;
+            }
             filled = conn.fill(), if half_closed.is_none() && conn.may_watch_close(body) => {
                 match filled {
                     // Bytes for the buffer (body read ahead, or pipelined requests, which end the watch).
@@ -1492,6 +1536,12 @@ impl Next<'_> {
                         "the client closed the connection",
                     ))),
                 },
+                () = self.conn.hangup(), if self.conn.unread_past_read_ahead(self.request) => {
+                    return Some(Err(io::Error::new(
+                        io::ErrorKind::ConnectionAborted,
+                        "the client closed the connection",
+                    )));
+                }
             }
         }
     }
