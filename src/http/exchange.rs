@@ -774,7 +774,10 @@ impl Exchange {
             self.phase.set(Phase::Aborted);
             worker.push(Event::Aborted(self.id));
         }
-        let body = self.take_body();
+        let mut body = self.take_body();
+        if let (true, Some(RequestBody::H3(rest))) = (completed, &mut body) {
+            rest.stop_unread();
+        }
         if let (true, Some(RequestBody::Hyper(rest))) = (completed, body) {
             // A body declared longer than [`DISCARD_BYTES`] is reset at once:
             // the client stops sending sooner, and hears why with its response.

@@ -562,6 +562,15 @@ pub struct H3Body {
 }
 
 impl H3Body {
+    /// Asks the client to stop sending a body the response went without
+    /// (`STOP_SENDING` with `H3_NO_ERROR`, RFC 9114 §4.1); dropped unasked, quinn's
+    /// stream would say code 0, which HTTP/3 does not define.
+    pub fn stop_unread(&mut self) {
+        if self.declared.is_none_or(|d| self.received < d) {
+            self.stream.stop_sending(h3::error::Code::H3_NO_ERROR);
+        }
+    }
+
     /// The next chunk of the body; `None` at its end. A reset stream is a
     /// `ConnectionReset` error, a body at odds with its `Content-Length` an
     /// `InvalidData` one.

@@ -9,6 +9,8 @@ and hand-built frames, against `weir serve` with tests/js/server/handler.mjs:
                 counts 4 bytes (an empty DATA frame is legal, RFC 9114 §7.2.1)
   goaway        five GET /hello, then the client's GOAWAY: all five responses
                 arrive whole before the connection closes
+  early-answer  a POST to /hello whose body has not ended: the response arrives
+                whole, then STOP_SENDING with H3_NO_ERROR (RFC 9114 §4.1)
 
 usage: h3_frames.py CHECK --port PORT [--pid PID]; exit status 0 when the check holds.
 """
@@ -27,6 +29,7 @@ from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.events import (ConnectionTerminated, StopSendingReceived, StreamDataReceived,
                                   StreamReset)
 
+H3_NO_ERROR = 0x100
 H3_EXCESSIVE_LOAD = 0x107
 
 
@@ -168,15 +171,25 @@ async def goaway(c, args):
     return all(r == (200, b"hello world\n") for r in got)
 
 
+async def early_answer(c, args):
+    sid = c.request(b"POST", b"/hello", frame(FrameType.DATA, b"part of a body"), fin=False)
+    await c.until(lambda: (c.st(sid).ended and c.st(sid).stopped is not None) or c.terminated, 5)
+    status, body = c.response(sid)
+    stopped = c.st(sid).stopped
+    print(f"answered {status} {body!r}, ended={c.st(sid).ended}, stop_sending={stopped}")
+    return (status, body) == (200, b"hello world\n") and c.st(sid).ended and stopped == H3_NO_ERROR
+
+
 async def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("check", choices=["huge-headers", "empty-data", "goaway"])
+    ap.add_argument("check", choices=["huge-headers", "empty-data", "goaway", "early-answer"])
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--pid", type=int)
     args = ap.parse_args()
     cfg = QuicConfiguration(is_client=True, alpn_protocols=H3_ALPN, verify_mode=ssl.CERT_NONE,
                             server_name="localhost")
-    check = {"huge-headers": huge_headers, "empty-data": empty_data, "goaway": goaway}[args.check]
+    check = {"huge-headers": huge_headers, "empty-data": empty_data, "goaway": goaway,
+             "early-answer": early_answer}[args.check]
     async with connect("127.0.0.1", args.port, configuration=cfg, create_protocol=Client) as c:
         c.setup()
         ok = await asyncio.wait_for(check(c, args), 60)
