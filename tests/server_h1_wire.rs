@@ -1015,30 +1015,53 @@ fn a_body_the_client_cuts_short_gets_400_and_the_connection_closes() {
 }
 
 #[test]
-fn a_client_that_leaves_an_upload_unread_past_the_read_ahead_is_noticed() {
+fn a_client_that_closes_with_its_upload_unread_past_the_read_ahead_is_noticed() {
     // The handler waits 8 s without reading. The body bytes past what is read ahead
     // (64 KiB) stay in the socket, where they hide the client's close from reads.
     let srv = start();
+    // Cut short, the sending side closed: answered 400 within a couple of seconds.
     let mut c = Wire::connect(srv.addr);
-    c.send("POST /slow?ms=8000 HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000\r\n\r\n");
+    c.send("POST /slow?ms=8000&tag=cut HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000\r\n\r\n");
     c.s.write_all(&[b'u'; 100_000]).unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    drop(c);
     let left = Instant::now();
+    c.s.shutdown(std::net::Shutdown::Write).unwrap();
+    assert_eq!(c.response().status, 400);
     assert!(
-        srv.wait_for_log(Duration::from_secs(6), |log| log
-            .lines()
-            .any(|l| l.contains("path=/slow?ms=8000") && l.contains("status=400"))),
-        "{}",
-        srv.log()
-    );
-    assert!(
-        left.elapsed() < Duration::from_secs(4),
+        left.elapsed() < Duration::from_secs(3),
         "{:?}",
         left.elapsed()
     );
+    c.expect_closed();
+    // Whole, then the sending side closed: a request, not a bad one. Unanswered past
+    // the half-close grace, the client counts as gone (no 400).
+    let mut c = Wire::connect(srv.addr);
+    c.send("POST /slow?ms=8000&tag=whole HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n");
+    c.s.write_all(&[b'u'; 100_000]).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let left = Instant::now();
+    c.s.shutdown(std::net::Shutdown::Write).unwrap();
+    assert_eq!(c.end_within(Duration::from_secs(4)), End::Closed);
+    assert!(
+        left.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        left.elapsed()
+    );
+    // Gone altogether: noticed too, its exchange aborted.
+    let mut c = Wire::connect(srv.addr);
+    c.send("POST /slow?ms=8000&tag=gone HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000\r\n\r\n");
+    c.s.write_all(&[b'u'; 100_000]).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    drop(c);
+    assert!(
+        srv.wait_for_log(Duration::from_secs(4), |log| log
+            .lines()
+            .any(|l| l.contains("tag=gone") && l.contains("completed=false"))),
+        "{}",
+        srv.log()
+    );
     let v = stats(srv.addr);
-    assert_eq!(v["aborted"], 1, "{v}");
+    assert_eq!(v["aborted"], 3, "{v}");
 }
 
 #[test]
@@ -2267,6 +2290,28 @@ fn a_body_still_being_read_when_the_response_ends_is_cut_not_ended() {
         "{seen}"
     );
     assert!(!seen.as_array().unwrap().contains(&"end".into()), "{seen}");
+}
+
+#[test]
+fn a_body_read_from_the_tick_the_response_ended_in_is_cut_not_ended_empty() {
+    // `res.end()` then `req.on('data')` in the same tick: the body is not taken for
+    // one nobody reads (it ended at once with none of its bytes).
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    let body = "x".repeat(5000);
+    c.send(format!(
+        "POST /end-then-read?tag=late HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n{body}"
+    ));
+    assert_eq!(c.response().status, 200);
+    std::thread::sleep(Duration::from_millis(200));
+    let v = stats(srv.addr);
+    let seen = v["reqEvents"]["late"].as_array().unwrap().clone();
+    assert!(seen.contains(&"close".into()), "{seen:?}");
+    assert!(
+        seen.iter()
+            .all(|e| !e.as_str().unwrap().starts_with("end") || e == "end 5000"),
+        "{seen:?}"
+    );
 }
 
 #[test]

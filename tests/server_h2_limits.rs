@@ -532,4 +532,25 @@ fn a_body_answered_before_it_was_read_is_reset_if_long_or_slow() {
         late > Duration::from_secs(4) && late < Duration::from_secs(8),
         "{late:?}"
     );
+    // Of no declared length, going on past 1 MiB: reset once it passes.
+    const WINDOW_UPDATE: u8 = 8;
+    c.post(5, "/hello", &[]);
+    whole_response(&mut c, 5);
+    let chunk = [b'u'; 16 << 10];
+    for _ in 0..64 {
+        c.frame(DATA, 0, 5, &chunk);
+    }
+    // The window the server opens again as it reads and drops: more bytes.
+    loop {
+        let f = c.next().expect("the connection stays open");
+        assert_ne!((f.kind, f.stream), (RST_STREAM, 5), "reset within 1 MiB");
+        if (f.kind, f.stream) == (WINDOW_UPDATE, 5) {
+            break;
+        }
+    }
+    let sent = Instant::now();
+    c.frame(DATA, 0, 5, &chunk);
+    let (code, at) = reset_of(&mut c, 5);
+    assert_eq!(code, NO_ERROR);
+    assert!(at - sent < Duration::from_secs(2), "{:?}", at - sent);
 }

@@ -400,6 +400,12 @@ async fn a_content_length_that_is_not_one_is_dropped_on_every_protocol() {
             }
         }
     }
+    // The length JavaScript checks the body against is the one sent: of `[4, 5]`, 4,
+    // which 'hello' overruns (before a body of 5 went out under a length of 4).
+    let (status, _, _) = fetch(&mut c2, get("http://localhost/content-length?v=4&v=5")).await;
+    assert_eq!(status, 500);
+    let (status, _, _) = fetch(&mut c1, get("/content-length?v=4&v=5")).await;
+    assert_eq!(status, 500);
 }
 
 fn test_cert(

@@ -236,6 +236,8 @@ pub struct Exchange {
     /// by the exchange's one log line.
     started: Cell<Option<Instant>>,
     body: RefCell<Option<RequestBody>>,
+    /// Set when the response's body closed: whether it completed.
+    finished: Cell<Option<bool>>,
     head: RefCell<HeadSlot>,
     /// The worker, told when the response body closes.
     worker: Weak<HttpWorker>,
@@ -388,6 +390,11 @@ impl Exchange {
     }
 
     pub fn put_body(&self, body: RequestBody) {
+        // Back from a read that went on while the exchange finished.
+        if let Some(completed) = self.finished.get() {
+            self.dispose(body, completed);
+            return;
+        }
         *self.body.borrow_mut() = Some(body);
     }
 
@@ -774,23 +781,35 @@ impl Exchange {
             self.phase.set(Phase::Aborted);
             worker.push(Event::Aborted(self.id));
         }
-        let mut body = self.take_body();
-        if let (true, Some(RequestBody::H3(rest))) = (completed, &mut body) {
-            rest.stop_unread();
-        }
-        if let (true, Some(RequestBody::Hyper(rest))) = (completed, body) {
-            // A body declared longer than [`DISCARD_BYTES`] is reset at once:
-            // the client stops sending sooner, and hears why with its response.
-            let left = http_body::Body::size_hint(&rest).lower();
-            if !http_body::Body::is_end_stream(&rest) && left <= DISCARD_BYTES && self.may_discard()
-            {
-                tokio::task::spawn_local(discard(rest));
-            }
+        self.finished.set(Some(completed));
+        if let Some(body) = self.take_body() {
+            self.dispose(body, completed);
         }
         self.sender.borrow_mut().take();
         self.active.borrow_mut().take();
         worker.forget(self.id);
         worker.log(self, completed);
+    }
+
+    /// What becomes of the rest of the request body once the response has gone
+    /// (`completed`) or failed: over HTTP/2 it is read and dropped for a while
+    /// ([`discard`]), over HTTP/3 the client is asked to stop sending it.
+    fn dispose(&self, body: RequestBody, completed: bool) {
+        match body {
+            RequestBody::H3(mut rest) if completed => rest.stop_unread(),
+            RequestBody::Hyper(rest) if completed => {
+                // A body declared longer than [`DISCARD_BYTES`] is reset at once:
+                // the client stops sending sooner, and hears why with its response.
+                let left = http_body::Body::size_hint(&rest).lower();
+                if !http_body::Body::is_end_stream(&rest)
+                    && left <= DISCARD_BYTES
+                    && self.may_discard()
+                {
+                    tokio::task::spawn_local(discard(rest));
+                }
+            }
+            _ => {}
+        }
     }
 
     /// Whether what is left of a request body nobody read may be read and dropped
@@ -826,8 +845,9 @@ impl CloseWatch for Exchange {
     }
 }
 
-/// The longest request body [`discard`] reads, as its `Content-Length` declares it:
-/// the HTTP/2 stream window (bytes a client may send before it hears anything back).
+/// The most of a request body [`discard`] reads (a body declared longer is not read
+/// at all): the HTTP/2 stream window, bytes a client may send before it hears
+/// anything back.
 const DISCARD_BYTES: u64 = crate::http::server::H2_STREAM_WINDOW as u64;
 /// How long [`discard`] waits for the end of a request body.
 const DISCARD_TIME: Duration = Duration::from_secs(5);
@@ -838,13 +858,20 @@ const DISCARD_TIME: Duration = Duration::from_secs(5);
 /// reset under it. (RFC 9113 §8.1 allows `RST_STREAM(NO_ERROR)` there; curl 7.88,
 /// Debian 12's, then fails the request and drops the response, or, if the reset comes
 /// after the whole response, spins.) A body declared longer than [`DISCARD_BYTES`] is
-/// not read, one not over within [`DISCARD_TIME`] no further: the stream is reset
-/// (HTTP/2) or the connection closed (HTTP/1.1).
+/// not read; one found longer, or not over within [`DISCARD_TIME`], no further: the
+/// stream is reset (HTTP/2) or the connection closed (HTTP/1.1).
 async fn discard(mut body: hyper::body::Incoming) {
     let deadline = tokio::time::Instant::now() + DISCARD_TIME;
-    while let Ok(Some(Ok(_))) =
+    let mut left = DISCARD_BYTES;
+    while let Ok(Some(Ok(frame))) =
         tokio::time::timeout_at(deadline, http_body_util::BodyExt::frame(&mut body)).await
-    {}
+    {
+        let n = frame.data_ref().map_or(0, |d| d.len() as u64);
+        if n > left {
+            return;
+        }
+        left -= n;
+    }
 }
 
 /// The error of a request-body read after the client went away.
@@ -1024,6 +1051,7 @@ impl HttpWorker {
             no_date: Cell::new(false),
             interim: RefCell::new(VecDeque::new()),
             trailers: RefCell::new(Vec::new()),
+            finished: Cell::new(None),
         });
         self.exchanges.borrow_mut().insert(id, ex.clone());
         match (self.native_root.get(), self.files.get()) {

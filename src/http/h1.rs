@@ -174,8 +174,10 @@ impl Conn {
             && self.buf.borrow().len() >= READ_AHEAD
     }
 
-    /// Returns once the client has closed or reset the connection, as the socket's
-    /// TCP state tells, looked at every [`HANGUP_POLL`] (a `getsockopt` each).
+    /// Returns once the client has closed its side or reset the connection, as the
+    /// socket's TCP state tells, looked at every [`HANGUP_POLL`] (a `getsockopt`
+    /// each). A close that reaches a full receive buffer is not taken in by the
+    /// kernel, and stays unseen (as Node, which pauses such a socket, does not see it).
     async fn hangup(&self) {
         loop {
             tokio::time::sleep(HANGUP_POLL).await;
@@ -1360,11 +1362,28 @@ async fn wait_response(
                 worker.cancelled(ex);
                 return None;
             }
-            // The client left a body it had not finished, unread past the read-ahead:
-            // answered as below, when the read finds it closed.
+            // The client closed its side, or reset the connection, with its body
+            // unread past the read-ahead: what it sent is read now (the socket holds
+            // no more than its receive buffer), and judged as below.
             () = conn.hangup(), if half_closed.is_none() && conn.unread_past_read_ahead(body) => {
-                answer_for(conn, worker, ex, head, StatusCode::BAD_REQUEST).await;
-                return None;
+                let closed = loop {
+                    match conn.fill().await {
+                        Ok(n) if n > 0 => {}
+                        Ok(_) => break true,
+                        Err(_) => break false,
+                    }
+                };
+                if closed && !conn.cut_short(body) {
+                    half_closed = Some(Box::pin(tokio::time::sleep(HALF_CLOSE_GRACE)));
+                } else {
+                    if closed {
+                        answer_for(conn, worker, ex, head, StatusCode::BAD_REQUEST).await;
+                    } else {
+                        drop(head);
+                        worker.cancelled(ex);
+                    }
+                    return None;
+                }
             }
             filled = conn.fill(), if half_closed.is_none() && conn.may_watch_close(body) => {
                 match filled {

@@ -350,12 +350,18 @@ async fn request(
     if let Some(status) = refused {
         let refusal = worker.refuse(&parts, status, remote);
         send_response(&mut send, refusal, &mut stopped).await;
+        // What the client may still send of the request is not wanted (dropped
+        // unasked, quinn's stream would say code 0, which HTTP/3 does not define).
+        let mut recv = recv;
+        recv.stop_sending(h3::error::Code::H3_NO_ERROR);
         return;
     }
     let body = RequestBody::H3(Box::new(H3Body {
         stream: recv,
         declared: declared.unwrap_or(None),
         received: 0,
+        done: false,
+        reading: false,
     }));
     let response = match worker.begin(parts, None, body, (remote, local), ActiveGuard::new(state)) {
         Some(ex) => {
@@ -559,16 +565,25 @@ pub struct H3Body {
     pub stream: RecvStream,
     declared: Option<u64>,
     received: u64,
+    /// Read to its end, or stopped.
+    done: bool,
+    /// A read of it was started and not finished: its stream is then inside the read
+    /// (h3-quinn's), where nothing else may touch it.
+    reading: bool,
 }
 
 impl H3Body {
     /// Asks the client to stop sending a body the response went without
-    /// (`STOP_SENDING` with `H3_NO_ERROR`, RFC 9114 §4.1); dropped unasked, quinn's
-    /// stream would say code 0, which HTTP/3 does not define.
+    /// (`STOP_SENDING` with `H3_NO_ERROR`, RFC 9114 §4.1).
     pub fn stop_unread(&mut self) {
-        if self.declared.is_none_or(|d| self.received < d) {
-            self.stream.stop_sending(h3::error::Code::H3_NO_ERROR);
+        self.stop(h3::error::Code::H3_NO_ERROR);
+    }
+
+    fn stop(&mut self, code: h3::error::Code) {
+        if !self.done && !self.reading && self.declared.is_none_or(|d| self.received < d) {
+            self.stream.stop_sending(code);
         }
+        self.done = true;
     }
 
     /// The next chunk of the body; `None` at its end. A reset stream is a
@@ -576,7 +591,10 @@ impl H3Body {
     /// `InvalidData` one.
     pub async fn next_chunk(&mut self) -> std::io::Result<Option<Bytes>> {
         use bytes::Buf;
-        let chunk = match self.stream.recv_data().await {
+        self.reading = true;
+        let read = self.stream.recv_data().await;
+        self.reading = false;
+        let chunk = match read {
             Ok(Some(mut buf)) => Some(buf.copy_to_bytes(buf.remaining())),
             Ok(None) => None,
             Err(e) => {
@@ -587,13 +605,14 @@ impl H3Body {
             }
         };
         self.received += chunk.as_ref().map_or(0, |c| c.len() as u64);
+        self.done |= chunk.is_none();
         if let Some(declared) = self.declared {
             let wrong = match chunk {
                 Some(_) => self.received > declared,
                 None => self.received != declared,
             };
             if wrong {
-                self.stream.stop_sending(h3::error::Code::H3_MESSAGE_ERROR);
+                self.stop(h3::error::Code::H3_MESSAGE_ERROR);
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
                     format!(

@@ -420,6 +420,16 @@ export default async function handle(req, res) {
       req.on('aborted', () => seen.push('aborted'));
       return res.end('ok\n');
     }
+    case '/end-then-read': {
+      // Answers, then starts reading the body in the same tick, as Node allows.
+      const seen = (stats.reqEvents[q.get('tag')] = []);
+      res.end('ok\n');
+      let n = 0;
+      req.on('data', (c) => { n += c.length; });
+      req.on('end', () => seen.push(`end ${n}`));
+      req.on('close', () => seen.push('close'));
+      return;
+    }
     case '/wait-after-head': {
       // Sends part of a body, then waits long: a client that leaves must be noticed
       // now, not at the next write.

@@ -285,13 +285,14 @@ class IncomingMessage extends LazyReadable {
   }
 
   // The response is done. As Node dumps a request nobody reads, it ends ('end', then
-  // 'close'); the native side discards the rest of its body. One being read whose
-  // body has not arrived whole is cut instead ('aborted'): its reader must not take
-  // what it got for the whole body. Without stream state there is no listener and no
-  // reader, and nothing to tell.
+  // 'close'); the native side discards the rest of its body. One being read (or about
+  // to be: a 'data' listener added since, as Node tells by `resumeScheduled`) whose
+  // body has not been read whole is cut instead: its reader must not take what it got
+  // for the whole body. Without stream state there is no listener and no reader, and
+  // nothing to tell.
   _responseDone() {
     if (!this[kStateMade] || this.readableEnded || this.destroyed) return;
-    if (this[kConsumed]) {
+    if (this[kConsumed] || this._readableState.resumeScheduled) {
       if (!this.complete) this.destroy();
       return;
     }

@@ -169,14 +169,24 @@ function reasonToPass(code, message) {
 }
 
 // The length a `Content-Length` field declares, or -1 (none, or not a plain number:
-// the native side refuses those).
+// the native side drops those). Of several values, the first that is one, as the
+// native side sends it.
 function declaredLength(res) {
   const list = res[kHeaders];
   const i = findHeader(list, 'content-length');
   if (i === -1) return -1;
   const v = list[i + 2];
-  const n = typeof v === 'number' ? v : typeof v === 'string' && RegExpPrototypeExec(/^[ \t]*\d{1,15}[ \t]*$/, v) !== null ? +v : -1;
-  return n;
+  if (!ArrayIsArray(v)) return lengthOf(v);
+  for (let j = 0; j < v.length; j++) {
+    const n = lengthOf(v[j]);
+    if (n !== -1) return n;
+  }
+  return -1;
+}
+
+function lengthOf(v) {
+  if (typeof v === 'number') return v >= 0 && v <= 1e15 && v % 1 === 0 ? v : -1;
+  return typeof v === 'string' && RegExpPrototypeExec(/^[ \t]*\d{1,15}[ \t]*$/, v) !== null ? +v : -1;
 }
 
 function byteLength(chunk, encoding) {
