@@ -47,6 +47,8 @@ const DRAIN_LIMIT: u64 = 256 * 1024;
 /// How long the answer to a whole request is waited for once its client has closed
 /// its side of the connection (see [`wait_response`]).
 const HALF_CLOSE_GRACE: Duration = Duration::from_millis(250);
+/// The longest first body chunk copied after its head, so that both go as one piece.
+const JOIN_BODY: usize = 4096;
 /// How often a connection whose request body lies unread past [`READ_AHEAD`] is
 /// looked at for the client having left ([`Conn::hangup`]).
 const HANGUP_POLL: Duration = Duration::from_secs(1);
@@ -134,8 +136,10 @@ impl Conn {
     ) -> io::Result<()> {
         let sock = socket2::SockRef::from(&self.io);
         while !bufs.is_empty() {
-            let sent = self.io.try_io(Interest::WRITABLE, || {
-                sock.send_vectored_with_flags(bufs, flags | libc::MSG_NOSIGNAL)
+            // One piece goes by `send`, cheaper for the kernel than `sendmsg`.
+            let sent = self.io.try_io(Interest::WRITABLE, || match bufs {
+                [one] => sock.send_with_flags(one, flags | libc::MSG_NOSIGNAL),
+                _ => sock.send_vectored_with_flags(bufs, flags | libc::MSG_NOSIGNAL),
             });
             match sent {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
@@ -1683,6 +1687,11 @@ async fn write_parts(
                         IoSlice::new(b"\r\n"),
                     ])
                     .await?;
+                } else if data.len() <= JOIN_BODY && pending_head.is_some() {
+                    // A small body joins its head: one piece to send.
+                    let mut h = pending_head.expect("checked");
+                    h.extend_from_slice(&data);
+                    conn.write_all(&mut [IoSlice::new(&h)]).await?;
                 } else {
                     conn.write_all(&mut [IoSlice::new(head_slice), IoSlice::new(&data)])
                         .await?;
