@@ -2576,11 +2576,25 @@ fn a_client_that_half_closes_after_its_request_still_gets_the_answer() {
     c.s.shutdown(Shutdown::Write).unwrap();
     let r = c.response();
     assert_eq!((r.status, r.text()), (200, "3".to_string()), "{r:?}");
-    // A chunked body cut short by the FIN is a bad request, as one with a length is.
+    // A chunked body cut short by the FIN is a bad request, as one with a length is,
+    // also when its data looks like a last chunk.
+    for body in ["5\r\nhello\r\n", "20\r\nxx\r\n0\r\nX-A: 1\r\n\r\n"] {
+        let mut c = Wire::connect(srv.addr);
+        c.send(format!(
+            "POST /slow?ms=100 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n{body}"
+        ));
+        c.s.shutdown(Shutdown::Write).unwrap();
+        assert_eq!(c.response().status, 400, "{body:?}");
+    }
+    // A whole chunked body followed by a pipelined request with a body: both answered.
     let mut c = Wire::connect(srv.addr);
-    c.send("POST /count-on-end HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+    c.send(concat!(
+        "POST /slow?ms=100 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+        "POST /count HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nabcde"
+    ));
     c.s.shutdown(Shutdown::Write).unwrap();
-    assert_eq!(c.response().status, 400);
+    assert_eq!(c.response().text(), "slow done\n");
+    assert_eq!(c.response().text(), "5");
     // A handler slower than the grace (250 ms) is taken for a client that left.
     let mut c = Wire::connect(srv.addr);
     c.send(get("/slow?ms=3000"));

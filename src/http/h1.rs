@@ -205,21 +205,14 @@ impl Conn {
         }
     }
 
-    /// Whether the request's body is known to be cut short once the client closed:
-    /// a declared length the buffer does not hold. (A chunked body is only known
-    /// whole by decoding it; one that may be whole is not called cut.)
+    /// Whether the request's body is cut short once the client closed: a declared
+    /// length, or a chunked body's end, the buffer does not hold.
     fn cut_short(&self, request: &BodyState) -> bool {
         match request.framing.get() {
             Framing::Length(left) => (self.buf.borrow().len() as u64) < left,
-            // Not decoded yet: whole if what is buffered ends as a chunked body does
-            // (its last chunk, then trailer fields or none, then an empty line).
-            Framing::Chunked(c) => {
-                let buf = self.buf.borrow();
-                let last_chunk = buf.starts_with(b"0") || buf.windows(3).any(|w| w == b"\r\n0");
-                !(buf.ends_with(b"0\r\n\r\n")
-                    || (last_chunk && buf.ends_with(b"\r\n\r\n"))
-                    || (matches!(c, Chunk::Trailers) && buf.ends_with(b"\r\n")))
-            }
+            // Not decoded yet: whole if its framing, walked over what is buffered,
+            // ends there (what follows may be a pipelined request).
+            Framing::Chunked(c) => !chunked_ends_within(c, &self.buf.borrow()),
             Framing::Done => false,
         }
     }
@@ -537,6 +530,54 @@ fn framing_field(name: &[u8]) -> bool {
 /// Where the first line of `buf` ends (its CR), when it has arrived; a line ended by
 /// a bare LF is malformed (RFC 9112 §7.1 lines end with CRLF): an error at once,
 /// rather than a wait for a CRLF that will not come.
+/// Whether a chunked body, from state `c` at the start of `buf`, ends within it: its
+/// framing walked, nothing consumed. A malformed one does not end.
+fn chunked_ends_within(mut c: Chunk, buf: &[u8]) -> bool {
+    let mut at = 0usize;
+    loop {
+        let rest = &buf[at..];
+        match c {
+            Chunk::Size => {
+                let Ok(Some(end)) = chunk_line_end(rest) else {
+                    return false;
+                };
+                let Ok(size) = chunk_size(&rest[..end]) else {
+                    return false;
+                };
+                at += end + 2;
+                c = if size == 0 {
+                    Chunk::Trailers
+                } else {
+                    Chunk::Data(size)
+                };
+            }
+            Chunk::Data(left) => {
+                if (rest.len() as u64) < left {
+                    return false;
+                }
+                at += left as usize;
+                c = Chunk::DataEnd;
+            }
+            Chunk::DataEnd => {
+                if !rest.starts_with(b"\r\n") {
+                    return false;
+                }
+                at += 2;
+                c = Chunk::Size;
+            }
+            Chunk::Trailers => {
+                let Ok(Some(end)) = chunk_line_end(rest) else {
+                    return false;
+                };
+                at += end + 2;
+                if end == 0 {
+                    return true;
+                }
+            }
+        }
+    }
+}
+
 fn chunk_line_end(buf: &[u8]) -> io::Result<Option<usize>> {
     match buf.iter().position(|&b| b == b'\n') {
         Some(0) => Err(bad_body("a chunk line ends with a bare LF")),

@@ -185,8 +185,10 @@ function declaredLength(res) {
 }
 
 function lengthOf(v) {
-  if (typeof v === 'number') return v >= 0 && v <= 1e15 && v % 1 === 0 ? v : -1;
-  return typeof v === 'string' && RegExpPrototypeExec(/^[ \t]*\d{1,15}[ \t]*$/, v) !== null ? +v : -1;
+  // Up to 19 digits, as the native side reads them (past 2**53 a Number is not
+  // exact, but no body comes near that length).
+  if (typeof v === 'number') return v >= 0 && v < 1e19 && v % 1 === 0 ? v : -1;
+  return typeof v === 'string' && RegExpPrototypeExec(/^[ \t]*\d{1,19}[ \t]*$/, v) !== null ? +v : -1;
 }
 
 function byteLength(chunk, encoding) {
