@@ -527,9 +527,6 @@ fn framing_field(name: &[u8]) -> bool {
     FIELDS.iter().any(|f| name.eq_ignore_ascii_case(f))
 }
 
-/// Where the first line of `buf` ends (its CR), when it has arrived; a line ended by
-/// a bare LF is malformed (RFC 9112 §7.1 lines end with CRLF): an error at once,
-/// rather than a wait for a CRLF that will not come.
 /// Whether a chunked body, from state `c` at the start of `buf`, ends within it: its
 /// framing walked, nothing consumed. A malformed one does not end.
 fn chunked_ends_within(mut c: Chunk, buf: &[u8]) -> bool {
@@ -578,6 +575,9 @@ fn chunked_ends_within(mut c: Chunk, buf: &[u8]) -> bool {
     }
 }
 
+/// Where the first line of `buf` ends (its CR), when it has arrived; a line ended by
+/// a bare LF is malformed (RFC 9112 §7.1 lines end with CRLF): an error at once,
+/// rather than a wait for a CRLF that will not come.
 fn chunk_line_end(buf: &[u8]) -> io::Result<Option<usize>> {
     match buf.iter().position(|&b| b == b'\n') {
         Some(0) => Err(bad_body("a chunk line ends with a bare LF")),
@@ -2035,6 +2035,36 @@ mod tests {
         // Enough of them stayed valid for the checks above to mean something (976 of
         // 20,000 with this seed, fewer since a mangled Host is refused).
         assert!(parsed > 800, "{parsed} heads parsed");
+    }
+
+    #[test]
+    fn a_chunked_body_ends_where_its_framing_says() {
+        let whole = [
+            (Chunk::Size, &b"3\r\nabc\r\n0\r\n\r\n"[..]),
+            (
+                Chunk::Size,
+                b"3;x=y\r\nabc\r\n0\r\nX-A: 1\r\n\r\nPOST / HTTP/1.1\r\n",
+            ),
+            (Chunk::Data(2), b"bc\r\n0\r\n\r\n"),
+            (Chunk::DataEnd, b"\r\n0\r\n\r\n"),
+            (Chunk::Trailers, b"X-A: 1\r\n\r\n"),
+            (Chunk::Trailers, b"\r\n"),
+        ];
+        for (c, buf) in whole {
+            assert!(chunked_ends_within(c, buf), "{c:?} {buf:?}");
+        }
+        let not = [
+            (Chunk::Size, &b"5\r\nhello\r\n"[..]),
+            (Chunk::Size, b"20\r\nxx\r\n0\r\nX-A: 1\r\n\r\n"),
+            (Chunk::Size, b"3\r\nabc\r\n0\r\nX-A: 1\r\n"),
+            (Chunk::Size, b"3\r\nabcd\r\n0\r\n\r\n"),
+            (Chunk::Size, b"zz\r\n"),
+            (Chunk::Data(10), b"short"),
+            (Chunk::Trailers, b""),
+        ];
+        for (c, buf) in not {
+            assert!(!chunked_ends_within(c, buf), "{c:?} {buf:?}");
+        }
     }
 
     #[test]
