@@ -10,7 +10,8 @@ and hand-built frames, against `weir serve` with tests/js/server/handler.mjs:
   goaway        five GET /hello, then the client's GOAWAY: all five responses
                 arrive whole before the connection closes
   early-answer  a POST to /hello whose body has not ended: the response arrives
-                whole, then STOP_SENDING with H3_NO_ERROR (RFC 9114 §4.1)
+                whole, then STOP_SENDING with H3_NO_ERROR (RFC 9114 §4.1); the same
+                after weir's own refusal (417 for an expectation it cannot meet)
 
 usage: h3_frames.py CHECK --port PORT [--pid PID]; exit status 0 when the check holds.
 """
@@ -177,7 +178,13 @@ async def early_answer(c, args):
     status, body = c.response(sid)
     stopped = c.st(sid).stopped
     print(f"answered {status} {body!r}, ended={c.st(sid).ended}, stop_sending={stopped}")
-    return (status, body) == (200, b"hello world\n") and c.st(sid).ended and stopped == H3_NO_ERROR
+    answered = (status, body) == (200, b"hello world\n") and c.st(sid).ended and stopped == H3_NO_ERROR
+    refused = c.request(b"POST", b"/hello", frame(FrameType.DATA, b"part"), fin=False,
+                        extra=[(b"expect", b"something")])
+    await c.until(lambda: (c.st(refused).ended and c.st(refused).stopped is not None) or c.terminated, 5)
+    status, _ = c.response(refused)
+    print(f"refused {status}, stop_sending={c.st(refused).stopped}")
+    return answered and status == 417 and c.st(refused).stopped == H3_NO_ERROR
 
 
 async def main():
