@@ -362,6 +362,26 @@ impl ResponseBody {
         }
     }
 
+    /// The next queued item, taken at once if it is a data chunk of at most `max`
+    /// bytes: for a writer that sends what is already queued in one write.
+    pub fn take_data(&mut self, max: usize) -> Option<Bytes> {
+        let Inner::Channel(shared) = &mut self.inner else {
+            return None;
+        };
+        let mut s = shared.borrow_mut();
+        if !matches!(s.queue.iter().next(), Some(Queued::Data(b)) if b.len() <= max) {
+            return None;
+        }
+        let Some(Queued::Data(b)) = s.queue.pop() else {
+            return None;
+        };
+        s.queued -= b.len();
+        if let Some(w) = s.sender_waker.take() {
+            w.wake();
+        }
+        Some(b)
+    }
+
     /// The driver failed to deliver what it took: when this body is dropped, its
     /// sender hears that the client did not get it all.
     pub fn fail(&mut self) {

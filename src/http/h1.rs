@@ -47,8 +47,11 @@ const DRAIN_LIMIT: u64 = 256 * 1024;
 /// How long the answer to a whole request is waited for once its client has closed
 /// its side of the connection (see [`wait_response`]).
 const HALF_CLOSE_GRACE: Duration = Duration::from_millis(250);
-/// The longest first body chunk copied after its head, so that both go as one piece.
+/// The longest body chunk copied into one piece with its head and with the other
+/// small chunks already queued, so that all go in one write.
 const JOIN_BODY: usize = 4096;
+/// Where gathering small chunks into one piece stops.
+const GATHER: usize = 16 * 1024;
 /// How often a connection whose request body lies unread past [`READ_AHEAD`] is
 /// looked at for the client having left ([`Conn::hangup`]).
 const HANGUP_POLL: Duration = Duration::from_secs(1);
@@ -1718,6 +1721,56 @@ async fn write_parts(
                     }
                 }
                 conn.head_written.set(true);
+                if data.len() <= JOIN_BODY {
+                    // Small chunks already queued (writes of one tick, and the end)
+                    // go with this one, and the head if it waits, as one piece: one
+                    // system call where each would take its own.
+                    let mut piece = Vec::with_capacity(head_slice.len() + 2 * JOIN_BODY);
+                    piece.extend_from_slice(head_slice);
+                    let mut chunk = Some(data);
+                    while let Some(data) = chunk.take() {
+                        if let Out::Length(n) = out {
+                            if sent + data.len() as u64 > n {
+                                return Err(io::Error::other(
+                                    "the body is longer than its Content-Length",
+                                ));
+                            }
+                        }
+                        sent += data.len() as u64;
+                        if out == Out::Chunked && !data.is_empty() {
+                            let _ = std::io::Write::write_fmt(
+                                &mut piece,
+                                format_args!("{:x}\r\n", data.len()),
+                            );
+                            piece.extend_from_slice(&data);
+                            piece.extend_from_slice(b"\r\n");
+                        } else {
+                            piece.extend_from_slice(&data);
+                        }
+                        if piece.len() < GATHER {
+                            chunk = next.body.take_data(JOIN_BODY);
+                        }
+                    }
+                    // Nothing more will come: the end goes too.
+                    let ends = http_body::Body::is_end_stream(&*next.body);
+                    if ends {
+                        match out {
+                            Out::Chunked => piece.extend_from_slice(b"0\r\n\r\n"),
+                            Out::Length(n) if sent != n => {
+                                conn.write_all(&mut [IoSlice::new(&piece)]).await?;
+                                return Err(io::Error::other(
+                                    "the body is shorter than its Content-Length",
+                                ));
+                            }
+                            _ => {}
+                        }
+                    }
+                    conn.write_all(&mut [IoSlice::new(&piece)]).await?;
+                    if ends {
+                        return Ok(keep_alive && out != Out::Close);
+                    }
+                    continue;
+                }
                 sent += data.len() as u64;
                 if out == Out::Chunked {
                     let size = format!("{:x}\r\n", data.len());
@@ -1728,11 +1781,6 @@ async fn write_parts(
                         IoSlice::new(b"\r\n"),
                     ])
                     .await?;
-                } else if data.len() <= JOIN_BODY && pending_head.is_some() {
-                    // A small body joins its head: one piece to send.
-                    let mut h = pending_head.expect("checked");
-                    h.extend_from_slice(&data);
-                    conn.write_all(&mut [IoSlice::new(&h)]).await?;
                 } else {
                     conn.write_all(&mut [IoSlice::new(head_slice), IoSlice::new(&data)])
                         .await?;
