@@ -11,7 +11,7 @@ mod common;
 #[path = "common/server.rs"]
 mod server;
 
-use server::{fetch, get, handler_path, Server};
+use server::{fetch, get, Server};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -21,6 +21,8 @@ const DATA: u8 = 0;
 const HEADERS: u8 = 1;
 const RST_STREAM: u8 = 3;
 const SETTINGS: u8 = 4;
+const PING: u8 = 6;
+const WINDOW_UPDATE: u8 = 8;
 const GOAWAY: u8 = 7;
 const REFUSED_STREAM: u32 = 7;
 const ENHANCE_YOUR_CALM: u32 = 0xb;
@@ -226,7 +228,7 @@ fn streams_reset_as_fast_as_they_are_opened_end_the_connection() {
 
 #[tokio::test]
 async fn connections_past_max_connections_wait_for_a_free_slot() {
-    let srv = Server::start(&[&handler_path(), "--workers", "1", "--max-connections", "2"]);
+    let srv = Server::handler(&["--max-connections", "2"]);
     let addr = srv.addr;
     let request = b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
     let answer = |s: &mut TcpStream| -> Option<String> {
@@ -269,7 +271,7 @@ fn a_headers_frame_depending_on_itself_closes_the_connection_rather_than_desync_
     // resets that stream without decoding its block, so its table would keep `alice`
     // where the client's has `bob`, and stream 5's indexed `x-user` (62) would reach
     // the handler as `alice`. The connection is closed instead.
-    let srv = Server::start(&[&handler_path(), "--workers", "1"]);
+    let srv = Server::handler(&[]);
     let mut c = Raw::connect(srv.addr);
     let block = |user: &str| {
         let mut b = vec![0x82, 0x86, 0x84, 0x41, 9]; // GET, http, /, :authority
@@ -324,7 +326,7 @@ fn a_malformed_request_resets_its_stream_and_a_field_with_forbidden_characters_t
         b.extend_from_slice(value.as_bytes());
         b
     };
-    let srv = Server::start(&[&handler_path(), "--workers", "1"]);
+    let srv = Server::handler(&[]);
     // Stream errors: the stream is reset, the next one on the connection served.
     for (name, value) in [("connection", "keep-alive"), ("te", "gzip")] {
         let mut c = Raw::connect(srv.addr);
@@ -362,16 +364,7 @@ fn a_malformed_request_resets_its_stream_and_a_field_with_forbidden_characters_t
 fn frames_that_are_not_a_request_do_not_start_the_head_timeout() {
     // A client that acknowledges the data it got (WINDOW_UPDATE) after its response
     // keeps an idle connection, closed by the idle timeout, not the head timeout.
-    const WINDOW_UPDATE: u8 = 8;
-    let srv = Server::start(&[
-        &handler_path(),
-        "--workers",
-        "1",
-        "--header-timeout-ms",
-        "400",
-        "--idle-timeout-ms",
-        "2500",
-    ]);
+    let srv = Server::handler(&["--header-timeout-ms", "400", "--idle-timeout-ms", "2500"]);
     let mut c = Raw::connect(srv.addr);
     let answered = |c: &mut Raw, stream: u32| loop {
         match c.next() {
@@ -406,16 +399,7 @@ fn frames_that_are_not_a_request_do_not_start_the_head_timeout() {
 fn a_client_that_pings_but_never_opens_its_window_meets_the_send_timeout() {
     // Pings are traffic, but no byte of the response goes: the connection closes at
     // --send-timeout-ms (give or take two idle periods), as for a silent client.
-    const PING: u8 = 6;
-    let srv = Server::start(&[
-        &handler_path(),
-        "--workers",
-        "1",
-        "--send-timeout-ms",
-        "1000",
-        "--idle-timeout-ms",
-        "300",
-    ]);
+    let srv = Server::handler(&["--send-timeout-ms", "1000", "--idle-timeout-ms", "300"]);
     let mut c = Raw::connect(srv.addr);
     c.frame(SETTINGS, 0, 0, &[0, 4, 0, 0, 0, 0]); // INITIAL_WINDOW_SIZE 0
     c.get(1, "/whole?bytes=100000");
@@ -533,7 +517,6 @@ fn a_body_answered_before_it_was_read_is_reset_if_long_or_slow() {
         "{late:?}"
     );
     // Of no declared length, going on past 1 MiB: reset once it passes.
-    const WINDOW_UPDATE: u8 = 8;
     c.post(5, "/hello", &[]);
     whole_response(&mut c, 5);
     let chunk = [b'u'; 16 << 10];

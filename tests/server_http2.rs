@@ -307,7 +307,7 @@ async fn trailers_reach_the_client_over_h2() {
 async fn a_forbidden_trailer_throws_rather_than_reset_the_stream_over_h2() {
     // `content-length` in HTTP/2 trailers makes clients reset the stream; the
     // connection-specific fields are malformed there: `addTrailers` refuses them all.
-    let srv = Server::start(&[&handler_path(), "--workers", "1"]);
+    let srv = Server::handler(&[]);
     let mut c = h2c(srv.addr).await;
     for name in ["content-length", "connection", "te", "upgrade"] {
         let uri = format!("http://localhost/trailers?forbidden={name}");
@@ -326,7 +326,7 @@ async fn a_forbidden_trailer_throws_rather_than_reset_the_stream_over_h2() {
 
 #[tokio::test]
 async fn a_bodiless_status_sends_no_data_and_a_short_body_is_cut_on_both_protocols() {
-    let srv = Server::start(&[&handler_path(), "--workers", "1"]);
+    let srv = Server::handler(&[]);
     let mut c2 = h2c(srv.addr).await;
     let mut c1 = server::h1(srv.addr).await;
     let (status, _, body) = fetch(&mut c2, get("http://localhost/bodiless-written")).await;
@@ -360,7 +360,7 @@ async fn a_bodiless_status_sends_no_data_and_a_short_body_is_cut_on_both_protoco
 async fn a_content_length_that_is_not_one_is_dropped_on_every_protocol() {
     // Over HTTP/1.1 weir's writer used the first valid value; over HTTP/2 the field
     // went out as given, and clients failed the stream.
-    let srv = Server::start(&[&handler_path(), "--workers", "1"]);
+    let srv = Server::handler(&[]);
     let mut c2 = h2c(srv.addr).await;
     let mut c1 = server::h1(srv.addr).await;
     for (query, want) in [

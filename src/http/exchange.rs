@@ -721,25 +721,21 @@ impl Exchange {
     /// otherwise the body is cut with an error (connection close on HTTP/1.1, stream
     /// reset on HTTP/2).
     pub fn abort(self: &Rc<Self>, status: StatusCode) {
-        if self.answer_for_handler(status) {
-            // The answer goes out whole: what is left of the request body is dealt
-            // with once it has ([`Exchange::closed`]).
-            let body = self.take_body();
-            self.end_aborted();
-            *self.body.borrow_mut() = body;
-        } else {
-            self.end_aborted();
+        // An answer that goes out whole deals with what is left of the request body
+        // once it has ([`Exchange::closed`]).
+        if !self.answer_for_handler(status) {
+            self.drop_body();
         }
+        self.end_aborted();
     }
 
-    /// What every abort ends with: a response body being sent is cut, the request
-    /// body dropped, and the exchange no longer counts as in flight.
+    /// What every abort ends with: a response body being sent is cut, and the
+    /// exchange no longer counts as in flight.
     fn end_aborted(&self) {
         if let Some(s) = self.sender.borrow_mut().take() {
             s.abort();
         }
         self.phase.set(Phase::Aborted);
-        self.drop_body();
         self.active.borrow_mut().take();
     }
 
@@ -760,6 +756,7 @@ impl Exchange {
         }
         // A head handed over and not taken yet is dropped here, and its body says so.
         drop(slot);
+        self.drop_body();
         self.end_aborted();
         if unanswered {
             // No body will close to say the exchange ended.

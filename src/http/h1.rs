@@ -31,7 +31,7 @@ use tokio::net::TcpStream;
 /// Bytes asked of the kernel per read.
 const READ_SIZE: usize = 64 * 1024;
 /// Bytes of a request body read ahead of its reader while its response is awaited,
-/// to see the client leave (see [`Conn::may_watch_close`]).
+/// to see the client leave (see [`Conn::watch`]).
 const READ_AHEAD: usize = 64 * 1024;
 /// Bytes `sendfile` is asked for at once: large enough to fill a socket buffer, small
 /// enough that other connections of the worker get their turn.
@@ -154,31 +154,26 @@ impl Conn {
         Ok(())
     }
 
-    /// Whether to watch the socket for the client closing while its response waits.
-    /// Once the request was read whole, only with nothing in the buffer (pipelined
-    /// requests wait there for their turn; reading on would grow it with more). While
-    /// its body is unread, the watch reads the body ahead into the buffer, up to
-    /// [`READ_AHEAD`] bytes, where the body's reader finds them; past that the
-    /// socket is left alone, as Node pauses a request nobody reads.
-    fn may_watch_close(&self, request: &BodyState) -> bool {
+    /// How to watch the socket for the client closing while its response waits.
+    /// Once the request was read whole, by reading only with nothing in the buffer
+    /// (pipelined requests wait there for their turn; reading on would grow it with
+    /// more). While its body is unread, the watch reads the body ahead into the
+    /// buffer, up to [`READ_AHEAD`] bytes, where the body's reader finds them; past
+    /// that the socket is left unread, as Node pauses a request nobody reads, and its
+    /// TCP state is polled instead ([`Conn::hangup`]): unread bytes hide a close from
+    /// reads and readiness alike.
+    fn watch(&self, request: &BodyState) -> Watch {
         if self.eof.get() {
-            return false;
+            return Watch::Off;
         }
         let buffered = self.buf.borrow().len();
         match request.framing.get() {
-            Framing::Done => buffered == 0,
-            _ => !request.detached.get() && buffered < READ_AHEAD,
+            Framing::Done if buffered == 0 => Watch::Read,
+            Framing::Done => Watch::Off,
+            _ if request.detached.get() => Watch::Off,
+            _ if buffered < READ_AHEAD => Watch::Read,
+            _ => Watch::Poll,
         }
-    }
-
-    /// Whether a request body lies unread past what the watch reads ahead: the socket
-    /// is left alone then, and its bytes would hide the client's close from reads and
-    /// readiness alike; [`Conn::hangup`] watches for it instead.
-    fn unread_past_read_ahead(&self, request: &BodyState) -> bool {
-        !self.eof.get()
-            && !matches!(request.framing.get(), Framing::Done)
-            && !request.detached.get()
-            && self.buf.borrow().len() >= READ_AHEAD
     }
 
     /// Returns once the client has closed its side or reset the connection, as the
@@ -275,6 +270,16 @@ enum Framing {
     Length(u64),
     Chunked(Chunk),
     Done,
+}
+
+/// How a connection is watched for its client leaving ([`Conn::watch`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Watch {
+    /// By reading it.
+    Read,
+    /// By polling its TCP state ([`Conn::hangup`]).
+    Poll,
+    Off,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -1372,7 +1377,14 @@ async fn wait_response(
     // Set when the client closed its side after a whole request: the wait for the
     // answer goes on until then.
     let mut half_closed: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
+    // The client was seen closing while the socket was left unread.
+    let mut hung_up = false;
     loop {
+        let watch = if hung_up {
+            Watch::Read
+        } else {
+            conn.watch(body)
+        };
         tokio::select! {
             biased;
             // The request body failed (malformed, or cut short): the client gets the
@@ -1411,29 +1423,11 @@ async fn wait_response(
                 return None;
             }
             // The client closed its side, or reset the connection, with its body
-            // unread past the read-ahead: what it sent is read now (the socket holds
-            // no more than its receive buffer), and judged as below.
-            () = conn.hangup(), if half_closed.is_none() && conn.unread_past_read_ahead(body) => {
-                let closed = loop {
-                    match conn.fill().await {
-                        Ok(n) if n > 0 => {}
-                        Ok(_) => break true,
-                        Err(_) => break false,
-                    }
-                };
-                if closed && !conn.cut_short(body) {
-                    half_closed = Some(Box::pin(tokio::time::sleep(HALF_CLOSE_GRACE)));
-                } else {
-                    if closed {
-                        answer_for(conn, worker, ex, head, StatusCode::BAD_REQUEST).await;
-                    } else {
-                        drop(head);
-                        worker.cancelled(ex);
-                    }
-                    return None;
-                }
-            }
-            filled = conn.fill(), if half_closed.is_none() && conn.may_watch_close(body) => {
+            // unread past the read-ahead: the watch reads again, to the end of what
+            // the client sent (no more than the socket's receive buffer holds), and
+            // judges the request as below.
+            () = conn.hangup(), if half_closed.is_none() && watch == Watch::Poll => hung_up = true,
+            filled = conn.fill(), if half_closed.is_none() && watch == Watch::Read => {
                 match filled {
                     // Bytes for the buffer (body read ahead, or pipelined requests, which end the watch).
                     Ok(n) if n > 0 => {}
@@ -1498,15 +1492,8 @@ async fn send_region(
     sent: &mut u64,
     progress: &mut u64,
 ) -> io::Result<()> {
-    if let Out::Length(n) = out {
-        if *sent + region.len > n {
-            return Err(io::Error::other(
-                "the body is longer than its Content-Length",
-            ));
-        }
-    }
+    count_sent(sent, out, region.len)?;
     conn.head_written.set(true);
-    *sent += region.len;
     if out != Out::Chunked && region.len <= SMALL_REGION {
         // A small body: the head waits in the kernel (`MSG_MORE`) and leaves with the
         // file's bytes, which one `sendfile` sends and pushes — two system calls
@@ -1581,7 +1568,7 @@ async fn write_response(
 /// The response body's items as the handler gives them. While it waits for the next
 /// one, a client that closes the connection is seen at once, not at the next write,
 /// and ends the response (the handler sees 'close', its request 'aborted'), as when
-/// the response head is awaited ([`Conn::may_watch_close`] says when).
+/// the response head is awaited ([`Conn::watch`] says when).
 struct Next<'a> {
     conn: &'a Conn,
     body: &'a mut ResponseBody,
@@ -1592,23 +1579,22 @@ impl Next<'_> {
     async fn item(&mut self) -> Option<io::Result<Item>> {
         loop {
             let body = &mut *self.body;
+            let watch = self.conn.watch(self.request);
+            let closed = || {
+                Some(Err(io::Error::new(
+                    io::ErrorKind::ConnectionAborted,
+                    "the client closed the connection",
+                )))
+            };
             tokio::select! {
                 biased;
                 item = std::future::poll_fn(|cx| body.poll_item(cx)) => return item,
-                filled = self.conn.fill(), if self.conn.may_watch_close(self.request) => match filled {
+                filled = self.conn.fill(), if watch == Watch::Read => match filled {
                     // Bytes for the buffer (body read ahead, or pipelined requests, which end the watch).
                     Ok(n) if n > 0 => {}
-                    _ => return Some(Err(io::Error::new(
-                        io::ErrorKind::ConnectionAborted,
-                        "the client closed the connection",
-                    ))),
+                    _ => return closed(),
                 },
-                () = self.conn.hangup(), if self.conn.unread_past_read_ahead(self.request) => {
-                    return Some(Err(io::Error::new(
-                        io::ErrorKind::ConnectionAborted,
-                        "the client closed the connection",
-                    )));
-                }
+                () = self.conn.hangup(), if watch == Watch::Poll => return closed(),
             }
         }
     }
@@ -1713,30 +1699,16 @@ async fn write_parts(
                     head = pending_head;
                     continue;
                 }
-                if let Out::Length(n) = out {
-                    if sent + data.len() as u64 > n {
-                        return Err(io::Error::other(
-                            "the body is longer than its Content-Length",
-                        ));
-                    }
-                }
                 conn.head_written.set(true);
                 if data.len() <= JOIN_BODY {
-                    // Small chunks already queued (writes of one tick, and the end)
-                    // go with this one, and the head if it waits, as one piece: one
-                    // system call where each would take its own.
+                    // Small chunks already queued (writes of one tick) go with this
+                    // one, and the head if it waits, as one piece: one system call
+                    // where each would take its own.
                     let mut piece = Vec::with_capacity(head_slice.len() + 2 * JOIN_BODY);
                     piece.extend_from_slice(head_slice);
                     let mut chunk = Some(data);
                     while let Some(data) = chunk.take() {
-                        if let Out::Length(n) = out {
-                            if sent + data.len() as u64 > n {
-                                return Err(io::Error::other(
-                                    "the body is longer than its Content-Length",
-                                ));
-                            }
-                        }
-                        sent += data.len() as u64;
+                        count_sent(&mut sent, out, data.len() as u64)?;
                         if out == Out::Chunked && !data.is_empty() {
                             let _ = std::io::Write::write_fmt(
                                 &mut piece,
@@ -1751,27 +1723,16 @@ async fn write_parts(
                             chunk = next.body.take_data(JOIN_BODY);
                         }
                     }
-                    // Nothing more will come: the end goes too.
-                    let ends = http_body::Body::is_end_stream(&*next.body);
-                    if ends {
-                        match out {
-                            Out::Chunked => piece.extend_from_slice(b"0\r\n\r\n"),
-                            Out::Length(n) if sent != n => {
-                                conn.write_all(&mut [IoSlice::new(&piece)]).await?;
-                                return Err(io::Error::other(
-                                    "the body is shorter than its Content-Length",
-                                ));
-                            }
-                            _ => {}
-                        }
-                    }
-                    conn.write_all(&mut [IoSlice::new(&piece)]).await?;
-                    if ends {
-                        return Ok(keep_alive && out != Out::Close);
+                    if http_body::Body::is_end_stream(&*next.body) {
+                        // Nothing more will come: the piece waits, as the head does,
+                        // for the end, which follows at once and goes with it.
+                        head = Some(piece);
+                    } else {
+                        conn.write_all(&mut [IoSlice::new(&piece)]).await?;
                     }
                     continue;
                 }
-                sent += data.len() as u64;
+                count_sent(&mut sent, out, data.len() as u64)?;
                 if out == Out::Chunked {
                     let size = format!("{:x}\r\n", data.len());
                     conn.write_all(&mut [
@@ -1842,6 +1803,10 @@ async fn write_parts(
                             .await?
                     }
                     Out::Length(n) if sent != n => {
+                        // What was gathered goes before the cut, as it would alone.
+                        if sent > 0 && !head_slice.is_empty() {
+                            conn.write_all(&mut [IoSlice::new(head_slice)]).await?;
+                        }
                         return Err(io::Error::other(
                             "the body is shorter than its Content-Length",
                         ));
@@ -1855,6 +1820,18 @@ async fn write_parts(
                 return Ok(keep_alive && out != Out::Close);
             }
         }
+    }
+}
+
+/// Counts `len` more body bytes as sent; an error when they pass the response's
+/// `Content-Length`.
+fn count_sent(sent: &mut u64, out: Out, len: u64) -> io::Result<()> {
+    *sent += len;
+    match out {
+        Out::Length(n) if *sent > n => Err(io::Error::other(
+            "the body is longer than its Content-Length",
+        )),
+        _ => Ok(()),
     }
 }
 

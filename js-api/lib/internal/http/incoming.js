@@ -211,7 +211,7 @@ class IncomingMessage extends LazyReadable {
   }
 
   [kNativeSource]() {
-    if (this[kStateMade] || this[kReading]) return undefined;
+    if (!this[kNativeSourceFree]()) return undefined;
     this[kReading] = true;
     this[kConsumed] = true;
     return binding.source(this[kId]);

@@ -504,8 +504,6 @@ class ServerResponse extends LazyWritable {
     if (typeof cb === 'function') process.nextTick(cb);
   }
 
-  // weir answers `Expect: 100-continue` itself, when the handler starts reading the
-  // body; asking for it first changes nothing.
   // `100 Continue` now, to a client that sent `Expect: 100-continue` (over HTTP/1.1
   // on plain TCP and HTTP/3; elsewhere it goes when the body is first read).
   writeContinue(cb) {
@@ -655,12 +653,11 @@ class ServerResponse extends LazyWritable {
   // A body longer than its Content-Length cannot be sent (the extra bytes would be
   // read as the next response), so write()/end() throw, as Node does with
   // `strictContentLength`; with that set, a body found shorter at end() throws too.
-  // A HEAD response and one without a body (204, 304) send none, whatever they say.
+  // Nothing is counted where no body goes (`sendsBody`).
   _countBody(chunk, encoding, ending) {
     if (this[kDeclared] === undefined) this[kDeclared] = declaredLength(this);
     const declared = this[kDeclared];
-    const code = this[kCode];
-    if (declared < 0 || this.req.method === 'HEAD' || code === 204 || code === 304) return;
+    if (declared < 0 || !sendsBody(this)) return;
     const total = this[kCounted] + (chunk === null ? 0 : byteLength(chunk, encoding));
     if (total > declared || (ending && this.strictContentLength && total !== declared)) {
       throw new ERR_HTTP_CONTENT_LENGTH_MISMATCH(total, declared);
@@ -725,8 +722,7 @@ class ServerResponse extends LazyWritable {
     // A body shorter than its Content-Length is cut, not ended, on every protocol:
     // the client must not take it for whole (HTTP/2 would end the stream cleanly).
     const declared = this[kDeclared] ?? -1;
-    const code = this[kCode];
-    if (declared > this[kCounted] && this.req.method !== 'HEAD' && code !== 204 && code !== 304) {
+    if (declared > this[kCounted] && sendsBody(this)) {
       binding.abort(this[kId], 0);
       return cb();
     }
@@ -748,6 +744,12 @@ class ServerResponse extends LazyWritable {
     // no listener it is not an uncaught one.
     cb(this.listenerCount('error') === 0 ? null : err);
   }
+}
+
+// A HEAD response and one without a body (204, 304) send none, whatever they say.
+function sendsBody(res) {
+  const code = res[kCode];
+  return res.req.method !== 'HEAD' && code !== 204 && code !== 304;
 }
 
 // As in Node, a body chunk is a string, a Buffer or a Uint8Array (not another view),

@@ -84,10 +84,10 @@ function tryNativePipe(src, dst, callback) {
 function startNative(src, dst, callback) {
   // Meanwhile the handler may have read from the source or written to the sink
   // itself: then the bytes go through JavaScript.
-  if (src[kNativeSourceFree]?.() === false || dst[kNativeSinkFree]?.() === false) {
+  const jsPipe = () => {
     require('internal/streams/pipeline').pipelineImpl([src, dst], callback, { native: false });
-    return;
-  }
+  };
+  if (src[kNativeSourceFree]?.() === false || dst[kNativeSinkFree]?.() === false) return jsPipe();
   let sink;
   try {
     sink = dst[kNativeSink]();
@@ -95,10 +95,7 @@ function startNative(src, dst, callback) {
     dst[kNativeDone](err);
     return callback(err);
   }
-  if (sink === undefined) {
-    require('internal/streams/pipeline').pipelineImpl([src, dst], callback, { native: false });
-    return;
-  }
+  if (sink === undefined) return jsPipe();
   const source = src[kNativeSource]();
   if (source === undefined) {
     internalBinding('stream').close(sink);
