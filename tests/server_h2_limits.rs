@@ -537,3 +537,57 @@ fn a_body_answered_before_it_was_read_is_reset_if_long_or_slow() {
     assert_eq!(code, NO_ERROR);
     assert!(at - sent < Duration::from_secs(2), "{:?}", at - sent);
 }
+
+/// Reads frames until `stream`'s response has ended; its body.
+fn body_of(c: &mut Raw, stream: u32) -> Vec<u8> {
+    let mut body = Vec::new();
+    loop {
+        let f = c.next().expect("the connection stays open");
+        if f.stream != stream {
+            continue;
+        }
+        assert_ne!(f.kind, RST_STREAM, "reset ({})", f.code());
+        if f.kind == DATA {
+            body.extend_from_slice(&f.payload);
+        }
+        if matches!(f.kind, HEADERS | DATA) && f.flags & 1 != 0 {
+            return body;
+        }
+    }
+}
+
+#[test]
+fn a_body_still_being_read_when_the_response_ends_is_read_on_as_in_node() {
+    // The handler answers at once and reads the body on (Node delivers it): what
+    // comes after the response reaches it, to its end.
+    let srv = Server::handler(&[]);
+    let mut c = Raw::connect(srv.addr);
+    c.post(
+        1,
+        "/respond-then-read?tag=h2",
+        &[("content-length", "100000")],
+    );
+    c.frame(DATA, 0, 1, b"0123456789");
+    whole_response(&mut c, 1);
+    std::thread::sleep(Duration::from_millis(100));
+    let chunk = [b'x'; 16_384];
+    let mut left = 99_990;
+    while left > 0 {
+        let n = left.min(chunk.len());
+        left -= n;
+        c.frame(DATA, if left == 0 { 1 } else { 0 }, 1, &chunk[..n]);
+    }
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let mut stream = 3;
+    loop {
+        c.get(stream, "/stats");
+        let stats: serde_json::Value = serde_json::from_slice(&body_of(&mut c, stream)).unwrap();
+        let seen = &stats["reqEvents"]["h2"];
+        if *seen == serde_json::json!(["data", "end 100000", "close"]) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{seen}");
+        std::thread::sleep(Duration::from_millis(50));
+        stream += 2;
+    }
+}

@@ -15,6 +15,7 @@ module.exports = {
   write: ops.op_http_write,
   end: ops.op_http_end,
   abort: ops.op_http_abort,
+  dropBody: ops.op_http_drop_body,
   logError: ops.op_http_log_error,
   sendFile: ops.op_http_send_file,
   source: ops.op_http_source,

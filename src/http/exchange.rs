@@ -236,6 +236,15 @@ pub struct Exchange {
     /// by the exchange's one log line.
     started: Cell<Option<Instant>>,
     body: RefCell<Option<RequestBody>>,
+    /// Who reads the request body, and whether it is over ([`Reading`]).
+    reading: Cell<Reading>,
+    /// While the body is read after its response: when a chunk was last taken
+    /// (coarse monotonic time), for the reader's idle limit ([`read_on_watch`]).
+    last_read: Cell<Duration>,
+    /// Woken when a body read after its response stops being read (its end, an
+    /// error, or its reader letting go): weir's HTTP/1.1 driver waits for that before
+    /// the connection's next request.
+    read_on_over: tokio::sync::Notify,
     /// Set when the response's body closed: whether it completed.
     finished: Cell<Option<bool>>,
     head: RefCell<HeadSlot>,
@@ -260,6 +269,24 @@ pub struct Exchange {
     interim: RefCell<VecDeque<Response<()>>>,
     /// The request's trailer fields, once its body was read to the end.
     pub trailers: RefCell<Vec<(Bytes, Bytes)>>,
+}
+
+/// The request body's reading. A body being read when its response completes is read
+/// on, as Node delivers it: the exchange stays known (by its id) until the body ends,
+/// fails, or its reader lets go of it or leaves it unread past `--body-timeout-ms`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reading {
+    /// Nobody asked for the body yet.
+    Unread,
+    /// The handler side reads it (a read was asked for, or a native pipe takes it).
+    Read,
+    /// Read on after its response completed.
+    ReadOn,
+    /// Read to its end, failed, or let go of: a read finds the end.
+    Over,
+    /// Dropped before it was over (the response ended with nobody reading it, its
+    /// reader went idle, the worker's isolate went): a read fails with this reason.
+    Lost(&'static str),
 }
 
 /// Interim responses that may wait for the protocol side at once; past this, more are
@@ -390,12 +417,72 @@ impl Exchange {
     }
 
     pub fn put_body(&self, body: RequestBody) {
-        // Back from a read that went on while the exchange finished.
+        // Back from a read that went on while the exchange finished, unless the body
+        // is read on.
         if let Some(completed) = self.finished.get() {
-            self.dispose(body, completed);
-            return;
+            if self.reading.get() != Reading::ReadOn {
+                self.dispose(body, completed);
+                return;
+            }
+            self.last_read.set(crate::http::date::coarse_monotonic());
         }
         *self.body.borrow_mut() = Some(body);
+    }
+
+    /// The handler side reads the body (`req` asked for a chunk, or a native pipe
+    /// took it): told before the read starts, so that a response completing
+    /// meanwhile leaves the body to its reader.
+    pub fn mark_read(&self) {
+        if self.reading.get() == Reading::Unread {
+            self.reading.set(Reading::Read);
+        }
+    }
+
+    /// The handler side no longer reads the body (`req` destroyed before its end). One
+    /// read on after its response is dropped now; otherwise what is left is dealt
+    /// with when the response ends, as a body nobody read.
+    pub fn let_go_body(&self) {
+        match self.reading.get() {
+            Reading::ReadOn => self.drop_body(),
+            Reading::Unread | Reading::Read => self.reading.set(Reading::Over),
+            Reading::Over | Reading::Lost(_) => {}
+        }
+    }
+
+    /// A body read on after its response is over (`to`): the exchange is forgotten,
+    /// and a connection waiting for it goes on.
+    fn read_on_ended(&self, to: Reading) {
+        if self.reading.replace(to) != Reading::ReadOn {
+            return;
+        }
+        self.active.borrow_mut().take();
+        self.read_on_over.notify_one();
+        if let Some(w) = self.worker.upgrade() {
+            w.forget(self.id);
+        }
+    }
+
+    /// Drops a body read on after its response; reads fail with `why`, and the
+    /// handler side hears it at once (its reader may be paused).
+    fn lose_body(&self, why: &'static str) {
+        let body = self.body.borrow_mut().take();
+        drop(body);
+        self.read_on_ended(Reading::Lost(why));
+        if let Some(w) = self.worker.upgrade() {
+            w.push(Event::Aborted(self.id));
+        }
+    }
+
+    /// Whether the body is read on after its response.
+    pub fn reads_on(&self) -> bool {
+        self.reading.get() == Reading::ReadOn
+    }
+
+    /// Waits while the body is read on after its response.
+    pub async fn read_on_done(&self) {
+        while self.reads_on() {
+            self.read_on_over.notified().await;
+        }
     }
 
     /// The next chunk of the request body (`None` at its end or once it is taken
@@ -403,11 +490,18 @@ impl Exchange {
     /// take longer than `--body-timeout-ms` to come fail the read, and a request not
     /// answered yet is answered `408` (weir's HTTP/1.1 driver does the same itself).
     pub async fn read_body(self: &Rc<Self>) -> std::io::Result<Option<Bytes>> {
+        self.mark_read();
         let Some(mut body) = self.take_body() else {
-            // Gone with its client: a read now must not look like the body's end (an
-            // upload cut short would pass for a whole one).
+            // Gone with its client, or dropped unread: a read now must not look like
+            // the body's end (an upload cut short would pass for a whole one).
             if self.phase.get() == Phase::Aborted {
                 return Err(client_left());
+            }
+            if let Reading::Lost(why) = self.reading.get() {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionAborted,
+                    why,
+                ));
             }
             return Ok(None);
         };
@@ -453,8 +547,11 @@ impl Exchange {
         if !trailers.is_empty() {
             self.trailers.borrow_mut().extend(trailers);
         }
-        if matches!(chunk, Ok(Some(_))) {
-            self.put_body(body);
+        match (&chunk, self.reading.get()) {
+            (Ok(Some(_)), _) => self.put_body(body),
+            (_, Reading::ReadOn) => self.read_on_ended(Reading::Over),
+            (_, Reading::Read) => self.reading.set(Reading::Over),
+            _ => {}
         }
         chunk
     }
@@ -512,8 +609,16 @@ impl Exchange {
         self.raw_head.is_some()
     }
 
+    /// Drops the request body: nobody reads it any more (an exchange aborted, a
+    /// native pipe cancelled).
     pub fn drop_body(&self) {
-        self.body.borrow_mut().take();
+        let body = self.body.borrow_mut().take();
+        drop(body);
+        match self.reading.get() {
+            Reading::ReadOn => self.read_on_ended(Reading::Over),
+            Reading::Unread | Reading::Read => self.reading.set(Reading::Over),
+            Reading::Over | Reading::Lost(_) => {}
+        }
     }
 
     /// Sends the response head with a streaming body bounded to `capacity` bytes and
@@ -779,10 +884,24 @@ impl Exchange {
             worker.push(Event::Aborted(self.id));
         }
         self.finished.set(Some(completed));
+        self.sender.borrow_mut().take();
+        // A body being read goes on to its reader after a complete response; the
+        // exchange stays known until that ends.
+        if completed && self.reading.get() == Reading::Read {
+            self.reading.set(Reading::ReadOn);
+            self.last_read.set(crate::http::date::coarse_monotonic());
+            worker.read_on(self.id);
+            worker.log(self, completed);
+            return;
+        }
         if let Some(body) = self.take_body() {
+            if self.reading.get() == Reading::Unread && !matches!(body, RequestBody::Empty) {
+                self.reading.set(Reading::Lost(
+                    "the response ended before the request body was read",
+                ));
+            }
             self.dispose(body, completed);
         }
-        self.sender.borrow_mut().take();
         self.active.borrow_mut().take();
         worker.forget(self.id);
         worker.log(self, completed);
@@ -871,6 +990,34 @@ async fn discard(mut body: hyper::body::Incoming) {
     }
 }
 
+/// Watches a request body read on after its response: one its reader leaves untouched
+/// for `limit` (`--body-timeout-ms`) is dropped, so that a paused or forgotten reader
+/// does not hold the connection (or HTTP/2 stream) for ever. A read in flight has its
+/// own limit on the client's bytes.
+async fn read_on_watch(ex: Weak<Exchange>, limit: Duration) {
+    loop {
+        let wait = {
+            let Some(ex) = ex.upgrade().filter(|ex| ex.reads_on()) else {
+                return;
+            };
+            if ex.body.borrow().is_none() {
+                // A read in flight: the client's bytes have their own limit there.
+                limit
+            } else {
+                let idle = crate::http::date::coarse_monotonic().saturating_sub(ex.last_read.get());
+                if idle >= limit {
+                    ex.lose_body(
+                        "the request body was left unread for --body-timeout-ms after its response",
+                    );
+                    return;
+                }
+                limit - idle
+            }
+        };
+        tokio::time::sleep(wait).await;
+    }
+}
+
 /// The error of a request-body read after the client went away.
 pub fn client_left() -> std::io::Error {
     std::io::Error::new(
@@ -948,6 +1095,8 @@ pub struct HttpWorker {
     pub secure: bool,
     ready: RefCell<Option<ReadyCallback>>,
     exchanges: RefCell<ExchangeMap>,
+    /// Exchanges whose response completed while their body is read on ([`Reading`]).
+    reading_on: RefCell<ExchangeMap>,
     next_id: Cell<u32>,
     events: RefCell<VecDeque<Event>>,
     waker: RefCell<Option<Waker>>,
@@ -972,6 +1121,7 @@ impl HttpWorker {
             secure,
             ready: RefCell::new(None),
             exchanges: RefCell::new(ExchangeMap::default()),
+            reading_on: RefCell::new(ExchangeMap::default()),
             next_id: Cell::new(0),
             events: RefCell::new(VecDeque::new()),
             waker: RefCell::new(None),
@@ -1015,7 +1165,10 @@ impl HttpWorker {
             return None;
         }
         let mut id = self.next_id.get().wrapping_add(1);
-        while id == 0 || self.exchanges.borrow().contains_key(&id) {
+        while id == 0
+            || self.exchanges.borrow().contains_key(&id)
+            || self.reading_on.borrow().contains_key(&id)
+        {
             id = id.wrapping_add(1);
         }
         self.next_id.set(id);
@@ -1034,6 +1187,9 @@ impl HttpWorker {
             local,
             started: Cell::new(self.access_log.then(Instant::now)),
             body: RefCell::new(Some(body)),
+            reading: Cell::new(Reading::Unread),
+            last_read: Cell::new(Duration::ZERO),
+            read_on_over: tokio::sync::Notify::new(),
             head: RefCell::new(HeadSlot::Waiting(None)),
             worker: Rc::downgrade(self),
             sender: RefCell::new(None),
@@ -1129,15 +1285,31 @@ impl HttpWorker {
     }
 
     pub fn get(&self, id: u32) -> Option<Rc<Exchange>> {
-        self.exchanges.borrow().get(&id).cloned()
+        let found = self.exchanges.borrow().get(&id).cloned();
+        found.or_else(|| self.reading_on.borrow().get(&id).cloned())
     }
 
     fn forget(&self, id: u32) {
-        self.exchanges.borrow_mut().remove(&id);
+        let gone = self.exchanges.borrow_mut().remove(&id);
+        if gone.is_none() {
+            self.reading_on.borrow_mut().remove(&id);
+        }
     }
 
+    /// Exchange `id`'s response completed with its body being read: it is read on,
+    /// its reader's idle time watched.
+    fn read_on(&self, id: u32) {
+        let Some(ex) = self.exchanges.borrow_mut().remove(&id) else {
+            return;
+        };
+        tokio::task::spawn_local(read_on_watch(Rc::downgrade(&ex), self.limits.body_timeout));
+        self.reading_on.borrow_mut().insert(id, ex);
+    }
+
+    /// Exchanges not over: those waiting for or sending their response, and those
+    /// whose request body is read on after it.
     pub fn in_flight(&self) -> usize {
-        self.exchanges.borrow().len()
+        self.exchanges.borrow().len() + self.reading_on.borrow().len()
     }
 
     fn push(&self, e: Event) {
@@ -1202,6 +1374,10 @@ impl HttpWorker {
         // answer once sent, a cut one at once.
         for ex in cut {
             ex.abort(status);
+        }
+        let read_on: Vec<Rc<Exchange>> = self.reading_on.borrow().values().cloned().collect();
+        for ex in read_on {
+            ex.lose_body("the request body was dropped: the server is shutting down, or the handler's isolate was replaced");
         }
         self.events.borrow_mut().clear();
     }

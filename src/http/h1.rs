@@ -367,8 +367,13 @@ impl H1Body {
                 .await?;
         }
         loop {
-            if st.detached.get() {
-                return Ok(None);
+            // The connection took the body back (its end, or what is left of it).
+            if st.detached.get() && !matches!(st.framing.get(), Framing::Done | Framing::Length(0))
+            {
+                return Err(io::Error::new(
+                    io::ErrorKind::ConnectionAborted,
+                    "the request body was let go of after its response",
+                ));
             }
             match st.framing.get() {
                 Framing::Done => return Ok(None),
@@ -1271,6 +1276,9 @@ pub async fn serve(
             Ok(keep) => keep,
             Err(_) => return,
         };
+        // A body the handler reads on after its response: the connection's next
+        // request waits until it is read, or let go of.
+        ex.read_on_done().await;
         // The request body: what is left is read and dropped if small, else the
         // connection closes (its bytes would be taken for the next request). A client
         // still waiting for its `100 Continue` may send its next request instead of

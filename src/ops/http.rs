@@ -306,6 +306,10 @@ pub fn op_http_read<'s>(
     mut rv: v8::ReturnValue<'s, v8::Value>,
 ) {
     let ex = exchange(scope, &args).map(|(_, ex)| ex);
+    // Before the read starts: a response completing meanwhile leaves the body to it.
+    if let Some(ex) = &ex {
+        ex.mark_read();
+    }
     let p = spawn(scope, true, async move {
         // An exchange no longer known ended with its client gone (a finished response
         // ends or cuts its request on the JavaScript side first, and reads no more).
@@ -943,6 +947,18 @@ pub fn op_http_abort<'s>(
     ex.abort(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
 }
 
+/// `op_http_drop_body(id)`: the handler side no longer reads the request body (`req`
+/// destroyed before its end while the response goes on, or after it).
+pub fn op_http_drop_body<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    _rv: v8::ReturnValue<'s, v8::Value>,
+) {
+    if let Some((_, ex)) = exchange(scope, &args) {
+        ex.let_go_body();
+    }
+}
+
 /// `op_http_log_error(id, text, line)`: logs a handler failure with its request line,
 /// `line` (as the handler side tells it) where the exchange has ended already.
 pub fn op_http_log_error<'s>(
@@ -1096,6 +1112,7 @@ pub fn op_http_source<'s>(
             ),
         );
     };
+    ex.mark_read();
     let rid = crate::js::state::state(scope)
         .borrow_mut()
         .resources

@@ -355,6 +355,7 @@ pub fn install<'s>(scope: &mut v8::PinScope<'s, '_>, target: v8::Local<'s, v8::O
         http::op_http_write,
         http::op_http_end,
         http::op_http_abort,
+        http::op_http_drop_body,
         http::op_http_log_error,
         http::op_http_send_file,
         http::op_http_source,

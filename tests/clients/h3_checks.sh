@@ -99,6 +99,7 @@ frames "h3 a HEADERS frame announcing 1 GiB is stopped at its header, RSS flat" 
 frames "h3 an empty DATA frame inside a body is no end of it" empty-data
 frames "h3 responses in flight when the client sends GOAWAY arrive whole" goaway
 frames "h3 a body answered (or refused) before its end is stopped with H3_NO_ERROR" early-answer
+frames "h3 a body the handler reads on after its response reaches it to its end" read-on
 
 # HTTP/2 over TLS (TCP) advertises HTTP/3 on the same port.
 want_alt="alt-svc: h3=\":$port\"; ma=86400"

@@ -12,11 +12,15 @@ and hand-built frames, against `weir serve` with tests/js/server/handler.mjs:
   early-answer  a POST to /hello whose body has not ended: the response arrives
                 whole, then STOP_SENDING with H3_NO_ERROR (RFC 9114 §4.1); the same
                 after weir's own refusal (417 for an expectation it cannot meet)
+  read-on       a POST to /respond-then-read whose handler answers at once and reads
+                on, as Node lets it: the rest of the body, sent after the response,
+                reaches the handler to its end (told on /stats)
 
 usage: h3_frames.py CHECK --port PORT [--pid PID]; exit status 0 when the check holds.
 """
 import argparse
 import asyncio
+import json
 import ssl
 import sys
 import time
@@ -187,16 +191,40 @@ async def early_answer(c, args):
     return answered and status == 417 and c.st(refused).stopped == H3_NO_ERROR
 
 
+async def read_on(c, args):
+    sid = c.request(b"POST", b"/respond-then-read?tag=h3", frame(FrameType.DATA, b"0123456789"),
+                    fin=False, extra=[(b"content-length", b"100000")])
+    await c.until(lambda: c.st(sid).ended or c.terminated, 5)
+    print(f"answered {c.response(sid)}, stop_sending={c.st(sid).stopped}")
+    await asyncio.sleep(0.1)
+    try:
+        c.send(sid, frame(FrameType.DATA, b"x" * 99990), fin=True)
+    except ValueError as e:  # aioquic: the server stopped the stream
+        print(f"the rest of the body could not be sent: {e}")
+        return False
+    seen = None
+    for _ in range(60):
+        await asyncio.sleep(0.05)
+        q = c.request(b"GET", b"/stats")
+        await c.until(lambda: c.st(q).ended or c.terminated, 5)
+        seen = json.loads(c.response(q)[1])["reqEvents"].get("h3")
+        if seen == ["data", "end 100000", "close"]:
+            break
+    print(f"the handler saw {seen}")
+    return c.st(sid).stopped is None and seen == ["data", "end 100000", "close"]
+
+
 async def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("check", choices=["huge-headers", "empty-data", "goaway", "early-answer"])
+    ap.add_argument("check", choices=["huge-headers", "empty-data", "goaway", "early-answer",
+                                      "read-on"])
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--pid", type=int)
     args = ap.parse_args()
     cfg = QuicConfiguration(is_client=True, alpn_protocols=H3_ALPN, verify_mode=ssl.CERT_NONE,
                             server_name="localhost")
     check = {"huge-headers": huge_headers, "empty-data": empty_data, "goaway": goaway,
-             "early-answer": early_answer}[args.check]
+             "early-answer": early_answer, "read-on": read_on}[args.check]
     async with connect("127.0.0.1", args.port, configuration=cfg, create_protocol=Client) as c:
         c.setup()
         ok = await asyncio.wait_for(check(c, args), 60)

@@ -413,11 +413,18 @@ export default async function handle(req, res) {
       return;
     }
     case '/respond-then-read': {
-      // Reads the body after answering: one that has not arrived whole is cut.
+      // Reads the body after answering, as Node lets a handler: its events and the
+      // bytes it got, by tag. ?pause stops reading after the first chunk.
       const seen = (stats.reqEvents[q.get('tag')] = []);
-      req.on('data', () => { if (!seen.includes('data')) seen.push('data'); });
-      req.on('end', () => seen.push('end'));
-      req.on('aborted', () => seen.push('aborted'));
+      let n = 0;
+      req.on('data', (c) => {
+        if (n === 0) seen.push('data');
+        n += c.length;
+        if (q.has('pause')) req.pause();
+      });
+      req.on('end', () => seen.push(`end ${n}`));
+      req.on('aborted', () => seen.push(`aborted ${n}`));
+      req.on('close', () => seen.push('close'));
       return res.end('ok\n');
     }
     case '/end-then-read': {

@@ -273,7 +273,11 @@ class IncomingMessage extends LazyReadable {
     // or its answer cut short, unless the response was already given whole. Not when
     // stream code let go of the request first (`req.socket = null`, as a `break` out
     // of `for await (const chunk of req)` does): as in Node, the response goes on.
-    if (!this.complete && this.socket !== null) this[kResponse]?._cut();
+    if (!this.complete) {
+      if (this.socket !== null) this[kResponse]?._cut();
+      // The response goes on (or is done): the native side drops what is left.
+      binding.dropBody(this[kId]);
+    }
     // Node emits 'error' on an aborted request only when someone listens for it.
     process.nextTick(() => cb(this.listenerCount('error') === 0 ? null : err));
   }
@@ -286,20 +290,17 @@ class IncomingMessage extends LazyReadable {
 
   // The response is done. As Node dumps a request nobody reads, it ends ('end', then
   // 'close'); the native side discards the rest of its body. One being read (or about
-  // to be: a 'data' listener added since, as Node tells by `resumeScheduled`) whose
-  // body has not been read whole is cut instead: its reader must not take what it got
-  // for the whole body. Without stream state there is no listener and no reader, and
-  // nothing to tell.
+  // to be: a 'data' listener added since, as Node tells by `resumeScheduled`) goes on
+  // being read, as in Node: the native side keeps its body for it, and this returns
+  // true. Without stream state there is no listener and no reader, and nothing to tell.
   _responseDone() {
-    if (!this[kStateMade] || this.readableEnded || this.destroyed) return;
-    if (this[kConsumed] || this._readableState.resumeScheduled) {
-      if (!this.complete) this.destroy();
-      return;
-    }
+    if (!this[kStateMade] || this.readableEnded || this.destroyed) return false;
+    if (this[kConsumed] || this._readableState.resumeScheduled) return !this.complete;
     this[kHasBody] = false;
     this.complete = true;
     this.removeAllListeners('data');
     this.resume();
+    return false;
   }
 }
 

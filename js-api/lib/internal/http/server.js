@@ -16,6 +16,9 @@ const { connResetException } = require('internal/errors');
 const binding = internalBinding('http');
 
 const inflight = new SafeMap();
+// Requests whose body is read on after their response ended, by id: the native side
+// may drop such a body (its reader idle past --body-timeout-ms), and says so.
+const readingOn = new SafeMap();
 
 async function loadHandler(path) {
   const { pathToFileURL } = require('internal/url');
@@ -89,8 +92,13 @@ function dispatch(handler, event) {
 function responseClosed(res, finished) {
   res[kOnClose] = null;
   inflight.delete(res[kId]);
-  if (finished) res.req._responseDone();
-  else abortRequest(res.req);
+  if (!finished) return abortRequest(res.req);
+  const req = res.req;
+  if (req._responseDone()) {
+    const id = res[kId];
+    readingOn.set(id, req);
+    req.once('close', () => readingOn.delete(id));
+  }
 }
 
 function abortRequest(req) {
@@ -100,7 +108,14 @@ function abortRequest(req) {
 
 function clientGone(id) {
   const res = inflight.get(id);
-  if (res === undefined) return;
+  if (res === undefined) {
+    const req = readingOn.get(id);
+    if (req !== undefined) {
+      readingOn.delete(id);
+      abortRequest(req);
+    }
+    return;
+  }
   inflight.delete(id);
   res._clientGone();
   abortRequest(res.req);
