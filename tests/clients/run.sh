@@ -17,7 +17,7 @@ check() { local what=$1 got=$2 want=$3; [[ "$got" == "$want" ]] || fail "$what: 
 
 start() { # start <name> <args...>: sets $addr
   local log=$tmp/$1.log; shift
-  "$weir" serve "$handler" --listen 127.0.0.1:0 --workers 2 "$@" >/dev/null 2>"$log" &
+  "$weir" serve "$handler" --listen 127.0.0.1:0 --workers "${WORKERS:-2}" "$@" >/dev/null 2>"$log" &
   pids+=($!)
   for _ in $(seq 1 100); do
     if grep -q "listening on" "$log"; then
@@ -77,6 +77,27 @@ for answer in "hello 200" "throw 500"; do
     [[ $got == "$want" ]] || fail "curl --http2 -k upload to /$path: $got, want $want"
   done
   echo "ok   curl --http2 -k upload to /$path answered unread: $want, 10 of 10"
+done
+
+# A handler that answers at once and reads the upload on, as Node lets it: the rest of
+# the body, sent after the response, reaches it whole (its events on /stats, asked of
+# the same worker: one each).
+WORKERS=1 start one; one=$addr
+WORKERS=1 start onetls --tls-self-signed; onetls=$addr
+head -c 300000 /dev/urandom >"$tmp/later.bin"
+for client in "plain --http1.1 http://$one" "h2c --http2-prior-knowledge http://$one" \
+    "tls-h1 --http1.1 https://$onetls" "tls-h2 --http2 https://$onetls"; do
+  read -r tag flag base <<<"$client"
+  got=$(curl -sk "$flag" --limit-rate 1M --data-binary @"$tmp/later.bin" "$base/respond-then-read?tag=$tag") ||
+    fail "curl $flag upload read on after the response: exit $?"
+  [[ $got == ok ]] || fail "curl $flag upload read on after the response: answered '$got'"
+  seen=
+  for _ in $(seq 1 40); do
+    seen=$(curl -sk "$base/stats" | python3 -c "import json, sys; print(json.load(sys.stdin)['reqEvents'].get('$tag'))")
+    [[ $seen == "['data', 'end 300000', 'close']" ]] && break
+    sleep 0.05
+  done
+  check "curl $flag ${base%%:*}: an upload read on after its response reaches the handler whole" "$seen" "['data', 'end 300000', 'close']"
 done
 
 # nghttp
