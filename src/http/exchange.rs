@@ -449,11 +449,16 @@ impl Exchange {
         }
     }
 
-    /// A body read on after its response is over (`to`): the exchange is forgotten,
-    /// and a connection waiting for it goes on.
+    /// A body read on after its response is over (`to`): what is left of it goes as
+    /// the rest of a body the response went without ([`Exchange::dispose`]), the
+    /// exchange is forgotten, and a connection waiting for it goes on.
     fn read_on_ended(&self, to: Reading) {
         if self.reading.replace(to) != Reading::ReadOn {
             return;
+        }
+        let rest = self.body.borrow_mut().take();
+        if let Some(rest) = rest {
+            self.dispose(rest, true);
         }
         self.active.borrow_mut().take();
         self.read_on_over.notify_one();
@@ -465,8 +470,6 @@ impl Exchange {
     /// Drops a body read on after its response; reads fail with `why`, and the
     /// handler side hears it at once (its reader may be paused).
     fn lose_body(&self, why: &'static str) {
-        let body = self.body.borrow_mut().take();
-        drop(body);
         self.read_on_ended(Reading::Lost(why));
         if let Some(w) = self.worker.upgrade() {
             w.push(Event::Aborted(self.id));
@@ -612,12 +615,13 @@ impl Exchange {
     /// Drops the request body: nobody reads it any more (an exchange aborted, a
     /// native pipe cancelled).
     pub fn drop_body(&self) {
+        if self.reads_on() {
+            return self.read_on_ended(Reading::Over);
+        }
         let body = self.body.borrow_mut().take();
         drop(body);
-        match self.reading.get() {
-            Reading::ReadOn => self.read_on_ended(Reading::Over),
-            Reading::Unread | Reading::Read => self.reading.set(Reading::Over),
-            Reading::Over | Reading::Lost(_) => {}
+        if matches!(self.reading.get(), Reading::Unread | Reading::Read) {
+            self.reading.set(Reading::Over);
         }
     }
 

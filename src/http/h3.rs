@@ -361,7 +361,6 @@ async fn request(
         declared: declared.unwrap_or(None),
         received: 0,
         done: false,
-        reading: false,
     }));
     let response = match worker.begin(parts, None, body, (remote, local), ActiveGuard::new(state)) {
         Some(ex) => {
@@ -567,9 +566,15 @@ pub struct H3Body {
     received: u64,
     /// Read to its end, or stopped.
     done: bool,
-    /// A read of it was started and not finished: its stream is then inside the read
-    /// (h3-quinn's), where nothing else may touch it.
-    reading: bool,
+}
+
+/// A body dropped before its end, without a word from the exchange (the handler
+/// destroyed its request, the client left, the response was cut): its client is told
+/// to stop sending with `H3_REQUEST_CANCELLED`, not quinn's code 0.
+impl Drop for H3Body {
+    fn drop(&mut self) {
+        self.stop(h3::error::Code::H3_REQUEST_CANCELLED);
+    }
 }
 
 impl H3Body {
@@ -580,10 +585,19 @@ impl H3Body {
     }
 
     fn stop(&mut self, code: h3::error::Code) {
-        if !self.done && !self.reading && self.declared.is_none_or(|d| self.received < d) {
+        if !self.done && self.declared.is_none_or(|d| self.received < d) && !self.ended() {
             self.stream.stop_sending(code);
         }
         self.done = true;
+    }
+
+    /// Whether the end of the body has arrived with nothing unread before it (a GET's,
+    /// as a rule): the client sends no more, and needs no STOP_SENDING.
+    fn ended(&mut self) -> bool {
+        matches!(
+            futures::FutureExt::now_or_never(self.stream.recv_data()),
+            Some(Ok(None))
+        )
     }
 
     /// The next chunk of the body; `None` at its end. A reset stream is a
@@ -591,9 +605,7 @@ impl H3Body {
     /// `InvalidData` one.
     pub async fn next_chunk(&mut self) -> std::io::Result<Option<Bytes>> {
         use bytes::Buf;
-        self.reading = true;
         let read = self.stream.recv_data().await;
-        self.reading = false;
         let chunk = match read {
             Ok(Some(mut buf)) => Some(buf.copy_to_bytes(buf.remaining())),
             Ok(None) => None,

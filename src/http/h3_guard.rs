@@ -330,48 +330,33 @@ fn write_error(e: quinn::WriteError) -> StreamErrorIncoming {
 
 /// The receiving half of a request stream.
 pub struct RecvStream {
-    /// The stream, or `None` while a read of it is in flight (in `reading`).
-    stream: Option<quinn::RecvStream>,
+    stream: quinn::RecvStream,
     id: StreamId,
-    reading: Option<Pin<Box<dyn Future<Output = ReadChunk>>>>,
-    /// A STOP_SENDING asked for while a read was in flight, sent when it ends.
-    stop: Option<u64>,
     frames: Frames,
 }
 
-/// Sends STOP_SENDING with `code` now, or once the read in flight gives the stream
-/// back.
-fn stop(stream: &mut Option<quinn::RecvStream>, pending: &mut Option<u64>, code: u64) {
-    match stream.as_mut() {
-        Some(s) => {
-            let _ = s.stop(quinn::VarInt::from_u64(code).unwrap_or(quinn::VarInt::MAX));
-        }
-        None => *pending = Some(code),
-    }
+/// Sends STOP_SENDING with `code` (once: a stream stopped already stays as it was).
+fn stop(stream: &mut quinn::RecvStream, code: u64) {
+    let _ = stream.stop(quinn::VarInt::from_u64(code).unwrap_or(quinn::VarInt::MAX));
 }
-
-type ReadChunk = (
-    quinn::RecvStream,
-    Result<Option<quinn::Chunk>, quinn::ReadError>,
-);
 
 impl RecvStream {
     fn new(stream: quinn::RecvStream, caps: Caps) -> RecvStream {
         RecvStream {
             id: quic_id(stream.id()),
-            stream: Some(stream),
-            reading: None,
-            stop: None,
+            stream,
             frames: Frames::new(caps),
         }
     }
 }
 
-/// Reads chunks from quinn, as they come, without a copy.
+/// Reads chunks from quinn, as they come, without a copy. Each poll makes quinn's
+/// read future afresh (it is cancel-safe, and its waker stays registered): the stream
+/// is never lent to a read in flight, so that a STOP_SENDING with the server's code
+/// can go at any time, also as the stream is dropped mid-read (quinn's drop would
+/// say code 0, which HTTP/3 does not define).
 struct Chunks<'a> {
-    stream: &'a mut Option<quinn::RecvStream>,
-    reading: &'a mut Option<Pin<Box<dyn Future<Output = ReadChunk>>>>,
-    stop: &'a mut Option<u64>,
+    stream: &'a mut quinn::RecvStream,
     id: StreamId,
 }
 
@@ -382,24 +367,13 @@ impl quic::RecvStream for Chunks<'_> {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Result<Option<Bytes>, StreamErrorIncoming>> {
-        if let Some(mut stream) = self.stream.take() {
-            *self.reading = Some(Box::pin(async move {
-                let chunk = stream.read_chunk(usize::MAX, true).await;
-                (stream, chunk)
-            }));
-        }
-        let reading = self.reading.as_mut().expect("a read in progress");
-        let (stream, chunk) = std::task::ready!(reading.as_mut().poll(cx));
-        *self.reading = None;
-        *self.stream = Some(stream);
-        if let Some(code) = self.stop.take() {
-            stop(self.stream, self.stop, code);
-        }
+        let read = std::pin::pin!(self.stream.read_chunk(usize::MAX, true));
+        let chunk = std::task::ready!(read.poll(cx));
         Poll::Ready(chunk.map(|c| c.map(|c| c.bytes)).map_err(read_error))
     }
 
     fn stop_sending(&mut self, error_code: u64) {
-        stop(self.stream, self.stop, error_code)
+        stop(self.stream, error_code)
     }
 
     fn recv_id(&self) -> StreamId {
@@ -416,15 +390,13 @@ impl quic::RecvStream for RecvStream {
     ) -> Poll<Result<Option<Bytes>, StreamErrorIncoming>> {
         let mut chunks = Chunks {
             stream: &mut self.stream,
-            reading: &mut self.reading,
-            stop: &mut self.stop,
             id: self.id,
         };
         self.frames.poll_next(&mut chunks, cx)
     }
 
     fn stop_sending(&mut self, error_code: u64) {
-        stop(&mut self.stream, &mut self.stop, error_code)
+        stop(&mut self.stream, error_code)
     }
 
     fn recv_id(&self) -> StreamId {

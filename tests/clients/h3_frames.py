@@ -14,7 +14,9 @@ and hand-built frames, against `weir serve` with tests/js/server/handler.mjs:
                 after weir's own refusal (417 for an expectation it cannot meet)
   read-on       a POST to /respond-then-read whose handler answers at once and reads
                 on, as Node lets it: the rest of the body, sent after the response,
-                reaches the handler to its end (told on /stats)
+                reaches the handler to its end (told on /stats); one the handler
+                destroys then is stopped with H3_NO_ERROR, one it destroys before
+                answering with H3_REQUEST_CANCELLED
 
 usage: h3_frames.py CHECK --port PORT [--pid PID]; exit status 0 when the check holds.
 """
@@ -36,6 +38,7 @@ from aioquic.quic.events import (ConnectionTerminated, StopSendingReceived, Stre
 
 H3_NO_ERROR = 0x100
 H3_EXCESSIVE_LOAD = 0x107
+H3_REQUEST_CANCELLED = 0x10c
 
 
 def frame(ftype, payload):
@@ -211,7 +214,26 @@ async def read_on(c, args):
         if seen == ["data", "end 100000", "close"]:
             break
     print(f"the handler saw {seen}")
-    return c.st(sid).stopped is None and seen == ["data", "end 100000", "close"]
+    whole = c.st(sid).stopped is None and seen == ["data", "end 100000", "close"]
+    # The handler destroys the request at its first chunk: the rest is not wanted,
+    # and the response was complete (H3_NO_ERROR, RFC 9114 §4.1).
+    dropped = c.request(b"POST", b"/respond-then-read?tag=h3d&destroy",
+                        frame(FrameType.DATA, b"0123456789"), fin=False,
+                        extra=[(b"content-length", b"100000")])
+    await c.until(lambda: (c.st(dropped).ended and c.st(dropped).stopped is not None)
+                  or c.terminated, 5)
+    print(f"destroyed after its response: {c.response(dropped)}, "
+          f"stop_sending={c.st(dropped).stopped}")
+    # Destroyed before any answer (an upload past its limit): no response, and the
+    # body is stopped with H3_REQUEST_CANCELLED.
+    cut = c.request(b"POST", b"/upload-limit?limit=5", frame(FrameType.DATA, b"0123456789"),
+                    fin=False)
+    await c.until(lambda: (c.st(cut).reset is not None and c.st(cut).stopped is not None)
+                  or c.terminated, 5)
+    print(f"destroyed before its response: reset={c.st(cut).reset}, "
+          f"stop_sending={c.st(cut).stopped}")
+    return (whole and c.st(dropped).ended and c.st(dropped).stopped == H3_NO_ERROR
+            and c.st(cut).stopped == H3_REQUEST_CANCELLED)
 
 
 async def main():

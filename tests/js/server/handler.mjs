@@ -414,13 +414,15 @@ export default async function handle(req, res) {
     }
     case '/respond-then-read': {
       // Reads the body after answering, as Node lets a handler: its events and the
-      // bytes it got, by tag. ?pause stops reading after the first chunk.
+      // bytes it got, by tag. ?pause stops reading after the first chunk, ?destroy
+      // destroys the request then.
       const seen = (stats.reqEvents[q.get('tag')] = []);
       let n = 0;
       req.on('data', (c) => {
         if (n === 0) seen.push('data');
         n += c.length;
         if (q.has('pause')) req.pause();
+        if (q.has('destroy')) req.destroy();
       });
       req.on('end', () => seen.push(`end ${n}`));
       req.on('aborted', () => seen.push(`aborted ${n}`));
