@@ -2336,6 +2336,47 @@ fn a_body_its_reader_leaves_unread_after_the_response_is_dropped_past_the_body_t
     // What was left of the body is read and dropped, and the connection goes on.
     c.send(get("/hello"));
     assert_eq!(c.response().status, 200);
+
+    // A reader that takes a chunk every 300 ms from its stream's buffer (which the
+    // body, sent whole and fast in small pieces, fills) is not idle.
+    let mut c = Wire::connect(srv.addr);
+    c.send("POST /respond-then-read?tag=slow&slow=300 HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n");
+    for _ in 0..100 {
+        c.send("x".repeat(1000));
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(c.response().status, 200);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let v = stats(srv.addr);
+        let seen = v["reqEvents"]["slow"].clone();
+        if seen
+            .as_array()
+            .is_some_and(|a| a.last() == Some(&"close".into()))
+        {
+            assert_eq!(seen, serde_json::json!(["data", "end 100000", "close"]));
+            break;
+        }
+        assert!(Instant::now() < deadline, "{seen}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn trailers_of_a_body_read_on_after_its_response_reach_the_handler() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send("POST /respond-then-read?tag=tr HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+    assert_eq!(c.response().status, 200);
+    std::thread::sleep(Duration::from_millis(100));
+    c.send("6\r\n world\r\n0\r\nX-Sum: abc\r\n\r\n");
+    c.send(get("/hello"));
+    assert_eq!(c.response().status, 200);
+    let v = stats(srv.addr);
+    assert_eq!(
+        v["reqEvents"]["tr"],
+        serde_json::json!(["data", "end 11 X-Sum abc", "close"])
+    );
 }
 
 #[test]

@@ -525,6 +525,46 @@ async fn a_request_body_that_stops_arriving_gets_408_over_h3() {
 }
 
 #[tokio::test]
+async fn a_body_read_on_after_its_response_outlasts_the_idle_timeout_with_its_trailers() {
+    // The handler answers at once and reads on; the body comes over 1.5 s, past
+    // --h3-idle-timeout-ms, then its trailers: all of it reaches the handler.
+    let t = tls();
+    let srv = start(&t, &["--workers", "1", "--h3-idle-timeout-ms", "700"]);
+    let mut c = connect(srv.addr, &t.ca).await;
+    let mut stream = c
+        .send
+        .send_request(request("POST", "/respond-then-read?tag=h3"))
+        .await
+        .unwrap();
+    stream
+        .send_data(bytes::Bytes::from_static(b"0123456789"))
+        .await
+        .unwrap();
+    assert_eq!(stream.recv_response().await.unwrap().status(), 200);
+    assert_eq!(&h3c::read_body(&mut stream).await.unwrap()[..], b"ok\n");
+    for _ in 0..10 {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        stream
+            .send_data(bytes::Bytes::from_static(b"0123456789"))
+            .await
+            .unwrap();
+    }
+    let mut trailers = http::HeaderMap::new();
+    trailers.insert("x-sum", http::HeaderValue::from_static("abc"));
+    stream.send_trailers(trailers).await.unwrap();
+    stream.finish().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let seen = stats(&mut c.send).await["reqEvents"]["h3"].clone();
+        if seen == serde_json::json!(["data", "end 110 x-sum abc", "close"]) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{seen}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
 async fn request_trailers_reach_the_handler_over_h3() {
     let t = tls();
     let srv = start(&t, &["--workers", "1"]);

@@ -476,6 +476,14 @@ impl Exchange {
         }
     }
 
+    /// The handler side took a chunk of a body read on after its response from its own
+    /// buffer: the reader is not idle.
+    pub fn body_taken(&self) {
+        if self.reads_on() {
+            self.last_read.set(crate::http::date::coarse_monotonic());
+        }
+    }
+
     /// Whether the body is read on after its response.
     pub fn reads_on(&self) -> bool {
         self.reading.get() == Reading::ReadOn

@@ -362,7 +362,8 @@ async fn request(
         received: 0,
         done: false,
     }));
-    let response = match worker.begin(parts, None, body, (remote, local), ActiveGuard::new(state)) {
+    let exchange = worker.begin(parts, None, body, (remote, local), ActiveGuard::new(state));
+    let response = match &exchange {
         Some(ex) => {
             let mut head = ex.heads();
             loop {
@@ -380,7 +381,7 @@ async fn request(
                         NextHead::Interim(interim) => {
                             if send.send_response(interim).await.is_err() {
                                 drop(head);
-                                worker.cancelled(&ex);
+                                worker.cancelled(ex);
                                 return;
                             }
                         }
@@ -390,7 +391,7 @@ async fn request(
                     // over HTTP/2.
                     _ = quic.closed() => {
                         drop(head);
-                        worker.cancelled(&ex);
+                        worker.cancelled(ex);
                         return;
                     }
                     // The client cancelled the request (STOP_SENDING): likewise, and
@@ -398,7 +399,7 @@ async fn request(
                     // connection's concurrent streams.
                     _ = client_stopped(&mut stopped) => {
                         drop(head);
-                        worker.cancelled(&ex);
+                        worker.cancelled(ex);
                         cancels.set(cancels.get() + 1);
                         return;
                     }
@@ -413,6 +414,11 @@ async fn request(
     // on shutdown or when idle then abandons no response still on its way.
     if let Some(signal) = stopped {
         let _ = tokio::time::timeout(delivery_timeout, signal).await;
+    }
+    // A body the handler reads on after its response keeps the task, and so the
+    // connection, until it is over: an idle or shutting-down connection would cut it.
+    if let Some(ex) = exchange {
+        ex.read_on_done().await;
     }
 }
 

@@ -299,7 +299,11 @@ pub fn op_http_set_context<'s>(
     scope.set_continuation_preserved_embedder_data(value);
 }
 
-/// `op_http_read(id)`: a promise of the next request-body chunk, or `null` at the end.
+/// `op_http_read(id)`: a promise of the next request-body chunk; at the end, `null`,
+/// or the request's trailer fields `[name, value, ...]` as they came (Node's
+/// `req.rawTrailers`, each byte one character). They come with the end because the
+/// exchange may be gone by the time its reader asks (a body read on after its
+/// response is let go of at its end).
 pub fn op_http_read<'s>(
     scope: &mut v8::PinScope<'s, '_>,
     args: v8::FunctionCallbackArguments<'s>,
@@ -313,13 +317,13 @@ pub fn op_http_read<'s>(
     let p = spawn(scope, true, async move {
         // An exchange no longer known ended with its client gone (a finished response
         // ends or cuts its request on the JavaScript side first, and reads no more).
-        let read = match ex {
+        let read = match &ex {
             Some(ex) => ex.read_body().await,
             None => Err(crate::http::exchange::client_left()),
         };
         match read {
             Ok(Some(data)) => Ok(OpValue::Bytes(data)),
-            Ok(None) => Ok(OpValue::Null),
+            Ok(None) => Ok(trailer_list(&ex)),
             Err(e) => Err(OpError::new(ErrorClass::Error, "ECONNRESET", "aborted")
                 .with("cause", OpValue::String(e.to_string()))),
         }
@@ -673,20 +677,22 @@ fn pair_list<'s, 'a>(
     v8::Array::new_with_elements(scope, &list)
 }
 
-/// `op_http_trailers(id)`: the request's trailer fields, `[name, value, ...]` as they
-/// came (Node's `req.rawTrailers`), once its body was read to the end; `[]` before.
-pub fn op_http_trailers<'s>(
-    scope: &mut v8::PinScope<'s, '_>,
-    args: v8::FunctionCallbackArguments<'s>,
-    mut rv: v8::ReturnValue<'s, v8::Value>,
-) {
-    let Some((_, ex)) = exchange(scope, &args) else {
-        rv.set(v8::Array::new(scope, 0).into());
-        return;
+/// The request's trailer fields for the end of its body: `null` when there are none.
+fn trailer_list(ex: &Option<Rc<Exchange>>) -> OpValue {
+    let Some(ex) = ex else {
+        return OpValue::Null;
     };
     let trailers = ex.trailers.borrow();
-    let pairs = trailers.iter().map(|(n, v)| (&n[..], &v[..]));
-    rv.set(pair_list(scope, pairs).into());
+    if trailers.is_empty() {
+        return OpValue::Null;
+    }
+    let latin1 = |b: &[u8]| OpValue::String(b.iter().map(|&c| char::from(c)).collect());
+    OpValue::Array(
+        trailers
+            .iter()
+            .flat_map(|(n, v)| [latin1(n), latin1(v)])
+            .collect(),
+    )
 }
 
 /// `op_http_inform(id, status, fields)`: an interim (1xx) response, such as `103 Early
@@ -956,6 +962,18 @@ pub fn op_http_drop_body<'s>(
 ) {
     if let Some((_, ex)) = exchange(scope, &args) {
         ex.let_go_body();
+    }
+}
+
+/// `op_http_body_taken(id)`: the handler took a chunk of a body read on after its
+/// response from its stream's buffer: its reader is not idle.
+pub fn op_http_body_taken<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    args: v8::FunctionCallbackArguments<'s>,
+    _rv: v8::ReturnValue<'s, v8::Value>,
+) {
+    if let Some((_, ex)) = exchange(scope, &args) {
+        ex.body_taken();
     }
 }
 

@@ -413,9 +413,9 @@ export default async function handle(req, res) {
       return;
     }
     case '/respond-then-read': {
-      // Reads the body after answering, as Node lets a handler: its events and the
-      // bytes it got, by tag. ?pause stops reading after the first chunk, ?destroy
-      // destroys the request then.
+      // Reads the body after answering, as Node lets a handler: its events, the bytes
+      // it got and the trailers, by tag. ?pause stops reading after the first chunk,
+      // ?destroy destroys the request then, ?slow=MS pauses MS after each chunk.
       const seen = (stats.reqEvents[q.get('tag')] = []);
       let n = 0;
       req.on('data', (c) => {
@@ -423,8 +423,12 @@ export default async function handle(req, res) {
         n += c.length;
         if (q.has('pause')) req.pause();
         if (q.has('destroy')) req.destroy();
+        if (q.has('slow')) {
+          req.pause();
+          setTimeout(() => req.resume(), Number(q.get('slow')));
+        }
       });
-      req.on('end', () => seen.push(`end ${n}`));
+      req.on('end', () => seen.push(`end ${n}${req.rawTrailers.map((t) => ` ${t}`).join('')}`));
       req.on('aborted', () => seen.push(`aborted ${n}`));
       req.on('close', () => seen.push('close'));
       return res.end('ok\n');

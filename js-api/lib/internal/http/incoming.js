@@ -5,6 +5,7 @@
 // the client), and arrive as Buffers over the native memory (no copy).
 
 const {
+  ArrayIsArray,
   ObjectDefineProperty,
   ObjectPrototypeHasOwnProperty,
   StringPrototypeToLowerCase,
@@ -33,6 +34,8 @@ const kEncrypted = Symbol('kEncrypted');
 const kSocketInfo = Symbol('kSocketInfo');
 // Something started reading the body (JavaScript or a native pipe).
 const kConsumed = Symbol('kConsumed');
+// The body is read on after the response ended (see _responseDone).
+const kReadOn = Symbol('kReadOn');
 
 // `httpVersionMajor`/`Minor` of the versions weir speaks (all `httpVersion` can be).
 const kVersions = { __proto__: null, '1.0': [1, 0], '1.1': [1, 1], '2.0': [2, 0], '3.0': [3, 0] };
@@ -129,6 +132,7 @@ class IncomingMessage extends LazyReadable {
     this[kReading] = false;
     this[kHasBody] = hasBody;
     this[kConsumed] = false;
+    this[kReadOn] = false;
     this.method = method;
     this.url = url;
     this.httpVersion = httpVersion;
@@ -226,6 +230,14 @@ class IncomingMessage extends LazyReadable {
     else this.resume();
   }
 
+  // A body read on after its response: each chunk its reader takes (from the
+  // stream's buffer, which the native side does not see) tells the native side the
+  // reader is not idle (--body-timeout-ms).
+  read(n) {
+    if (this[kReadOn]) binding.bodyTaken(this[kId]);
+    return super.read(n);
+  }
+
   _read() {
     // A request without a body ends on the first read (never before: handlers that
     // ignore the body pay nothing for it).
@@ -236,12 +248,13 @@ class IncomingMessage extends LazyReadable {
     this[kReading] = true;
     binding.read(this[kId]).then((chunk) => {
       this[kReading] = false;
-      if (chunk === null) {
+      // The end comes as `null`, or as the trailer fields, which Node gives as raw
+      // pairs and as an object of lower-case names whose repeated values are joined
+      // with ', '.
+      if (chunk === null || ArrayIsArray(chunk)) {
         this.complete = true;
-        // Trailer fields, as Node gives them: raw pairs, and an object of lower-case
-        // names whose repeated values are joined with ', '.
-        const raw = binding.trailers(this[kId]);
-        if (raw.length > 0) {
+        if (chunk !== null) {
+          const raw = chunk;
           const trailers = {};
           for (let i = 0; i < raw.length; i += 2) {
             const name = StringPrototypeToLowerCase(raw[i]);
@@ -295,7 +308,10 @@ class IncomingMessage extends LazyReadable {
   // true. Without stream state there is no listener and no reader, and nothing to tell.
   _responseDone() {
     if (!this[kStateMade] || this.readableEnded || this.destroyed) return false;
-    if (this[kConsumed] || this._readableState.resumeScheduled) return !this.complete;
+    if (this[kConsumed] || this._readableState.resumeScheduled) {
+      this[kReadOn] = !this.complete;
+      return this[kReadOn];
+    }
     this[kHasBody] = false;
     this.complete = true;
     this.removeAllListeners('data');
