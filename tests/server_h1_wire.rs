@@ -332,6 +332,23 @@ fn stats(addr: SocketAddr) -> serde_json::Value {
     c.response().json()
 }
 
+/// The events `/respond-then-read?tag=TAG` recorded, once they end with `'close'`
+/// (asked for again until then, for at most `within`).
+fn events_once_closed(addr: SocketAddr, tag: &str, within: Duration) -> serde_json::Value {
+    let deadline = Instant::now() + within;
+    loop {
+        let seen = stats(addr)["reqEvents"][tag].clone();
+        if seen
+            .as_array()
+            .is_some_and(|a| a.last() == Some(&"close".into()))
+        {
+            return seen;
+        }
+        assert!(Instant::now() < deadline, "{tag}: {seen}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// A chunked body: one chunk per slice, then the last chunk and an empty trailer
 /// section.
 fn chunked(parts: &[&[u8]]) -> Vec<u8> {
@@ -2300,16 +2317,10 @@ fn a_body_still_being_read_when_the_response_ends_is_read_on_as_in_node() {
     c.send("POST /respond-then-read?tag=cut HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n0123456789");
     assert_eq!(c.response().status, 200);
     drop(c);
-    let deadline = Instant::now() + Duration::from_secs(3);
-    loop {
-        let v = stats(srv.addr);
-        let seen = v["reqEvents"]["cut"].clone();
-        if seen == serde_json::json!(["data", "aborted 10", "close"]) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "{seen}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    assert_eq!(
+        events_once_closed(srv.addr, "cut", Duration::from_secs(3)),
+        serde_json::json!(["data", "aborted 10", "close"])
+    );
 }
 
 #[test]
@@ -2321,16 +2332,10 @@ fn a_body_its_reader_leaves_unread_after_the_response_is_dropped_past_the_body_t
     assert_eq!(c.response().status, 200);
     c.send("x".repeat(99_990));
     let started = Instant::now();
-    let deadline = started + Duration::from_secs(5);
-    loop {
-        let v = stats(srv.addr);
-        let seen = v["reqEvents"]["idle"].clone();
-        if seen == serde_json::json!(["data", "aborted 10", "close"]) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "{seen}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    assert_eq!(
+        events_once_closed(srv.addr, "idle", Duration::from_secs(5)),
+        serde_json::json!(["data", "aborted 10", "close"])
+    );
     let waited = started.elapsed();
     assert!(waited >= Duration::from_millis(400), "{waited:?}");
     // What was left of the body is read and dropped, and the connection goes on.
@@ -2346,20 +2351,10 @@ fn a_body_its_reader_leaves_unread_after_the_response_is_dropped_past_the_body_t
         std::thread::sleep(Duration::from_millis(1));
     }
     assert_eq!(c.response().status, 200);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let v = stats(srv.addr);
-        let seen = v["reqEvents"]["slow"].clone();
-        if seen
-            .as_array()
-            .is_some_and(|a| a.last() == Some(&"close".into()))
-        {
-            assert_eq!(seen, serde_json::json!(["data", "end 100000", "close"]));
-            break;
-        }
-        assert!(Instant::now() < deadline, "{seen}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    assert_eq!(
+        events_once_closed(srv.addr, "slow", Duration::from_secs(10)),
+        serde_json::json!(["data", "end 100000", "close"])
+    );
 }
 
 #[test]
