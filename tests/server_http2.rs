@@ -710,3 +710,49 @@ async fn over_tls_the_protocol_alpn_settled_is_the_one_spoken() {
         String::from_utf8_lossy(&got)
     );
 }
+
+#[tokio::test]
+async fn a_body_read_on_after_its_response_ends_over_http1_on_tls() {
+    // hyper drives HTTP/1.1 over TLS; once its response has gone it waits for the next
+    // request head still holding the body open. A body with a Content-Length ends all
+    // the same when its last byte has come (the handler sees 'end', not 'aborted' at
+    // --body-timeout-ms).
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let (srv, ca) = tls_server_with(dir.path(), &["--body-timeout-ms", "3000"]);
+    let mut tls = tls_connect(srv.addr, ca.clone(), &[b"http/1.1"]).await;
+    let body = vec![b'x'; 200_000];
+    let mut req =
+        b"POST /respond-then-read?tag=tls HTTP/1.1\r\nHost: a\r\nContent-Length: 200000\r\n\r\n"
+            .to_vec();
+    req.extend_from_slice(&body);
+    tls.write_all(&req).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = tls.read(&mut buf).await.unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200"), "{:?}", &buf[..n]);
+    let started = std::time::Instant::now();
+    loop {
+        let mut c = tls_connect(srv.addr, ca.clone(), &[b"http/1.1"]).await;
+        c.write_all(b"GET /stats HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut got = Vec::new();
+        c.read_to_end(&mut got).await.unwrap();
+        let at = got.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        let stats: serde_json::Value = serde_json::from_slice(&got[at..]).unwrap();
+        let seen = &stats["reqEvents"]["tls"];
+        if seen
+            .as_array()
+            .is_some_and(|a| a.last() == Some(&"close".into()))
+        {
+            assert_eq!(*seen, serde_json::json!(["data", "end 200000", "close"]));
+            assert!(started.elapsed() < std::time::Duration::from_secs(2));
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{seen}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

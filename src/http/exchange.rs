@@ -65,6 +65,13 @@ impl RequestBody {
         match self {
             RequestBody::Empty => Ok(None),
             RequestBody::Hyper(incoming) => loop {
+                // A body whose declared length has all come is over. (hyper's HTTP/1.1
+                // driver, once the response has gone before the body's last bytes,
+                // moves on to wait for the next request head still holding the body
+                // open: waiting for its end would wait for the next request.)
+                if http_body::Body::is_end_stream(incoming) {
+                    return Ok(None);
+                }
                 match http_body_util::BodyExt::frame(incoming).await {
                     Some(Ok(frame)) => match frame.into_data() {
                         Ok(data) => return Ok(Some(data)),
