@@ -565,6 +565,34 @@ async fn a_body_read_on_after_its_response_outlasts_the_idle_timeout_with_its_tr
 }
 
 #[tokio::test]
+async fn a_body_that_has_come_in_small_pieces_is_read_in_large_chunks() {
+    // QUIC gives a body a packet at a time; what has come by the time the handler
+    // reads is joined (up to 64 KiB), as HTTP/1.1 reads it, rather than one 'data'
+    // event per piece.
+    let t = tls();
+    let srv = start(&t, &["--workers", "1"]);
+    let mut c = connect(srv.addr, &t.ca).await;
+    let mut stream = c
+        .send
+        .send_request(request("POST", "/chunk-count?wait=300"))
+        .await
+        .unwrap();
+    for _ in 0..200 {
+        stream
+            .send_data(bytes::Bytes::from(vec![b'p'; 1000]))
+            .await
+            .unwrap();
+    }
+    stream.finish().await.unwrap();
+    assert_eq!(stream.recv_response().await.unwrap().status(), 200);
+    let body = String::from_utf8(h3c::read_body(&mut stream).await.unwrap().to_vec()).unwrap();
+    let (bytes, chunks) = body.split_once(' ').unwrap();
+    assert_eq!(bytes, "200000");
+    let chunks: u32 = chunks.parse().unwrap();
+    assert!(chunks <= 10, "{chunks} chunks");
+}
+
+#[tokio::test]
 async fn request_trailers_reach_the_handler_over_h3() {
     let t = tls();
     let srv = start(&t, &["--workers", "1"]);

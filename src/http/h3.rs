@@ -361,6 +361,7 @@ async fn request(
         declared: declared.unwrap_or(None),
         received: 0,
         done: false,
+        ahead: None,
     }));
     let exchange = worker.begin(parts, None, body, (remote, local), ActiveGuard::new(state));
     let response = match &exchange {
@@ -572,7 +573,14 @@ pub struct H3Body {
     received: u64,
     /// Read to its end, or stopped.
     done: bool,
+    /// What the read that joined the last chunk found after it (the end, or an
+    /// error): the next read gives it.
+    ahead: Option<std::io::Result<Option<Bytes>>>,
 }
+
+/// The most of a request body one read gives ([`H3Body::next_chunk`]), joined from
+/// the pieces that have come (as much as weir's HTTP/1.1 driver reads at once).
+const JOIN_BYTES: usize = 64 * 1024;
 
 /// A body dropped before its end, without a word from the exchange (the handler
 /// destroyed its request, the client left, the response was cut): its client is told
@@ -600,28 +608,22 @@ impl H3Body {
     /// Whether the end of the body has arrived with nothing unread before it (a GET's,
     /// as a rule): the client sends no more, and needs no STOP_SENDING.
     fn ended(&mut self) -> bool {
-        matches!(
-            futures::FutureExt::now_or_never(self.stream.recv_data()),
-            Some(Ok(None))
-        )
+        matches!(self.ahead, Some(Ok(None)))
+            || matches!(
+                futures::FutureExt::now_or_never(self.stream.recv_data()),
+                Some(Ok(None))
+            )
     }
 
     /// The next chunk of the body; `None` at its end. A reset stream is a
     /// `ConnectionReset` error, a body at odds with its `Content-Length` an
     /// `InvalidData` one.
     pub async fn next_chunk(&mut self) -> std::io::Result<Option<Bytes>> {
-        use bytes::Buf;
-        let read = self.stream.recv_data().await;
-        let chunk = match read {
-            Ok(Some(mut buf)) => Some(buf.copy_to_bytes(buf.remaining())),
-            Ok(None) => None,
-            Err(e) => {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::ConnectionReset,
-                    e.to_string(),
-                ))
-            }
+        let chunk = match self.ahead.take() {
+            Some(found) => found?,
+            None => self.recv().await?,
         };
+        let chunk = chunk.map(|first| self.join_ready(first));
         self.received += chunk.as_ref().map_or(0, |c| c.len() as u64);
         self.done |= chunk.is_none();
         if let Some(declared) = self.declared {
@@ -640,5 +642,43 @@ impl H3Body {
             }
         }
         Ok(chunk)
+    }
+
+    /// The next piece of the body as QUIC gives it (a packet's worth, as a rule).
+    async fn recv(&mut self) -> std::io::Result<Option<Bytes>> {
+        use bytes::Buf;
+        match self.stream.recv_data().await {
+            Ok(Some(mut buf)) => Ok(Some(buf.copy_to_bytes(buf.remaining()))),
+            Ok(None) => Ok(None),
+            Err(e) => Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                e.to_string(),
+            )),
+        }
+    }
+
+    /// `first` joined with the pieces that have come after it, up to [`JOIN_BYTES`]:
+    /// each piece (about 1.2 KB, one packet) would be a `'data'` event of its own,
+    /// where HTTP/1.1 and HTTP/2 give up to 64 and 16 KiB. The end or an error met on
+    /// the way is kept for the next read.
+    fn join_ready(&mut self, first: Bytes) -> Bytes {
+        let mut joined: Option<bytes::BytesMut> = None;
+        while joined.as_ref().map_or(first.len(), |j| j.len()) < JOIN_BYTES {
+            match futures::FutureExt::now_or_never(self.recv()) {
+                Some(Ok(Some(more))) => joined
+                    .get_or_insert_with(|| {
+                        let mut j = bytes::BytesMut::with_capacity(2 * (first.len() + more.len()));
+                        j.extend_from_slice(&first);
+                        j
+                    })
+                    .extend_from_slice(&more),
+                Some(found) => {
+                    self.ahead = Some(found);
+                    break;
+                }
+                None => break,
+            }
+        }
+        joined.map_or(first, |j| j.freeze())
     }
 }

@@ -185,6 +185,16 @@ export default async function handle(req, res) {
       req.on('error', (e) => { stats.slowRead[tag] = `error ${e.code} after ${n}`; });
       return;
     }
+    case '/chunk-count': {
+      // Starts reading after ?wait= ms; answers with the bytes and the 'data' events.
+      setTimeout(() => {
+        let n = 0;
+        let k = 0;
+        req.on('data', (c) => { n += c.length; k++; });
+        req.on('end', () => res.end(`${n} ${k}`));
+      }, Number(q.get('wait') ?? 0));
+      return;
+    }
     case '/count': {
       if (req.headers.expect) res.writeContinue();
       let n = 0;
