@@ -2312,6 +2312,18 @@ fn a_body_still_being_read_when_the_response_ends_is_read_on_as_in_node() {
         serde_json::json!(["data", "end 100000", "close"])
     );
 
+    // A handler that destroys its request at the first chunk lets go of the body:
+    // the rest is read and dropped, and the connection goes on.
+    c.send("POST /respond-then-read?tag=let-go&destroy HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n0123456789");
+    assert_eq!(c.response().status, 200);
+    assert_eq!(
+        events_once_closed(srv.addr, "let-go", Duration::from_secs(3)),
+        serde_json::json!(["data", "aborted 10", "close"])
+    );
+    c.send("x".repeat(99_990));
+    c.send(get("/hello"));
+    assert_eq!(c.response().status, 200);
+
     // A client that closes instead cuts the body: 'aborted', never 'end'.
     let mut c = Wire::connect(srv.addr);
     c.send("POST /respond-then-read?tag=cut HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n0123456789");
@@ -2837,4 +2849,18 @@ fn a_request_line_naming_http2_or_later_gets_505_as_from_nginx() {
     }
     // Malformed versions stay 400.
     rejected(srv.addr, "GET /hello HTTP/x.1\r\nHost: a\r\n\r\n", 400);
+}
+
+#[test]
+fn sigterm_cuts_a_body_read_on_at_the_shutdown_timeout_and_exits() {
+    // A body read on after its response whose client sends no more: shutdown waits
+    // for it up to --shutdown-timeout, then drops it, and the server exits.
+    let mut srv = Server::handler(&["--shutdown-timeout", "1"]);
+    let mut c = Wire::connect(srv.addr);
+    c.send("POST /respond-then-read?tag=shut HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n0123456789");
+    assert_eq!(c.response().status, 200);
+    let started = Instant::now();
+    assert_eq!(srv.terminate(Duration::from_secs(5)), Some(0));
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(900), "exited after {took:?}");
 }

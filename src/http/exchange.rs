@@ -449,9 +449,17 @@ impl Exchange {
     /// read on after its response is dropped now; otherwise what is left is dealt
     /// with when the response ends, as a body nobody read.
     pub fn let_go_body(&self) {
+        self.stop_reading(Reading::Over);
+    }
+
+    /// Nobody reads the body any more, and reads find `to` (its end, or an error):
+    /// one read on after its response is over ([`Exchange::read_on_ended`]); one
+    /// left with the exchange is dealt with when the response ends, as a body
+    /// nobody read.
+    fn stop_reading(&self, to: Reading) {
         match self.reading.get() {
-            Reading::ReadOn => self.drop_body(),
-            Reading::Unread | Reading::Read => self.reading.set(Reading::Over),
+            Reading::ReadOn => self.read_on_ended(to),
+            Reading::Unread | Reading::Read => self.reading.set(to),
             Reading::Over | Reading::Lost(_) => {}
         }
     }
@@ -503,12 +511,11 @@ impl Exchange {
         }
     }
 
-    /// The next chunk of the request body (`None` at its end or once it is taken
-    /// away), for the handler side. Where hyper or HTTP/3 carry the body, bytes that
+    /// The next chunk of the request body (`None` at its end; an error once it failed,
+    /// went with its client, or was dropped unread), for the handler side. Where hyper or HTTP/3 carry the body, bytes that
     /// take longer than `--body-timeout-ms` to come fail the read, and a request not
     /// answered yet is answered `408` (weir's HTTP/1.1 driver does the same itself).
     pub async fn read_body(self: &Rc<Self>) -> std::io::Result<Option<Bytes>> {
-        self.mark_read();
         let Some(mut body) = self.take_body() else {
             // Gone with its client, or dropped unread: a read now must not look like
             // the body's end (an upload cut short would pass for a whole one).
@@ -565,11 +572,11 @@ impl Exchange {
         if !trailers.is_empty() {
             self.trailers.borrow_mut().extend(trailers);
         }
-        match (&chunk, self.reading.get()) {
-            (Ok(Some(_)), _) => self.put_body(body),
-            (_, Reading::ReadOn) => self.read_on_ended(Reading::Over),
-            (_, Reading::Read) => self.reading.set(Reading::Over),
-            _ => {}
+        match &chunk {
+            Ok(Some(_)) => self.put_body(body),
+            Ok(None) => self.stop_reading(Reading::Over),
+            // A read after a failure fails too, never finds an end.
+            Err(_) => self.stop_reading(Reading::Lost("the request body failed before its end")),
         }
         chunk
     }
@@ -633,11 +640,8 @@ impl Exchange {
         if self.reads_on() {
             return self.read_on_ended(Reading::Over);
         }
-        let body = self.body.borrow_mut().take();
-        drop(body);
-        if matches!(self.reading.get(), Reading::Unread | Reading::Read) {
-            self.reading.set(Reading::Over);
-        }
+        self.body.borrow_mut().take();
+        self.stop_reading(Reading::Over);
     }
 
     /// Sends the response head with a streaming body bounded to `capacity` bytes and
@@ -906,19 +910,13 @@ impl Exchange {
         self.sender.borrow_mut().take();
         // A body being read goes on to its reader after a complete response; the
         // exchange stays known until that ends.
-        if completed && self.reading.get() == Reading::Read {
+        if completed && self.reading.get() == Reading::Read && worker.read_on(self.id) {
             self.reading.set(Reading::ReadOn);
             self.last_read.set(crate::http::date::coarse_monotonic());
-            worker.read_on(self.id);
             worker.log(self, completed);
             return;
         }
         if let Some(body) = self.take_body() {
-            if self.reading.get() == Reading::Unread && !matches!(body, RequestBody::Empty) {
-                self.reading.set(Reading::Lost(
-                    "the response ended before the request body was read",
-                ));
-            }
             self.dispose(body, completed);
         }
         self.active.borrow_mut().take();
@@ -1011,7 +1009,7 @@ async fn discard(mut body: hyper::body::Incoming) {
 
 /// Watches a request body read on after its response: one its reader leaves untouched
 /// for `limit` (`--body-timeout-ms`) is dropped, so that a paused or forgotten reader
-/// does not hold the connection (or HTTP/2 stream) for ever. A read in flight has its
+/// does not hold the connection (or HTTP/2 or HTTP/3 stream) for ever. A read in flight has its
 /// own limit on the client's bytes.
 async fn read_on_watch(ex: Weak<Exchange>, limit: Duration) {
     loop {
@@ -1316,13 +1314,14 @@ impl HttpWorker {
     }
 
     /// Exchange `id`'s response completed with its body being read: it is read on,
-    /// its reader's idle time watched.
-    fn read_on(&self, id: u32) {
+    /// its reader's idle time watched. `false` for an exchange no longer known.
+    fn read_on(&self, id: u32) -> bool {
         let Some(ex) = self.exchanges.borrow_mut().remove(&id) else {
-            return;
+            return false;
         };
         tokio::task::spawn_local(read_on_watch(Rc::downgrade(&ex), self.limits.body_timeout));
         self.reading_on.borrow_mut().insert(id, ex);
+        true
     }
 
     /// Exchanges not over: those waiting for or sending their response, and those
@@ -1393,6 +1392,12 @@ impl HttpWorker {
         // answer once sent, a cut one at once.
         for ex in cut {
             ex.abort(status);
+        }
+        // Those left to finish have no reader any more (a read in flight went with
+        // the isolate): their bodies are not read on.
+        let left: Vec<Rc<Exchange>> = self.exchanges.borrow().values().cloned().collect();
+        for ex in left {
+            ex.let_go_body();
         }
         let read_on: Vec<Rc<Exchange>> = self.reading_on.borrow().values().cloned().collect();
         for ex in read_on {

@@ -298,7 +298,8 @@ struct BodyState {
     framing: Cell<Framing>,
     /// `Expect: 100-continue` was asked and not answered yet.
     expect_continue: Cell<bool>,
-    /// The exchange is over: reads end here (the connection takes the rest).
+    /// The exchange is over and the connection took the body back (to drop the rest):
+    /// a read finds the end if the body had ended, else fails.
     detached: Cell<bool>,
     /// The handler (or a native pipe) has started reading the body.
     reading: Cell<bool>,
@@ -332,7 +333,8 @@ impl H1Body {
     /// The next chunk of the body; `None` at its end. A connection closed before the
     /// end is a `ConnectionReset` error (the client aborted the upload), a malformed
     /// body an `InvalidData` one. Either way the connection learns it: a handler that
-    /// has not answered yet is answered for (`400`), and the connection closes.
+    /// has not answered yet is answered for (`400`), and the connection closes. A read
+    /// after the connection took the body back is a `ConnectionAborted` error.
     pub async fn next_chunk(&mut self) -> io::Result<Option<Bytes>> {
         let read = self.read_chunk().await;
         if let Err(e) = &read {

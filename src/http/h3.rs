@@ -578,8 +578,9 @@ pub struct H3Body {
     ahead: Option<std::io::Result<Option<Bytes>>>,
 }
 
-/// The most of a request body one read gives ([`H3Body::next_chunk`]), joined from
-/// the pieces that have come (as much as weir's HTTP/1.1 driver reads at once).
+/// Pieces of a request body that have come are joined until one read gives at least
+/// this much ([`H3Body::next_chunk`]; as much as weir's HTTP/1.1 driver reads at once),
+/// one piece over at most.
 const JOIN_BYTES: usize = 64 * 1024;
 
 /// A body dropped before its end, without a word from the exchange (the handler
@@ -606,7 +607,8 @@ impl H3Body {
     }
 
     /// Whether the end of the body has arrived with nothing unread before it (a GET's,
-    /// as a rule): the client sends no more, and needs no STOP_SENDING.
+    /// as a rule): the client sends no more, and needs no STOP_SENDING. Only for a
+    /// body given up on: a piece that has come is taken, and dropped.
     fn ended(&mut self) -> bool {
         matches!(self.ahead, Some(Ok(None)))
             || matches!(
@@ -657,7 +659,7 @@ impl H3Body {
         }
     }
 
-    /// `first` joined with the pieces that have come after it, up to [`JOIN_BYTES`]:
+    /// `first` joined with the pieces that have come after it, to [`JOIN_BYTES`]:
     /// each piece (about 1.2 KB, one packet) would be a `'data'` event of its own,
     /// where HTTP/1.1 and HTTP/2 give up to 64 and 16 KiB. The end or an error met on
     /// the way is kept for the next read.
@@ -667,6 +669,8 @@ impl H3Body {
             match futures::FutureExt::now_or_never(self.recv()) {
                 Some(Ok(Some(more))) => joined
                     .get_or_insert_with(|| {
+                        // Room to grow without a copy for a few more pieces, not a
+                        // whole JOIN_BYTES for a body that has two.
                         let mut j = bytes::BytesMut::with_capacity(2 * (first.len() + more.len()));
                         j.extend_from_slice(&first);
                         j

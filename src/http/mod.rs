@@ -66,10 +66,12 @@ pub(crate) fn refusal(
     // HTTP/2 and HTTP/3 the fields arrive parsed; `--max-header-bytes` bounded them.)
     // A browser sends each cookie as a field of its own there (RFC 9113 §8.2.3): they
     // count as the one `Cookie` line HTTP/1.1 would carry.
-    // `:authority` stands for the `Host` line HTTP/1.1 counts.
+    // Over HTTP/2 and HTTP/3, `:authority` stands for the `Host` line HTTP/1.1 counts.
     let cookies = parts.headers.get_all(http::header::COOKIE).iter().count();
     let authority = usize::from(
-        parts.uri.authority().is_some() && !parts.headers.contains_key(http::header::HOST),
+        parts.version >= http::Version::HTTP_2
+            && parts.uri.authority().is_some()
+            && !parts.headers.contains_key(http::header::HOST),
     );
     if parts.headers.len() + authority - cookies.saturating_sub(1) > max_headers {
         return Some(http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);

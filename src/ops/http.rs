@@ -315,18 +315,17 @@ pub fn op_http_read<'s>(
         ex.mark_read();
     }
     let p = spawn(scope, true, async move {
-        // An exchange no longer known ended with its client gone (a finished response
-        // ends or cuts its request on the JavaScript side first, and reads no more).
+        // An exchange no longer known is over: its client left, or its body, read on
+        // after the response, was dropped or let go of. A read must not find an end.
         let read = match &ex {
-            Some(ex) => ex.read_body().await,
+            Some(ex) => (ex.read_body().await)
+                .map(|chunk| chunk.map_or_else(|| trailer_list(ex), OpValue::Bytes)),
             None => Err(crate::http::exchange::client_left()),
         };
-        match read {
-            Ok(Some(data)) => Ok(OpValue::Bytes(data)),
-            Ok(None) => Ok(trailer_list(&ex)),
-            Err(e) => Err(OpError::new(ErrorClass::Error, "ECONNRESET", "aborted")
-                .with("cause", OpValue::String(e.to_string()))),
-        }
+        read.map_err(|e| {
+            OpError::new(ErrorClass::Error, "ECONNRESET", "aborted")
+                .with("cause", OpValue::String(e.to_string()))
+        })
     });
     rv.set(p.into());
 }
@@ -678,10 +677,7 @@ fn pair_list<'s, 'a>(
 }
 
 /// The request's trailer fields for the end of its body: `null` when there are none.
-fn trailer_list(ex: &Option<Rc<Exchange>>) -> OpValue {
-    let Some(ex) = ex else {
-        return OpValue::Null;
-    };
+fn trailer_list(ex: &Exchange) -> OpValue {
     let trailers = ex.trailers.borrow();
     if trailers.is_empty() {
         return OpValue::Null;

@@ -213,8 +213,10 @@ async def read_on(c, args):
         seen = json.loads(c.response(q)[1])["reqEvents"].get("h3")
         if seen == ["data", "end 100000", "close"]:
             break
-    print(f"the handler saw {seen}")
-    whole = c.st(sid).stopped is None and seen == ["data", "end 100000", "close"]
+    print(f"the handler saw {seen}; STOP_SENDING on the GET /stats: {c.st(q).stopped}")
+    # (A request whose end has arrived, as a GET's, gets no STOP_SENDING.)
+    whole = (c.st(sid).stopped is None and seen == ["data", "end 100000", "close"]
+             and c.st(q).stopped is None)
     # The handler destroys the request at its first chunk: the rest is not wanted,
     # and the response was complete (H3_NO_ERROR, RFC 9114 §4.1).
     dropped = c.request(b"POST", b"/respond-then-read?tag=h3d&destroy",

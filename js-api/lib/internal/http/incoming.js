@@ -232,9 +232,10 @@ class IncomingMessage extends LazyReadable {
 
   // A body read on after its response: each chunk its reader takes (from the
   // stream's buffer, which the native side does not see) tells the native side the
-  // reader is not idle (--body-timeout-ms).
+  // reader is not idle (--body-timeout-ms). `read(0)`, the stream's own refill, takes
+  // nothing.
   read(n) {
-    if (this[kReadOn]) binding.bodyTaken(this[kId]);
+    if (this[kReadOn] && n !== 0) binding.bodyTaken(this[kId]);
     return super.read(n);
   }
 
@@ -254,15 +255,14 @@ class IncomingMessage extends LazyReadable {
       if (chunk === null || ArrayIsArray(chunk)) {
         this.complete = true;
         if (chunk !== null) {
-          const raw = chunk;
           const trailers = {};
-          for (let i = 0; i < raw.length; i += 2) {
-            const name = StringPrototypeToLowerCase(raw[i]);
+          for (let i = 0; i < chunk.length; i += 2) {
+            const name = StringPrototypeToLowerCase(chunk[i]);
             if (name === '__proto__') continue;
             trailers[name] = ObjectPrototypeHasOwnProperty(trailers, name) ?
-              `${trailers[name]}, ${raw[i + 1]}` : raw[i + 1];
+              `${trailers[name]}, ${chunk[i + 1]}` : chunk[i + 1];
           }
-          this.rawTrailers = raw;
+          this.rawTrailers = chunk;
           this.trailers = trailers;
         }
         this.push(null);
