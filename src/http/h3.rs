@@ -352,17 +352,10 @@ async fn request(
         send_response(&mut send, refusal, &mut stopped).await;
         // What the client may still send of the request is not wanted (dropped
         // unasked, quinn's stream would say code 0, which HTTP/3 does not define).
-        let mut recv = recv;
-        recv.stop_sending(h3::error::Code::H3_NO_ERROR);
+        H3Body::new(recv, declared.unwrap_or(None)).stop_unread();
         return;
     }
-    let body = RequestBody::H3(Box::new(H3Body {
-        stream: recv,
-        declared: declared.unwrap_or(None),
-        received: 0,
-        done: false,
-        ahead: None,
-    }));
+    let body = RequestBody::H3(Box::new(H3Body::new(recv, declared.unwrap_or(None))));
     let exchange = worker.begin(parts, None, body, (remote, local), ActiveGuard::new(state));
     let response = match &exchange {
         Some(ex) => {
@@ -593,6 +586,16 @@ impl Drop for H3Body {
 }
 
 impl H3Body {
+    fn new(stream: RecvStream, declared: Option<u64>) -> H3Body {
+        H3Body {
+            stream,
+            declared,
+            received: 0,
+            done: false,
+            ahead: None,
+        }
+    }
+
     /// Asks the client to stop sending a body the response went without
     /// (`STOP_SENDING` with `H3_NO_ERROR`, RFC 9114 §4.1).
     pub fn stop_unread(&mut self) {

@@ -11,7 +11,8 @@ and hand-built frames, against `weir serve` with tests/js/server/handler.mjs:
                 arrive whole before the connection closes
   early-answer  a POST to /hello whose body has not ended: the response arrives
                 whole, then STOP_SENDING with H3_NO_ERROR (RFC 9114 §4.1); the same
-                after weir's own refusal (417 for an expectation it cannot meet)
+                after weir's own refusal (417 for an expectation it cannot meet), and
+                none for a refused GET, which has ended
   read-on       a POST to /respond-then-read whose handler answers at once and reads
                 on, as Node lets it: the rest of the body, sent after the response,
                 reaches the handler to its end (told on /stats); one the handler
@@ -191,7 +192,13 @@ async def early_answer(c, args):
     await c.until(lambda: (c.st(refused).ended and c.st(refused).stopped is not None) or c.terminated, 5)
     status, _ = c.response(refused)
     print(f"refused {status}, stop_sending={c.st(refused).stopped}")
-    return answered and status == 417 and c.st(refused).stopped == H3_NO_ERROR
+    # A refused GET has ended already: no STOP_SENDING for it.
+    get = c.request(b"GET", b"/hello", extra=[(b"expect", b"something")])
+    await c.until(lambda: c.st(get).ended or c.terminated, 5)
+    await asyncio.sleep(0.2)
+    print(f"refused GET {c.response(get)[0]}, stop_sending={c.st(get).stopped}")
+    return (answered and status == 417 and c.st(refused).stopped == H3_NO_ERROR
+            and c.response(get)[0] == 417 and c.st(get).stopped is None)
 
 
 async def read_on(c, args):
