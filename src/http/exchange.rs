@@ -289,10 +289,10 @@ enum Reading {
     Read,
     /// Read on after its response completed.
     ReadOn,
-    /// Read to its end, failed, or let go of: a read finds the end.
+    /// Read to its end, or let go of by its reader: a read finds the end.
     Over,
-    /// Dropped before it was over (the response ended with nobody reading it, its
-    /// reader went idle, the worker's isolate went): a read fails with this reason.
+    /// Failed, or dropped before it was over (its reader went idle after the
+    /// response, the worker's isolate went): a read fails with this reason.
     Lost(&'static str),
 }
 
@@ -500,7 +500,7 @@ impl Exchange {
     }
 
     /// Whether the body is read on after its response.
-    pub fn reads_on(&self) -> bool {
+    fn reads_on(&self) -> bool {
         self.reading.get() == Reading::ReadOn
     }
 
@@ -637,10 +637,10 @@ impl Exchange {
     /// Drops the request body: nobody reads it any more (an exchange aborted, a
     /// native pipe cancelled).
     pub fn drop_body(&self) {
-        if self.reads_on() {
-            return self.read_on_ended(Reading::Over);
+        // One read on is disposed of with the rest of its kind ([`Exchange::stop_reading`]).
+        if !self.reads_on() {
+            self.body.borrow_mut().take();
         }
-        self.body.borrow_mut().take();
         self.stop_reading(Reading::Over);
     }
 
