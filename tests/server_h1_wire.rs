@@ -2864,3 +2864,61 @@ fn sigterm_cuts_a_body_read_on_at_the_shutdown_timeout_and_exits() {
     let took = started.elapsed();
     assert!(took >= Duration::from_millis(900), "exited after {took:?}");
 }
+
+#[test]
+fn a_whole_response_the_socket_cannot_take_at_once_goes_on_when_the_client_reads() {
+    // `res.end(body)` sends from the handler's call what the socket takes; the rest
+    // goes from the connection's task once the client reads, and the connection
+    // goes on.
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    let total = 8_000_000;
+    c.send(get(&format!("/whole?bytes={total}")));
+    std::thread::sleep(Duration::from_millis(400));
+    let r = c.response();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-length"), Some(total.to_string().as_str()));
+    assert_eq!(r.body.len(), total);
+    assert!(r.body.iter().all(|&b| b == b'w'));
+    c.send(get("/hello"));
+    assert_eq!(c.response().text(), "hello world\n");
+    assert!(
+        srv.log_shows("path=/whole", Duration::from_secs(5)),
+        "{}",
+        srv.log()
+    );
+    let line = srv
+        .log()
+        .lines()
+        .find(|l| l.contains("path=/whole"))
+        .map(str::to_owned)
+        .unwrap();
+    assert!(line.contains("completed=true"), "{line}");
+    assert!(line.contains(&format!(" bytes={total} ")), "{line}");
+}
+
+#[test]
+fn sigterm_closes_a_connection_idle_after_its_answer_at_once_while_another_is_answered() {
+    // A connection whose response went whole from the handler's call waits as an
+    // idle one: shutdown closes it at once, while a request still being answered on
+    // another connection gets its answer.
+    let mut srv = Server::handler(&[]);
+    let mut idle = Wire::connect(srv.addr);
+    idle.send(get("/hello"));
+    assert_eq!(idle.response().text(), "hello world\n");
+    let mut busy = Wire::connect(srv.addr);
+    busy.send(get("/slow?ms=1500"));
+    std::thread::sleep(Duration::from_millis(300));
+    // SAFETY: kill with the server's pid and a valid signal.
+    unsafe { libc::kill(srv.pid() as i32, libc::SIGTERM) };
+    let signalled = Instant::now();
+    assert!(matches!(
+        idle.end_within(Duration::from_millis(700)),
+        End::Closed
+    ));
+    assert!(signalled.elapsed() < Duration::from_millis(700));
+    let r = busy.response();
+    assert_eq!(r.text(), "slow done\n");
+    assert_eq!(r.header("connection"), Some("close"));
+    assert_eq!(srv.terminate(Duration::from_secs(5)), Some(0));
+}

@@ -166,8 +166,69 @@ enum HeadSlot {
     /// Not answered yet; the protocol side's waker, once it waits.
     Waiting(Option<Waker>),
     Sent(Response<ResponseBody>),
+    /// Sent by the protocol side straight from the handler's call ([`SendWhole`]).
+    Written(Written),
     /// Taken by the protocol side, or given up by either side.
     Closed,
+}
+
+/// A protocol side that can send a response given whole from the handler's own call
+/// (`res.end(body)` with nothing written before): weir's HTTP/1.1 driver, for a
+/// request without a body. The head and body go to the socket there and then, and
+/// the connection's task is not woken to write them.
+pub trait SendWhole {
+    /// Sends the response: its fields serialized with the status line first. `Err`
+    /// gives them back when it cannot now (the head then goes the usual way).
+    fn send_whole(
+        &self,
+        ex: &Exchange,
+        status: StatusCode,
+        fields: crate::http::fields::Fields,
+        body: Option<Bytes>,
+    ) -> Result<WholeSent, (crate::http::fields::Fields, Option<Bytes>)>;
+}
+
+/// What [`SendWhole::send_whole`] did.
+pub struct WholeSent {
+    /// Whether the connection takes another request.
+    pub keep: bool,
+    /// The bytes the socket did not take at once (head, body), for the connection's
+    /// task to write.
+    pub rest: Option<(Bytes, Bytes)>,
+    /// The connection's task must look at once (bytes left, the connection ends, or
+    /// a request already waits in its buffer); otherwise it learns of the answer when
+    /// its socket next has something for it.
+    pub wake: bool,
+}
+
+/// A response sent from the handler's call, as the connection's task finds it
+/// ([`NextHead::Written`]).
+pub struct Written {
+    pub keep: bool,
+    pub rest: Option<Unsent>,
+}
+
+/// The bytes of a response sent whole that the socket did not take at once. When
+/// this is dropped the exchange is told whether they went (`sent`), as a response
+/// body's end tells it.
+pub struct Unsent {
+    pub head: Bytes,
+    pub body: Bytes,
+    pub sent: bool,
+    ex: Weak<Exchange>,
+}
+
+impl Drop for Unsent {
+    fn drop(&mut self) {
+        if let Some(ex) = self.ex.upgrade() {
+            let outcome = if self.sent {
+                Outcome::Completed
+            } else {
+                Outcome::Abandoned
+            };
+            ex.body_closed(outcome);
+        }
+    }
 }
 
 /// The protocol side's wait for the response head: `None` when the handler side gave
@@ -198,6 +259,8 @@ pub enum NextHead {
     Interim(Response<()>),
     /// The head, as [`ResponseWait`] gives it.
     Final(Option<Response<ResponseBody>>),
+    /// The response was sent from the handler's call ([`SendWhole`]).
+    Written(Written),
 }
 
 /// [`ResponseWait`] that yields the interim responses first (see [`Exchange::heads`]).
@@ -207,8 +270,17 @@ impl std::future::Future for HeadWait<'_> {
     type Output = NextHead;
 
     fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<NextHead> {
-        if let Some(interim) = self.0 .0.interim.borrow_mut().pop_front() {
+        let ex = self.0 .0;
+        if let Some(interim) = ex.interim.borrow_mut().pop_front() {
             return Poll::Ready(NextHead::Interim(interim));
+        }
+        {
+            let mut slot = ex.head.borrow_mut();
+            if matches!(*slot, HeadSlot::Written(_)) {
+                if let HeadSlot::Written(w) = std::mem::replace(&mut *slot, HeadSlot::Closed) {
+                    return Poll::Ready(NextHead::Written(w));
+                }
+            }
         }
         std::pin::Pin::new(&mut self.0)
             .poll(cx)
@@ -276,6 +348,9 @@ pub struct Exchange {
     interim: RefCell<VecDeque<Response<()>>>,
     /// The request's trailer fields, once its body was read to the end.
     pub trailers: RefCell<Vec<(Bytes, Bytes)>>,
+    /// Where a response given whole can be sent from the handler's call, while the
+    /// protocol side allows it ([`SendWhole`]).
+    direct: RefCell<Option<Rc<dyn SendWhole>>>,
 }
 
 /// The request body's reading. A body being read when its response completes is read
@@ -628,6 +703,12 @@ impl Exchange {
         HeadWait(ResponseWait(self))
     }
 
+    /// Lets (`Some`) or stops (`None`) responses given whole going out from the
+    /// handler's call ([`SendWhole`]).
+    pub fn send_whole_by(&self, to: Option<Rc<dyn SendWhole>>) {
+        *self.direct.borrow_mut() = to;
+    }
+
     /// The response head is written by weir's HTTP/1.1 driver (plain TCP), which takes
     /// its fields serialized; the other protocols take a `HeaderMap`.
     pub fn writes_own_head(&self) -> bool {
@@ -764,6 +845,10 @@ impl Exchange {
         let body =
             body.filter(|_| !self.is_head_request() && !crate::http::bodiless(response.status()));
         let len = body.as_ref().map_or(0, |b| b.len() as u64);
+        let (mut fields, mut body) = (fields, body);
+        if self.send_whole(response.status(), &mut fields, &mut body) {
+            return Some(());
+        }
         let rx = body::whole(body, Rc::downgrade(self) as Weak<dyn CloseWatch>);
         if !self.hand_over(response, fields, rx) {
             return None;
@@ -771,6 +856,66 @@ impl Exchange {
         self.bytes_out.set(len);
         self.phase.set(Phase::Ended);
         Some(())
+    }
+
+    /// [`Exchange::respond_whole`] from the handler's call, where the protocol side
+    /// allows it ([`SendWhole`]); `false`, with `fields` and `body` left in place,
+    /// for the response to go the usual way.
+    fn send_whole(
+        self: &Rc<Self>,
+        status: StatusCode,
+        fields: &mut Option<crate::http::fields::Fields>,
+        body: &mut Option<Bytes>,
+    ) -> bool {
+        // Interim responses still queued go first, from the connection's task.
+        if fields.is_none() || !self.interim.borrow().is_empty() {
+            return false;
+        }
+        let Some(direct) = self.direct.borrow().clone() else {
+            return false;
+        };
+        let Some(f) = fields.take() else {
+            return false;
+        };
+        let len = body.as_ref().map_or(0, |b| b.len() as u64);
+        let sent = match direct.send_whole(self, status, f, body.take()) {
+            Ok(sent) => sent,
+            Err((f, b)) => {
+                *fields = Some(f);
+                *body = b;
+                return false;
+            }
+        };
+        self.status.set(status.as_u16());
+        self.bytes_out.set(len);
+        self.phase.set(Phase::Ended);
+        let rest = sent.rest.map(|(head, body)| Unsent {
+            head,
+            body,
+            sent: false,
+            ex: Rc::downgrade(self),
+        });
+        let complete = rest.is_none();
+        let written = Written {
+            keep: sent.keep,
+            rest,
+        };
+        let waker =
+            match std::mem::replace(&mut *self.head.borrow_mut(), HeadSlot::Written(written)) {
+                HeadSlot::Waiting(w) => w,
+                _ => None,
+            };
+        if complete {
+            if let Some(w) = self.worker.upgrade() {
+                self.closed(Outcome::Completed, &w);
+            }
+        }
+        if sent.wake || !complete {
+            if let Some(w) = waker {
+                w.wake();
+            }
+        }
+        true
     }
 
     /// Queues a body chunk if there is room: `Some(true)` queued, `Some(false)` full,
@@ -1222,6 +1367,7 @@ impl HttpWorker {
             interim: RefCell::new(VecDeque::new()),
             trailers: RefCell::new(Vec::new()),
             finished: Cell::new(None),
+            direct: RefCell::new(None),
         });
         self.exchanges.borrow_mut().insert(id, ex.clone());
         match (self.native_root.get(), self.files.get()) {

@@ -12,7 +12,10 @@
 //! is written and the body consumed (or the connection is closed instead).
 
 use crate::http::body::{FileRegion, Item, ResponseBody};
-use crate::http::exchange::{ActiveGuard, ConnState, Exchange, HttpWorker, NextHead, RequestBody};
+use crate::http::exchange::{
+    ActiveGuard, ConnState, Exchange, HttpWorker, NextHead, RequestBody, SendWhole, WholeSent,
+    Written,
+};
 use crate::http::fields::{valid_name, valid_value, Fields};
 use crate::http::scratch;
 use crate::http::server::ConnLimits;
@@ -1126,6 +1129,17 @@ pub async fn serve(
     // Shutdown, watched by one future for the connection's life (not one per request).
     let mut stop = shutdown.wait();
     let mut last_body_state: Option<Rc<BodyState>> = None;
+    let direct = Rc::new(Direct {
+        conn: conn.clone(),
+        shutdown: shutdown.clone(),
+        open: Cell::new(false),
+        keep_alive: Cell::new(false),
+        version: Cell::new(Version::HTTP_11),
+        head_request: Cell::new(false),
+        answered: Cell::new(Duration::ZERO),
+    });
+    // The last answer went from the handler's call: the connection is idle from then.
+    let mut answered_directly = false;
     loop {
         // The next request head: idle timeout while nothing has arrived, head timeout
         // from its first byte.
@@ -1133,7 +1147,11 @@ pub async fn serve(
             let mut started: Option<Instant> = None;
             // The idle deadline counts from here; it is only worked out when the timer
             // fires, so a busy connection reads no exact clock for it.
-            let idle_since = crate::http::date::coarse_monotonic();
+            let idle_since = if std::mem::take(&mut answered_directly) {
+                direct.answered.get()
+            } else {
+                crate::http::date::coarse_monotonic()
+            };
             loop {
                 if !conn.buf.borrow().is_empty() {
                     let head_request = names_head(&conn.buf.borrow());
@@ -1247,8 +1265,60 @@ pub async fn serve(
             return;
         };
         ex.sendfile.set(limits.sendfile);
-        let response = match wait_response(&conn, &body_state, &worker, &ex).await {
-            Some(r) => r,
+        // A request without a body may be answered from the handler's call.
+        let bodiless = matches!(framing, Framing::Done | Framing::Length(0));
+        if bodiless {
+            direct.keep_alive.set(keep_alive);
+            direct.version.set(version);
+            direct.head_request.set(head_request);
+            direct.open.set(true);
+            ex.send_whole_by(Some(direct.clone()));
+            // The task may next wake as an idle connection: its timer must fire by the
+            // idle deadline, which is no sooner than an idle timeout from now (a head
+            // that came slowly left it at the head timeout).
+            let idle_deadline = tokio::time::Instant::now() + limits.idle_timeout;
+            if timer.deadline() > idle_deadline {
+                timer.as_mut().reset(idle_deadline);
+            }
+        }
+        let answer = wait_response(
+            &conn,
+            &body_state,
+            &worker,
+            &ex,
+            Waits {
+                timer: &mut timer,
+                idle_timeout: limits.idle_timeout,
+                stop: &mut stop,
+                shutdown: &shutdown,
+                direct: bodiless.then_some(&*direct),
+            },
+        )
+        .await;
+        if bodiless {
+            direct.open.set(false);
+            ex.send_whole_by(None);
+        }
+        let response = match answer {
+            Some(Answer::Response(r)) => r,
+            Some(Answer::Written(mut written)) => {
+                if let Some(rest) = written.rest.as_mut() {
+                    let mut bufs = [IoSlice::new(&rest.head), IoSlice::new(&rest.body)];
+                    if conn.write_all(&mut bufs).await.is_err() {
+                        return;
+                    }
+                    rest.sent = true;
+                }
+                // The exchange hears that its response went.
+                drop(written.rest);
+                if !written.keep || shutdown.is_set() {
+                    linger(&conn).await;
+                    return;
+                }
+                answered_directly = true;
+                last_body_state = Some(body_state);
+                continue;
+            }
             None => return,
         };
         // A client still waiting for its `100 Continue` would send its body or its next
@@ -1377,12 +1447,38 @@ async fn drain(conn: &Conn, mut left: u64) -> bool {
 
 /// Waits for the handler's response head. A client that closes the connection
 /// meanwhile (seen while its request body is not being read) ends the exchange.
+/// The handler's answer as the connection's task finds it.
+enum Answer {
+    /// A response to write.
+    Response(Response<ResponseBody>),
+    /// A response sent from the handler's call ([`Direct`]).
+    Written(Written),
+}
+
+/// The connection's timers while it waits for an answer: an answer sent from the
+/// handler's call does not wake the task, which then waits as an idle connection.
+struct Waits<'a> {
+    timer: &'a mut std::pin::Pin<Box<tokio::time::Sleep>>,
+    idle_timeout: Duration,
+    stop: &'a mut crate::http::server::StopWait,
+    shutdown: &'a crate::http::server::Stopping,
+    direct: Option<&'a Direct>,
+}
+
 async fn wait_response(
     conn: &Conn,
     body: &BodyState,
     worker: &Rc<HttpWorker>,
     ex: &Rc<Exchange>,
-) -> Option<Response<ResponseBody>> {
+    waits: Waits<'_>,
+) -> Option<Answer> {
+    let Waits {
+        timer,
+        idle_timeout,
+        stop,
+        shutdown,
+        direct,
+    } = waits;
     let mut head = ex.heads();
     // Set when the client closed its side after a whole request: the wait for the
     // answer goes on until then.
@@ -1401,7 +1497,7 @@ async fn wait_response(
             // answer a server gives to a bad request, whatever the handler made of the
             // error meanwhile; the handler is told the client is gone, and the
             // connection closes.
-            _ = body.failure.notified() => {
+            _ = body.failure.notified(), if !matches!(body.framing.get(), Framing::Done) => {
                 let status = body.failed.get().unwrap_or(StatusCode::BAD_REQUEST);
                 answer_for(conn, worker, ex, head, status).await;
                 return None;
@@ -1412,15 +1508,24 @@ async fn wait_response(
                 // closed with no answer.
                 NextHead::Final(None) if ex.was_cut() => return None,
                 NextHead::Final(r) => {
-                    return Some(r.unwrap_or_else(|| crate::http::exchange::simple_response(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")));
+                    return Some(Answer::Response(r.unwrap_or_else(|| crate::http::exchange::simple_response(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"))));
                 }
+                NextHead::Written(w) => return Some(Answer::Written(w)),
                 // `100 Continue` (`res.writeContinue()`) goes once, and only to a
                 // client that asked for it and has not had it from a body read.
                 NextHead::Interim(interim)
                     if interim.status() == StatusCode::CONTINUE
                         && !body.expect_continue.replace(false) => {}
                 NextHead::Interim(interim) => {
-                    if write_interim(conn, &interim).await.is_err() {
+                    // Nothing goes from the handler's call while this is written.
+                    if let Some(d) = direct {
+                        d.open.set(false);
+                    }
+                    let written = write_interim(conn, &interim).await;
+                    if let Some(d) = direct {
+                        d.open.set(!conn.head_written.get());
+                    }
+                    if written.is_err() {
                         drop(head);
                         worker.cancelled(ex);
                         return None;
@@ -1437,6 +1542,12 @@ async fn wait_response(
             // the client sent (no more than the socket's receive buffer holds), and
             // judges the request as below.
             () = conn.hangup(), if half_closed.is_none() && watch == Watch::Poll => hung_up = true,
+            // An answer sent from the handler's call leaves the task waiting here as
+            // on an idle connection: the idle timer and shutdown wake it, and it
+            // finds the answer above. Before any answer, the timer is moved on (the
+            // idle time counts from the answer).
+            () = &mut *timer => timer.as_mut().reset(tokio::time::Instant::now() + idle_timeout),
+            () = &mut *stop, if !shutdown.is_set() => {}
             filled = conn.fill(), if half_closed.is_none() && watch == Watch::Read => {
                 match filled {
                     // Bytes for the buffer (body read ahead, or pipelined requests, which end the watch).
@@ -1610,6 +1721,143 @@ impl Next<'_> {
     }
 }
 
+/// The response head as it goes on the wire: the status line and fields, with the
+/// framing, `Date` and connection fields weir adds, and the blank line.
+#[allow(clippy::too_many_arguments)]
+fn finish_head(
+    conn: &Conn,
+    fields: Fields,
+    status: StatusCode,
+    reason: &[u8],
+    out: Out,
+    no_date: bool,
+    keep_alive: bool,
+    version: Version,
+) -> Vec<u8> {
+    let (has_date, has_keep_alive) = (fields.has_date(), fields.has_keep_alive());
+    let declared = fields.content_length();
+    // Framing fields are weir's to say: `Fields` left them out. Those weir adds are
+    // spelled as Node spells them.
+    let mut head = fields.into_head(status, reason);
+    match out {
+        Out::Length(n) if declared.is_none() => push_header(
+            &mut head,
+            "Content-Length",
+            itoa::Buffer::new().format(n).as_bytes(),
+        ),
+        Out::Chunked => push_header(&mut head, "Transfer-Encoding", b"chunked"),
+        _ => {}
+    }
+    if !has_date && !no_date {
+        push_header(&mut head, "Date", crate::http::date::now().as_bytes());
+    }
+    match (keep_alive, version) {
+        (true, _) if has_keep_alive => push_header(&mut head, "Connection", b"keep-alive"),
+        (true, _) => head.extend_from_slice(&conn.keep_alive_fields),
+        (false, Version::HTTP_11) => push_header(&mut head, "Connection", b"close"),
+        _ => {}
+    }
+    head.extend_from_slice(b"\r\n");
+    head
+}
+
+/// A connection's way to send a response given whole from the handler's own call
+/// ([`SendWhole`]), for a request without a body: the response goes to the socket at
+/// once, and the connection's task, not woken for it, learns of it when its socket
+/// next has something for it (the next request, as a rule). One per connection,
+/// set up afresh for each request.
+struct Direct {
+    conn: Rc<Conn>,
+    shutdown: Rc<crate::http::server::Stopping>,
+    /// The task waits for this request's answer and writes nothing meanwhile.
+    open: Cell<bool>,
+    /// The request lets the connection go on (its own `keep_alive`).
+    keep_alive: Cell<bool>,
+    version: Cell<Version>,
+    head_request: Cell<bool>,
+    /// When a response last went this way (coarse monotonic time): the connection is
+    /// idle from then.
+    answered: Cell<Duration>,
+}
+
+impl SendWhole for Direct {
+    fn send_whole(
+        &self,
+        ex: &Exchange,
+        status: StatusCode,
+        fields: Fields,
+        body: Option<Bytes>,
+    ) -> Result<WholeSent, (Fields, Option<Bytes>)> {
+        if !self.open.get() || self.conn.head_written.get() {
+            return Err((fields, body));
+        }
+        let head_request = self.head_request.get();
+        let len = body.as_ref().map_or(0, |b| b.len() as u64);
+        let declared = fields.content_length();
+        // As [`write_parts`] frames it, for a body known whole.
+        let out = if crate::http::bodiless(status) {
+            Out::None
+        } else if let Some(n) = declared {
+            Out::Length(n)
+        } else if head_request {
+            Out::None
+        } else {
+            Out::Length(len)
+        };
+        let sends_body = !head_request && out != Out::None;
+        // A body other than its declared length: the task's writer cuts it as it should.
+        if sends_body && out != Out::Length(len) {
+            return Err((fields, body));
+        }
+        let keep = self.keep_alive.get() && !self.shutdown.is_set() && !fields.close();
+        let mut head = finish_head(
+            &self.conn,
+            fields,
+            status,
+            b"",
+            out,
+            ex.no_date.get(),
+            keep,
+            self.version.get(),
+        );
+        self.open.set(false);
+        self.conn.head_written.set(true);
+        self.answered.set(crate::http::date::coarse_monotonic());
+        let mut body = body.filter(|_| sends_body).unwrap_or_default();
+        // A small body goes in one piece with its head, as the task's writer sends it.
+        if body.len() <= JOIN_BODY {
+            head.extend_from_slice(&body);
+            body = Bytes::new();
+        }
+        let total = head.len() + body.len();
+        let sock = socket2::SockRef::from(&self.conn.io);
+        let sent = self.conn.io.try_io(Interest::WRITABLE, || {
+            if body.is_empty() {
+                sock.send_with_flags(&head, libc::MSG_NOSIGNAL)
+            } else {
+                sock.send_vectored_with_flags(
+                    &[IoSlice::new(&head), IoSlice::new(&body)],
+                    libc::MSG_NOSIGNAL,
+                )
+            }
+        });
+        // What did not go (the socket full, or failing) is the task's to write, or
+        // to fail on.
+        let n = sent.unwrap_or(0);
+        let rest = (n < total).then(|| {
+            let head = Bytes::from(head);
+            if n < head.len() {
+                (head.slice(n..), body)
+            } else {
+                (Bytes::new(), body.slice(n - head.len()..))
+            }
+        });
+        let wake =
+            rest.is_some() || !keep || self.conn.eof.get() || !self.conn.buf.borrow().is_empty();
+        Ok(WholeSent { keep, rest, wake })
+    }
+}
+
 async fn write_parts(
     conn: &Conn,
     parts: http::response::Parts,
@@ -1642,40 +1890,19 @@ async fn write_parts(
         Out::Close
     };
 
-    let (has_date, has_keep_alive) = (fields.has_date(), fields.has_keep_alive());
     let reason = parts
         .extensions
         .get::<hyper::ext::ReasonPhrase>()
         .map(|r| r.as_bytes())
         .or_else(|| status.canonical_reason().map(str::as_bytes))
         .unwrap_or(b"");
-    // Framing fields are weir's to say: `Fields` left them out. Those weir adds are
-    // spelled as Node spells them.
-    let mut head = fields.into_head(status, reason);
-    match out {
-        Out::Length(n) if declared.is_none() => push_header(
-            &mut head,
-            "Content-Length",
-            itoa::Buffer::new().format(n).as_bytes(),
-        ),
-        Out::Chunked => push_header(&mut head, "Transfer-Encoding", b"chunked"),
-        _ => {}
-    }
-    if !has_date
-        && parts
-            .extensions
-            .get::<crate::http::exchange::NoDate>()
-            .is_none()
-    {
-        push_header(&mut head, "Date", crate::http::date::now().as_bytes());
-    }
-    match (keep_alive, version) {
-        (true, _) if has_keep_alive => push_header(&mut head, "Connection", b"keep-alive"),
-        (true, _) => head.extend_from_slice(&conn.keep_alive_fields),
-        (false, Version::HTTP_11) => push_header(&mut head, "Connection", b"close"),
-        _ => {}
-    }
-    head.extend_from_slice(b"\r\n");
+    let no_date = parts
+        .extensions
+        .get::<crate::http::exchange::NoDate>()
+        .is_some();
+    let head = finish_head(
+        conn, fields, status, reason, out, no_date, keep_alive, version,
+    );
 
     if head_request || out == Out::None {
         conn.head_written.set(true);

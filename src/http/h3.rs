@@ -369,6 +369,12 @@ async fn request(
                             return;
                         }
                         NextHead::Final(r) => break r.unwrap_or_else(|| simple_response(http::StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")),
+                        // Only weir's HTTP/1.1 driver lets an answer go from the
+                        // handler's call: never met here.
+                        NextHead::Written(_) => {
+                            send.stop_stream(h3::error::Code::H3_INTERNAL_ERROR);
+                            return;
+                        }
                         // An interim response (`103 Early Hints`) goes as a HEADERS
                         // frame of its own; a stream that cannot take it fails the
                         // response too, as the first write would.
