@@ -2922,3 +2922,53 @@ fn sigterm_closes_a_connection_idle_after_its_answer_at_once_while_another_is_an
     assert_eq!(r.header("connection"), Some("close"));
     assert_eq!(srv.terminate(Duration::from_secs(5)), Some(0));
 }
+
+#[test]
+fn a_data_listener_that_throws_gets_its_request_answered_500_or_dropped_and_the_connection_goes_on() {
+    // Before the answer: a 500, as for a handler that throws, with the error logged
+    // with the request line; the rest of the body is dropped and the connection
+    // serves its next request.
+    let srv = Server::handler(&["--body-timeout-ms", "5000"]);
+    let mut c = Wire::connect(srv.addr);
+    c.send("POST /data-throws?tag=before HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n0123456789");
+    let started = Instant::now();
+    let r = c.response();
+    assert_eq!(r.status, 500);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(
+        events_once_closed(srv.addr, "before", Duration::from_secs(3)),
+        serde_json::json!(["aborted", "close"])
+    );
+    c.send("x".repeat(99_990));
+    c.send(get("/hello"));
+    assert_eq!(c.response().text(), "hello world\n");
+    assert!(
+        srv.log_shows(
+            "a listener of the request failed: Error: a data listener threw",
+            Duration::from_secs(3)
+        ),
+        "{}",
+        srv.log()
+    );
+    assert!(srv.log().contains("POST /data-throws?tag=before HTTP/1.1"), "{}", srv.log());
+
+    // While the body is read on after the answer: the request is dropped at once,
+    // not left stalled until --body-timeout-ms, and the connection goes on.
+    let mut c = Wire::connect(srv.addr);
+    c.send("POST /respond-then-read?tag=after&throw HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n0123456789");
+    assert_eq!(c.response().status, 200);
+    assert_eq!(
+        events_once_closed(srv.addr, "after", Duration::from_secs(2)),
+        serde_json::json!(["data", "aborted 10", "close"])
+    );
+    c.send("x".repeat(99_990));
+    let started = Instant::now();
+    c.send(get("/hello"));
+    assert_eq!(c.response().text(), "hello world\n");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(
+        srv.log_shows("a data listener threw at 10", Duration::from_secs(3)),
+        "{}",
+        srv.log()
+    );
+}

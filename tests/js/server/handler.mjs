@@ -425,12 +425,14 @@ export default async function handle(req, res) {
     case '/respond-then-read': {
       // Reads the body after answering, as Node lets a handler: its events, the bytes
       // it got and the trailers, by tag. ?pause stops reading after the first chunk,
-      // ?destroy destroys the request then, ?slow=MS pauses MS after each chunk.
+      // ?destroy destroys the request then, ?slow=MS pauses MS after each chunk,
+      // ?throw throws from the 'data' listener.
       const seen = (stats.reqEvents[q.get('tag')] = []);
       let n = 0;
       req.on('data', (c) => {
         if (n === 0) seen.push('data');
         n += c.length;
+        if (q.has('throw')) throw new Error(`a data listener threw at ${n}`);
         if (q.has('pause')) req.pause();
         if (q.has('destroy')) req.destroy();
         if (q.has('slow')) {
@@ -442,6 +444,15 @@ export default async function handle(req, res) {
       req.on('aborted', () => seen.push(`aborted ${n}`));
       req.on('close', () => seen.push('close'));
       return res.end('ok\n');
+    }
+    case '/data-throws': {
+      // A 'data' listener that throws before the handler answers.
+      const seen = (stats.reqEvents[q.get('tag')] = []);
+      req.on('data', () => { throw new Error('a data listener threw'); });
+      req.on('aborted', () => seen.push('aborted'));
+      req.on('close', () => seen.push('close'));
+      req.on('end', () => res.end('never\n'));
+      return;
     }
     case '/end-then-read': {
       // Answers, then starts reading the body in the same tick, as Node allows.

@@ -45,6 +45,8 @@ const kLocal = Symbol('kLocal');
 const kOwner = Symbol('kOwner');
 // The request's response (set by the dispatcher): destroying the request cuts it.
 const kResponse = Symbol('kResponse');
+// Set by the dispatcher: destroying the request leaves the answer given to go on.
+const kKeepAnswer = Symbol('kKeepAnswer');
 
 function familyOf(address) {
   return address.includes(':') ? 'IPv6' : 'IPv4';
@@ -249,26 +251,13 @@ class IncomingMessage extends LazyReadable {
     this[kReading] = true;
     binding.read(this[kId]).then((chunk) => {
       this[kReading] = false;
-      // The end comes as `null`, or as the trailer fields, which Node gives as raw
-      // pairs and as an object of lower-case names whose repeated values are joined
-      // with ', '.
-      if (chunk === null || ArrayIsArray(chunk)) {
-        this.complete = true;
-        if (chunk !== null) {
-          const trailers = {};
-          for (let i = 0; i < chunk.length; i += 2) {
-            const name = StringPrototypeToLowerCase(chunk[i]);
-            if (name === '__proto__') continue;
-            trailers[name] = ObjectPrototypeHasOwnProperty(trailers, name) ?
-              `${trailers[name]}, ${chunk[i + 1]}` : chunk[i + 1];
-          }
-          this.rawTrailers = chunk;
-          this.trailers = trailers;
-        }
-        this.push(null);
-      } else {
-        this[kResponse]?._touch();
-        this.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      try {
+        pushRead(this, chunk);
+      } catch (err) {
+        // A listener threw ('data', 'readable'): the stream cannot go on from the
+        // middle of its push.
+        if (listenerFailed === null) throw err;
+        listenerFailed(this, err);
       }
     }, (err) => {
       this[kReading] = false;
@@ -287,7 +276,7 @@ class IncomingMessage extends LazyReadable {
     // stream code let go of the request first (`req.socket = null`, as a `break` out
     // of `for await (const chunk of req)` does): as in Node, the response goes on.
     if (!this.complete) {
-      if (this.socket !== null) this[kResponse]?._cut();
+      if (this.socket !== null && !this[kKeepAnswer]) this[kResponse]?._cut();
       // The response goes on (or is done): the native side drops what is left.
       binding.dropBody(this[kId]);
     }
@@ -330,6 +319,38 @@ ObjectDefineProperty(IncomingMessage.prototype, Symbol.toStringTag, {
   __proto__: null, value: 'IncomingMessage', configurable: true,
 });
 
+// What a read of the body gave: a chunk, or the end, which comes as `null` or as the
+// trailer fields, which Node gives as raw pairs and as an object of lower-case names
+// whose repeated values are joined with ', '.
+function pushRead(req, chunk) {
+  if (chunk === null || ArrayIsArray(chunk)) {
+    req.complete = true;
+    if (chunk !== null) {
+      const trailers = {};
+      for (let i = 0; i < chunk.length; i += 2) {
+        const name = StringPrototypeToLowerCase(chunk[i]);
+        if (name === '__proto__') continue;
+        trailers[name] = ObjectPrototypeHasOwnProperty(trailers, name) ?
+          `${trailers[name]}, ${chunk[i + 1]}` : chunk[i + 1];
+      }
+      req.rawTrailers = chunk;
+      req.trailers = trailers;
+    }
+    req.push(null);
+  } else {
+    req[kResponse]?._touch();
+    req.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  }
+}
+
+// Set by the server: what becomes of a request one of whose listeners threw while
+// the body was pushed to it. `null`: the error goes on as an uncaught one.
+let listenerFailed = null;
+function onListenerFailure(fn) {
+  listenerFailed = fn;
+}
+
 module.exports = {
-  IncomingMessage, kId, kHasBody, kResponse, SocketInfo, socketOf, socketGone, finished,
+  IncomingMessage, kId, kHasBody, kResponse, kKeepAnswer, SocketInfo, socketOf, socketGone,
+  finished, onListenerFailure,
 };

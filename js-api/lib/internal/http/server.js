@@ -8,8 +8,9 @@
 const { SafeMap, StringPrototypeIncludes } = primordials;
 
 const {
-  IncomingMessage, kId, kResponse, socketGone, socketOf,
+  IncomingMessage, kId, kResponse, kKeepAnswer, socketGone, socketOf, onListenerFailure,
 } = require('internal/http/incoming');
+const { kStateMade } = require('internal/http/lazy_stream');
 const { ServerResponse, kHeadSent, kOnClose, kFastEnded } = require('internal/http/outgoing');
 const { inspect } = require('internal/util/inspect');
 const { connResetException } = require('internal/errors');
@@ -52,8 +53,8 @@ function requestLine(req) {
   return `${req.method} ${req.url} HTTP/${req.httpVersion} from ${from}`;
 }
 
-function handlerFailed(err, res) {
-  binding.logError(res[kId], `the handler failed: ${describe(err)}`, requestLine(res.req));
+function handlerFailed(err, res, what = 'the handler failed') {
+  binding.logError(res[kId], `${what}: ${describe(err)}`, requestLine(res.req));
   if (res.destroyed || res.writableFinished) return;
   if (!res[kHeadSent]) {
     res._resetHead();
@@ -64,6 +65,25 @@ function handlerFailed(err, res) {
     res.destroy();
   }
 }
+
+// A listener on the request threw while its body was pushed to it ('data'): as with
+// a handler that throws, the error is logged with the request line and the request
+// answered 500 if it has no answer yet; the request is destroyed, so the rest of its
+// body is dropped and the connection goes on (the stream cannot go on from the
+// middle of its push). Node would exit with an uncaught exception.
+onListenerFailure((req, err) => {
+  const res = req[kResponse];
+  const what = 'a listener of the request failed';
+  if (res[kFastEnded] || (res[kStateMade] && res.writableEnded)) {
+    // Answered: the answer goes on.
+    binding.logError(res[kId], `${what}: ${describe(err)}`, requestLine(req));
+  } else {
+    handlerFailed(err, res, what);
+  }
+  // The answer given (the 500 too) is not cut with the request.
+  req[kKeepAnswer] = true;
+  if (!req.destroyed) req.destroy(err);
+});
 
 function dispatch(handler, event) {
   const [, id, method, url, httpVersion, fields, remoteAddress, remotePort, hasBody, encrypted] = event;
