@@ -2924,7 +2924,8 @@ fn sigterm_closes_a_connection_idle_after_its_answer_at_once_while_another_is_an
 }
 
 #[test]
-fn a_data_listener_that_throws_gets_its_request_answered_500_or_dropped_and_the_connection_goes_on() {
+fn a_data_listener_that_throws_gets_its_request_answered_500_or_dropped_and_the_connection_goes_on()
+{
     // Before the answer: a 500, as for a handler that throws, with the error logged
     // with the request line; the rest of the body is dropped and the connection
     // serves its next request.
@@ -2950,7 +2951,11 @@ fn a_data_listener_that_throws_gets_its_request_answered_500_or_dropped_and_the_
         "{}",
         srv.log()
     );
-    assert!(srv.log().contains("POST /data-throws?tag=before HTTP/1.1"), "{}", srv.log());
+    assert!(
+        srv.log().contains("POST /data-throws?tag=before HTTP/1.1"),
+        "{}",
+        srv.log()
+    );
 
     // While the body is read on after the answer: the request is dropped at once,
     // not left stalled until --body-timeout-ms, and the connection goes on.
@@ -2971,4 +2976,103 @@ fn a_data_listener_that_throws_gets_its_request_answered_500_or_dropped_and_the_
         "{}",
         srv.log()
     );
+}
+
+#[test]
+fn end_and_resumed_data_listeners_that_throw_get_their_request_answered_500() {
+    let srv = Server::handler(&["--body-timeout-ms", "5000"]);
+    // An 'end' listener that throws, its handler not having answered.
+    let mut c = Wire::connect(srv.addr);
+    c.send("POST /listener-throws?on=end HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+    assert_eq!(c.response().status, 500);
+    c.send(get("/hello"));
+    assert_eq!(c.response().text(), "hello world\n");
+    assert!(
+        srv.log_shows(
+            "a listener of the request failed: Error: an end listener threw",
+            Duration::from_secs(3)
+        ),
+        "{}",
+        srv.log()
+    );
+    // A 'data' listener that throws at a chunk the stream delivers as it resumes
+    // (buffered while paused), not from a push.
+    let mut c = Wire::connect(srv.addr);
+    c.send("POST /listener-throws?on=resumed HTTP/1.1\r\nHost: x\r\nContent-Length: 3000\r\n\r\n");
+    for _ in 0..3 {
+        c.send("x".repeat(1000));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let started = Instant::now();
+    assert_eq!(c.response().status, 500);
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(
+        srv.log_shows(
+            "POST /listener-throws?on=resumed HTTP/1.1",
+            Duration::from_secs(3)
+        ),
+        "{}",
+        srv.log()
+    );
+    assert!(srv
+        .log()
+        .contains("a data listener threw as the stream resumed"));
+    c.send(get("/hello"));
+    assert_eq!(c.response().text(), "hello world\n");
+}
+
+#[test]
+fn a_whole_response_written_on_after_the_handlers_call_leaves_the_connection_its_idle_time() {
+    // The client takes the 32 MiB answer only after longer than the idle timeout:
+    // the connection is idle from the end of the answer, not from the handler's
+    // call, and takes the next request.
+    let srv = Server::handler(&["--idle-timeout-ms", "300"]);
+    let mut c = Wire::connect(srv.addr);
+    let total = 32 << 20;
+    c.send(get(&format!("/whole?bytes={total}")));
+    std::thread::sleep(Duration::from_millis(800));
+    let r = c.response();
+    assert_eq!(r.body.len(), total);
+    c.send(get("/hello"));
+    assert_eq!(c.response().text(), "hello world\n");
+}
+
+#[test]
+fn the_idle_timeout_after_a_slow_head_is_one_idle_timeout_from_the_answer() {
+    // The head arrives after the idle timeout (within the head timeout), and its
+    // answer goes from the handler's call: the connection closes an idle timeout
+    // after the answer, not two.
+    let srv = Server::handler(&["--header-timeout-ms", "5000", "--idle-timeout-ms", "800"]);
+    let mut c = Wire::connect(srv.addr);
+    c.send("GET /hello HTTP/1.1\r\n");
+    std::thread::sleep(Duration::from_millis(1200));
+    c.send("Host: a\r\n\r\n");
+    assert_eq!(c.response().text(), "hello world\n");
+    let answered = Instant::now();
+    assert_eq!(c.end_within(Duration::from_secs(3)), End::Closed);
+    let idle = answered.elapsed();
+    assert!(
+        idle >= Duration::from_millis(600) && idle < Duration::from_millis(1300),
+        "closed {idle:?} after the answer"
+    );
+}
+
+#[test]
+fn a_handler_running_past_its_cpu_budget_after_answering_whole_keeps_its_answer() {
+    let srv = Server::handler(&["--handler-timeout-ms", "300"]);
+    let mut c = Wire::connect(srv.addr);
+    c.send(get("/end-then-spin"));
+    let r = c.response();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), "answered\n");
+    assert!(
+        srv.log_shows(
+            "JavaScript of a request already answered ran past --handler-timeout-ms",
+            Duration::from_secs(3)
+        ),
+        "{}",
+        srv.log()
+    );
+    c.send(get("/hello"));
+    assert_eq!(c.response().text(), "hello world\n");
 }

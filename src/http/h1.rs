@@ -1280,7 +1280,14 @@ pub async fn serve(
             if timer.deadline() > idle_deadline {
                 timer.as_mut().reset(idle_deadline);
             }
+            // The timer is within the idle deadline now: the next idle wait keeps it.
+            timer_for_head = false;
         }
+        // Taken back however the wait ends (this task may be dropped in it).
+        let lent = bodiless.then(|| Lent {
+            ex: &ex,
+            direct: &direct,
+        });
         let answer = wait_response(
             &conn,
             &body_state,
@@ -1295,10 +1302,7 @@ pub async fn serve(
             },
         )
         .await;
-        if bodiless {
-            direct.open.set(false);
-            ex.send_whole_by(None);
-        }
+        drop(lent);
         let response = match answer {
             Some(Answer::Response(r)) => r,
             Some(Answer::Written(mut written)) => {
@@ -1308,6 +1312,8 @@ pub async fn serve(
                         return;
                     }
                     rest.sent = true;
+                    // Idle from the end of the answer.
+                    direct.answered.set(crate::http::date::coarse_monotonic());
                 }
                 // The exchange hears that its response went.
                 drop(written.rest);
@@ -1778,6 +1784,19 @@ struct Direct {
     /// When a response last went this way (coarse monotonic time): the connection is
     /// idle from then.
     answered: Cell<Duration>,
+}
+
+/// What a request's wait lent [`Direct`] to its exchange, taken back when dropped.
+struct Lent<'a> {
+    ex: &'a Exchange,
+    direct: &'a Direct,
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        self.direct.open.set(false);
+        self.ex.send_whole_by(None);
+    }
 }
 
 impl SendWhole for Direct {

@@ -1027,6 +1027,12 @@ pub fn on_cpu_limit(scope: &mut v8::PinScope<'_, '_>, culprit: Option<u32>) {
                 w.notify_aborted(ex.id);
             }
         }
+        // Its exchange is over: answered whole from the handler's call, say, which
+        // then went on running.
+        None if culprit.is_some() => tracing::error!(
+            target: "weir::handler",
+            "JavaScript of a request already answered ran past --handler-timeout-ms and was stopped"
+        ),
         None => {
             tracing::error!(target: "weir::handler", "JavaScript ran past --handler-timeout-ms outside any request and was stopped")
         }

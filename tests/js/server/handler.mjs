@@ -445,6 +445,29 @@ export default async function handle(req, res) {
       req.on('close', () => seen.push('close'));
       return res.end('ok\n');
     }
+    case '/listener-throws': {
+      // ?on=end: the 'end' listener throws; ?on=resumed: the 'data' listener pauses
+      // at each chunk, resumes later, and throws at the second chunk (delivered as
+      // the stream resumes, not from a push).
+      let n = 0;
+      if (q.get('on') === 'end') {
+        req.on('data', () => {});
+        req.on('end', () => { throw new Error('an end listener threw'); });
+        return;
+      }
+      req.on('data', () => {
+        n++;
+        if (n === 2) throw new Error('a data listener threw as the stream resumed');
+        req.pause();
+        setTimeout(() => req.resume(), 300);
+      });
+      req.on('end', () => res.end('never\n'));
+      return;
+    }
+    case '/end-then-spin':
+      // Answers whole, then runs past the CPU budget.
+      res.end('answered\n');
+      for (;;);
     case '/data-throws': {
       // A 'data' listener that throws before the handler answers.
       const seen = (stats.reqEvents[q.get('tag')] = []);

@@ -241,6 +241,20 @@ class IncomingMessage extends LazyReadable {
     return super.read(n);
   }
 
+  // A listener that throws (`'data'`, `'end'`, ...), wherever the event comes from
+  // (a push, the stream resuming, a tick): the dispatcher takes it as the handler
+  // failing for this request (`onListenerFailure`). Uncaught, it would name no
+  // request, and leave this one hanging with its stream stopped mid-flow.
+  emit(type, ...args) {
+    try {
+      return super.emit(type, ...args);
+    } catch (err) {
+      if (listenerFailed === null) throw err;
+      listenerFailed(this, err);
+      return true;
+    }
+  }
+
   _read() {
     // A request without a body ends on the first read (never before: handlers that
     // ignore the body pay nothing for it).
@@ -251,14 +265,7 @@ class IncomingMessage extends LazyReadable {
     this[kReading] = true;
     binding.read(this[kId]).then((chunk) => {
       this[kReading] = false;
-      try {
-        pushRead(this, chunk);
-      } catch (err) {
-        // A listener threw ('data', 'readable'): the stream cannot go on from the
-        // middle of its push.
-        if (listenerFailed === null) throw err;
-        listenerFailed(this, err);
-      }
+      pushRead(this, chunk);
     }, (err) => {
       this[kReading] = false;
       this.destroy(err);
@@ -343,8 +350,8 @@ function pushRead(req, chunk) {
   }
 }
 
-// Set by the server: what becomes of a request one of whose listeners threw while
-// the body was pushed to it. `null`: the error goes on as an uncaught one.
+// Set by the server: what becomes of a request one of whose listeners threw.
+// `null`: the error goes on as an uncaught one.
 let listenerFailed = null;
 function onListenerFailure(fn) {
   listenerFailed = fn;

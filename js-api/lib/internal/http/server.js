@@ -66,11 +66,11 @@ function handlerFailed(err, res, what = 'the handler failed') {
   }
 }
 
-// A listener on the request threw while its body was pushed to it ('data'): as with
-// a handler that throws, the error is logged with the request line and the request
-// answered 500 if it has no answer yet; the request is destroyed, so the rest of its
-// body is dropped and the connection goes on (the stream cannot go on from the
-// middle of its push). Node would exit with an uncaught exception.
+// A listener on the request threw ('data', 'end', ...): as with a handler that
+// throws, the error is logged with the request line and the request answered 500 if
+// it has no answer yet; the request is destroyed, so the rest of its body is dropped
+// and the connection goes on (its stream stopped where the listener threw). Node
+// would exit with an uncaught exception.
 onListenerFailure((req, err) => {
   const res = req[kResponse];
   const what = 'a listener of the request failed';
