@@ -8,11 +8,13 @@ const {
   ArrayIsArray,
   ObjectDefineProperty,
   ObjectPrototypeHasOwnProperty,
+  ReflectApply,
   StringPrototypeToLowerCase,
 } = primordials;
 
 const { finished } = require('stream');
 const EventEmitter = require('events');
+const Emit = EventEmitter.prototype.emit;
 const { LazyReadable, defineLazyProperty, kStateMade } = require('internal/http/lazy_stream');
 const {
   kNativeSource, kNativeSourceFree, kNativeDone, destroyQuietly,
@@ -245,9 +247,12 @@ class IncomingMessage extends LazyReadable {
   // (a push, the stream resuming, a tick): the dispatcher takes it as the handler
   // failing for this request (`onListenerFailure`). Uncaught, it would name no
   // request, and leave this one hanging with its stream stopped mid-flow.
-  emit(type, ...args) {
+  emit(type) {
+    // No listener, nothing to catch (but an 'error' nobody hears throws).
+    const events = this._events;
+    if (type !== 'error' && (events === undefined || events[type] === undefined)) return false;
     try {
-      return super.emit(type, ...args);
+      return ReflectApply(Emit, this, arguments);
     } catch (err) {
       if (listenerFailed === null) throw err;
       listenerFailed(this, err);
