@@ -835,17 +835,16 @@ impl Exchange {
     pub fn respond_whole(
         self: &Rc<Self>,
         response: Response<()>,
-        fields: Option<crate::http::fields::Fields>,
+        mut fields: Option<crate::http::fields::Fields>,
         body: Option<Bytes>,
     ) -> Option<()> {
         if !self.can_respond() {
             return None;
         }
         // A HEAD response's body is not sent, nor a body for a status without one.
-        let body =
+        let mut body =
             body.filter(|_| !self.is_head_request() && !crate::http::bodiless(response.status()));
         let len = body.as_ref().map_or(0, |b| b.len() as u64);
-        let (mut fields, mut body) = (fields, body);
         if self.send_whole(response.status(), &mut fields, &mut body) {
             return Some(());
         }

@@ -1451,8 +1451,6 @@ async fn drain(conn: &Conn, mut left: u64) -> bool {
     true
 }
 
-/// Waits for the handler's response head. A client that closes the connection
-/// meanwhile (seen while its request body is not being read) ends the exchange.
 /// The handler's answer as the connection's task finds it.
 enum Answer {
     /// A response to write.
@@ -1471,6 +1469,8 @@ struct Waits<'a> {
     direct: Option<&'a Direct>,
 }
 
+/// Waits for the handler's response head. A client that closes the connection
+/// meanwhile (seen while its request body is not being read) ends the exchange.
 async fn wait_response(
     conn: &Conn,
     body: &BodyState,
@@ -1829,6 +1829,8 @@ impl SendWhole for Direct {
             return Err((fields, body));
         }
         let keep = self.keep_alive.get() && !self.shutdown.is_set() && !fields.close();
+        // The fields come with their status line (weir's own writer's form), so no
+        // reason phrase is needed.
         let mut head = finish_head(
             &self.conn,
             fields,
