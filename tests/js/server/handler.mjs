@@ -464,6 +464,15 @@ export default async function handle(req, res) {
       req.on('end', () => res.end('never\n'));
       return;
     }
+    case '/emit-caught':
+      // An event the handler emits itself: a listener's throw goes to its call.
+      req.on('custom', () => { throw new Error('boom'); });
+      try {
+        req.emit('custom');
+        return res.end('not caught\n');
+      } catch (e) {
+        return res.end(`caught ${e.message}\n`);
+      }
     case '/end-then-spin':
       // Answers whole, then runs past the CPU budget.
       res.end('answered\n');

@@ -8,13 +8,12 @@ const {
   ArrayIsArray,
   ObjectDefineProperty,
   ObjectPrototypeHasOwnProperty,
-  ReflectApply,
   StringPrototypeToLowerCase,
 } = primordials;
 
 const { finished } = require('stream');
+const { kOnListenerThrow } = require('internal/streams/utils');
 const EventEmitter = require('events');
-const Emit = EventEmitter.prototype.emit;
 const { LazyReadable, defineLazyProperty, kStateMade } = require('internal/http/lazy_stream');
 const {
   kNativeSource, kNativeSourceFree, kNativeDone, destroyQuietly,
@@ -243,23 +242,6 @@ class IncomingMessage extends LazyReadable {
     return super.read(n);
   }
 
-  // A listener that throws (`'data'`, `'end'`, ...), wherever the event comes from
-  // (a push, the stream resuming, a tick): the dispatcher takes it as the handler
-  // failing for this request (`onListenerFailure`). Uncaught, it would name no
-  // request, and leave this one hanging with its stream stopped mid-flow.
-  emit(type) {
-    // No listener, nothing to catch (but an 'error' nobody hears throws).
-    const events = this._events;
-    if (type !== 'error' && (events === undefined || events[type] === undefined)) return false;
-    try {
-      return ReflectApply(Emit, this, arguments);
-    } catch (err) {
-      if (listenerFailed === null) throw err;
-      listenerFailed(this, err);
-      return true;
-    }
-  }
-
   _read() {
     // A request without a body ends on the first read (never before: handlers that
     // ignore the body pay nothing for it).
@@ -270,7 +252,12 @@ class IncomingMessage extends LazyReadable {
     this[kReading] = true;
     binding.read(this[kId]).then((chunk) => {
       this[kReading] = false;
-      pushRead(this, chunk);
+      try {
+        pushRead(this, chunk);
+      } catch (err) {
+        // A listener threw ('data', 'readable') with the push on the stack.
+        listenerThrew(this, err);
+      }
     }, (err) => {
       this[kReading] = false;
       this.destroy(err);
@@ -331,6 +318,9 @@ ObjectDefineProperty(IncomingMessage.prototype, Symbol.toStringTag, {
   __proto__: null, value: 'IncomingMessage', configurable: true,
 });
 
+// The stream's own ticks ('readable', resuming, 'end') hand a listener's throw here.
+IncomingMessage.prototype[kOnListenerThrow] = listenerThrew;
+
 // What a read of the body gave: a chunk, or the end, which comes as `null` or as the
 // trailer fields, which Node gives as raw pairs and as an object of lower-case names
 // whose repeated values are joined with ', '.
@@ -355,11 +345,18 @@ function pushRead(req, chunk) {
   }
 }
 
-// Set by the server: what becomes of a request one of whose listeners threw.
-// `null`: the error goes on as an uncaught one.
+// Set by the server: what becomes of a request one of whose listeners threw while
+// the stream delivered an event on its own (a push of the body, the stream resuming,
+// its 'end'), not from a call of the handler's. `null`: the error goes on as an
+// uncaught one.
 let listenerFailed = null;
 function onListenerFailure(fn) {
   listenerFailed = fn;
+}
+
+function listenerThrew(req, err) {
+  if (listenerFailed === null) throw err;
+  listenerFailed(req, err);
 }
 
 module.exports = {

@@ -66,11 +66,12 @@ function handlerFailed(err, res, what = 'the handler failed') {
   }
 }
 
-// A listener on the request threw ('data', 'end', ...): as with a handler that
+// A listener on the request threw while the stream delivered an event on its own
+// ('data' of a push or of the stream resuming, 'readable', 'end'; not an event the
+// handler's own call emitted, whose throw goes to that call): as with a handler that
 // throws, the error is logged with the request line and the request answered 500 if
 // it has no answer yet; the request is destroyed, so the rest of its body is dropped
-// and the connection goes on (its stream stopped where the listener threw). Node
-// would exit with an uncaught exception.
+// and the connection goes on. Node would exit with an uncaught exception.
 onListenerFailure((req, err) => {
   const res = req[kResponse];
   const what = 'a listener of the request failed';

@@ -48,6 +48,7 @@ const {
   addAbortSignal,
 } = require('internal/streams/add-abort-signal');
 const eos = require('internal/streams/end-of-stream');
+const { kOnListenerThrow } = require('internal/streams/utils');
 
 let debug = require('internal/util/debuglog').debuglog('stream', (fn) => {
   debug = fn;
@@ -628,6 +629,16 @@ function emitReadable(stream) {
 }
 
 function emitReadable_(stream) {
+  const onThrow = stream[kOnListenerThrow];
+  if (onThrow === undefined) return emitReadableNow(stream);
+  try {
+    emitReadableNow(stream);
+  } catch (err) {
+    onThrow(stream, err);
+  }
+}
+
+function emitReadableNow(stream) {
   const state = stream._readableState;
   debug('emitReadable_', state.destroyed, state.length, state.ended);
   if (!state.destroyed && !state.errored && (state.length || state.ended)) {
@@ -1036,6 +1047,16 @@ function resume(stream, state) {
 }
 
 function resume_(stream, state) {
+  const onThrow = stream[kOnListenerThrow];
+  if (onThrow === undefined) return resumeNow(stream, state);
+  try {
+    resumeNow(stream, state);
+  } catch (err) {
+    onThrow(stream, err);
+  }
+}
+
+function resumeNow(stream, state) {
   debug('resume', state.reading);
   if (!state.reading) {
     stream.read(0);
@@ -1392,6 +1413,16 @@ function endReadable(stream) {
 }
 
 function endReadableNT(state, stream) {
+  const onThrow = stream[kOnListenerThrow];
+  if (onThrow === undefined) return endReadableNow(state, stream);
+  try {
+    endReadableNow(state, stream);
+  } catch (err) {
+    onThrow(stream, err);
+  }
+}
+
+function endReadableNow(state, stream) {
   debug('endReadableNT', state.endEmitted, state.length);
 
   // Check that we didn't get one last unshift.

@@ -303,7 +303,13 @@ function isErrored(stream) {
   ));
 }
 
+// weir: a stream's method for a listener that throws while the stream emits on its
+// own ticks ('readable', resuming, 'end'); without one the error is uncaught, as in
+// Node. (`req` of `weir serve` has one: such a throw fails its request.)
+const kOnListenerThrow = Symbol('kOnListenerThrow');
+
 module.exports = {
+  kOnListenerThrow,
   isDestroyed,
   kIsDestroyed,
   isDisturbed,
