@@ -74,6 +74,8 @@ function handlerFailed(err, res, what = 'the handler failed') {
 // and the connection goes on. Node would exit with an uncaught exception.
 onListenerFailure((req, err) => {
   const res = req[kResponse];
+  // Not a request this server dispatched: the error goes on uncaught.
+  if (res === undefined) throw err;
   const what = 'a listener of the request failed';
   if (res[kFastEnded] || (res[kStateMade] && res.writableEnded)) {
     // Answered: the answer goes on.
