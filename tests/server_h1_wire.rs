@@ -3089,3 +3089,56 @@ fn a_handler_running_past_its_cpu_budget_after_answering_whole_keeps_its_answer(
     c.send(get("/hello"));
     assert_eq!(c.response().text(), "hello world\n");
 }
+
+#[test]
+fn a_close_listener_that_throws_after_the_answer_is_logged_with_its_request() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send(get("/close-throws"));
+    assert_eq!(c.response().text(), "ok\n");
+    c.send(get("/hello"));
+    assert_eq!(c.response().text(), "hello world\n");
+    assert!(
+        srv.log_shows(
+            "GET /close-throws HTTP/1.1 from 127.0.0.1",
+            Duration::from_secs(3)
+        ),
+        "{}",
+        srv.log()
+    );
+    assert!(
+        srv.log()
+            .contains("a listener of the request failed: Error: a close listener threw"),
+        "{}",
+        srv.log()
+    );
+}
+
+#[test]
+fn an_aborted_listener_that_throws_as_a_failed_request_is_destroyed_leaves_the_connection_going() {
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send("POST /aborted-throws HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nchunk1\r\n");
+    assert_eq!(c.response().status, 500);
+    std::thread::sleep(Duration::from_millis(300));
+    c.send("2\r\nc2\r\n0\r\n\r\n");
+    c.send(get("/hello"));
+    assert_eq!(c.response().text(), "hello world\n");
+    assert!(
+        srv.log_shows("an aborted listener threw", Duration::from_secs(3)),
+        "{}",
+        srv.log()
+    );
+}
+
+#[test]
+fn a_handler_that_ends_its_requests_stream_itself_gets_a_listeners_throw() {
+    // `req.push(null)` from the handler emits 'readable' in its own call: as in Node,
+    // a listener's throw reaches the handler's try/catch.
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    c.send("POST /push-null-caught HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nchunk1\r\n");
+    let r = c.response();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), "caught a readable listener threw\n");
+}

@@ -464,6 +464,33 @@ export default async function handle(req, res) {
       req.on('end', () => res.end('never\n'));
       return;
     }
+    case '/aborted-throws':
+      // A 'data' listener that throws, and an 'aborted' listener that throws when the
+      // failure destroys the request.
+      req.on('aborted', () => { throw new Error('an aborted listener threw'); });
+      req.on('data', () => { throw new Error('a data listener threw first'); });
+      return;
+    case '/push-null-caught':
+      // The handler ends the request's stream itself: a 'readable' listener's throw
+      // goes to its call, as in Node.
+      req.on('readable', () => {
+        while (req.read() !== null);
+        if (req.ending) throw new Error('a readable listener threw');
+      });
+      setTimeout(() => {
+        req.ending = true;
+        try {
+          req.push(null);
+          res.end('not caught\n');
+        } catch (e) {
+          res.end(`caught ${e.message}\n`);
+        }
+      }, 100);
+      return;
+    case '/close-throws':
+      // A 'close' listener on the request that throws once the exchange is over.
+      req.on('close', () => { throw new Error('a close listener threw'); });
+      return res.end('ok\n');
     case '/emit-caught':
       // An event the handler emits itself: a listener's throw goes to its call.
       req.on('custom', () => { throw new Error('boom'); });

@@ -265,9 +265,18 @@ class IncomingMessage extends LazyReadable {
   }
 
   _destroy(err, cb) {
+    // An 'aborted' listener that throws does not keep the body from being let go of
+    // below: its error is reported on the next tick.
+    let threw = false;
+    let thrown;
     if (!this.readableEnded || !this.complete) {
       this.aborted = true;
-      this.emit('aborted');
+      try {
+        this.emit('aborted');
+      } catch (e) {
+        threw = true;
+        thrown = e;
+      }
     }
     // Destroyed before its body arrived whole (the handler gave up on it, as when an
     // upload passes a limit): as Node destroys the socket, the client gets no answer,
@@ -281,6 +290,7 @@ class IncomingMessage extends LazyReadable {
     }
     // Node emits 'error' on an aborted request only when someone listens for it.
     process.nextTick(() => cb(this.listenerCount('error') === 0 ? null : err));
+    if (threw) process.nextTick(listenerThrew, this, thrown);
   }
 
   // Node's req._dump(): discard an unread body so the connection can be reused.

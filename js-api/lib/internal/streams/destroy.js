@@ -13,6 +13,7 @@ const {
 } = primordials;
 const {
   kIsDestroyed,
+  kOnListenerThrow,
   isDestroyed,
   isFinished,
   isServerRequest,
@@ -118,7 +119,19 @@ function emitErrorCloseNT(self, err) {
   emitCloseNT(self);
 }
 
+// weir: the stream's kOnListenerThrow method, where it has one, takes a throw of the
+// listeners these ticks call (see internal/streams/utils).
 function emitCloseNT(self) {
+  const onThrow = self[kOnListenerThrow];
+  if (onThrow === undefined) return emitCloseNow(self);
+  try {
+    emitCloseNow(self);
+  } catch (err) {
+    onThrow(self, err);
+  }
+}
+
+function emitCloseNow(self) {
   const r = self._readableState;
   const w = self._writableState;
 
@@ -135,6 +148,16 @@ function emitCloseNT(self) {
 }
 
 function emitErrorNT(self, err) {
+  const onThrow = self[kOnListenerThrow];
+  if (onThrow === undefined) return emitErrorNow(self, err);
+  try {
+    emitErrorNow(self, err);
+  } catch (thrown) {
+    onThrow(self, thrown);
+  }
+}
+
+function emitErrorNow(self, err) {
   const r = self._readableState;
   const w = self._writableState;
 
@@ -212,7 +235,7 @@ function errorOrDestroy(stream, err, sync) {
     if (sync) {
       process.nextTick(emitErrorNT, stream, err);
     } else {
-      emitErrorNT(stream, err);
+      emitErrorNow(stream, err);
     }
   }
 }

@@ -610,7 +610,8 @@ function onEofChunk(stream, state) {
     state.emittedReadable = true;
     // We have to emit readable now that we are EOF. Modules
     // in the ecosystem (e.g. dicer) rely on this event being sync.
-    emitReadable_(stream);
+    // (weir: unguarded, the caller's own call: a listener's throw goes to it.)
+    emitReadableNow(stream);
   }
 }
 
