@@ -195,9 +195,9 @@ pub struct WholeSent {
     /// The bytes the socket did not take at once (head, body), for the connection's
     /// task to write.
     pub rest: Option<(Bytes, Bytes)>,
-    /// The connection's task must look at once (bytes left, the connection ends, or
-    /// a request already waits in its buffer); otherwise it learns of the answer when
-    /// its socket next has something for it.
+    /// The connection's task must look at once (the connection ends, or a request
+    /// already waits in its buffer); otherwise it learns of the answer when its socket
+    /// next has something for it. (Bytes left wake it anyway.)
     pub wake: bool,
 }
 
@@ -867,7 +867,7 @@ impl Exchange {
         body: &mut Option<Bytes>,
     ) -> bool {
         // Interim responses still queued go first, from the connection's task.
-        if fields.is_none() || !self.interim.borrow().is_empty() {
+        if !self.interim.borrow().is_empty() {
             return false;
         }
         let Some(direct) = self.direct.borrow().clone() else {

@@ -1138,26 +1138,26 @@ pub async fn serve(
         head_request: Cell::new(false),
         answered: Cell::new(Duration::ZERO),
     });
-    // The last answer went from the handler's call: the connection is idle from then.
-    let mut answered_directly = false;
+    // Where the connection's idle time counts from, when not from the next head wait:
+    // the end of an answer that went from the handler's call.
+    let mut idle_from: Option<Duration> = None;
     loop {
         // The next request head: idle timeout while nothing has arrived, head timeout
         // from its first byte.
-        let head = {
+        let (head, slow_head) = {
             let mut started: Option<Instant> = None;
             // The idle deadline counts from here; it is only worked out when the timer
             // fires, so a busy connection reads no exact clock for it.
-            let idle_since = if std::mem::take(&mut answered_directly) {
-                direct.answered.get()
-            } else {
-                crate::http::date::coarse_monotonic()
-            };
+            let idle_since = idle_from
+                .take()
+                .unwrap_or_else(crate::http::date::coarse_monotonic);
             loop {
                 if !conn.buf.borrow().is_empty() {
                     let head_request = names_head(&conn.buf.borrow());
                     let parsed = parse_head(&mut conn.buf.borrow_mut(), &limits);
                     match parsed {
-                        Parsed::Head(h) => break h,
+                        // With whether it came in more than one read (its timer set then).
+                        Parsed::Head(h) => break (h, started.is_some()),
                         Parsed::Reject(status) => {
                             let sent = reject_head(&conn, status, head_request).await;
                             worker.log_refusal("1.1", None, status, sent, started, remote);
@@ -1274,14 +1274,16 @@ pub async fn serve(
             direct.open.set(true);
             ex.send_whole_by(Some(direct.clone()));
             // The task may next wake as an idle connection: its timer must fire by the
-            // idle deadline, which is no sooner than an idle timeout from now (a head
-            // that came slowly left it at the head timeout).
-            let idle_deadline = tokio::time::Instant::now() + limits.idle_timeout;
-            if timer.deadline() > idle_deadline {
-                timer.as_mut().reset(idle_deadline);
+            // idle deadline, which is no sooner than an idle timeout from now. Only a
+            // head that came slowly can have left it later (at the head timeout).
+            if slow_head {
+                let idle_deadline = tokio::time::Instant::now() + limits.idle_timeout;
+                if timer.deadline() > idle_deadline {
+                    timer.as_mut().reset(idle_deadline);
+                }
+                // Within the idle deadline now: the next idle wait keeps it.
+                timer_for_head = false;
             }
-            // The timer is within the idle deadline now: the next idle wait keeps it.
-            timer_for_head = false;
         }
         // Taken back however the wait ends (this task may be dropped in it).
         let lent = bodiless.then(|| Lent {
@@ -1306,14 +1308,14 @@ pub async fn serve(
         let response = match answer {
             Some(Answer::Response(r)) => r,
             Some(Answer::Written(mut written)) => {
+                idle_from = Some(direct.answered.get());
                 if let Some(rest) = written.rest.as_mut() {
                     let mut bufs = [IoSlice::new(&rest.head), IoSlice::new(&rest.body)];
                     if conn.write_all(&mut bufs).await.is_err() {
                         return;
                     }
                     rest.sent = true;
-                    // Idle from the end of the answer.
-                    direct.answered.set(crate::http::date::coarse_monotonic());
+                    idle_from = Some(crate::http::date::coarse_monotonic());
                 }
                 // The exchange hears that its response went.
                 drop(written.rest);
@@ -1321,7 +1323,6 @@ pub async fn serve(
                     linger(&conn).await;
                     return;
                 }
-                answered_directly = true;
                 last_body_state = Some(body_state);
                 continue;
             }
@@ -1529,7 +1530,7 @@ async fn wait_response(
                     }
                     let written = write_interim(conn, &interim).await;
                     if let Some(d) = direct {
-                        d.open.set(!conn.head_written.get());
+                        d.open.set(true);
                     }
                     if written.is_err() {
                         drop(head);
@@ -1661,6 +1662,32 @@ enum Out {
     Chunked,
     /// Until the connection closes (HTTP/1.0 clients, unknown length).
     Close,
+}
+
+/// How a response body is delimited: none for a status without one or a HEAD
+/// response, else its declared length, else the length of a body known whole
+/// (`whole`), else chunked, or (an HTTP/1.0 client) the connection's close.
+fn delimit(
+    status: StatusCode,
+    declared: Option<u64>,
+    head_request: bool,
+    version: Version,
+    whole: impl FnOnce() -> Option<u64>,
+) -> Out {
+    if crate::http::bodiless(status) {
+        Out::None
+    } else if let Some(n) = declared {
+        Out::Length(n)
+    } else if head_request {
+        // A HEAD body is empty by definition: its length says nothing of GET's.
+        Out::None
+    } else if let Some(n) = whole() {
+        Out::Length(n)
+    } else if version == Version::HTTP_11 {
+        Out::Chunked
+    } else {
+        Out::Close
+    }
 }
 
 fn push_header(out: &mut Vec<u8>, name: &str, value: &[u8]) {
@@ -1807,22 +1834,18 @@ impl SendWhole for Direct {
         fields: Fields,
         body: Option<Bytes>,
     ) -> Result<WholeSent, (Fields, Option<Bytes>)> {
-        if !self.open.get() || self.conn.head_written.get() {
+        if !self.open.get() {
             return Err((fields, body));
         }
         let head_request = self.head_request.get();
         let len = body.as_ref().map_or(0, |b| b.len() as u64);
-        let declared = fields.content_length();
-        // As [`write_parts`] frames it, for a body known whole.
-        let out = if crate::http::bodiless(status) {
-            Out::None
-        } else if let Some(n) = declared {
-            Out::Length(n)
-        } else if head_request {
-            Out::None
-        } else {
-            Out::Length(len)
-        };
+        let out = delimit(
+            status,
+            fields.content_length(),
+            head_request,
+            self.version.get(),
+            || Some(len),
+        );
         let sends_body = !head_request && out != Out::None;
         // A body other than its declared length: the task's writer cuts it as it should.
         if sends_body && out != Out::Length(len) {
@@ -1873,8 +1896,7 @@ impl SendWhole for Direct {
                 (Bytes::new(), body.slice(n - head.len()..))
             }
         });
-        let wake =
-            rest.is_some() || !keep || self.conn.eof.get() || !self.conn.buf.borrow().is_empty();
+        let wake = !keep || self.conn.eof.get() || !self.conn.buf.borrow().is_empty();
         Ok(WholeSent { keep, rest, wake })
     }
 }
@@ -1893,23 +1915,14 @@ async fn write_parts(
         .body
         .take_fields()
         .unwrap_or_else(|| Fields::from_map(&parts.headers, bodiless));
-    let mut keep_alive = keep_alive && !fields.close();
-    let declared = fields.content_length();
-    let out = if bodiless {
-        Out::None
-    } else if let Some(n) = declared {
-        Out::Length(n)
-    } else if head_request {
-        // A HEAD body is empty by definition: its length says nothing of GET's.
-        Out::None
-    } else if let Some(n) = next.body.complete_len() {
-        Out::Length(n)
-    } else if version == Version::HTTP_11 {
-        Out::Chunked
-    } else {
-        keep_alive = false;
-        Out::Close
-    };
+    let out = delimit(
+        status,
+        fields.content_length(),
+        head_request,
+        version,
+        || next.body.complete_len(),
+    );
+    let keep_alive = keep_alive && !fields.close() && out != Out::Close;
 
     let reason = parts
         .extensions

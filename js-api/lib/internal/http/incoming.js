@@ -12,7 +12,7 @@ const {
 } = primordials;
 
 const { finished } = require('stream');
-const { kOnListenerThrow } = require('internal/streams/utils');
+const { kOnListenerThrow, guardListeners } = require('internal/streams/utils');
 const EventEmitter = require('events');
 const { LazyReadable, defineLazyProperty, kStateMade } = require('internal/http/lazy_stream');
 const {
@@ -252,12 +252,8 @@ class IncomingMessage extends LazyReadable {
     this[kReading] = true;
     binding.read(this[kId]).then((chunk) => {
       this[kReading] = false;
-      try {
-        pushRead(this, chunk);
-      } catch (err) {
-        // A listener threw ('data', 'readable') with the push on the stack.
-        listenerThrew(this, err);
-      }
+      // A listener that throws ('data', 'readable') has the push on its stack.
+      guardListeners(this, pushRead, this, chunk);
     }, (err) => {
       this[kReading] = false;
       this.destroy(err);
@@ -328,7 +324,8 @@ ObjectDefineProperty(IncomingMessage.prototype, Symbol.toStringTag, {
   __proto__: null, value: 'IncomingMessage', configurable: true,
 });
 
-// The stream's own ticks ('readable', resuming, 'end') hand a listener's throw here.
+// The stream's own deliveries (a push of read data, 'readable', resuming, 'end',
+// 'close', 'error') hand a listener's throw here.
 IncomingMessage.prototype[kOnListenerThrow] = listenerThrew;
 
 // What a read of the body gave: a chunk, or the end, which comes as `null` or as the

@@ -13,7 +13,7 @@ const {
 } = primordials;
 const {
   kIsDestroyed,
-  kOnListenerThrow,
+  guardListeners,
   isDestroyed,
   isFinished,
   isServerRequest,
@@ -122,13 +122,7 @@ function emitErrorCloseNT(self, err) {
 // weir: the stream's kOnListenerThrow method, where it has one, takes a throw of the
 // listeners these ticks call (see internal/streams/utils).
 function emitCloseNT(self) {
-  const onThrow = self[kOnListenerThrow];
-  if (onThrow === undefined) return emitCloseNow(self);
-  try {
-    emitCloseNow(self);
-  } catch (err) {
-    onThrow(self, err);
-  }
+  guardListeners(self, emitCloseNow, self);
 }
 
 function emitCloseNow(self) {
@@ -148,13 +142,7 @@ function emitCloseNow(self) {
 }
 
 function emitErrorNT(self, err) {
-  const onThrow = self[kOnListenerThrow];
-  if (onThrow === undefined) return emitErrorNow(self, err);
-  try {
-    emitErrorNow(self, err);
-  } catch (thrown) {
-    onThrow(self, thrown);
-  }
+  guardListeners(self, emitErrorNow, self, err);
 }
 
 function emitErrorNow(self, err) {

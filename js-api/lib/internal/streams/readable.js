@@ -48,7 +48,7 @@ const {
   addAbortSignal,
 } = require('internal/streams/add-abort-signal');
 const eos = require('internal/streams/end-of-stream');
-const { kOnListenerThrow } = require('internal/streams/utils');
+const { guardListeners } = require('internal/streams/utils');
 
 let debug = require('internal/util/debuglog').debuglog('stream', (fn) => {
   debug = fn;
@@ -630,13 +630,7 @@ function emitReadable(stream) {
 }
 
 function emitReadable_(stream) {
-  const onThrow = stream[kOnListenerThrow];
-  if (onThrow === undefined) return emitReadableNow(stream);
-  try {
-    emitReadableNow(stream);
-  } catch (err) {
-    onThrow(stream, err);
-  }
+  guardListeners(stream, emitReadableNow, stream);
 }
 
 function emitReadableNow(stream) {
@@ -1048,13 +1042,7 @@ function resume(stream, state) {
 }
 
 function resume_(stream, state) {
-  const onThrow = stream[kOnListenerThrow];
-  if (onThrow === undefined) return resumeNow(stream, state);
-  try {
-    resumeNow(stream, state);
-  } catch (err) {
-    onThrow(stream, err);
-  }
+  guardListeners(stream, resumeNow, stream, state);
 }
 
 function resumeNow(stream, state) {
@@ -1414,13 +1402,7 @@ function endReadable(stream) {
 }
 
 function endReadableNT(state, stream) {
-  const onThrow = stream[kOnListenerThrow];
-  if (onThrow === undefined) return endReadableNow(state, stream);
-  try {
-    endReadableNow(state, stream);
-  } catch (err) {
-    onThrow(stream, err);
-  }
+  guardListeners(stream, endReadableNow, state, stream);
 }
 
 function endReadableNow(state, stream) {

@@ -304,12 +304,26 @@ function isErrored(stream) {
 }
 
 // weir: a stream's method for a listener that throws while the stream emits on its
-// own ticks ('readable', resuming, 'end'); without one the error is uncaught, as in
-// Node. (`req` of `weir serve` has one: such a throw fails its request.)
+// own ticks ('readable', resuming, 'end', 'close', 'error'); without one the error is
+// uncaught, as in Node. (`req` of `weir serve` has one: such a throw fails its
+// request.)
 const kOnListenerThrow = Symbol('kOnListenerThrow');
+
+// Calls `fn(a, b)`, a delivery of the stream's own (one of its ticks): where the
+// stream has a kOnListenerThrow method, a listener's throw goes to it.
+function guardListeners(stream, fn, a, b) {
+  const onThrow = stream[kOnListenerThrow];
+  if (onThrow === undefined) return fn(a, b);
+  try {
+    fn(a, b);
+  } catch (err) {
+    onThrow(stream, err);
+  }
+}
 
 module.exports = {
   kOnListenerThrow,
+  guardListeners,
   isDestroyed,
   kIsDestroyed,
   isDisturbed,
