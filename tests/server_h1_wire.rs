@@ -3142,3 +3142,149 @@ fn a_handler_that_ends_its_requests_stream_itself_gets_a_listeners_throw() {
     assert_eq!(r.status, 200);
     assert_eq!(r.text(), "caught a readable listener threw\n");
 }
+
+/// The handler whose routes put throwing listeners on `res` (and none on every
+/// response), on one worker.
+fn start_res_listeners() -> Server {
+    let path = common::js_dir().join("server/res_listeners.mjs");
+    Server::start(&[path.to_str().unwrap(), "--workers", "1"])
+}
+
+/// What `/seen?tag=` says the response tagged `tag` emitted.
+fn res_seen(srv: &Server, tag: &str) -> serde_json::Value {
+    let mut c = Wire::connect(srv.addr);
+    c.send(get(&format!("/seen?tag={tag}")));
+    c.response().json()
+}
+
+#[test]
+fn a_finish_listener_that_throws_is_logged_with_its_request_and_the_response_still_closes() {
+    let srv = start_res_listeners();
+    let mut c = Wire::connect(srv.addr);
+    // Ended in the handler's call, ended later, and ended after a write (the
+    // Writable's own 'finish').
+    for (tag, how) in [("now", ""), ("late", "late"), ("stream", "stream")] {
+        c.send(get(&format!("/finish-throws?tag={tag}&how={how}")));
+        let r = c.response();
+        assert_eq!((r.status, r.text()), (200, "ok\n".to_string()), "{tag}");
+    }
+    c.send(get("/hello"));
+    assert_eq!(c.response().text(), "hello\n");
+    for tag in ["now", "late", "stream"] {
+        let line = format!("GET /finish-throws?tag={tag}");
+        assert!(
+            srv.wait_for_log(Duration::from_secs(3), |l| l.lines().any(|x| x
+                .contains(&line)
+                && x.contains("a listener of the response failed: Error: a finish listener threw"))),
+            "{tag}: {}",
+            srv.log()
+        );
+        // The rest of the response's end still happened: its 'close'.
+        assert_eq!(res_seen(&srv, tag), serde_json::json!(["close"]), "{tag}");
+    }
+    assert!(!srv.log().contains("uncaught exception"), "{}", srv.log());
+}
+
+#[test]
+fn a_close_listener_or_end_callback_on_the_response_that_throws_is_logged_with_its_request() {
+    let srv = start_res_listeners();
+    let mut c = Wire::connect(srv.addr);
+    c.send(get("/close-throws?tag=c"));
+    assert_eq!(c.response().text(), "ok\n");
+    c.send(get("/end-callback-throws?tag=e"));
+    assert_eq!(c.response().text(), "ok\n");
+    c.send(get("/hello"));
+    assert_eq!(c.response().text(), "hello\n");
+    for (line, what) in [
+        ("GET /close-throws?tag=c", "a close listener threw"),
+        ("GET /end-callback-throws?tag=e", "an end callback threw"),
+    ] {
+        assert!(
+            srv.wait_for_log(Duration::from_secs(3), |l| l
+                .lines()
+                .any(|x| x.contains(line) && x.contains(what))),
+            "{line}: {}",
+            srv.log()
+        );
+    }
+    // The end callback's throw did not stop the response's 'close'.
+    assert_eq!(res_seen(&srv, "e"), serde_json::json!(["close"]));
+    assert!(!srv.log().contains("uncaught exception"), "{}", srv.log());
+}
+
+#[test]
+fn a_drain_listener_that_throws_cuts_its_response_and_the_worker_goes_on() {
+    let srv = start_res_listeners();
+    let mut c = Wire::connect(srv.addr);
+    c.send(get("/drain-throws?tag=d"));
+    // 'drain' comes, its listener throws, and the response (1 GiB declared) is cut
+    // rather than left hanging: the connection ends with whatever part of it (maybe
+    // none) had gone out.
+    let t = Instant::now();
+    let mut got = 0;
+    let mut start = Vec::new();
+    loop {
+        match c.fill() {
+            Ok(0) => break,
+            Ok(n) => {
+                got += n;
+                if start.len() < 16 {
+                    start.extend_from_slice(&c.buf[..n.min(16)]);
+                }
+                c.buf.clear();
+            }
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => break,
+            Err(e) => panic!("{e} after {got} bytes"),
+        }
+        assert!(t.elapsed() < Duration::from_secs(10), "still open");
+    }
+    assert!(got == 0 || start.starts_with(b"HTTP/1.1 200 "), "{start:?}");
+    assert!(got < 1024 * 1024 * 1024, "the whole body came");
+    assert!(
+        srv.wait_for_log(Duration::from_secs(3), |l| l.lines().any(|x| x
+            .contains("GET /drain-throws?tag=d")
+            && x.contains("a listener of the response failed: Error: a drain listener threw"))),
+        "{}",
+        srv.log()
+    );
+    assert_eq!(res_seen(&srv, "d"), serde_json::json!(["close"]));
+}
+
+#[test]
+fn a_timeout_listener_that_throws_gets_its_request_answered_500() {
+    let srv = start_res_listeners();
+    let mut c = Wire::connect(srv.addr);
+    c.send(get("/timeout-throws?tag=t"));
+    let r = c.response();
+    assert_eq!(r.status, 500, "{}", r.text());
+    c.send(get("/hello"));
+    assert_eq!(c.response().text(), "hello\n");
+    assert!(
+        srv.wait_for_log(Duration::from_secs(3), |l| l.lines().any(|x| x
+            .contains("GET /timeout-throws?tag=t")
+            && x.contains("a listener of the response failed: Error: a timeout listener threw"))),
+        "{}",
+        srv.log()
+    );
+}
+
+#[test]
+fn a_handler_that_throws_after_ending_its_response_leaves_the_response_whole() {
+    let srv = start_res_listeners();
+    let mut c = Wire::connect(srv.addr);
+    c.send(get("/end-then-throw?tag=x"));
+    let r = c.response();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body.len(), 100_004);
+    assert!(r.body.ends_with(b"aEND\n"));
+    // The connection goes on.
+    c.send(get("/hello"));
+    assert_eq!(c.response().text(), "hello\n");
+    assert!(
+        srv.wait_for_log(Duration::from_secs(3), |l| l.lines().any(|x| x
+            .contains("GET /end-then-throw?tag=x")
+            && x.contains("the handler failed: Error: thrown after end"))),
+        "{}",
+        srv.log()
+    );
+}

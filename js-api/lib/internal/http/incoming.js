@@ -12,7 +12,7 @@ const {
 } = primordials;
 
 const { finished } = require('stream');
-const { kOnListenerThrow, guardListeners } = require('internal/streams/utils');
+const { guardListeners } = require('internal/streams/utils');
 const EventEmitter = require('events');
 const { LazyReadable, defineLazyProperty, kStateMade } = require('internal/http/lazy_stream');
 const {
@@ -286,7 +286,8 @@ class IncomingMessage extends LazyReadable {
     }
     // Node emits 'error' on an aborted request only when someone listens for it.
     process.nextTick(() => cb(this.listenerCount('error') === 0 ? null : err));
-    if (threw) process.nextTick(listenerThrew, this, thrown);
+    // The throw goes on from a tick of its own, as a listener's throw on the others.
+    if (threw) process.nextTick(guardListeners, this, rethrow, thrown);
   }
 
   // Node's req._dump(): discard an unread body so the connection can be reused.
@@ -314,6 +315,10 @@ class IncomingMessage extends LazyReadable {
   }
 }
 
+function rethrow(err) {
+  throw err;
+}
+
 defineLazyProperty(IncomingMessage.prototype, 'socket', socketOf);
 // Node's flags, by which stream code knows a server request (see
 // `isServerRequest`); `_consuming` is set once the body is read.
@@ -323,10 +328,6 @@ IncomingMessage.prototype._dumped = false;
 ObjectDefineProperty(IncomingMessage.prototype, Symbol.toStringTag, {
   __proto__: null, value: 'IncomingMessage', configurable: true,
 });
-
-// The stream's own deliveries (a push of read data, 'readable', resuming, 'end',
-// 'close', 'error') hand a listener's throw here.
-IncomingMessage.prototype[kOnListenerThrow] = listenerThrew;
 
 // What a read of the body gave: a chunk, or the end, which comes as `null` or as the
 // trailer fields, which Node gives as raw pairs and as an object of lower-case names
@@ -352,21 +353,7 @@ function pushRead(req, chunk) {
   }
 }
 
-// Set by the server: what becomes of a request one of whose listeners threw while
-// the stream delivered an event on its own (a push of the body, the stream resuming,
-// its 'end'), not from a call of the handler's. `null`: the error goes on as an
-// uncaught one.
-let listenerFailed = null;
-function onListenerFailure(fn) {
-  listenerFailed = fn;
-}
-
-function listenerThrew(req, err) {
-  if (listenerFailed === null) throw err;
-  listenerFailed(req, err);
-}
-
 module.exports = {
   IncomingMessage, kId, kHasBody, kResponse, kKeepAnswer, SocketInfo, socketOf, socketGone,
-  finished, onListenerFailure,
+  finished,
 };

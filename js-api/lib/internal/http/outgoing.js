@@ -44,6 +44,7 @@ const { kId, socketOf } = require('internal/http/incoming');
 const { validateFunction, validateObject } = require('internal/validators');
 const { getTimerDuration } = require('internal/timers');
 const { kNativeSink, kNativeSinkFree, kNativeDone, kFailed, destroyQuietly } = require('internal/streams/native');
+const { guardListeners } = require('internal/streams/utils');
 const binding = internalBinding('http');
 
 // Node's check of a `Link` value for early hints (lib/internal/validators.js).
@@ -124,6 +125,10 @@ function initFastEndedState(res, state) {
 // destroyed (here: the exchange cut).
 function onInactive(res) {
   res[kTimer] = null;
+  guardListeners(res, timedOut, res);
+}
+
+function timedOut(res) {
   if (res[kFastFinished] || res[kGone] || (res[kStateMade] && (res.destroyed || res.writableFinished))) return;
   const req = res.req;
   const reqHeard = !req.complete && req.emit('timeout', req.socket);
@@ -145,9 +150,9 @@ function finishFast(res, cb) {
     res._writableState.prefinished = true;
     res._writableState.finished = true;
   }
-  res.emit('prefinish');
-  res.emit('finish');
-  if (typeof cb === 'function') cb();
+  // A listener's throw (or the callback's) goes to the response's kOnListenerThrow
+  // method, and the response still closes.
+  guardListeners(res, emitFinish, res, cb);
   const onClose = res[kOnClose];
   if (onClose !== null) onClose(res, true);
   res[kFastClosed] = true;
@@ -157,6 +162,16 @@ function finishFast(res, cb) {
     state.closed = true;
     state.closeEmitted = true;
   }
+  guardListeners(res, emitClose, res);
+}
+
+function emitFinish(res, cb) {
+  res.emit('prefinish');
+  res.emit('finish');
+  if (typeof cb === 'function') cb();
+}
+
+function emitClose(res) {
   res.emit('close');
 }
 
@@ -501,14 +516,14 @@ class ServerResponse extends LazyWritable {
   // writeEarlyHints() says.
   writeProcessing(cb) {
     binding.inform(this[kId], 102, []);
-    if (typeof cb === 'function') process.nextTick(cb);
+    if (typeof cb === 'function') process.nextTick(guardListeners, this, cb);
   }
 
   // `100 Continue` now, to a client that sent `Expect: 100-continue` (over HTTP/1.1
   // on plain TCP and HTTP/3; elsewhere it goes when the body is first read).
   writeContinue(cb) {
     binding.inform(this[kId], 100, []);
-    if (typeof cb === 'function') process.nextTick(cb);
+    if (typeof cb === 'function') process.nextTick(guardListeners, this, cb);
   }
 
   // `103 Early Hints` before the response, as Node sends it: `hints.link` (a string or
@@ -530,7 +545,7 @@ class ServerResponse extends LazyWritable {
     }
     // The native side refuses once the head is given.
     const sent = binding.inform(this[kId], 103, fields);
-    if (typeof cb === 'function') process.nextTick(cb);
+    if (typeof cb === 'function') process.nextTick(guardListeners, this, cb);
     return sent;
   }
 
@@ -591,7 +606,7 @@ class ServerResponse extends LazyWritable {
     if (this[kFastEnded] || (this[kStateMade] && this.writableEnded)) {
       if (typeof cb === 'function') {
         if (this[kFastFinished] || (this[kStateMade] && this.writableFinished)) {
-          process.nextTick(cb, new ERR_STREAM_ALREADY_FINISHED('end'));
+          process.nextTick(guardListeners, this, cb, new ERR_STREAM_ALREADY_FINISHED('end'));
         } else {
           this.once('finish', cb);
         }
@@ -761,6 +776,10 @@ function validChunk(chunk) {
 }
 
 function writeAfterEnd(res, err, cb, emit) {
+  guardListeners(res, failWrite, res, err, cb, emit);
+}
+
+function failWrite(res, err, cb, emit) {
   if (typeof cb === 'function') cb(err);
   if (emit && res.listenerCount('error') > 0) res.emit('error', err);
 }

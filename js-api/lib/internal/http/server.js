@@ -3,14 +3,15 @@
 // The dispatcher of `weir serve`: loads the handler module, then takes batches of
 // requests from the worker and calls the handler with Node-style `req` and `res`.
 // A handler that throws or rejects gets its request answered 500 (or, once the head
-// is out, cut) and the error logged with the request line; the worker keeps serving.
+// is out and the response not ended, cut) and the error logged with the request
+// line; the worker keeps serving.
 
 const { SafeMap, StringPrototypeIncludes } = primordials;
 
 const {
-  IncomingMessage, kId, kResponse, kKeepAnswer, socketGone, socketOf, onListenerFailure,
+  IncomingMessage, kId, kResponse, kKeepAnswer, socketGone, socketOf,
 } = require('internal/http/incoming');
-const { kStateMade } = require('internal/http/lazy_stream');
+const { kOnListenerThrow } = require('internal/streams/utils');
 const { ServerResponse, kHeadSent, kOnClose, kFastEnded } = require('internal/http/outgoing');
 const { inspect } = require('internal/util/inspect');
 const { connResetException } = require('internal/errors');
@@ -55,7 +56,8 @@ function requestLine(req) {
 
 function handlerFailed(err, res, what = 'the handler failed') {
   binding.logError(res[kId], `${what}: ${describe(err)}`, requestLine(res.req));
-  if (res.destroyed || res.writableFinished) return;
+  // Ended (end() was called): the answer is whole as given, and goes on.
+  if (res.destroyed || res.writableEnded) return;
   if (!res[kHeadSent]) {
     res._resetHead();
     res.statusCode = 500;
@@ -72,21 +74,27 @@ function handlerFailed(err, res, what = 'the handler failed') {
 // throws, the error is logged with the request line and the request answered 500 if
 // it has no answer yet; the request is destroyed, so the rest of its body is dropped
 // and the connection goes on. Node would exit with an uncaught exception.
-onListenerFailure((req, err) => {
+IncomingMessage.prototype[kOnListenerThrow] = (req, err) => {
   const res = req[kResponse];
   // Not a request this server dispatched: the error goes on uncaught.
   if (res === undefined) throw err;
-  const what = 'a listener of the request failed';
-  if (res[kFastEnded] || (res[kStateMade] && res.writableEnded)) {
-    // Answered: the answer goes on.
-    binding.logError(res[kId], `${what}: ${describe(err)}`, requestLine(req));
-  } else {
-    handlerFailed(err, res, what);
-  }
+  handlerFailed(err, res, 'a listener of the request failed');
   // The answer given (the 500 too) is not cut with the request.
   req[kKeepAnswer] = true;
   if (!req.destroyed) req.destroy(err);
-});
+};
+
+// A listener on the response threw while the response emitted on its own ('drain',
+// 'finish', 'close', 'error', 'timeout'), or a callback given to write(), end() or
+// setTimeout() did: as with a handler that throws, the error is logged with the
+// request line; a response not yet answered is answered 500, one whose head is out
+// is cut, and one already ended goes on to its 'close'. Node would exit with an
+// uncaught exception.
+ServerResponse.prototype[kOnListenerThrow] = (res, err) => {
+  // Not a response this server made for its request: the error goes on uncaught.
+  if (res.req?.[kResponse] !== res) throw err;
+  handlerFailed(err, res, 'a listener of the response failed');
+};
 
 function dispatch(handler, event) {
   const [, id, method, url, httpVersion, fields, remoteAddress, remotePort, hasBody, encrypted] = event;

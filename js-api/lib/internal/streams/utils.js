@@ -304,18 +304,19 @@ function isErrored(stream) {
 }
 
 // weir: a stream's method for a listener that throws while the stream emits on its
-// own ticks ('readable', resuming, 'end', 'close', 'error'); without one the error is
-// uncaught, as in Node. (`req` of `weir serve` has one: such a throw fails its
-// request.)
+// own ticks ('readable', resuming, 'end', 'drain', 'finish', 'close', 'error', and
+// the callbacks of writes and of end()); without one the error is uncaught, as in
+// Node. (`req` and `res` of `weir serve` have one: such a throw fails their request,
+// or is logged with it once it is answered.)
 const kOnListenerThrow = Symbol('kOnListenerThrow');
 
-// Calls `fn(a, b)`, a delivery of the stream's own (one of its ticks): where the
-// stream has a kOnListenerThrow method, a listener's throw goes to it.
-function guardListeners(stream, fn, a, b) {
+// Calls `fn(a, b, c, d)`, a delivery of the stream's own (one of its ticks): where
+// the stream has a kOnListenerThrow method, a listener's throw goes to it.
+function guardListeners(stream, fn, a, b, c, d) {
   const onThrow = stream[kOnListenerThrow];
-  if (onThrow === undefined) return fn(a, b);
+  if (onThrow === undefined) return fn(a, b, c, d);
   try {
-    fn(a, b);
+    fn(a, b, c, d);
   } catch (err) {
     onThrow(stream, err);
   }

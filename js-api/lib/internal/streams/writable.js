@@ -67,6 +67,7 @@ const {
 } = require('internal/errors').codes;
 
 const { errorOrDestroy } = destroyImpl;
+const { guardListeners } = require('internal/streams/utils');
 
 ObjectSetPrototypeOf(Writable.prototype, Stream.prototype);
 ObjectSetPrototypeOf(Writable, Stream);
@@ -478,14 +479,17 @@ function onwrite(stream, er) {
         process.nextTick(afterWriteTick, state.afterWriteTickInfo);
       }
     } else {
-      afterWrite(stream, state, 1, cb);
+      // weir: a write done later is a delivery of the stream's own, as its ticks are.
+      guardListeners(stream, afterWrite, stream, state, 1, cb);
     }
   }
 }
 
 function afterWriteTick({ stream, state, count, cb }) {
   state.afterWriteTickInfo = null;
-  return afterWrite(stream, state, count, cb);
+  // weir: the stream's kOnListenerThrow method, where it has one, takes a throw of
+  // 'drain' listeners and of write callbacks (see guardListeners).
+  return guardListeners(stream, afterWrite, stream, state, count, cb);
 }
 
 function afterWrite(stream, state, count, cb) {
@@ -741,12 +745,9 @@ function finish(stream, state) {
   state.pendingcb--;
   state.finished = true;
 
-  const onfinishCallbacks = state[kOnFinished].splice(0);
-  for (let i = 0; i < onfinishCallbacks.length; i++) {
-    onfinishCallbacks[i]();
-  }
-
-  stream.emit('finish');
+  // weir: the stream's kOnListenerThrow method, where it has one, takes a throw of
+  // the end callbacks and 'finish' listeners, and the stream is still destroyed.
+  guardListeners(stream, emitFinish, stream, state);
 
   if (state.autoDestroy) {
     // In case of duplex streams we need a way to detect
@@ -762,6 +763,15 @@ function finish(stream, state) {
       stream.destroy();
     }
   }
+}
+
+function emitFinish(stream, state) {
+  const onfinishCallbacks = state[kOnFinished].splice(0);
+  for (let i = 0; i < onfinishCallbacks.length; i++) {
+    onfinishCallbacks[i]();
+  }
+
+  stream.emit('finish');
 }
 
 ObjectDefineProperties(Writable.prototype, {

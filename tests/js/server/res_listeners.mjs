@@ -1,0 +1,51 @@
+// The handler of tests/server_h1_wire.rs's response-listener tests: listeners on `res`
+// that throw. Unlike handler.mjs it adds no listener to every response, so a response
+// ended in one call takes the path that never makes its Writable state. Each request
+// records the events its res emits under `?tag=`; `/seen?tag=` returns them.
+const seen = {};
+const chunk = Buffer.alloc(64 * 1024, 'd');
+
+export default function (req, res) {
+  const url = new URL(req.url, 'http://h');
+  const tag = url.searchParams.get('tag') ?? '';
+  if (url.pathname === '/seen') return res.end(JSON.stringify(seen[tag] ?? null));
+  if (url.pathname === '/hello') return res.end('hello\n');
+  const ev = (seen[tag] = []);
+  res.on('close', () => ev.push('close'));
+  const how = url.searchParams.get('how');
+  switch (url.pathname) {
+    case '/finish-throws': {
+      res.on('finish', () => { throw new Error('a finish listener threw'); });
+      if (how === 'late') return setTimeout(() => res.end('ok\n'), 10);
+      if (how === 'stream') {
+        res.write('o');
+        return res.end('k\n');
+      }
+      return res.end('ok\n');
+    }
+    case '/close-throws':
+      res.on('close', () => { throw new Error('a close listener threw'); });
+      return res.end('ok\n');
+    case '/end-callback-throws':
+      return res.end('ok\n', () => { throw new Error('an end callback threw'); });
+    case '/drain-throws': {
+      // Writes until write() says to wait; the 'drain' listener throws, so the
+      // response can never be finished and must be cut.
+      res.setHeader('content-length', String(1024 * 1024 * 1024));
+      while (res.write(chunk));
+      return res.once('drain', () => { throw new Error('a drain listener threw'); });
+    }
+    case '/end-then-throw':
+      // Not a listener: the handler throws once it has ended its response, which had
+      // a write before (so it is a Writable still flushing when the handler throws).
+      res.write('a'.repeat(100000));
+      res.end('END\n');
+      throw new Error('thrown after end');
+    case '/timeout-throws':
+      // Never answers; the response's 'timeout' listener throws.
+      return res.setTimeout(100, () => { throw new Error('a timeout listener threw'); });
+    default:
+      res.statusCode = 404;
+      return res.end();
+  }
+}
