@@ -3288,3 +3288,117 @@ fn a_handler_that_throws_after_ending_its_response_leaves_the_response_whole() {
         srv.log()
     );
 }
+
+#[test]
+fn a_write_callback_that_throws_leaves_an_ended_response_to_finish_whole() {
+    let srv = start_res_listeners();
+    let mut c = Wire::connect(srv.addr);
+    c.send(get("/write-cb-throws?tag=w"));
+    // The client reads late: the last write waits for it, and end() comes meanwhile.
+    std::thread::sleep(Duration::from_millis(300));
+    let r = c.response();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body.len(), 1024 * 1024 + 5);
+    assert!(r.body.ends_with(b"xTAIL\n"));
+    // Ended properly (the chunked body's last chunk came), and the connection goes on.
+    c.send(get("/hello"));
+    assert_eq!(c.response().text(), "hello\n");
+    assert!(
+        srv.wait_for_log(Duration::from_secs(3), |l| l.lines().any(|x| x
+            .contains("GET /write-cb-throws?tag=w")
+            && x.contains("a listener of the response failed: Error: a write callback threw"))),
+        "{}",
+        srv.log()
+    );
+    assert_eq!(res_seen(&srv, "w"), serde_json::json!(["finish", "close"]));
+}
+
+#[test]
+fn an_end_callback_that_throws_on_a_streamed_response_leaves_finish_to_its_listeners() {
+    let srv = start_res_listeners();
+    let mut c = Wire::connect(srv.addr);
+    c.send(get("/end-cb-throws-streamed?tag=s"));
+    assert_eq!(c.response().text(), "ok\n");
+    assert!(
+        srv.wait_for_log(Duration::from_secs(3), |l| l.contains("an end callback threw")),
+        "{}",
+        srv.log()
+    );
+    assert_eq!(res_seen(&srv, "s"), serde_json::json!(["finish", "close"]));
+}
+
+#[test]
+fn write_callbacks_that_throw_once_the_client_left_are_each_called_and_logged_with_the_request() {
+    let srv = start_res_listeners();
+    {
+        let mut c = Wire::connect(srv.addr);
+        c.send(get("/callbacks-after-leaving?tag=l"));
+        c.fill().expect("the head");
+    }
+    let want: Vec<String> = (0..8)
+        .map(|i| format!("cb{i}"))
+        .chain(["end-cb".to_string(), "close".to_string()])
+        .collect();
+    let t = Instant::now();
+    loop {
+        let seen = res_seen(&srv, "l");
+        let mut got: Vec<String> = seen
+            .as_array()
+            .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
+            .unwrap_or_default();
+        got.sort();
+        let mut sorted = want.clone();
+        sorted.sort();
+        if got == sorted {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "{seen} (each callback once, then 'close'); log:\n{}",
+            srv.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = srv.log();
+    assert!(!log.contains("uncaught exception"), "{log}");
+    assert!(
+        log.lines().any(|x| x.contains("GET /callbacks-after-leaving?tag=l")
+            && x.contains("a listener of the response failed: Error: write callback")),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_request_timeout_listener_that_throws_fails_the_request_as_a_request_listener() {
+    let srv = start_res_listeners();
+    let mut c = Wire::connect(srv.addr);
+    c.send("POST /req-timeout-throws?tag=r HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
+    let r = c.response();
+    assert_eq!(r.status, 500, "{}", r.text());
+    assert!(
+        srv.wait_for_log(Duration::from_secs(3), |l| l.lines().any(|x| x
+            .contains("POST /req-timeout-throws?tag=r")
+            && x.contains("a listener of the request failed: Error: a request timeout listener threw"))),
+        "{}",
+        srv.log()
+    );
+    // The request was destroyed: its body is not waited for.
+    assert_eq!(res_seen(&srv, "r"), serde_json::json!(["aborted", "close"]));
+}
+
+#[test]
+fn a_client_that_leaves_with_a_pipelined_request_waiting_is_seen_gone() {
+    let srv = start_res_listeners();
+    {
+        let mut c = Wire::connect(srv.addr);
+        c.send(format!("{}{}", get("/never?tag=p"), get("/hello")));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Seen at the next look at the socket's state (each second), after the grace a
+    // half-closed client gets.
+    let t = Instant::now();
+    while res_seen(&srv, "p") != serde_json::json!(["close"]) {
+        assert!(t.elapsed() < Duration::from_secs(4), "{}", res_seen(&srv, "p"));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

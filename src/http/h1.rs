@@ -158,9 +158,9 @@ impl Conn {
     }
 
     /// How to watch the socket for the client closing while its response waits.
-    /// Once the request was read whole, by reading only with nothing in the buffer
-    /// (pipelined requests wait there for their turn; reading on would grow it with
-    /// more). While its body is unread, the watch reads the body ahead into the
+    /// Once the request was read whole, by reading with nothing in the buffer, and
+    /// by polling its TCP state while pipelined requests wait there for their turn
+    /// (reading on would grow it with more). While its body is unread, the watch reads the body ahead into the
     /// buffer, up to [`READ_AHEAD`] bytes, where the body's reader finds them; past
     /// that the socket is left unread, as Node pauses a request nobody reads, and its
     /// TCP state is polled instead ([`Conn::hangup`]): unread bytes hide a close from
@@ -172,7 +172,7 @@ impl Conn {
         let buffered = self.buf.borrow().len();
         match request.framing.get() {
             Framing::Done if buffered == 0 => Watch::Read,
-            Framing::Done => Watch::Off,
+            Framing::Done => Watch::Poll,
             _ if request.detached.get() => Watch::Off,
             _ if buffered < READ_AHEAD => Watch::Read,
             _ => Watch::Poll,

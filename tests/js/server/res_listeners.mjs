@@ -35,6 +35,41 @@ export default function (req, res) {
       while (res.write(chunk));
       return res.once('drain', () => { throw new Error('a drain listener threw'); });
     }
+    case '/write-cb-throws': {
+      // The last write's callback throws; end() came while that write waited for the
+      // client to read.
+      res.on('finish', () => ev.push('finish'));
+      res.write(Buffer.alloc(1024 * 1024, 'x'));
+      res.write('TAIL\n', () => { throw new Error('a write callback threw'); });
+      return res.end();
+    }
+    case '/end-cb-throws-streamed':
+      // A streamed response whose end() callback throws: 'finish' is still emitted.
+      res.on('finish', () => ev.push('finish'));
+      res.write('o');
+      return res.end('k\n', () => { throw new Error('an end callback threw'); });
+    case '/callbacks-after-leaving': {
+      // Writes more than a client that leaves takes: each callback hears of it, and
+      // each throws.
+      for (let i = 0; i < 8; i++) {
+        res.write(Buffer.alloc(1024 * 1024, 'x'), (e) => {
+          ev.push(`cb${i}`);
+          if (e) throw new Error(`write callback ${i} threw`);
+        });
+      }
+      return res.end((e) => {
+        ev.push('end-cb');
+        if (e) throw new Error('the end callback threw');
+      });
+    }
+    case '/req-timeout-throws':
+      // A request whose body does not come: its own 'timeout' listener throws.
+      req.on('timeout', () => { throw new Error('a request timeout listener threw'); });
+      req.on('aborted', () => ev.push('aborted'));
+      return res.setTimeout(100);
+    case '/never':
+      // Never answers.
+      return;
     case '/end-then-throw':
       // Not a listener: the handler throws once it has ended its response, which had
       // a write before (so it is a Writable still flushing when the handler throws).

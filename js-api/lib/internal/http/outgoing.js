@@ -44,7 +44,7 @@ const { kId, socketOf } = require('internal/http/incoming');
 const { validateFunction, validateObject } = require('internal/validators');
 const { getTimerDuration } = require('internal/timers');
 const { kNativeSink, kNativeSinkFree, kNativeDone, kFailed, destroyQuietly } = require('internal/streams/native');
-const { guardListeners } = require('internal/streams/utils');
+const { guardListeners, guardCallback, emitEvent } = require('internal/streams/utils');
 const binding = internalBinding('http');
 
 // Node's check of a `Link` value for early hints (lib/internal/validators.js).
@@ -123,17 +123,20 @@ function initFastEndedState(res, state) {
 // What Node does when a socket times out: 'timeout' on the request (while its body
 // is still coming) and on the response; with no one listening, the socket is
 // destroyed (here: the exchange cut).
+// A listener's throw goes to its stream's kOnListenerThrow method.
 function onInactive(res) {
   res[kTimer] = null;
-  guardListeners(res, timedOut, res);
-}
-
-function timedOut(res) {
   if (res[kFastFinished] || res[kGone] || (res[kStateMade] && (res.destroyed || res.writableFinished))) return;
   const req = res.req;
-  const reqHeard = !req.complete && req.emit('timeout', req.socket);
-  const resHeard = res.emit('timeout', res.socket);
+  const reqHeard = !req.complete && req.listenerCount('timeout') > 0;
+  const resHeard = res.listenerCount('timeout') > 0;
+  if (reqHeard) guardListeners(req, emitTimeout, req);
+  if (resHeard) guardListeners(res, emitTimeout, res);
   if (!reqHeard && !resHeard) res._cut();
+}
+
+function emitTimeout(stream) {
+  stream.emit('timeout', stream.socket);
 }
 
 function stopTimer(res) {
@@ -151,8 +154,10 @@ function finishFast(res, cb) {
     res._writableState.finished = true;
   }
   // A listener's throw (or the callback's) goes to the response's kOnListenerThrow
-  // method, and the response still closes.
-  guardListeners(res, emitFinish, res, cb);
+  // method, and the response goes on to its next event and closes.
+  guardListeners(res, emitEvent, res, 'prefinish');
+  guardListeners(res, emitEvent, res, 'finish');
+  if (typeof cb === 'function') guardCallback(res, cb);
   const onClose = res[kOnClose];
   if (onClose !== null) onClose(res, true);
   res[kFastClosed] = true;
@@ -162,17 +167,7 @@ function finishFast(res, cb) {
     state.closed = true;
     state.closeEmitted = true;
   }
-  guardListeners(res, emitClose, res);
-}
-
-function emitFinish(res, cb) {
-  res.emit('prefinish');
-  res.emit('finish');
-  if (typeof cb === 'function') cb();
-}
-
-function emitClose(res) {
-  res.emit('close');
+  guardListeners(res, emitEvent, res, 'close');
 }
 
 // Codes whose name in Node differs from the native side's (for the others the native
@@ -516,14 +511,14 @@ class ServerResponse extends LazyWritable {
   // writeEarlyHints() says.
   writeProcessing(cb) {
     binding.inform(this[kId], 102, []);
-    if (typeof cb === 'function') process.nextTick(guardListeners, this, cb);
+    if (typeof cb === 'function') process.nextTick(guardCallback, this, cb);
   }
 
   // `100 Continue` now, to a client that sent `Expect: 100-continue` (over HTTP/1.1
   // on plain TCP and HTTP/3; elsewhere it goes when the body is first read).
   writeContinue(cb) {
     binding.inform(this[kId], 100, []);
-    if (typeof cb === 'function') process.nextTick(guardListeners, this, cb);
+    if (typeof cb === 'function') process.nextTick(guardCallback, this, cb);
   }
 
   // `103 Early Hints` before the response, as Node sends it: `hints.link` (a string or
@@ -545,7 +540,7 @@ class ServerResponse extends LazyWritable {
     }
     // The native side refuses once the head is given.
     const sent = binding.inform(this[kId], 103, fields);
-    if (typeof cb === 'function') process.nextTick(guardListeners, this, cb);
+    if (typeof cb === 'function') process.nextTick(guardCallback, this, cb);
     return sent;
   }
 
@@ -606,7 +601,7 @@ class ServerResponse extends LazyWritable {
     if (this[kFastEnded] || (this[kStateMade] && this.writableEnded)) {
       if (typeof cb === 'function') {
         if (this[kFastFinished] || (this[kStateMade] && this.writableFinished)) {
-          process.nextTick(guardListeners, this, cb, new ERR_STREAM_ALREADY_FINISHED('end'));
+          process.nextTick(guardCallback, this, cb, new ERR_STREAM_ALREADY_FINISHED('end'));
         } else {
           this.once('finish', cb);
         }
@@ -776,12 +771,12 @@ function validChunk(chunk) {
 }
 
 function writeAfterEnd(res, err, cb, emit) {
-  guardListeners(res, failWrite, res, err, cb, emit);
+  if (typeof cb === 'function') guardCallback(res, cb, err);
+  if (emit && res.listenerCount('error') > 0) guardListeners(res, emitError, res, err);
 }
 
-function failWrite(res, err, cb, emit) {
-  if (typeof cb === 'function') cb(err);
-  if (emit && res.listenerCount('error') > 0) res.emit('error', err);
+function emitError(res, err) {
+  res.emit('error', err);
 }
 
 // The request's socket, made when first asked for (making it costs a request that

@@ -322,9 +322,30 @@ function guardListeners(stream, fn, a, b, c, d) {
   }
 }
 
+// A user's callback, `cb()` or, with `err` given, `cb(err)` (callbacks may count
+// their arguments), guarded as by guardListeners.
+function guardCallback(stream, cb, err) {
+  const onThrow = stream[kOnListenerThrow];
+  const withErr = arguments.length > 2;
+  if (onThrow === undefined) return withErr ? cb(err) : cb();
+  try {
+    if (withErr) cb(err);
+    else cb();
+  } catch (thrown) {
+    onThrow(stream, thrown);
+  }
+}
+
+// `stream.emit(name)`, as a function guardListeners can call.
+function emitEvent(stream, name) {
+  stream.emit(name);
+}
+
 module.exports = {
   kOnListenerThrow,
   guardListeners,
+  guardCallback,
+  emitEvent,
   isDestroyed,
   kIsDestroyed,
   isDisturbed,

@@ -67,7 +67,7 @@ const {
 } = require('internal/errors').codes;
 
 const { errorOrDestroy } = destroyImpl;
-const { guardListeners } = require('internal/streams/utils');
+const { guardListeners, guardCallback, emitEvent } = require('internal/streams/utils');
 
 ObjectSetPrototypeOf(Writable.prototype, Stream.prototype);
 ObjectSetPrototypeOf(Writable, Stream);
@@ -417,12 +417,12 @@ function doWrite(stream, state, writev, len, chunk, encoding, cb) {
 function onwriteError(stream, state, er, cb) {
   --state.pendingcb;
 
-  cb(er);
+  guardCallback(stream, cb, er);
   // Ensure callbacks are invoked even when autoDestroy is
   // not enabled. Passing `er` here doesn't make sense since
   // it's related to one specific write, not to the buffered
   // writes.
-  errorBuffer(state);
+  errorBuffer(stream, state);
   // This can emit error, but error must always follow cb.
   errorOrDestroy(stream, er);
 }
@@ -479,41 +479,41 @@ function onwrite(stream, er) {
         process.nextTick(afterWriteTick, state.afterWriteTickInfo);
       }
     } else {
-      // weir: a write done later is a delivery of the stream's own, as its ticks are.
-      guardListeners(stream, afterWrite, stream, state, 1, cb);
+      afterWrite(stream, state, 1, cb);
     }
   }
 }
 
 function afterWriteTick({ stream, state, count, cb }) {
   state.afterWriteTickInfo = null;
-  // weir: the stream's kOnListenerThrow method, where it has one, takes a throw of
-  // 'drain' listeners and of write callbacks (see guardListeners).
-  return guardListeners(stream, afterWrite, stream, state, count, cb);
+  return afterWrite(stream, state, count, cb);
 }
 
+// weir: here and below, the stream's kOnListenerThrow method, where it has one, takes
+// the throw of each listener's event and each callback (see guardListeners), and the
+// stream goes on; without one, the throw is uncaught as in Node.
 function afterWrite(stream, state, count, cb) {
   const needDrain = !state.ending && !stream.destroyed && state.length === 0 &&
     state.needDrain;
   if (needDrain) {
     state.needDrain = false;
-    stream.emit('drain');
+    guardListeners(stream, emitEvent, stream, 'drain');
   }
 
   while (count-- > 0) {
     state.pendingcb--;
-    cb();
+    guardCallback(stream, cb);
   }
 
   if (state.destroyed) {
-    errorBuffer(state);
+    errorBuffer(stream, state);
   }
 
   finishMaybe(stream, state);
 }
 
 // If there's something in the buffer waiting, then invoke callbacks.
-function errorBuffer(state) {
+function errorBuffer(stream, state) {
   if (state.writing) {
     return;
   }
@@ -522,12 +522,12 @@ function errorBuffer(state) {
     const { chunk, callback } = state.buffered[n];
     const len = state.objectMode ? 1 : chunk.length;
     state.length -= len;
-    callback(state.errored ?? new ERR_STREAM_DESTROYED('write'));
+    guardCallback(stream, callback, state.errored ?? new ERR_STREAM_DESTROYED('write'));
   }
 
   const onfinishCallbacks = state[kOnFinished].splice(0);
   for (let i = 0; i < onfinishCallbacks.length; i++) {
-    onfinishCallbacks[i](state.errored ?? new ERR_STREAM_DESTROYED('end'));
+    guardCallback(stream, onfinishCallbacks[i], state.errored ?? new ERR_STREAM_DESTROYED('end'));
   }
 
   resetBuffer(state);
@@ -745,9 +745,12 @@ function finish(stream, state) {
   state.pendingcb--;
   state.finished = true;
 
-  // weir: the stream's kOnListenerThrow method, where it has one, takes a throw of
-  // the end callbacks and 'finish' listeners, and the stream is still destroyed.
-  guardListeners(stream, emitFinish, stream, state);
+  const onfinishCallbacks = state[kOnFinished].splice(0);
+  for (let i = 0; i < onfinishCallbacks.length; i++) {
+    guardCallback(stream, onfinishCallbacks[i]);
+  }
+
+  guardListeners(stream, emitEvent, stream, 'finish');
 
   if (state.autoDestroy) {
     // In case of duplex streams we need a way to detect
@@ -763,15 +766,6 @@ function finish(stream, state) {
       stream.destroy();
     }
   }
-}
-
-function emitFinish(stream, state) {
-  const onfinishCallbacks = state[kOnFinished].splice(0);
-  for (let i = 0; i < onfinishCallbacks.length; i++) {
-    onfinishCallbacks[i]();
-  }
-
-  stream.emit('finish');
 }
 
 ObjectDefineProperties(Writable.prototype, {
@@ -902,7 +896,7 @@ Writable.prototype.destroy = function(err, cb) {
   if (!state.destroyed &&
     (state.bufferedIndex < state.buffered.length ||
       state[kOnFinished].length)) {
-    process.nextTick(errorBuffer, state);
+    process.nextTick(errorBuffer, this, state);
   }
 
   destroy.call(this, err, cb);
