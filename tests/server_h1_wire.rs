@@ -3402,3 +3402,104 @@ fn a_client_that_leaves_with_a_pipelined_request_waiting_is_seen_gone() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Polls `/seen?tag=` until the response tagged `tag` has emitted (or called) each of
+/// `want`, in any order, and nothing else.
+fn wait_seen(srv: &Server, tag: &str, want: &[&str]) {
+    let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    let t = Instant::now();
+    loop {
+        let seen = res_seen(srv, tag);
+        let mut got: Vec<String> = seen
+            .as_array()
+            .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
+            .unwrap_or_default();
+        got.sort();
+        if got == want {
+            return;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "{tag}: {seen}, wanted {want:?}; log:\n{}",
+            srv.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_listener_that_throws_does_not_keep_the_next_listeners_from_the_event() {
+    let srv = start_res_listeners();
+    let mut c = Wire::connect(srv.addr);
+    c.send(get("/listeners-after-a-throw?tag=n"));
+    assert_eq!(c.response().text(), "ok\n");
+    wait_seen(&srv, "n", &["finish2", "pipeline:ok", "close"]);
+    // A 'prefinish' listener's throw too: logged, and 'finish' still comes.
+    c.send(get("/prefinish-throws?tag=p"));
+    assert_eq!(c.response().text(), "ok\n");
+    wait_seen(&srv, "p", &["finish", "close"]);
+    let log = srv.log();
+    for (line, what) in [
+        ("GET /listeners-after-a-throw?tag=n", "the first finish listener threw"),
+        ("GET /listeners-after-a-throw?tag=n", "the first close listener threw"),
+        ("GET /prefinish-throws?tag=p", "a prefinish listener threw"),
+    ] {
+        assert!(
+            log.lines().any(|x| x.contains(line) && x.contains(what)),
+            "{line} {what}: {log}"
+        );
+    }
+}
+
+#[test]
+fn a_close_listener_that_throws_as_the_client_leaves_a_pipe_still_ends_the_pipeline() {
+    let srv = start_res_listeners();
+    {
+        let mut c = Wire::connect(srv.addr);
+        c.send(get("/pipe-close-throws?tag=c"));
+        c.fill().expect("the head");
+    }
+    // The pipeline's callback gets the error of whichever end saw it first.
+    let t = Instant::now();
+    loop {
+        let seen = res_seen(&srv, "c");
+        let got: Vec<&str> = seen
+            .as_array()
+            .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+            .unwrap_or_default();
+        let failed = got
+            .iter()
+            .filter(|e| e.starts_with("pipeline:ERR_STREAM_"))
+            .count();
+        if got.len() == 3 && got.contains(&"close") && got.contains(&"src-close") && failed == 1
+        {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "{seen}; log:\n{}",
+            srv.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_write_callback_that_throws_after_the_client_left_is_logged_with_its_request() {
+    let srv = start_res_listeners();
+    {
+        let mut c = Wire::connect(srv.addr);
+        c.send(get("/late-write-throws?tag=l"));
+        c.fill().expect("the head");
+    }
+    wait_seen(&srv, "l", &["close", "late-cb"]);
+    assert!(
+        srv.wait_for_log(Duration::from_secs(3), |l| l.lines().any(|x| x
+            .contains("GET /late-write-throws?tag=l")
+            && x.contains("a late write callback threw"))),
+        "{}",
+        srv.log()
+    );
+    assert!(!srv.log().contains("uncaught exception"), "{}", srv.log());
+}

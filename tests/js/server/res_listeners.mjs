@@ -2,6 +2,8 @@
 // that throw. Unlike handler.mjs it adds no listener to every response, so a response
 // ended in one call takes the path that never makes its Writable state. Each request
 // records the events its res emits under `?tag=`; `/seen?tag=` returns them.
+import { pipeline, Readable } from 'node:stream';
+
 const seen = {};
 const chunk = Buffer.alloc(64 * 1024, 'd');
 
@@ -70,6 +72,34 @@ export default function (req, res) {
     case '/never':
       // Never answers.
       return;
+    case '/listeners-after-a-throw':
+      // The first listener of 'finish' and of 'close' throws: the others still hear
+      // them, pipeline()'s among them.
+      res.on('finish', () => { throw new Error('the first finish listener threw'); });
+      res.on('finish', () => ev.push('finish2'));
+      res.prependListener('close', () => { throw new Error('the first close listener threw'); });
+      return pipeline(Readable.from(['o', 'k\n']), res, (e) => ev.push(`pipeline:${e?.code ?? 'ok'}`));
+    case '/pipe-close-throws': {
+      // The client leaves a long piped response; the first 'close' listener throws.
+      res.prependListener('close', () => { throw new Error('the first close listener threw'); });
+      const src = Readable.from((function* () {
+        for (let i = 0; i < 64; i++) yield chunk;
+      })());
+      src.on('close', () => ev.push('src-close'));
+      return pipeline(src, res, (e) => ev.push(`pipeline:${e?.code ?? 'ok'}`));
+    }
+    case '/late-write-throws':
+      // Once the client has left, a write whose callback throws.
+      res.on('close', () => setTimeout(() => res.write('late', () => {
+        ev.push('late-cb');
+        throw new Error('a late write callback threw');
+      }), 10));
+      return res.write('partial');
+    case '/prefinish-throws':
+      res.on('prefinish', () => { throw new Error('a prefinish listener threw'); });
+      res.on('finish', () => ev.push('finish'));
+      res.write('o');
+      return res.end('k\n');
     case '/end-then-throw':
       // Not a listener: the handler throws once it has ended its response, which had
       // a write before (so it is a Writable still flushing when the handler throws).

@@ -44,7 +44,7 @@ const { kId, socketOf } = require('internal/http/incoming');
 const { validateFunction, validateObject } = require('internal/validators');
 const { getTimerDuration } = require('internal/timers');
 const { kNativeSink, kNativeSinkFree, kNativeDone, kFailed, destroyQuietly } = require('internal/streams/native');
-const { guardListeners, guardCallback, emitEvent } = require('internal/streams/utils');
+const { guardListeners, guardCallback, guardEmit } = require('internal/streams/utils');
 const binding = internalBinding('http');
 
 // Node's check of a `Link` value for early hints (lib/internal/validators.js).
@@ -130,13 +130,9 @@ function onInactive(res) {
   const req = res.req;
   const reqHeard = !req.complete && req.listenerCount('timeout') > 0;
   const resHeard = res.listenerCount('timeout') > 0;
-  if (reqHeard) guardListeners(req, emitTimeout, req);
-  if (resHeard) guardListeners(res, emitTimeout, res);
+  if (reqHeard) guardEmit(req, 'timeout', req.socket);
+  if (resHeard) guardEmit(res, 'timeout', res.socket);
   if (!reqHeard && !resHeard) res._cut();
-}
-
-function emitTimeout(stream) {
-  stream.emit('timeout', stream.socket);
 }
 
 function stopTimer(res) {
@@ -155,8 +151,8 @@ function finishFast(res, cb) {
   }
   // A listener's throw (or the callback's) goes to the response's kOnListenerThrow
   // method, and the response goes on to its next event and closes.
-  guardListeners(res, emitEvent, res, 'prefinish');
-  guardListeners(res, emitEvent, res, 'finish');
+  guardEmit(res, 'prefinish');
+  guardEmit(res, 'finish');
   if (typeof cb === 'function') guardCallback(res, cb);
   const onClose = res[kOnClose];
   if (onClose !== null) onClose(res, true);
@@ -167,7 +163,7 @@ function finishFast(res, cb) {
     state.closed = true;
     state.closeEmitted = true;
   }
-  guardListeners(res, emitEvent, res, 'close');
+  guardEmit(res, 'close');
 }
 
 // Codes whose name in Node differs from the native side's (for the others the native

@@ -14,6 +14,7 @@ const {
 const {
   kIsDestroyed,
   guardListeners,
+  guardEmit,
   isDestroyed,
   isFinished,
   isServerRequest,
@@ -120,12 +121,9 @@ function emitErrorCloseNT(self, err) {
 }
 
 // weir: the stream's kOnListenerThrow method, where it has one, takes a throw of the
-// listeners these ticks call (see internal/streams/utils).
+// listeners these ticks call (see internal/streams/utils), each 'close' listener's
+// on its own.
 function emitCloseNT(self) {
-  guardListeners(self, emitCloseNow, self);
-}
-
-function emitCloseNow(self) {
   const r = self._readableState;
   const w = self._writableState;
 
@@ -137,7 +135,7 @@ function emitCloseNow(self) {
   }
 
   if (w?.emitClose || r?.emitClose) {
-    self.emit('close');
+    guardEmit(self, 'close');
   }
 }
 

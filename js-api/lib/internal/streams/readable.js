@@ -48,7 +48,7 @@ const {
   addAbortSignal,
 } = require('internal/streams/add-abort-signal');
 const eos = require('internal/streams/end-of-stream');
-const { guardListeners } = require('internal/streams/utils');
+const { guardListeners, guardEmit } = require('internal/streams/utils');
 
 let debug = require('internal/util/debuglog').debuglog('stream', (fn) => {
   debug = fn;
@@ -1402,17 +1402,13 @@ function endReadable(stream) {
 }
 
 function endReadableNT(state, stream) {
-  guardListeners(stream, endReadableNow, state, stream);
-}
-
-function endReadableNow(state, stream) {
   debug('endReadableNT', state.endEmitted, state.length);
 
   // Check that we didn't get one last unshift.
   if (!state.errored && !state.closeEmitted &&
       !state.endEmitted && state.length === 0) {
     state.endEmitted = true;
-    stream.emit('end');
+    guardEmit(stream, 'end');
 
     if (stream.writable && stream.allowHalfOpen === false) {
       process.nextTick(endWritableNT, stream);

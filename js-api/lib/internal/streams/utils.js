@@ -2,6 +2,8 @@
 // Adapted from Node.js lib/internal/streams/utils.js (MIT, see js-api/LICENSE.node).
 
 const {
+  ArrayPrototypeSlice,
+  FunctionPrototypeCall,
   SymbolAsyncIterator,
   SymbolIterator,
   SymbolFor,
@@ -336,16 +338,52 @@ function guardCallback(stream, cb, err) {
   }
 }
 
-// `stream.emit(name)`, as a function guardListeners can call.
-function emitEvent(stream, name) {
-  stream.emit(name);
+let defaultEmit;
+
+// Emits `name` (not 'error'), with `arg` where given, as a delivery of the stream's
+// own: where the stream has a kOnListenerThrow method, each listener is called on
+// its own and its throw goes to that method, so one that throws does not keep the
+// others (pipeline(), finished(), the server's own) from hearing the event. A
+// stream whose emit() was replaced has it called whole, guarded as by
+// guardListeners.
+function guardEmit(stream, name, arg) {
+  const onThrow = stream[kOnListenerThrow];
+  const withArg = arguments.length > 2;
+  if (onThrow === undefined) return withArg ? stream.emit(name, arg) : stream.emit(name);
+  defaultEmit ??= require('events').prototype.emit;
+  if (stream.emit !== defaultEmit) {
+    try {
+      if (withArg) stream.emit(name, arg);
+      else stream.emit(name);
+    } catch (err) {
+      onThrow(stream, err);
+    }
+    return;
+  }
+  const handler = stream._events?.[name];
+  if (handler === undefined) return;
+  if (typeof handler === 'function') return callListener(stream, onThrow, handler, withArg, arg);
+  // As emit(): the listeners there now, whatever they add or remove.
+  const listeners = ArrayPrototypeSlice(handler);
+  for (let i = 0; i < listeners.length; i++) {
+    callListener(stream, onThrow, listeners[i], withArg, arg);
+  }
+}
+
+function callListener(stream, onThrow, listener, withArg, arg) {
+  try {
+    if (withArg) FunctionPrototypeCall(listener, stream, arg);
+    else FunctionPrototypeCall(listener, stream);
+  } catch (err) {
+    onThrow(stream, err);
+  }
 }
 
 module.exports = {
   kOnListenerThrow,
   guardListeners,
   guardCallback,
-  emitEvent,
+  guardEmit,
   isDestroyed,
   kIsDestroyed,
   isDisturbed,

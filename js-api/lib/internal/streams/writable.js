@@ -67,7 +67,7 @@ const {
 } = require('internal/errors').codes;
 
 const { errorOrDestroy } = destroyImpl;
-const { guardListeners, guardCallback, emitEvent } = require('internal/streams/utils');
+const { guardCallback, guardEmit } = require('internal/streams/utils');
 
 ObjectSetPrototypeOf(Writable.prototype, Stream.prototype);
 ObjectSetPrototypeOf(Writable, Stream);
@@ -327,7 +327,7 @@ function _write(stream, chunk, encoding, cb) {
   }
 
   if (err) {
-    process.nextTick(cb, err);
+    process.nextTick(guardCallback, stream, cb, err);
     errorOrDestroy(stream, err, true);
     return err;
   }
@@ -490,14 +490,14 @@ function afterWriteTick({ stream, state, count, cb }) {
 }
 
 // weir: here and below, the stream's kOnListenerThrow method, where it has one, takes
-// the throw of each listener's event and each callback (see guardListeners), and the
+// the throw of each listener and each callback (guardEmit, guardCallback), and the
 // stream goes on; without one, the throw is uncaught as in Node.
 function afterWrite(stream, state, count, cb) {
   const needDrain = !state.ending && !stream.destroyed && state.length === 0 &&
     state.needDrain;
   if (needDrain) {
     state.needDrain = false;
-    guardListeners(stream, emitEvent, stream, 'drain');
+    guardEmit(stream, 'drain');
   }
 
   while (count-- > 0) {
@@ -646,7 +646,7 @@ Writable.prototype.end = function(chunk, encoding, cb) {
 
   if (typeof cb === 'function') {
     if (err || state.finished) {
-      process.nextTick(cb, err);
+      process.nextTick(guardCallback, this, cb, err);
     } else {
       state[kOnFinished].push(cb);
     }
@@ -682,12 +682,12 @@ function callFinal(stream, state) {
     if (err) {
       const onfinishCallbacks = state[kOnFinished].splice(0);
       for (let i = 0; i < onfinishCallbacks.length; i++) {
-        onfinishCallbacks[i](err);
+        guardCallback(stream, onfinishCallbacks[i], err);
       }
       errorOrDestroy(stream, err, state.sync);
     } else if (needFinish(state)) {
       state.prefinished = true;
-      stream.emit('prefinish');
+      guardEmit(stream, 'prefinish');
       // Backwards compat. Don't check state.sync here.
       // Some streams assume 'finish' will be emitted
       // asynchronously relative to _final callback.
@@ -750,7 +750,7 @@ function finish(stream, state) {
     guardCallback(stream, onfinishCallbacks[i]);
   }
 
-  guardListeners(stream, emitEvent, stream, 'finish');
+  guardEmit(stream, 'finish');
 
   if (state.autoDestroy) {
     // In case of duplex streams we need a way to detect
