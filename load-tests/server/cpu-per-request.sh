@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# One server on CPU 0, wrk on CPU 1: requests per second and the server's user and
-# system CPU time per request (from /proc/PID/stat).
+# One server on CPU 0, wrk on CPU 1: requests per second, the server's user and
+# system CPU time per request (from /proc/PID/stat), and wrk's (user + system, from
+# getrusage): a client near 1 s of CPU per second is the bound of the run.
 #
 # usage: load-tests/server/cpu-per-request.sh weir|node|bun|deno PATH [SECONDS]
 #   WEIR=path/to/weir (default target/release/weir), BUN=..., DENO=... (default: on
@@ -31,10 +32,18 @@ done
 taskset -c 1 wrk -t1 -c64 -d1s ${WRKX:-} "http://127.0.0.1:$port$path" >/dev/null
 read -r u0 s0 < <(awk '{print $14, $15}' "/proc/$pid/stat")
 # shellcheck disable=SC2086
-out=$(taskset -c 1 wrk -t1 -c64 -d"${secs}s" ${WRKX:-} "http://127.0.0.1:$port$path")
+out=$(python3 -c '
+import resource, subprocess, sys
+r = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, text=True, check=True)
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(r.stdout)
+print("client-cpu", u.ru_utime + u.ru_stime)
+' taskset -c 1 wrk -t1 -c64 -d"${secs}s" ${WRKX:-} "http://127.0.0.1:$port$path")
 read -r u1 s1 < <(awk '{print $14, $15}' "/proc/$pid/stat")
 reqs=$(awk '/requests in/ {print $1}' <<<"$out")
 rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+client=$(awk '/^client-cpu/ {print $2}' <<<"$out")
 python3 -c "
 hz, r = $(getconf CLK_TCK), $reqs
-print('$name $path req/s=$rps user_us=%.2f sys_us=%.2f' % (($u1-$u0)/hz*1e6/r, ($s1-$s0)/hz*1e6/r))"
+print('$name $path req/s=$rps user_us=%.2f sys_us=%.2f wrk_us=%.2f wrk_cpu=%.0f%%' % (
+    ($u1-$u0)/hz*1e6/r, ($s1-$s0)/hz*1e6/r, $client*1e6/r, $client*100/$secs))"
