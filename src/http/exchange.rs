@@ -174,7 +174,8 @@ enum HeadSlot {
 
 /// A protocol side that can send a response given whole from the handler's own call
 /// (`res.end(body)` with nothing written before): weir's HTTP/1.1 driver, for a
-/// request without a body. The head and body go to the socket there and then, and
+/// request without a body or with its body read to the end. The head and body go to
+/// the socket there and then, and
 /// the connection's task is not woken to write them.
 pub trait SendWhole {
     /// Sends the response: its fields serialized with the status line first. `Err`

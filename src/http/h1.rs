@@ -1137,6 +1137,7 @@ pub async fn serve(
         version: Cell::new(Version::HTTP_11),
         head_request: Cell::new(false),
         answered: Cell::new(Duration::ZERO),
+        body: RefCell::new(None),
     });
     // Where the connection's idle time counts from, when not from the next head wait:
     // the end of an answer that went from the handler's call.
@@ -1265,31 +1266,32 @@ pub async fn serve(
             return;
         };
         ex.sendfile.set(limits.sendfile);
-        // A request without a body may be answered from the handler's call.
-        let bodiless = matches!(framing, Framing::Done | Framing::Length(0));
-        if bodiless {
-            direct.keep_alive.set(keep_alive);
-            direct.version.set(version);
-            direct.head_request.set(head_request);
-            direct.open.set(true);
-            ex.send_whole_by(Some(direct.clone()));
-            // The task may next wake as an idle connection: its timer must fire by the
-            // idle deadline, which is no sooner than an idle timeout from now. Only a
-            // head that came slowly can have left it later (at the head timeout).
-            if slow_head {
-                let idle_deadline = tokio::time::Instant::now() + limits.idle_timeout;
-                if timer.deadline() > idle_deadline {
-                    timer.as_mut().reset(idle_deadline);
-                }
-                // Within the idle deadline now: the next idle wait keeps it.
-                timer_for_head = false;
+        // The request may be answered from the handler's call once its body, if it has
+        // one, was read to its end.
+        direct.keep_alive.set(keep_alive);
+        direct.version.set(version);
+        direct.head_request.set(head_request);
+        direct.open.set(true);
+        if !matches!(framing, Framing::Done | Framing::Length(0)) {
+            *direct.body.borrow_mut() = Some(body_state.clone());
+        }
+        ex.send_whole_by(Some(direct.clone()));
+        // The task may next wake as an idle connection: its timer must fire by the
+        // idle deadline, which is no sooner than an idle timeout from now. Only a head
+        // that came slowly can have left it later (at the head timeout).
+        if slow_head {
+            let idle_deadline = tokio::time::Instant::now() + limits.idle_timeout;
+            if timer.deadline() > idle_deadline {
+                timer.as_mut().reset(idle_deadline);
             }
+            // Within the idle deadline now: the next idle wait keeps it.
+            timer_for_head = false;
         }
         // Taken back however the wait ends (this task may be dropped in it).
-        let lent = bodiless.then(|| Lent {
+        let lent = Lent {
             ex: &ex,
             direct: &direct,
-        });
+        };
         let answer = wait_response(
             &conn,
             &body_state,
@@ -1300,7 +1302,7 @@ pub async fn serve(
                 idle_timeout: limits.idle_timeout,
                 stop: &mut stop,
                 shutdown: &shutdown,
-                direct: bodiless.then_some(&*direct),
+                direct: &direct,
             },
         )
         .await;
@@ -1467,7 +1469,7 @@ struct Waits<'a> {
     idle_timeout: Duration,
     stop: &'a mut crate::http::server::StopWait,
     shutdown: &'a crate::http::server::Stopping,
-    direct: Option<&'a Direct>,
+    direct: &'a Direct,
 }
 
 /// Waits for the handler's response head. A client that closes the connection
@@ -1525,13 +1527,9 @@ async fn wait_response(
                         && !body.expect_continue.replace(false) => {}
                 NextHead::Interim(interim) => {
                     // Nothing goes from the handler's call while this is written.
-                    if let Some(d) = direct {
-                        d.open.set(false);
-                    }
+                    direct.open.set(false);
                     let written = write_interim(conn, &interim).await;
-                    if let Some(d) = direct {
-                        d.open.set(true);
-                    }
+                    direct.open.set(true);
                     if written.is_err() {
                         drop(head);
                         worker.cancelled(ex);
@@ -1795,7 +1793,8 @@ fn finish_head(
 }
 
 /// A connection's way to send a response given whole from the handler's own call
-/// ([`SendWhole`]), for a request without a body: the response goes to the socket at
+/// ([`SendWhole`]), for a request without a body or with its body read to the end
+/// (not one still arriving, nor one whose client awaits `100 Continue`): the response goes to the socket at
 /// once, and the connection's task, not woken for it, learns of it when its socket
 /// next has something for it (the next request, as a rule). One per connection,
 /// set up afresh for each request.
@@ -1811,6 +1810,9 @@ struct Direct {
     /// When a response last went this way (coarse monotonic time): the connection is
     /// idle from then.
     answered: Cell<Duration>,
+    /// The request's body, where it has one: only once it was read to its end may
+    /// the response go this way (until then the socket has the body's bytes coming).
+    body: RefCell<Option<Rc<BodyState>>>,
 }
 
 /// What a request's wait lent [`Direct`] to its exchange, taken back when dropped.
@@ -1822,6 +1824,7 @@ struct Lent<'a> {
 impl Drop for Lent<'_> {
     fn drop(&mut self) {
         self.direct.open.set(false);
+        self.direct.body.borrow_mut().take();
         self.ex.send_whole_by(None);
     }
 }
@@ -1836,6 +1839,11 @@ impl SendWhole for Direct {
     ) -> Result<WholeSent, (Fields, Option<Bytes>)> {
         if !self.open.get() {
             return Err((fields, body));
+        }
+        if let Some(b) = self.body.borrow().as_ref() {
+            if !matches!(b.framing.get(), Framing::Done) {
+                return Err((fields, body));
+            }
         }
         let head_request = self.head_request.get();
         let len = body.as_ref().map_or(0, |b| b.len() as u64);

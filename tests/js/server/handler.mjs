@@ -206,6 +206,13 @@ export default async function handle(req, res) {
       res.setHeader('content-length', total);
       return writeMany(res, total, () => res.end());
     }
+    case '/read-then-whole': {
+      // Reads the body to its end, then answers whole with `bytes` bytes.
+      let n = 0;
+      for await (const c of req) n += c.length;
+      res.setHeader('x-body-bytes', String(n));
+      return res.end(Buffer.alloc(Number(q.get('bytes')), 'r'));
+    }
     case '/whole':
       // One call: the body reaches the protocol side whole.
       return res.end(Buffer.alloc(Number(q.get('bytes')), 'w'));
