@@ -3564,3 +3564,39 @@ fn a_write_callback_that_throws_after_the_client_left_is_logged_with_its_request
     );
     assert!(!srv.log().contains("uncaught exception"), "{}", srv.log());
 }
+
+#[test]
+fn an_emit_wrapped_as_the_handler_loads_sees_the_events_of_requests_and_responses() {
+    let path = common::js_dir().join("server/emit_patched.mjs");
+    let srv = Server::start(&[path.to_str().unwrap(), "--workers", "1"]);
+    let mut c = Wire::connect(srv.addr);
+    c.send(get("/"));
+    assert_eq!(c.response().text(), "ok\n");
+    std::thread::sleep(Duration::from_millis(100));
+    c.send(get("/seen"));
+    let mut seen: Vec<String> = serde_json::from_slice(&c.response().body).unwrap();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            "IncomingMessage close",
+            "IncomingMessage end",
+            "ServerResponse close",
+            "ServerResponse finish"
+        ]
+    );
+}
+
+#[test]
+fn an_async_listener_that_rejects_goes_to_the_responses_rejection_method_with_capture_rejections() {
+    let srv = start_res_listeners();
+    let mut c = Wire::connect(srv.addr);
+    c.send(get("/async-finish-rejects?tag=a"));
+    assert_eq!(c.response().text(), "ok\n");
+    wait_seen(
+        &srv,
+        "a",
+        &["finish2", "rejection:finish:rejected", "close"],
+    );
+    assert!(!srv.log().contains("uncaught exception"), "{}", srv.log());
+}

@@ -1192,3 +1192,10 @@ function addAbortListener(signal, listener) {
     },
   };
 }
+
+// weir: for internal/streams/utils (guardEmit).
+{
+  const internals = require('internal/events/internals');
+  internals.emit = EventEmitter.prototype.emit;
+  internals.addCatch = addCatch;
+}

@@ -3,6 +3,11 @@
 // ended in one call takes the path that never makes its Writable state. Each request
 // records the events its res emits under `?tag=`; `/seen?tag=` returns them.
 import { pipeline, Readable } from 'node:stream';
+import EventEmitter from 'node:events';
+
+// A listener's rejected promise goes to its emitter's Symbol.for('nodejs.rejection')
+// method (no route here but /async-finish-rejects has async listeners).
+EventEmitter.captureRejections = true;
 
 const seen = {};
 const chunk = Buffer.alloc(64 * 1024, 'd');
@@ -100,6 +105,12 @@ export default function (req, res) {
       res.on('finish', () => ev.push('finish'));
       res.write('o');
       return res.end('k\n');
+    case '/async-finish-rejects':
+      // An async 'finish' listener whose promise rejects, and one after it.
+      res[Symbol.for('nodejs.rejection')] = (err, event) => ev.push(`rejection:${event}:${err.message}`);
+      res.on('finish', async () => { throw new Error('rejected'); });
+      res.on('finish', () => ev.push('finish2'));
+      return res.end('ok\n');
     case '/end-then-throw':
       // Not a listener: the handler throws once it has ended its response, which had
       // a write before (so it is a Writable still flushing when the handler throws).

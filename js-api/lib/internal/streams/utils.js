@@ -338,20 +338,21 @@ function guardCallback(stream, cb, err) {
   }
 }
 
-let defaultEmit;
+const eventsInternals = require('internal/events/internals');
 
 // Emits `name` (not 'error'), with `arg` where given, as a delivery of the stream's
 // own: where the stream has a kOnListenerThrow method, each listener is called on
 // its own and its throw goes to that method, so one that throws does not keep the
 // others (pipeline(), finished(), the server's own) from hearing the event. A
-// stream whose emit() was replaced has it called whole, guarded as by
-// guardListeners.
+// listener's promise is watched as emit() watches it (`captureRejections`). A
+// stream whose emit() was replaced (instrumentation) has it called whole, guarded
+// as by guardListeners.
 function guardEmit(stream, name, arg) {
   const onThrow = stream[kOnListenerThrow];
   const withArg = arguments.length > 2;
   if (onThrow === undefined) return withArg ? stream.emit(name, arg) : stream.emit(name);
-  defaultEmit ??= require('events').prototype.emit;
-  if (stream.emit !== defaultEmit) {
+  if (eventsInternals.emit === undefined) require('events');
+  if (stream.emit !== eventsInternals.emit) {
     try {
       if (withArg) stream.emit(name, arg);
       else stream.emit(name);
@@ -362,20 +363,24 @@ function guardEmit(stream, name, arg) {
   }
   const handler = stream._events?.[name];
   if (handler === undefined) return;
-  if (typeof handler === 'function') return callListener(stream, onThrow, handler, withArg, arg);
+  if (typeof handler === 'function') return callListener(stream, onThrow, handler, name, withArg, arg);
   // As emit(): the listeners there now, whatever they add or remove.
   const listeners = ArrayPrototypeSlice(handler);
   for (let i = 0; i < listeners.length; i++) {
-    callListener(stream, onThrow, listeners[i], withArg, arg);
+    callListener(stream, onThrow, listeners[i], name, withArg, arg);
   }
 }
 
-function callListener(stream, onThrow, listener, withArg, arg) {
+function callListener(stream, onThrow, listener, name, withArg, arg) {
+  let result;
   try {
-    if (withArg) FunctionPrototypeCall(listener, stream, arg);
-    else FunctionPrototypeCall(listener, stream);
+    result = withArg ? FunctionPrototypeCall(listener, stream, arg) : FunctionPrototypeCall(listener, stream);
   } catch (err) {
     onThrow(stream, err);
+    return;
+  }
+  if (result !== undefined && result !== null) {
+    eventsInternals.addCatch(stream, result, name, withArg ? [arg] : []);
   }
 }
 
