@@ -2931,6 +2931,32 @@ fn a_whole_answer_to_a_request_whose_body_was_read_goes_on_with_the_requests_beh
 }
 
 #[test]
+fn the_next_request_after_a_large_body_read_and_answered_whole_is_answered_at_once() {
+    // A body past the read-ahead (the connection then polls the socket rather than
+    // reading it while the handler reads the body): the answer from the handler's
+    // call wakes the connection, which reads the next request at once.
+    let srv = start();
+    let mut c = Wire::connect(srv.addr);
+    for size in [70_000, 200_000] {
+        c.send(format!(
+            "POST /read-then-whole?bytes=3 HTTP/1.1\r\nHost: x\r\nContent-Length: {size}\r\n\r\n"
+        ));
+        c.send(vec![b'b'; size]);
+        let r = c.response();
+        assert_eq!(r.header("x-body-bytes"), Some(size.to_string().as_str()));
+        std::thread::sleep(Duration::from_millis(50));
+        let t = Instant::now();
+        c.send(get("/hello"));
+        assert_eq!(c.response().text(), "hello world\n");
+        assert!(
+            t.elapsed() < Duration::from_millis(300),
+            "after a {size}-byte body: {:?}",
+            t.elapsed()
+        );
+    }
+}
+
+#[test]
 fn sigterm_closes_a_connection_idle_after_its_answer_at_once_while_another_is_answered() {
     // A connection whose response went whole from the handler's call waits as an
     // idle one: shutdown closes it at once, while a request still being answered on

@@ -1138,6 +1138,7 @@ pub async fn serve(
         head_request: Cell::new(false),
         answered: Cell::new(Duration::ZERO),
         body: RefCell::new(None),
+        watching: Cell::new(Watch::Read),
     });
     // Where the connection's idle time counts from, when not from the next head wait:
     // the end of an answer that went from the handler's call.
@@ -1500,6 +1501,7 @@ async fn wait_response(
         } else {
             conn.watch(body)
         };
+        direct.watching.set(watch);
         tokio::select! {
             biased;
             // The request body failed (malformed, or cut short): the client gets the
@@ -1813,6 +1815,10 @@ struct Direct {
     /// The request's body, where it has one: only once it was read to its end may
     /// the response go this way (until then the socket has the body's bytes coming).
     body: RefCell<Option<Rc<BodyState>>>,
+    /// How the waiting task watches the socket: only one that reads it wakes for the
+    /// next request; one that polls it (a body read ahead past [`READ_AHEAD`]) must be
+    /// woken for the answer.
+    watching: Cell<Watch>,
 }
 
 /// What a request's wait lent [`Direct`] to its exchange, taken back when dropped.
@@ -1904,7 +1910,10 @@ impl SendWhole for Direct {
                 (Bytes::new(), body.slice(n - head.len()..))
             }
         });
-        let wake = !keep || self.conn.eof.get() || !self.conn.buf.borrow().is_empty();
+        let wake = !keep
+            || self.conn.eof.get()
+            || !self.conn.buf.borrow().is_empty()
+            || self.watching.get() != Watch::Read;
         Ok(WholeSent { keep, rest, wake })
     }
 }
