@@ -18,6 +18,7 @@ Bun.serve({
   reusePort: true,
   fetch(req) {
     const path = new URL(req.url).pathname;
+    if (path === '/upload') return req.arrayBuffer().then((b) => new Response(`${b.byteLength}\n`));
     if (path === '/64k') {
       return new Response(big, { headers: { 'content-type': 'application/octet-stream' } });
     }

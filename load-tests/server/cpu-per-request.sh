@@ -6,7 +6,8 @@
 # usage: load-tests/server/cpu-per-request.sh weir|node|bun|deno PATH [SECONDS]
 #   WEIR=path/to/weir (default target/release/weir), BUN=..., DENO=... (default: on
 #   PATH, else /tmp/peers/node_modules/.bin/), WRKX="-s browser-fields.lua" adds wrk
-#   options, PORT (default 18090).
+#   options (WRKX="-s post.lua" with PATH /upload: POSTs of 1 KiB), PORT (default
+#   18090).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 name=$1 path=$2 secs=${3:-4} port=${PORT:-18090}

@@ -15,6 +15,7 @@ if (!Deno.env.get('BENCH_CHILD')) {
 const reusePort = Number(processes) > 1 || Deno.env.get('BENCH_CHILD') === '1';
 Deno.serve({ port: Number(port), hostname: '127.0.0.1', reusePort, onListen() { console.log('listening'); } }, (req) => {
   const path = new URL(req.url).pathname;
+  if (path === '/upload') return req.arrayBuffer().then((b) => new Response(`${b.byteLength}\n`));
   if (path === '/64k') {
     return new Response(big, { headers: { 'content-type': 'application/octet-stream' } });
   }

@@ -6,6 +6,12 @@ const [port, proto = 'h1', workers = '1'] = process.argv.slice(2);
 const big = Buffer.alloc(64 * 1024, 'x');
 
 function handler(req, res) {
+  if (req.url === '/upload') {
+    let n = 0;
+    req.on('data', (c) => { n += c.length; });
+    req.on('end', () => res.end(`${n}\n`));
+    return;
+  }
   if (req.url === '/64k') {
     res.setHeader('content-type', 'application/octet-stream');
     return res.end(big);
