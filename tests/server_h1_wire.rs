@@ -2932,24 +2932,24 @@ fn a_whole_answer_to_a_request_whose_body_was_read_goes_on_with_the_requests_beh
 
 #[test]
 fn the_next_request_after_a_large_body_read_and_answered_whole_is_answered_at_once() {
-    // A body past the read-ahead (the connection then polls the socket rather than
-    // reading it while the handler reads the body): the answer from the handler's
-    // call wakes the connection, which reads the next request at once.
+    // A body past the read-ahead, which the handler starts reading only after a
+    // while: the connection, having read 64 KiB ahead, polls the socket's state (each
+    // second) rather than reading it. The answer from the handler's call wakes it, and
+    // it reads the next request at once, not at its next poll.
     let srv = start();
     let mut c = Wire::connect(srv.addr);
     for size in [70_000, 200_000] {
         c.send(format!(
-            "POST /read-then-whole?bytes=3 HTTP/1.1\r\nHost: x\r\nContent-Length: {size}\r\n\r\n"
+            "POST /read-then-whole?bytes=3&wait=200 HTTP/1.1\r\nHost: x\r\nContent-Length: {size}\r\n\r\n"
         ));
         c.send(vec![b'b'; size]);
         let r = c.response();
         assert_eq!(r.header("x-body-bytes"), Some(size.to_string().as_str()));
-        std::thread::sleep(Duration::from_millis(50));
         let t = Instant::now();
         c.send(get("/hello"));
         assert_eq!(c.response().text(), "hello world\n");
         assert!(
-            t.elapsed() < Duration::from_millis(300),
+            t.elapsed() < Duration::from_millis(600),
             "after a {size}-byte body: {:?}",
             t.elapsed()
         );
@@ -3300,7 +3300,6 @@ fn a_drain_listener_that_throws_cuts_its_response_and_the_worker_goes_on() {
         assert!(t.elapsed() < Duration::from_secs(10), "still open");
     }
     assert!(got == 0 || start.starts_with(b"HTTP/1.1 200 "), "{start:?}");
-    assert!(got < 1024 * 1024 * 1024, "the whole body came");
     assert!(
         srv.wait_for_log(Duration::from_secs(3), |l| l.lines().any(|x| x
             .contains("GET /drain-throws?tag=d")
@@ -3388,12 +3387,16 @@ fn an_end_callback_that_throws_on_a_streamed_response_leaves_finish_to_its_liste
     c.send(get("/end-cb-throws-streamed?tag=s"));
     assert_eq!(c.response().text(), "ok\n");
     assert!(
-        srv.wait_for_log(Duration::from_secs(3), |l| l
-            .contains("an end callback threw")),
+        srv.wait_for_log(Duration::from_secs(3), |l| l.lines().any(|x| x
+            .contains("GET /end-cb-throws-streamed?tag=s")
+            && x.contains(
+                "a listener of the response failed: Error: an end callback threw"
+            ))),
         "{}",
         srv.log()
     );
     assert_eq!(res_seen(&srv, "s"), serde_json::json!(["finish", "close"]));
+    assert!(!srv.log().contains("uncaught exception"), "{}", srv.log());
 }
 
 #[test]
@@ -3404,30 +3407,11 @@ fn write_callbacks_that_throw_once_the_client_left_are_each_called_and_logged_wi
         c.send(get("/callbacks-after-leaving?tag=l"));
         c.fill().expect("the head");
     }
-    let want: Vec<String> = (0..8)
-        .map(|i| format!("cb{i}"))
-        .chain(["end-cb".to_string(), "close".to_string()])
-        .collect();
-    let t = Instant::now();
-    loop {
-        let seen = res_seen(&srv, "l");
-        let mut got: Vec<String> = seen
-            .as_array()
-            .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
-            .unwrap_or_default();
-        got.sort();
-        let mut sorted = want.clone();
-        sorted.sort();
-        if got == sorted {
-            break;
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(5),
-            "{seen} (each callback once, then 'close'); log:\n{}",
-            srv.log()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let want: Vec<String> = (0..8).map(|i| format!("cb{i}")).collect();
+    let mut want: Vec<&str> = want.iter().map(String::as_str).collect();
+    want.extend(["end-cb", "close"]);
+    // Each callback once, then 'close'.
+    wait_seen(&srv, "l", &want);
     // (The log is read from the server's stderr as it comes.)
     assert!(
         srv.wait_for_log(Duration::from_secs(3), |l| l.lines().any(|x| x

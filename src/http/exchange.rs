@@ -175,8 +175,7 @@ enum HeadSlot {
 /// A protocol side that can send a response given whole from the handler's own call
 /// (`res.end(body)` with nothing written before): weir's HTTP/1.1 driver, for a
 /// request without a body or with its body read to the end. The head and body go to
-/// the socket there and then, and
-/// the connection's task is not woken to write them.
+/// the socket there and then, and the connection's task is not woken to write them.
 pub trait SendWhole {
     /// Sends the response: its fields serialized with the status line first. `Err`
     /// gives them back when it cannot now (the head then goes the usual way).
@@ -196,9 +195,10 @@ pub struct WholeSent {
     /// The bytes the socket did not take at once (head, body), for the connection's
     /// task to write.
     pub rest: Option<(Bytes, Bytes)>,
-    /// The connection's task must look at once (the connection ends, or a request
-    /// already waits in its buffer); otherwise it learns of the answer when its socket
-    /// next has something for it. (Bytes left wake it anyway.)
+    /// The connection's task must look at once (the connection ends, a request
+    /// already waits in its buffer, or the task polls the socket rather than reads
+    /// it); otherwise it learns of the answer when its socket next has something for
+    /// it. (Bytes left wake it anyway.)
     pub wake: bool,
 }
 

@@ -160,8 +160,8 @@ impl Conn {
     /// How to watch the socket for the client closing while its response waits.
     /// Once the request was read whole, by reading with nothing in the buffer, and
     /// by polling its TCP state while pipelined requests wait there for their turn
-    /// (reading on would grow it with more). While its body is unread, the watch reads the body ahead into the
-    /// buffer, up to [`READ_AHEAD`] bytes, where the body's reader finds them; past
+    /// (reading on would grow it with more). While its body is unread, the watch
+    /// reads the body ahead into the buffer, up to [`READ_AHEAD`] bytes, where the body's reader finds them; past
     /// that the socket is left unread, as Node pauses a request nobody reads, and its
     /// TCP state is polled instead ([`Conn::hangup`]): unread bytes hide a close from
     /// reads and readiness alike.
@@ -1464,7 +1464,8 @@ enum Answer {
 }
 
 /// The connection's timers while it waits for an answer: an answer sent from the
-/// handler's call does not wake the task, which then waits as an idle connection.
+/// handler's call most often does not wake the task, which then waits as an idle
+/// connection ([`WholeSent::wake`] says when it does).
 struct Waits<'a> {
     timer: &'a mut std::pin::Pin<Box<tokio::time::Sleep>>,
     idle_timeout: Duration,
@@ -1510,6 +1511,8 @@ async fn wait_response(
             // connection closes.
             _ = body.failure.notified(), if !matches!(body.framing.get(), Framing::Done) => {
                 let status = body.failed.get().unwrap_or(StatusCode::BAD_REQUEST);
+                // weir's own answer goes from here, none from the handler's call.
+                direct.open.set(false);
                 answer_for(conn, worker, ex, head, status).await;
                 return None;
             }
@@ -1570,6 +1573,7 @@ async fn wait_response(
                         // A body the client left unfinished is a bad request, as when
                         // its reader finds it cut short (Node answers it so too).
                         if filled.is_ok() {
+                            direct.open.set(false);
                             answer_for(conn, worker, ex, head, StatusCode::BAD_REQUEST).await;
                         } else {
                             drop(head);
@@ -1796,10 +1800,10 @@ fn finish_head(
 
 /// A connection's way to send a response given whole from the handler's own call
 /// ([`SendWhole`]), for a request without a body or with its body read to the end
-/// (not one still arriving, nor one whose client awaits `100 Continue`): the response goes to the socket at
-/// once, and the connection's task, not woken for it, learns of it when its socket
-/// next has something for it (the next request, as a rule). One per connection,
-/// set up afresh for each request.
+/// (not one still arriving, nor one whose client awaits `100 Continue`): the
+/// response goes to the socket at once, and the connection's task, as a rule not
+/// woken for it, learns of it when its socket next has something for it (the next
+/// request). One per connection, set up afresh for each request.
 struct Direct {
     conn: Rc<Conn>,
     shutdown: Rc<crate::http::server::Stopping>,
@@ -1847,7 +1851,9 @@ impl SendWhole for Direct {
             return Err((fields, body));
         }
         if let Some(b) = self.body.borrow().as_ref() {
-            if !matches!(b.framing.get(), Framing::Done) {
+            if !matches!(b.framing.get(), Framing::Done | Framing::Length(0))
+                || b.expect_continue.get()
+            {
                 return Err((fields, body));
             }
         }

@@ -207,7 +207,9 @@ export default async function handle(req, res) {
       return writeMany(res, total, () => res.end());
     }
     case '/read-then-whole': {
-      // Reads the body to its end, then answers whole with `bytes` bytes.
+      // Reads the body to its end (after `wait` ms), then answers whole with `bytes`
+      // bytes.
+      if (q.has('wait')) await sleep(Number(q.get('wait')));
       let n = 0;
       for await (const c of req) n += c.length;
       res.setHeader('x-body-bytes', String(n));

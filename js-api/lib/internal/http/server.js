@@ -69,8 +69,9 @@ function handlerFailed(err, res, what = 'the handler failed') {
 }
 
 // A listener on the request threw while the stream delivered an event on its own
-// ('data' of a push or of the stream resuming, 'readable', 'end'; not an event the
-// handler's own call emitted, whose throw goes to that call): as with a handler that
+// ('data' of a push or of the stream resuming, 'readable', 'end', 'aborted',
+// 'close', 'error', 'timeout'; not an event the handler's own call emitted, whose
+// throw goes to that call): as with a handler that
 // throws, the error is logged with the request line and the request answered 500 if
 // it has no answer yet; the request is destroyed, so the rest of its body is dropped
 // and the connection goes on. Node would exit with an uncaught exception.
@@ -85,8 +86,9 @@ IncomingMessage.prototype[kOnListenerThrow] = (req, err) => {
 };
 
 // A listener on the response threw while the response emitted on its own ('drain',
-// 'finish', 'close', 'error', 'timeout'), or a callback given to write(), end() or
-// setTimeout() did: as with a handler that throws, the error is logged with the
+// 'prefinish', 'finish', 'close', 'error', 'timeout'), or a callback given to
+// write(), end(), setTimeout(), writeContinue(), writeProcessing() or
+// writeEarlyHints() did: as with a handler that throws, the error is logged with the
 // request line; a response not yet answered is answered 500, one whose head is out
 // is cut, and one already ended goes on to its 'close'. Node would exit with an
 // uncaught exception.

@@ -306,19 +306,19 @@ function isErrored(stream) {
 }
 
 // weir: a stream's method for a listener that throws while the stream emits on its
-// own ticks ('readable', resuming, 'end', 'drain', 'finish', 'close', 'error', and
-// the callbacks of writes and of end()); without one the error is uncaught, as in
-// Node. (`req` and `res` of `weir serve` have one: such a throw fails their request,
-// or is logged with it once it is answered.)
+// own ticks ('readable', resuming, 'end', 'drain', 'prefinish', 'finish', 'close',
+// 'error', and the callbacks of writes and of end()); without one the error is
+// uncaught, as in Node. (`req` and `res` of `weir serve` have one: such a throw fails
+// their request, or is logged with it once it is answered.)
 const kOnListenerThrow = Symbol('kOnListenerThrow');
 
-// Calls `fn(a, b, c, d)`, a delivery of the stream's own (one of its ticks): where
-// the stream has a kOnListenerThrow method, a listener's throw goes to it.
-function guardListeners(stream, fn, a, b, c, d) {
+// Calls `fn(a, b)`, a delivery of the stream's own (one of its ticks): where the
+// stream has a kOnListenerThrow method, a listener's throw goes to it.
+function guardListeners(stream, fn, a, b) {
   const onThrow = stream[kOnListenerThrow];
-  if (onThrow === undefined) return fn(a, b, c, d);
+  if (onThrow === undefined) return fn(a, b);
   try {
-    fn(a, b, c, d);
+    fn(a, b);
   } catch (err) {
     onThrow(stream, err);
   }
@@ -351,7 +351,6 @@ function guardEmit(stream, name, arg) {
   const onThrow = stream[kOnListenerThrow];
   const withArg = arguments.length > 2;
   if (onThrow === undefined) return withArg ? stream.emit(name, arg) : stream.emit(name);
-  if (eventsInternals.emit === undefined) require('events');
   if (stream.emit !== eventsInternals.emit) {
     try {
       if (withArg) stream.emit(name, arg);
