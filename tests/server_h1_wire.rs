@@ -3610,3 +3610,42 @@ fn an_async_listener_that_rejects_goes_to_the_responses_rejection_method_with_ca
     );
     assert!(!srv.log().contains("uncaught exception"), "{}", srv.log());
 }
+
+#[test]
+fn the_access_log_counts_the_bytes_of_a_large_body_the_client_left_as_not_sent() {
+    // A client that takes about 1 MB of a 32 MB body and leaves: the log's `bytes` is
+    // what the socket took (the client's share and what the socket buffers held),
+    // not the whole body; for a body given whole from the handler's call and for one
+    // written after a first write.
+    let srv = start();
+    let total = 32_000_000;
+    for path in ["/whole", "/write-then-whole"] {
+        {
+            let mut c = Wire::connect(srv.addr);
+            c.send(get(&format!("{path}?bytes={total}")));
+            let mut got = 0;
+            while got < 1_000_000 {
+                got += c.fill().expect("body bytes");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let needle = format!("path={path}?bytes=");
+        assert!(
+            srv.wait_for_log(Duration::from_secs(5), |l| l.contains(&needle)),
+            "{}",
+            srv.log()
+        );
+        let log = srv.log();
+        let line = log.lines().find(|l| l.contains(&needle)).unwrap();
+        assert!(line.contains("completed=false"), "{line}");
+        let bytes: u64 = line
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("bytes="))
+            .and_then(|b| b.parse().ok())
+            .unwrap_or_else(|| panic!("no bytes= in {line}"));
+        assert!(
+            (1_000_000..total as u64).contains(&bytes),
+            "{path}: bytes={bytes} of {total}"
+        );
+    }
+}

@@ -317,13 +317,15 @@ impl ResponseBody {
     }
 
     /// Tells the watcher that `n` bytes it counted as sent never reached the socket
-    /// (file regions are counted when queued; only the driver knows how far one got).
+    /// (data and file regions are counted when given; only the driver knows how far
+    /// one got).
     pub fn unsent(&self, n: u64) {
-        if let Inner::Channel(shared) = &self.inner {
-            let watch = shared.borrow().on_close.as_ref().and_then(|w| w.upgrade());
-            if let Some(w) = watch {
-                w.unsent(n);
-            }
+        let watch = match &self.inner {
+            Inner::Channel(shared) => shared.borrow().on_close.as_ref().and_then(|w| w.upgrade()),
+            Inner::Whole { watch, .. } => watch.as_ref().and_then(|w| w.upgrade()),
+        };
+        if let Some(w) = watch {
+            w.unsent(n);
         }
     }
 

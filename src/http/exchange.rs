@@ -216,6 +216,8 @@ pub struct Unsent {
     pub head: Bytes,
     pub body: Bytes,
     pub sent: bool,
+    /// Bytes of `head` and `body`, in that order, the socket took.
+    pub taken: usize,
     ex: Weak<Exchange>,
 }
 
@@ -225,6 +227,12 @@ impl Drop for Unsent {
             let outcome = if self.sent {
                 Outcome::Completed
             } else {
+                // The body bytes that did not go are not counted as sent.
+                let went = self
+                    .taken
+                    .saturating_sub(self.head.len())
+                    .min(self.body.len());
+                ex.unsent((self.body.len() - went) as u64);
                 Outcome::Abandoned
             };
             ex.body_closed(outcome);
@@ -893,6 +901,7 @@ impl Exchange {
             head,
             body,
             sent: false,
+            taken: 0,
             ex: Rc::downgrade(self),
         });
         let complete = rest.is_none();

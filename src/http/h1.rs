@@ -137,8 +137,19 @@ impl Conn {
     /// holds a last partial segment for the next write instead of sending it alone).
     async fn write_all_flags(
         &self,
+        bufs: &mut [IoSlice<'_>],
+        flags: libc::c_int,
+    ) -> io::Result<()> {
+        self.write_all_counted(bufs, flags, &mut 0).await
+    }
+
+    /// [`Conn::write_all_flags`], adding to `taken` the bytes the socket took, also
+    /// when the write fails part way.
+    async fn write_all_counted(
+        &self,
         mut bufs: &mut [IoSlice<'_>],
         flags: libc::c_int,
+        taken: &mut usize,
     ) -> io::Result<()> {
         let sock = socket2::SockRef::from(&self.io);
         while !bufs.is_empty() {
@@ -149,7 +160,10 @@ impl Conn {
             });
             match sent {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => IoSlice::advance_slices(&mut bufs, n),
+                Ok(n) => {
+                    *taken += n;
+                    IoSlice::advance_slices(&mut bufs, n);
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.writable().await?,
                 Err(e) => return Err(e),
             }
@@ -1314,7 +1328,11 @@ pub async fn serve(
                 idle_from = Some(direct.answered.get());
                 if let Some(rest) = written.rest.as_mut() {
                     let mut bufs = [IoSlice::new(&rest.head), IoSlice::new(&rest.body)];
-                    if conn.write_all(&mut bufs).await.is_err() {
+                    if conn
+                        .write_all_counted(&mut bufs, 0, &mut rest.taken)
+                        .await
+                        .is_err()
+                    {
                         return;
                     }
                     rest.sent = true;
@@ -2027,18 +2045,29 @@ async fn write_parts(
                     continue;
                 }
                 count_sent(&mut sent, out, data.len() as u64)?;
-                if out == Out::Chunked {
+                // What of the data the socket did not take is taken back from the
+                // response's count of bytes sent (the access log's `bytes`).
+                let mut taken = 0;
+                let (written, before) = if out == Out::Chunked {
                     let size = format!("{:x}\r\n", data.len());
-                    conn.write_all(&mut [
+                    let before = head_slice.len() + size.len();
+                    let bufs = &mut [
                         IoSlice::new(head_slice),
                         IoSlice::new(size.as_bytes()),
                         IoSlice::new(&data),
                         IoSlice::new(b"\r\n"),
-                    ])
-                    .await?;
+                    ];
+                    (conn.write_all_counted(bufs, 0, &mut taken).await, before)
                 } else {
-                    conn.write_all(&mut [IoSlice::new(head_slice), IoSlice::new(&data)])
-                        .await?;
+                    let bufs = &mut [IoSlice::new(head_slice), IoSlice::new(&data)];
+                    (
+                        conn.write_all_counted(bufs, 0, &mut taken).await,
+                        head_slice.len(),
+                    )
+                };
+                if let Err(e) = written {
+                    next.body.unsent(data_left(data.len(), before, taken));
+                    return Err(e);
                 }
             }
             Some(Ok(Item::File(mut region))) => {
@@ -2119,6 +2148,12 @@ async fn write_parts(
 
 /// Counts `len` more body bytes as sent; an error when they pass the response's
 /// `Content-Length`.
+/// Of `len` bytes of data written after `before` other bytes, those the socket did
+/// not take when it took `taken` in all.
+fn data_left(len: usize, before: usize, taken: usize) -> u64 {
+    (len - taken.saturating_sub(before).min(len)) as u64
+}
+
 fn count_sent(sent: &mut u64, out: Out, len: u64) -> io::Result<()> {
     *sent += len;
     match out {

@@ -215,6 +215,10 @@ export default async function handle(req, res) {
       res.setHeader('x-body-bytes', String(n));
       return res.end(Buffer.alloc(Number(q.get('bytes')), 'r'));
     }
+    case '/write-then-whole':
+      // A byte written first (the stream path), then a large body in one end().
+      res.write('a');
+      return res.end(Buffer.alloc(Number(q.get('bytes')), 'w'));
     case '/whole':
       // One call: the body reaches the protocol side whole.
       return res.end(Buffer.alloc(Number(q.get('bytes')), 'w'));
