@@ -3649,3 +3649,42 @@ fn the_access_log_counts_the_bytes_of_a_large_body_the_client_left_as_not_sent()
         );
     }
 }
+
+#[test]
+fn a_large_write_cut_at_the_shutdown_timeout_is_logged_with_the_bytes_the_socket_took() {
+    // A client that takes about 1 MB of a 32 MB write and then stops reading while
+    // the server shuts down: the write is dropped at the shutdown timeout, and the
+    // log counts what the socket took, not the whole write, and the response as not
+    // completed.
+    let mut srv = Server::handler(&["--shutdown-timeout", "1"]);
+    let total = 32_000_000;
+    let mut c = Wire::connect(srv.addr);
+    c.send(get(&format!("/write-then-whole?bytes={total}")));
+    let mut got = 0;
+    while got < 1_000_000 {
+        got += c.fill().expect("body bytes");
+    }
+    assert_eq!(srv.terminate(Duration::from_secs(5)), Some(0));
+    assert!(
+        srv.wait_for_log(Duration::from_secs(3), |l| l
+            .contains("path=/write-then-whole")),
+        "{}",
+        srv.log()
+    );
+    let log = srv.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("path=/write-then-whole?bytes="))
+        .unwrap_or_else(|| panic!("no access line:\n{log}"));
+    let bytes: u64 = line
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("bytes="))
+        .and_then(|b| b.parse().ok())
+        .unwrap_or_else(|| panic!("no bytes= in {line}"));
+    assert!(
+        (1_000_000..total as u64).contains(&bytes),
+        "bytes={bytes} of {total}: {line}"
+    );
+    assert!(line.contains("completed=false"), "{line}");
+    drop(c);
+}

@@ -12,7 +12,7 @@
 use bytes::Bytes;
 use http::HeaderMap;
 use http_body::Frame;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
@@ -144,7 +144,7 @@ enum Inner {
     /// A body given whole with its head ([`whole`]): nothing to wait for, no channel.
     Whole {
         data: Option<Bytes>,
-        failed: bool,
+        failed: Cell<bool>,
         watch: Option<Weak<dyn CloseWatch>>,
     },
 }
@@ -155,7 +155,7 @@ pub fn whole(data: Option<Bytes>, watch: Weak<dyn CloseWatch>) -> ResponseBody {
     ResponseBody {
         inner: Inner::Whole {
             data: data.filter(|d| !d.is_empty()),
-            failed: false,
+            failed: Cell::new(false),
             watch: Some(watch),
         },
         fields: None,
@@ -386,10 +386,10 @@ impl ResponseBody {
 
     /// The driver failed to deliver what it took: when this body is dropped, its
     /// sender hears that the client did not get it all.
-    pub fn fail(&mut self) {
-        match &mut self.inner {
+    pub fn fail(&self) {
+        match &self.inner {
             Inner::Channel(shared) => shared.borrow_mut().failed = true,
-            Inner::Whole { failed, .. } => *failed = true,
+            Inner::Whole { failed, .. } => failed.set(true),
         }
     }
 
@@ -461,7 +461,7 @@ impl Drop for ResponseBody {
                 failed,
                 watch,
             } => {
-                let outcome = if !*failed && data.is_none() {
+                let outcome = if !failed.get() && data.is_none() {
                     Outcome::Completed
                 } else {
                     Outcome::Abandoned

@@ -1628,6 +1628,7 @@ impl Drop for RegionCount<'_> {
     fn drop(&mut self) {
         if !self.whole {
             self.body.unsent(self.len - self.progress.min(self.len));
+            self.body.fail();
         }
     }
 }
@@ -2047,28 +2048,28 @@ async fn write_parts(
                 count_sent(&mut sent, out, data.len() as u64)?;
                 // What of the data the socket did not take is taken back from the
                 // response's count of bytes sent (the access log's `bytes`).
-                let mut taken = 0;
-                let (written, before) = if out == Out::Chunked {
-                    let size = format!("{:x}\r\n", data.len());
-                    let before = head_slice.len() + size.len();
-                    let bufs = &mut [
-                        IoSlice::new(head_slice),
-                        IoSlice::new(size.as_bytes()),
-                        IoSlice::new(&data),
-                        IoSlice::new(b"\r\n"),
-                    ];
-                    (conn.write_all_counted(bufs, 0, &mut taken).await, before)
+                let size = format!("{:x}\r\n", data.len());
+                let size = if out == Out::Chunked {
+                    size.as_bytes()
                 } else {
-                    let bufs = &mut [IoSlice::new(head_slice), IoSlice::new(&data)];
-                    (
-                        conn.write_all_counted(bufs, 0, &mut taken).await,
-                        head_slice.len(),
-                    )
+                    b""
                 };
-                if let Err(e) = written {
-                    next.body.unsent(data_left(data.len(), before, taken));
-                    return Err(e);
-                }
+                let tail: &[u8] = if out == Out::Chunked { b"\r\n" } else { b"" };
+                let mut count = DataCount {
+                    body: next.body,
+                    len: data.len(),
+                    before: head_slice.len() + size.len(),
+                    taken: 0,
+                    whole: false,
+                };
+                let bufs = &mut [
+                    IoSlice::new(head_slice),
+                    IoSlice::new(size),
+                    IoSlice::new(&data),
+                    IoSlice::new(tail),
+                ];
+                conn.write_all_counted(bufs, 0, &mut count.taken).await?;
+                count.whole = true;
             }
             Some(Ok(Item::File(mut region))) => {
                 let done = region.done.take();
@@ -2146,14 +2147,37 @@ async fn write_parts(
     }
 }
 
-/// Counts `len` more body bytes as sent; an error when they pass the response's
-/// `Content-Length`.
 /// Of `len` bytes of data written after `before` other bytes, those the socket did
 /// not take when it took `taken` in all.
 fn data_left(len: usize, before: usize, taken: usize) -> u64 {
     (len - taken.saturating_sub(before).min(len)) as u64
 }
 
+/// A data write on its way: what of its data the socket does not take (an error, or
+/// the connection dropped mid-write at the shutdown timeout) is taken back from the
+/// response's count, as [`RegionCount`] does for a file region, and the response
+/// counts as not complete.
+struct DataCount<'a> {
+    body: &'a ResponseBody,
+    len: usize,
+    before: usize,
+    taken: usize,
+    whole: bool,
+}
+
+impl Drop for DataCount<'_> {
+    fn drop(&mut self) {
+        if !self.whole {
+            self.body
+                .unsent(data_left(self.len, self.before, self.taken));
+            // Not all of it went: the response is not complete (the log says so).
+            self.body.fail();
+        }
+    }
+}
+
+/// Counts `len` more body bytes as sent; an error when they pass the response's
+/// `Content-Length`.
 fn count_sent(sent: &mut u64, out: Out, len: u64) -> io::Result<()> {
     *sent += len;
     match out {
