@@ -2048,9 +2048,10 @@ async fn write_parts(
                 count_sent(&mut sent, out, data.len() as u64)?;
                 // What of the data the socket did not take is taken back from the
                 // response's count of bytes sent (the access log's `bytes`).
-                let size = format!("{:x}\r\n", data.len());
-                let size = if out == Out::Chunked {
-                    size.as_bytes()
+                let size_line;
+                let size: &[u8] = if out == Out::Chunked {
+                    size_line = format!("{:x}\r\n", data.len());
+                    size_line.as_bytes()
                 } else {
                     b""
                 };
