@@ -3231,14 +3231,10 @@ fn a_finish_listener_that_throws_is_logged_with_its_request_and_the_response_sti
     assert_eq!(c.response().text(), "hello\n");
     for tag in ["now", "late", "stream"] {
         let line = format!("GET /finish-throws?tag={tag}");
-        assert!(
-            srv.wait_for_log(Duration::from_secs(3), |l| l.lines().any(|x| x
-                .contains(&line)
-                && x.contains(
-                    "a listener of the response failed: Error: a finish listener threw"
-                ))),
-            "{tag}: {}",
-            srv.log()
+        assert_logged(
+            &srv,
+            &line,
+            "a listener of the response failed: Error: a finish listener threw",
         );
         // The rest of the response's end still happened: its 'close'.
         assert_eq!(res_seen(&srv, tag), serde_json::json!(["close"]), "{tag}");
@@ -3260,13 +3256,7 @@ fn a_close_listener_or_end_callback_on_the_response_that_throws_is_logged_with_i
         ("GET /close-throws?tag=c", "a close listener threw"),
         ("GET /end-callback-throws?tag=e", "an end callback threw"),
     ] {
-        assert!(
-            srv.wait_for_log(Duration::from_secs(3), |l| l
-                .lines()
-                .any(|x| x.contains(line) && x.contains(what))),
-            "{line}: {}",
-            srv.log()
-        );
+        assert_logged(&srv, line, what);
     }
     // The end callback's throw did not stop the response's 'close'.
     assert_eq!(res_seen(&srv, "e"), serde_json::json!(["close"]));
@@ -3300,14 +3290,10 @@ fn a_drain_listener_that_throws_cuts_its_response_and_the_worker_goes_on() {
         assert!(t.elapsed() < Duration::from_secs(10), "still open");
     }
     assert!(got == 0 || start.starts_with(b"HTTP/1.1 200 "), "{start:?}");
-    assert!(
-        srv.wait_for_log(Duration::from_secs(3), |l| l.lines().any(|x| x
-            .contains("GET /drain-throws?tag=d")
-            && x.contains(
-                "a listener of the response failed: Error: a drain listener threw"
-            ))),
-        "{}",
-        srv.log()
+    assert_logged(
+        &srv,
+        "GET /drain-throws?tag=d",
+        "a listener of the response failed: Error: a drain listener threw",
     );
     assert_eq!(res_seen(&srv, "d"), serde_json::json!(["close"]));
 }
@@ -3321,14 +3307,10 @@ fn a_timeout_listener_that_throws_gets_its_request_answered_500() {
     assert_eq!(r.status, 500, "{}", r.text());
     c.send(get("/hello"));
     assert_eq!(c.response().text(), "hello\n");
-    assert!(
-        srv.wait_for_log(Duration::from_secs(3), |l| l.lines().any(|x| x
-            .contains("GET /timeout-throws?tag=t")
-            && x.contains(
-                "a listener of the response failed: Error: a timeout listener threw"
-            ))),
-        "{}",
-        srv.log()
+    assert_logged(
+        &srv,
+        "GET /timeout-throws?tag=t",
+        "a listener of the response failed: Error: a timeout listener threw",
     );
 }
 
@@ -3344,13 +3326,10 @@ fn a_handler_that_throws_after_ending_its_response_leaves_the_response_whole() {
     // The connection goes on.
     c.send(get("/hello"));
     assert_eq!(c.response().text(), "hello\n");
-    assert!(
-        srv.wait_for_log(Duration::from_secs(3), |l| l
-            .lines()
-            .any(|x| x.contains("GET /end-then-throw?tag=x")
-                && x.contains("the handler failed: Error: thrown after end"))),
-        "{}",
-        srv.log()
+    assert_logged(
+        &srv,
+        "GET /end-then-throw?tag=x",
+        "the handler failed: Error: thrown after end",
     );
 }
 
@@ -3368,14 +3347,10 @@ fn a_write_callback_that_throws_leaves_an_ended_response_to_finish_whole() {
     // Ended properly (the chunked body's last chunk came), and the connection goes on.
     c.send(get("/hello"));
     assert_eq!(c.response().text(), "hello\n");
-    assert!(
-        srv.wait_for_log(Duration::from_secs(3), |l| l.lines().any(|x| x
-            .contains("GET /write-cb-throws?tag=w")
-            && x.contains(
-                "a listener of the response failed: Error: a write callback threw"
-            ))),
-        "{}",
-        srv.log()
+    assert_logged(
+        &srv,
+        "GET /write-cb-throws?tag=w",
+        "a listener of the response failed: Error: a write callback threw",
     );
     assert_eq!(res_seen(&srv, "w"), serde_json::json!(["finish", "close"]));
 }
@@ -3386,14 +3361,10 @@ fn an_end_callback_that_throws_on_a_streamed_response_leaves_finish_to_its_liste
     let mut c = Wire::connect(srv.addr);
     c.send(get("/end-cb-throws-streamed?tag=s"));
     assert_eq!(c.response().text(), "ok\n");
-    assert!(
-        srv.wait_for_log(Duration::from_secs(3), |l| l.lines().any(|x| x
-            .contains("GET /end-cb-throws-streamed?tag=s")
-            && x.contains(
-                "a listener of the response failed: Error: an end callback threw"
-            ))),
-        "{}",
-        srv.log()
+    assert_logged(
+        &srv,
+        "GET /end-cb-throws-streamed?tag=s",
+        "a listener of the response failed: Error: an end callback threw",
     );
     assert_eq!(res_seen(&srv, "s"), serde_json::json!(["finish", "close"]));
     assert!(!srv.log().contains("uncaught exception"), "{}", srv.log());
@@ -3413,14 +3384,10 @@ fn write_callbacks_that_throw_once_the_client_left_are_each_called_and_logged_wi
     // Each callback once, then 'close'.
     wait_seen(&srv, "l", &want);
     // (The log is read from the server's stderr as it comes.)
-    assert!(
-        srv.wait_for_log(Duration::from_secs(3), |l| l.lines().any(|x| x
-            .contains("GET /callbacks-after-leaving?tag=l")
-            && x.contains(
-                "a listener of the response failed: Error: write callback"
-            ))),
-        "{}",
-        srv.log()
+    assert_logged(
+        &srv,
+        "GET /callbacks-after-leaving?tag=l",
+        "a listener of the response failed: Error: write callback",
     );
     assert!(!srv.log().contains("uncaught exception"), "{}", srv.log());
 }
@@ -3432,14 +3399,10 @@ fn a_request_timeout_listener_that_throws_fails_the_request_as_a_request_listene
     c.send("POST /req-timeout-throws?tag=r HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
     let r = c.response();
     assert_eq!(r.status, 500, "{}", r.text());
-    assert!(
-        srv.wait_for_log(Duration::from_secs(3), |l| l.lines().any(|x| x
-            .contains("POST /req-timeout-throws?tag=r")
-            && x.contains(
-                "a listener of the request failed: Error: a request timeout listener threw"
-            ))),
-        "{}",
-        srv.log()
+    assert_logged(
+        &srv,
+        "POST /req-timeout-throws?tag=r",
+        "a listener of the request failed: Error: a request timeout listener threw",
     );
     // The request was destroyed: its body is not waited for.
     assert_eq!(res_seen(&srv, "r"), serde_json::json!(["aborted", "close"]));
@@ -3455,38 +3418,35 @@ fn a_client_that_leaves_with_a_pipelined_request_waiting_is_seen_gone() {
     }
     // Seen at the next look at the socket's state (each second), after the grace a
     // half-closed client gets.
-    let t = Instant::now();
-    while res_seen(&srv, "p") != serde_json::json!(["close"]) {
-        assert!(
-            t.elapsed() < Duration::from_secs(4),
-            "{}",
-            res_seen(&srv, "p")
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_seen_until(&srv, "p", Duration::from_secs(4), |got| got == ["close"]);
 }
 
 /// Polls `/seen?tag=` until the response tagged `tag` has emitted (or called) each of
 /// `want`, in any order, and nothing else.
 fn wait_seen(srv: &Server, tag: &str, want: &[&str]) {
-    let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+    let mut want = want.to_vec();
     want.sort();
+    wait_seen_until(srv, tag, Duration::from_secs(5), |got| {
+        let mut got = got.to_vec();
+        got.sort();
+        got == want
+    });
+}
+
+/// Polls `/seen?tag=` until what the response tagged `tag` emitted (in order) makes
+/// `done` true, for `within` at most.
+fn wait_seen_until(srv: &Server, tag: &str, within: Duration, done: impl Fn(&[&str]) -> bool) {
     let t = Instant::now();
     loop {
         let seen = res_seen(srv, tag);
-        let mut got: Vec<String> = seen
+        let got: Vec<&str> = seen
             .as_array()
-            .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
+            .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
             .unwrap_or_default();
-        got.sort();
-        if got == want {
+        if done(&got) {
             return;
         }
-        assert!(
-            t.elapsed() < Duration::from_secs(5),
-            "{tag}: {seen}, wanted {want:?}; log:\n{}",
-            srv.log()
-        );
+        assert!(t.elapsed() < within, "{tag}: {seen}; log:\n{}", srv.log());
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -3513,13 +3473,7 @@ fn a_listener_that_throws_does_not_keep_the_next_listeners_from_the_event() {
         ),
         ("GET /prefinish-throws?tag=p", "a prefinish listener threw"),
     ] {
-        assert!(
-            srv.wait_for_log(Duration::from_secs(3), |l| l
-                .lines()
-                .any(|x| x.contains(line) && x.contains(what))),
-            "{line} {what}: {}",
-            srv.log()
-        );
+        assert_logged(&srv, line, what);
     }
 }
 
@@ -3532,27 +3486,13 @@ fn a_close_listener_that_throws_as_the_client_leaves_a_pipe_still_ends_the_pipel
         c.fill().expect("the head");
     }
     // The pipeline's callback gets the error of whichever end saw it first.
-    let t = Instant::now();
-    loop {
-        let seen = res_seen(&srv, "c");
-        let got: Vec<&str> = seen
-            .as_array()
-            .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
-            .unwrap_or_default();
+    wait_seen_until(&srv, "c", Duration::from_secs(5), |got| {
         let failed = got
             .iter()
             .filter(|e| e.starts_with("pipeline:ERR_STREAM_"))
             .count();
-        if got.len() == 3 && got.contains(&"close") && got.contains(&"src-close") && failed == 1 {
-            break;
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(5),
-            "{seen}; log:\n{}",
-            srv.log()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        got.len() == 3 && got.contains(&"close") && got.contains(&"src-close") && failed == 1
+    });
 }
 
 #[test]
@@ -3564,13 +3504,10 @@ fn a_write_callback_that_throws_after_the_client_left_is_logged_with_its_request
         c.fill().expect("the head");
     }
     wait_seen(&srv, "l", &["close", "late-cb"]);
-    assert!(
-        srv.wait_for_log(Duration::from_secs(3), |l| l
-            .lines()
-            .any(|x| x.contains("GET /late-write-throws?tag=l")
-                && x.contains("a late write callback threw"))),
-        "{}",
-        srv.log()
+    assert_logged(
+        &srv,
+        "GET /late-write-throws?tag=l",
+        "a late write callback threw",
     );
     assert!(!srv.log().contains("uncaught exception"), "{}", srv.log());
 }
@@ -3638,11 +3575,7 @@ fn the_access_log_counts_the_bytes_of_a_large_body_the_client_left_as_not_sent()
         let log = srv.log();
         let line = log.lines().find(|l| l.contains(&needle)).unwrap();
         assert!(line.contains("completed=false"), "{line}");
-        let bytes: u64 = line
-            .split_whitespace()
-            .find_map(|w| w.strip_prefix("bytes="))
-            .and_then(|b| b.parse().ok())
-            .unwrap_or_else(|| panic!("no bytes= in {line}"));
+        let bytes = logged_bytes(line);
         assert!(
             (1_000_000..total as u64).contains(&bytes),
             "{path}: bytes={bytes} of {total}"
@@ -3676,15 +3609,31 @@ fn a_large_write_cut_at_the_shutdown_timeout_is_logged_with_the_bytes_the_socket
         .lines()
         .find(|l| l.contains("path=/write-then-whole?bytes="))
         .unwrap_or_else(|| panic!("no access line:\n{log}"));
-    let bytes: u64 = line
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("bytes="))
-        .and_then(|b| b.parse().ok())
-        .unwrap_or_else(|| panic!("no bytes= in {line}"));
+    let bytes = logged_bytes(line);
     assert!(
         (1_000_000..total as u64).contains(&bytes),
         "bytes={bytes} of {total}: {line}"
     );
     assert!(line.contains("completed=false"), "{line}");
     drop(c);
+}
+
+/// Waits (3 s at most) for a log line that has both `request` (the request line it
+/// is logged with) and `what`.
+fn assert_logged(srv: &Server, request: &str, what: &str) {
+    assert!(
+        srv.wait_for_log(Duration::from_secs(3), |l| l
+            .lines()
+            .any(|x| x.contains(request) && x.contains(what))),
+        "{request}: {what}\n{}",
+        srv.log()
+    );
+}
+
+/// The `bytes=` of an access-log line.
+fn logged_bytes(line: &str) -> u64 {
+    line.split_whitespace()
+        .find_map(|w| w.strip_prefix("bytes="))
+        .and_then(|b| b.parse().ok())
+        .unwrap_or_else(|| panic!("no bytes= in {line}"))
 }

@@ -217,7 +217,7 @@ pub struct Unsent {
     pub body: Bytes,
     pub sent: bool,
     /// Bytes of `head` and `body`, in that order, the socket took.
-    pub taken: usize,
+    pub taken: u64,
     ex: Weak<Exchange>,
 }
 
@@ -228,11 +228,11 @@ impl Drop for Unsent {
                 Outcome::Completed
             } else {
                 // The body bytes that did not go are not counted as sent.
-                let went = self
-                    .taken
-                    .saturating_sub(self.head.len())
-                    .min(self.body.len());
-                ex.unsent((self.body.len() - went) as u64);
+                ex.unsent(crate::http::not_taken(
+                    self.body.len() as u64,
+                    self.head.len() as u64,
+                    self.taken,
+                ));
                 Outcome::Abandoned
             };
             ex.body_closed(outcome);

@@ -149,7 +149,7 @@ impl Conn {
         &self,
         mut bufs: &mut [IoSlice<'_>],
         flags: libc::c_int,
-        taken: &mut usize,
+        taken: &mut u64,
     ) -> io::Result<()> {
         let sock = socket2::SockRef::from(&self.io);
         while !bufs.is_empty() {
@@ -161,7 +161,7 @@ impl Conn {
             match sent {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
-                    *taken += n;
+                    *taken += n as u64;
                     IoSlice::advance_slices(&mut bufs, n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.writable().await?,
@@ -1614,20 +1614,37 @@ async fn write_interim(conn: &Conn, interim: &Response<()>) -> io::Result<()> {
         .await
 }
 
-/// A file region on its way: when it does not reach the socket whole (an error, or the
-/// connection dropped mid-send at the shutdown timeout), the bytes that did not are
-/// taken back from the response's count, so that the access log says what was sent.
-struct RegionCount<'a> {
+/// `len` body bytes (data, or a file region) on their way to the socket after
+/// `before` other bytes (head, chunk framing): when they do not all reach it (an
+/// error, or the connection dropped mid-send at the shutdown timeout), those that did
+/// not are taken back from the response's count, so that the access log says what
+/// was sent, and the response counts as not complete.
+struct InFlight<'a> {
     body: &'a ResponseBody,
     len: u64,
-    progress: u64,
+    before: u64,
+    /// Bytes the socket took, `before` ones included.
+    taken: u64,
     whole: bool,
 }
 
-impl Drop for RegionCount<'_> {
+impl<'a> InFlight<'a> {
+    fn new(body: &'a ResponseBody, len: u64, before: u64) -> Self {
+        InFlight {
+            body,
+            len,
+            before,
+            taken: 0,
+            whole: false,
+        }
+    }
+}
+
+impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         if !self.whole {
-            self.body.unsent(self.len - self.progress.min(self.len));
+            self.body
+                .unsent(crate::http::not_taken(self.len, self.before, self.taken));
             self.body.fail();
         }
     }
@@ -2056,13 +2073,11 @@ async fn write_parts(
                     b""
                 };
                 let tail: &[u8] = if out == Out::Chunked { b"\r\n" } else { b"" };
-                let mut count = DataCount {
-                    body: next.body,
-                    len: data.len(),
-                    before: head_slice.len() + size.len(),
-                    taken: 0,
-                    whole: false,
-                };
+                let mut count = InFlight::new(
+                    next.body,
+                    data.len() as u64,
+                    (head_slice.len() + size.len()) as u64,
+                );
                 let bufs = &mut [
                     IoSlice::new(head_slice),
                     IoSlice::new(size),
@@ -2074,26 +2089,15 @@ async fn write_parts(
             }
             Some(Ok(Item::File(mut region))) => {
                 let done = region.done.take();
-                let mut count = RegionCount {
-                    body: next.body,
-                    len: region.len,
-                    progress: 0,
-                    whole: false,
-                };
-                let result = send_region(
-                    conn,
-                    &region,
-                    out,
-                    head_slice,
-                    &mut sent,
-                    &mut count.progress,
-                )
-                .await;
+                // send_region counts the region's own bytes only.
+                let mut count = InFlight::new(next.body, region.len, 0);
+                let result =
+                    send_region(conn, &region, out, head_slice, &mut sent, &mut count.taken).await;
                 count.whole = result.is_ok();
                 tracing::debug!(
                     target: "weir::h1",
                     bytes = region.len,
-                    sent = count.progress,
+                    sent = count.taken,
                     ok = result.is_ok(),
                     "file region sent with sendfile"
                 );
@@ -2144,35 +2148,6 @@ async fn write_parts(
                 }
                 return Ok(keep_alive && out != Out::Close);
             }
-        }
-    }
-}
-
-/// Of `len` bytes of data written after `before` other bytes, those the socket did
-/// not take when it took `taken` in all.
-fn data_left(len: usize, before: usize, taken: usize) -> u64 {
-    (len - taken.saturating_sub(before).min(len)) as u64
-}
-
-/// A data write on its way: what of its data the socket does not take (an error, or
-/// the connection dropped mid-write at the shutdown timeout) is taken back from the
-/// response's count, as [`RegionCount`] does for a file region, and the response
-/// counts as not complete.
-struct DataCount<'a> {
-    body: &'a ResponseBody,
-    len: usize,
-    before: usize,
-    taken: usize,
-    whole: bool,
-}
-
-impl Drop for DataCount<'_> {
-    fn drop(&mut self) {
-        if !self.whole {
-            self.body
-                .unsent(data_left(self.len, self.before, self.taken));
-            // Not all of it went: the response is not complete (the log says so).
-            self.body.fail();
         }
     }
 }

@@ -123,3 +123,10 @@ pub(crate) fn read_drained(stream: &tokio::net::TcpStream) {
         Err::<(), _>(std::io::ErrorKind::WouldBlock.into())
     });
 }
+
+/// Of `len` body bytes written after `before` other bytes (a head, chunk framing),
+/// those the socket did not take when it took `taken` in all: what the count of
+/// bytes sent gives back for a write that did not finish.
+pub(crate) fn not_taken(len: u64, before: u64, taken: u64) -> u64 {
+    len - taken.saturating_sub(before).min(len)
+}
