@@ -9,7 +9,7 @@ mod common;
 #[path = "common/server.rs"]
 mod server;
 
-use server::{handler_path, sha256, Server};
+use server::{handler_path, logged_bytes, sha256, Server};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
@@ -3628,12 +3628,4 @@ fn assert_logged(srv: &Server, request: &str, what: &str) {
         "{request}: {what}\n{}",
         srv.log()
     );
-}
-
-/// The `bytes=` of an access-log line.
-fn logged_bytes(line: &str) -> u64 {
-    line.split_whitespace()
-        .find_map(|w| w.strip_prefix("bytes="))
-        .and_then(|b| b.parse().ok())
-        .unwrap_or_else(|| panic!("no bytes= in {line}"))
 }

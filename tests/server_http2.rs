@@ -357,6 +357,90 @@ async fn a_bodiless_status_sends_no_data_and_a_short_body_is_cut_on_both_protoco
     }
 }
 
+/// Reads at least `at_least` bytes of `resp`'s body, then drops it (over HTTP/2 the
+/// stream is reset, `CANCEL`).
+async fn read_then_leave(resp: hyper::Response<hyper::body::Incoming>, at_least: usize) {
+    let mut body = resp.into_body();
+    let mut got = 0;
+    while got < at_least {
+        let frame = body.frame().await.expect("more body").expect("body bytes");
+        got += frame.data_ref().map_or(0, |d| d.len());
+    }
+}
+
+/// The access-log line of `path` once it is written, and its `bytes=`; waits without
+/// blocking the runtime, whose tasks drive the client's connections.
+async fn logged(srv: &Server, path: &str) -> (String, u64) {
+    let needle = format!("path={path} ");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let log = srv.log();
+        if let Some(line) = log.lines().find(|l| l.contains(&needle)) {
+            return (line.to_string(), server::logged_bytes(line));
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no line for {path}:\n{log}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_access_log_counts_what_a_client_leaving_over_h2_let_through_not_the_whole_body() {
+    // A client that reads about 1 MB of a 32 MB body and resets the stream: the log's
+    // `bytes` are what went within the client's window (hyper's client: 2 MiB per
+    // stream) and the stream's send buffer, not the whole body; for a body given
+    // whole, and for one written after a first write.
+    let srv = Server::handler(&[]);
+    let total = 32_000_000u64;
+    for path in ["/whole", "/write-then-whole"] {
+        let path = format!("{path}?bytes={total}");
+        let mut c = h2c(srv.addr).await;
+        let resp = server::SendLike::send(&mut c, get(&format!("http://localhost{path}")))
+            .await
+            .expect("a response head");
+        assert_eq!(resp.status(), 200);
+        read_then_leave(resp, 1_000_000).await;
+        let (line, bytes) = logged(&srv, &path).await;
+        assert!(line.contains("completed=false"), "{line}");
+        assert!(
+            (1_000_000..6_000_000).contains(&bytes),
+            "{path}: bytes={bytes} of {total}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_access_log_counts_what_a_client_leaving_over_tls_took_not_the_whole_body() {
+    // The same over HTTP/1.1 on TLS: the log counts what reached the connection (the
+    // client's share and what the socket buffers held), not the whole body.
+    let dir = tempfile::tempdir().unwrap();
+    let (srv, ca) = tls_server(dir.path());
+    let total = 32_000_000u64;
+    for path in ["/whole", "/write-then-whole"] {
+        let path = format!("{path}?bytes={total}");
+        let tls = tls_connect(srv.addr, ca.clone(), &[b"http/1.1"]).await;
+        let (mut send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+            .await
+            .unwrap();
+        let conn = tokio::spawn(conn);
+        let resp = server::SendLike::send(&mut send, get(&path))
+            .await
+            .expect("a response head");
+        assert_eq!(resp.status(), 200);
+        read_then_leave(resp, 1_000_000).await;
+        drop(send);
+        conn.abort();
+        let (line, bytes) = logged(&srv, &path).await;
+        assert!(line.contains("completed=false"), "{line}");
+        assert!(
+            (1_000_000..total).contains(&bytes),
+            "{path}: bytes={bytes} of {total}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_content_length_that_is_not_one_is_dropped_on_every_protocol() {
     // Over HTTP/1.1 weir's writer used the first valid value; over HTTP/2 the field

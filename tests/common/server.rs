@@ -246,6 +246,14 @@ impl SendLike for hyper::client::conn::http2::SendRequest<Full<Bytes>> {
     }
 }
 
+/// The `bytes=` of an access-log line.
+pub fn logged_bytes(line: &str) -> u64 {
+    line.split_whitespace()
+        .find_map(|w| w.strip_prefix("bytes="))
+        .and_then(|b| b.parse().ok())
+        .unwrap_or_else(|| panic!("no bytes= in {line}"))
+}
+
 pub fn sha256(data: &[u8]) -> String {
     use sha2::Digest;
     format!("{:x}", sha2::Sha256::digest(data))
