@@ -412,6 +412,75 @@ async fn the_access_log_counts_what_a_client_leaving_over_h2_let_through_not_the
 }
 
 #[tokio::test]
+async fn a_response_cut_after_a_large_write_resets_its_stream_at_once_over_h2() {
+    // The client takes 100 KB of a 32 MB write and holds back; the handler cuts the
+    // response 200 ms in. The stream is reset then (the access line comes at once),
+    // not once the client reads on; the client, reading on, finds the reset after
+    // a part of the body, never its end.
+    let srv = Server::handler(&[]);
+    let path = "/big-then-destroy?bytes=32000000&ms=200";
+    let mut c = h2c(srv.addr).await;
+    let resp = server::SendLike::send(&mut c, get(&format!("http://localhost{path}")))
+        .await
+        .expect("a response head");
+    let mut body = resp.into_body();
+    let mut got = 0;
+    while got < 100_000 {
+        let frame = body.frame().await.expect("more body").expect("body bytes");
+        got += frame.data_ref().map_or(0, |d| d.len());
+    }
+    let started = std::time::Instant::now();
+    let (line, bytes) = logged(&srv, path).await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "logged after {:?}",
+        started.elapsed()
+    );
+    // (A chunk of a body still being written counts whole once hyper has it.)
+    assert!(line.contains("completed=false"), "{line}");
+    assert_eq!(bytes, 32_000_000, "{line}");
+    let mut failed = false;
+    while let Some(frame) = body.frame().await {
+        match frame {
+            Ok(f) => got += f.data_ref().map_or(0, |d| d.len()),
+            Err(_) => {
+                failed = true;
+                break;
+            }
+        }
+    }
+    assert!(failed && got < 32_000_000, "a cut body read whole: {got}");
+}
+
+#[tokio::test]
+async fn a_whole_body_still_going_out_at_the_shutdown_timeout_is_logged_as_not_completed() {
+    // A client that never reads a 32 MB body given whole: at the shutdown timeout
+    // the response is logged, with what was handed out and `completed=false`, and
+    // the server exits 0.
+    let mut srv = Server::handler(&["--shutdown-timeout", "1"]);
+    let path = "/whole?bytes=32000000";
+    let mut c = h2c(srv.addr).await;
+    let resp = server::SendLike::send(&mut c, get(&format!("http://localhost{path}")))
+        .await
+        .expect("a response head");
+    assert_eq!(resp.status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // (Blocking the test's runtime is fine: the client is not to read.)
+    let code = srv.terminate(std::time::Duration::from_secs(10));
+    assert_eq!(code, Some(0), "{}", srv.log());
+    let (line, bytes) = logged(&srv, path).await;
+    assert!(line.contains("completed=false"), "{line}");
+    assert!(bytes < 8_000_000, "{line}");
+    assert!(
+        srv.log()
+            .contains("1 response(s) still going out; closing their connections"),
+        "{}",
+        srv.log()
+    );
+    drop(resp);
+}
+
+#[tokio::test]
 async fn the_access_log_counts_what_a_client_leaving_over_tls_took_not_the_whole_body() {
     // The same over HTTP/1.1 on TLS: the log counts what reached the connection (the
     // client's share and what the socket buffers held), not the whole body.

@@ -142,11 +142,14 @@ pub struct ResponseBody {
 }
 
 /// The most of a data chunk handed to hyper at once (HTTP/2, HTTP/1.1 on TLS,
-/// HTTP/3's driver). hyper asks for the next piece only when its buffer for the
-/// stream has room (over HTTP/2, room the client's window opens), so a large chunk
-/// counts as sent as it goes rather than when it is handed over, and a client that
-/// leaves is logged with what could have reached it. 64 KiB: one piece for the most
-/// common media segment reads, and four 16 KiB frames.
+/// HTTP/3's driver) once the body is complete (given whole, or finished by its
+/// writer). hyper sends what it takes as the stream's buffer and window allow and
+/// takes the next piece only when the last one fits, so a large body counts as sent
+/// as it goes rather than when it is handed over, its end comes with its last piece,
+/// and a client that leaves is logged with about what could have reached it. A
+/// chunk of a body still being written goes whole: hyper, waiting for room for a
+/// piece, would not hear of the body being cut, and a cut response's stream is
+/// reset at once. 64 KiB: four 16 KiB frames.
 const PIECE: usize = 64 << 10;
 
 enum Inner {
@@ -203,6 +206,21 @@ pub fn channel(capacity: usize) -> (BodySender, ResponseBody) {
             held: None,
         },
     )
+}
+
+/// The bytes `queue` holds, data and file regions (both counted as sent when given).
+fn queued_bytes(queue: &Queue) -> u64 {
+    queue
+        .iter()
+        .map(|q| match q {
+            Queued::Data(b) => b.len() as u64,
+            Queued::File(r) => r.len,
+        })
+        .sum()
+}
+
+fn aborted() -> std::io::Error {
+    std::io::Error::other("the handler aborted the response")
 }
 
 impl Shared {
@@ -280,13 +298,21 @@ impl BodySender {
     }
 
     /// Ends the body with an error: the response is cut and the client told so.
+    /// What was still queued will never go: the watcher hears it as unsent.
     pub fn abort(&self) {
         let mut s = self.shared.borrow_mut();
-        if s.end == End::Open {
-            s.end = End::Aborted;
-            s.queue.clear();
-            s.queued = 0;
-            s.wake_receiver();
+        if s.end != End::Open {
+            return;
+        }
+        s.end = End::Aborted;
+        let dropped = queued_bytes(&s.queue);
+        s.queue.clear();
+        s.queued = 0;
+        s.wake_receiver();
+        let watch = s.on_close.clone();
+        drop(s);
+        if let Some(w) = watch.and_then(|w| w.upgrade()).filter(|_| dropped > 0) {
+            w.unsent(dropped);
         }
     }
 
@@ -315,6 +341,15 @@ impl ResponseBody {
 
     pub fn take_fields(&mut self) -> Option<crate::http::fields::Fields> {
         self.fields.take()
+    }
+
+    /// Nothing more is written to the body and it can no longer be cut: given whole,
+    /// or its writer finished it.
+    fn is_complete(&self) -> bool {
+        match &self.inner {
+            Inner::Channel(shared) => shared.borrow().end == End::Finished,
+            Inner::Whole { .. } => true,
+        }
     }
 
     /// Nothing to take yet, and more to come: the writer is still writing.
@@ -370,9 +405,7 @@ impl ResponseBody {
                 Poll::Pending
             }
             End::Finished => Poll::Ready(s.trailers.take().map(|t| Ok(Item::Trailers(t)))),
-            End::Aborted => Poll::Ready(Some(Err(std::io::Error::other(
-                "the handler aborted the response",
-            )))),
+            End::Aborted => Poll::Ready(Some(Err(aborted()))),
         }
     }
 
@@ -454,7 +487,7 @@ impl http_body::Body for ResponseBody {
                 Poll::Pending => return Poll::Pending,
             },
         };
-        if data.len() > PIECE {
+        if data.len() > PIECE && this.is_complete() {
             this.held = Some(data.split_off(PIECE));
         }
         if let Some(c) = &this.handed_to {
@@ -509,14 +542,7 @@ impl Drop for ResponseBody {
                 } else {
                     Outcome::Abandoned
                 };
-                let queued: u64 = s
-                    .queue
-                    .iter()
-                    .map(|q| match q {
-                        Queued::Data(b) => b.len() as u64,
-                        Queued::File(r) => r.len,
-                    })
-                    .sum();
+                let queued = queued_bytes(&s.queue);
                 if let Some(w) = s.sender_waker.take() {
                     w.wake();
                 }
@@ -715,17 +741,36 @@ mod tests {
         drop(rx);
         let left = (2 * PIECE + 10) as u64;
         assert_eq!((s.0.get(), s.1.get()), (Some(Outcome::Abandoned), left));
-        // The same through the channel, with a chunk still queued behind.
+        // The same through a channel once it is finished, with a region queued behind.
         let s = seen();
         let (tx, mut rx) = channel(16);
         tx.on_close(Rc::downgrade(&s) as Weak<dyn CloseWatch>);
         tx.try_send(big.clone()).unwrap();
-        assert_eq!(data(poll(&mut rx)).len(), PIECE);
-        assert_eq!(tx.try_send(Bytes::from_static(b"behind")), Ok(true));
+        tx.send_file(FileRegion {
+            file: Arc::new(tempfile::tempfile().unwrap()),
+            offset: 0,
+            len: 6,
+            done: None,
+        })
+        .unwrap();
         tx.finish(None);
+        assert_eq!(data(poll(&mut rx)).len(), PIECE);
         assert!(!rx.is_end_stream());
         drop(rx);
         assert_eq!((s.0.get(), s.1.get()), (Some(Outcome::Abandoned), left + 6));
+        // A chunk of a body still being written goes whole (a cut must reach the
+        // driver at its next poll); what was queued when it is cut is unsent.
+        let s = seen();
+        let (tx, mut rx) = channel(16);
+        tx.on_close(Rc::downgrade(&s) as Weak<dyn CloseWatch>);
+        tx.try_send(big.clone()).unwrap();
+        assert_eq!(data(poll(&mut rx)).len(), big.len());
+        tx.try_send(Bytes::from_static(b"queued")).unwrap();
+        tx.abort();
+        assert_eq!(s.1.get(), 6);
+        assert!(matches!(poll(&mut rx), Poll::Ready(Some(Err(_)))));
+        drop(rx);
+        assert_eq!((s.0.get(), s.1.get()), (Some(Outcome::Abandoned), 6));
     }
 
     #[tokio::test(flavor = "current_thread")]

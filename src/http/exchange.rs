@@ -1479,6 +1479,20 @@ impl HttpWorker {
         true
     }
 
+    /// The shutdown's last grace ran out: every exchange not over yet (a response
+    /// its client has not taken, a body read on) is logged as not completed, with
+    /// the bytes that went, since its connection goes with the worker. How many.
+    pub fn give_up(&self) -> usize {
+        let left: Vec<Rc<Exchange>> = (self.exchanges.borrow().values())
+            .chain(self.reading_on.borrow().values())
+            .cloned()
+            .collect();
+        for ex in &left {
+            self.log(ex, false);
+        }
+        left.len()
+    }
+
     /// Exchanges not over: those waiting for or sending their response, and those
     /// whose request body is read on after it.
     pub fn in_flight(&self) -> usize {

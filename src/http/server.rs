@@ -145,6 +145,7 @@ impl Drop for StopWait {
 
 /// Runs a worker's accept loop until `shutdown` turns true, then lets the open
 /// connections finish (graceful shutdown: no new requests, in-flight ones complete).
+/// Dropped, it closes the connections still open.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     tls: Option<tokio_rustls::TlsAcceptor>,
@@ -156,6 +157,7 @@ pub async fn serve(
     let stopping = Rc::new(Stopping::default());
     let open = Rc::new(Cell::new(0usize));
     let slot_freed = Rc::new(tokio::sync::Notify::new());
+    let mut conns = tokio::task::JoinSet::new();
     loop {
         while open.get() >= limits.max_connections {
             tokio::select! {
@@ -195,7 +197,10 @@ pub async fn serve(
         );
         let open = open.clone();
         let slot_freed = slot_freed.clone();
-        tokio::task::spawn_local(async move {
+        // Held in `conns`, so that the connections close when this loop is dropped
+        // (the shutdown timeout ran out); finished ones are let go of as others come.
+        while conns.try_join_next().is_some() {}
+        conns.spawn_local(async move {
             conn.await;
             open.set(open.get() - 1);
             slot_freed.notify_one();

@@ -250,15 +250,31 @@ async fn serve(
         tokio::time::sleep(config.shutdown_timeout).await;
     };
     // Both the TCP and the QUIC side let their in-flight responses finish.
+    let mut accept = accept;
     let drained = async {
-        let _ = accept.await;
+        let _ = (&mut accept).await;
         if let Some(h3) = h3_task {
             let _ = h3.await;
         }
     };
-    tokio::select! {
-        _ = drained => {}
-        _ = grace => {}
+    let timed_out = tokio::select! {
+        _ = drained => false,
+        _ = grace => true,
+    };
+    if timed_out {
+        let left = worker.in_flight();
+        tracing::warn!("worker {index}: shutdown timeout reached with {left} response(s) still going out; closing their connections");
+        // The TCP connections close now, while the worker is there to log their
+        // responses with the bytes that went (each is dropped on a later turn of
+        // the runtime); what is left (HTTP/3) is logged as it stands.
+        accept.abort();
+        for _ in 0..8 {
+            if worker.in_flight() == 0 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        worker.give_up();
     }
     if let Some(files) = worker.files.get() {
         let stats = files.stats();

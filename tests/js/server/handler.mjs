@@ -639,6 +639,11 @@ export default async function handle(req, res) {
       return res.end();
     case '/destroy-res':
       return res.destroy();
+    case '/big-then-destroy':
+      // One large write, then the response is cut while the client holds back.
+      res.write(Buffer.alloc(Number(q.get('bytes')), 'w'));
+      await sleep(Number(q.get('ms')));
+      return res.destroy();
     case '/hang':
       // Never responds; the client gives up.
       return;
