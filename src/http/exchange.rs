@@ -116,6 +116,27 @@ impl RequestBody {
     }
 }
 
+impl RequestBody {
+    /// [`RequestBody::next_chunk`] when it is there without a wait (weir's HTTP/1.1
+    /// driver has the bytes buffered, or there is no body); `None` otherwise.
+    fn next_chunk_now(
+        &mut self,
+        trailers: &mut Vec<(Bytes, Bytes)>,
+    ) -> Option<std::io::Result<Option<Bytes>>> {
+        match self {
+            RequestBody::Empty => Some(Ok(None)),
+            RequestBody::H1(body) => {
+                let chunk = body.next_chunk_now()?;
+                if matches!(chunk, Ok(None)) {
+                    trailers.extend(body.take_trailers());
+                }
+                Some(chunk)
+            }
+            RequestBody::Hyper(_) | RequestBody::H3(_) => None,
+        }
+    }
+}
+
 fn trailer_pairs(map: &HeaderMap, out: &mut Vec<(Bytes, Bytes)>) {
     for (name, value) in map {
         out.push((
@@ -640,19 +661,39 @@ impl Exchange {
                     }
                 }
             }
-            RequestBody::H1(_) => {
-                let chunk = body.next_chunk(&mut trailers).await;
-                // The HTTP/1.1 driver answers a failed body itself (`400`, `408`),
-                // unless the handler did first: the log tells that answer.
-                if let (Err(_), RequestBody::H1(h1)) = (&chunk, &body) {
-                    if let Some(status) = h1.failure().filter(|_| self.head_open()) {
-                        self.note_own_answer(status);
-                    }
-                }
-                chunk
-            }
             _ => body.next_chunk(&mut trailers).await,
         };
+        self.after_read(body, chunk, trailers)
+    }
+
+    /// [`Exchange::read_body`] when the next chunk (or the end) is there without a
+    /// wait; `None` otherwise, and nothing changed.
+    pub fn read_body_now(self: &Rc<Self>) -> Option<std::io::Result<Option<Bytes>>> {
+        let mut trailers = Vec::new();
+        let chunk = self
+            .body
+            .borrow_mut()
+            .as_mut()?
+            .next_chunk_now(&mut trailers)?;
+        let body = self.take_body()?;
+        Some(self.after_read(body, chunk, trailers))
+    }
+
+    /// What a read of the body leaves: the body back in place for the next read, or
+    /// its end (or failure) noted.
+    fn after_read(
+        &self,
+        body: RequestBody,
+        chunk: std::io::Result<Option<Bytes>>,
+        trailers: Vec<(Bytes, Bytes)>,
+    ) -> std::io::Result<Option<Bytes>> {
+        // The HTTP/1.1 driver answers a failed body itself (`400`, `408`), unless the
+        // handler did first: the log tells that answer.
+        if let (Err(_), RequestBody::H1(h1)) = (&chunk, &body) {
+            if let Some(status) = h1.failure().filter(|_| self.head_open()) {
+                self.note_own_answer(status);
+            }
+        }
         if !trailers.is_empty() {
             self.trailers.borrow_mut().extend(trailers);
         }

@@ -354,6 +354,11 @@ impl H1Body {
     /// after the connection took the body back is a `ConnectionAborted` error.
     pub async fn next_chunk(&mut self) -> io::Result<Option<Bytes>> {
         let read = self.read_chunk().await;
+        self.noted(read)
+    }
+
+    /// A read's result, a failure told to the connection.
+    fn noted(&self, read: io::Result<Option<Bytes>>) -> io::Result<Option<Bytes>> {
         if let Err(e) = &read {
             if !self.state.detached.get() {
                 let status = match e.kind() {
@@ -377,6 +382,23 @@ impl H1Body {
         std::mem::take(&mut *self.state.trailers.borrow_mut())
     }
 
+    /// [`H1Body::next_chunk`] when the connection's buffer already holds the next
+    /// chunk (or the end, or a malformed body's error): no wait, for a read that
+    /// can be answered at once. `None` when bytes must come first, or `100 Continue`
+    /// may have to go.
+    pub fn next_chunk_now(&mut self) -> Option<io::Result<Option<Bytes>>> {
+        if self.state.expect_continue.get() {
+            return None;
+        }
+        self.state.reading.set(true);
+        let read = match self.chunk_in_buffer() {
+            Ok(None) => return None,
+            Ok(Some(out)) => Ok(out),
+            Err(e) => Err(e),
+        };
+        Some(self.noted(read))
+    }
+
     async fn read_chunk(&mut self) -> io::Result<Option<Bytes>> {
         let st = &self.state;
         st.reading.set(true);
@@ -386,34 +408,8 @@ impl H1Body {
                 .await?;
         }
         loop {
-            // The connection took the body back (its end, or what is left of it).
-            if st.detached.get() && !matches!(st.framing.get(), Framing::Done | Framing::Length(0))
-            {
-                return Err(io::Error::new(
-                    io::ErrorKind::ConnectionAborted,
-                    "the request body was let go of after its response",
-                ));
-            }
-            match st.framing.get() {
-                Framing::Done => return Ok(None),
-                Framing::Length(0) => {
-                    st.framing.set(Framing::Done);
-                    return Ok(None);
-                }
-                Framing::Length(left) => {
-                    let mut buf = self.conn.buf.borrow_mut();
-                    if !buf.is_empty() {
-                        let n = (buf.len() as u64).min(left) as usize;
-                        let chunk = buf.split_to(n).freeze();
-                        st.framing.set(Framing::Length(left - n as u64));
-                        return Ok(Some(chunk));
-                    }
-                }
-                Framing::Chunked(c) => {
-                    if let Some(out) = self.decode_chunked(c)? {
-                        return Ok(out);
-                    }
-                }
+            if let Some(out) = self.chunk_in_buffer()? {
+                return Ok(out);
             }
             // Need more bytes.
             let filled = tokio::time::timeout(st.read_timeout, self.conn.fill())
@@ -430,6 +426,37 @@ impl H1Body {
                     "the client closed the connection before the end of the request body",
                 ));
             }
+        }
+    }
+
+    /// The next chunk from what the connection's buffer holds: `Some(Some(data))`,
+    /// `Some(None)` at the end, or `None` when more bytes are needed.
+    fn chunk_in_buffer(&self) -> io::Result<Option<Option<Bytes>>> {
+        let st = &self.state;
+        // The connection took the body back (its end, or what is left of it).
+        if st.detached.get() && !matches!(st.framing.get(), Framing::Done | Framing::Length(0)) {
+            return Err(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "the request body was let go of after its response",
+            ));
+        }
+        match st.framing.get() {
+            Framing::Done => Ok(Some(None)),
+            Framing::Length(0) => {
+                st.framing.set(Framing::Done);
+                Ok(Some(None))
+            }
+            Framing::Length(left) => {
+                let mut buf = self.conn.buf.borrow_mut();
+                if buf.is_empty() {
+                    return Ok(None);
+                }
+                let n = (buf.len() as u64).min(left) as usize;
+                let chunk = buf.split_to(n).freeze();
+                st.framing.set(Framing::Length(left - n as u64));
+                Ok(Some(Some(chunk)))
+            }
+            Framing::Chunked(c) => self.decode_chunked(c),
         }
     }
 

@@ -3,7 +3,7 @@
 //! backpressure, end or abort. Exchanges are named by their id in the worker's
 //! [`HttpWorker`]; an id that is gone means the client went away.
 
-use super::{arg_f64, arg_string, spawn, throw, ErrorClass, OpError, OpValue};
+use super::{arg_f64, arg_string, settled, spawn, throw, ErrorClass, OpError, OpValue};
 use crate::http::exchange::{Event, Exchange, HttpWorker, Phase, Protocol};
 use crate::http::fields::{Fields, Invalid};
 use crate::js::bytes::view_to_bytes;
@@ -313,21 +313,39 @@ pub fn op_http_read<'s>(
     // Before the read starts: a response completing meanwhile leaves the body to it.
     if let Some(ex) = &ex {
         ex.mark_read();
+        // Bytes already buffered (most small uploads come with their head): the
+        // promise is settled now, without a task.
+        if let Some(read) = ex.read_body_now() {
+            let read = read_value(ex, read);
+            rv.set(settled(scope, read).into());
+            return;
+        }
     }
     let p = spawn(scope, true, async move {
         // An exchange no longer known is over: its client left, or its body, read on
         // after the response, was dropped or let go of. A read must not find an end.
-        let read = match &ex {
-            Some(ex) => (ex.read_body().await)
-                .map(|chunk| chunk.map_or_else(|| trailer_list(ex), OpValue::Bytes)),
-            None => Err(crate::http::exchange::client_left()),
-        };
-        read.map_err(|e| {
-            OpError::new(ErrorClass::Error, "ECONNRESET", "aborted")
-                .with("cause", OpValue::String(e.to_string()))
-        })
+        match &ex {
+            Some(ex) => read_value(ex, ex.read_body().await),
+            None => read_value_gone(),
+        }
     });
     rv.set(p.into());
+}
+
+/// What a read of the body gives JavaScript: the chunk; at the end, the trailer
+/// list or `null`; a failure as Node's `aborted` error.
+fn read_value(ex: &Exchange, read: std::io::Result<Option<Bytes>>) -> Result<OpValue, OpError> {
+    read.map(|chunk| chunk.map_or_else(|| trailer_list(ex), OpValue::Bytes))
+        .map_err(aborted)
+}
+
+fn read_value_gone() -> Result<OpValue, OpError> {
+    Err(aborted(crate::http::exchange::client_left()))
+}
+
+fn aborted(e: std::io::Error) -> OpError {
+    OpError::new(ErrorClass::Error, "ECONNRESET", "aborted")
+        .with("cause", OpValue::String(e.to_string()))
 }
 
 /// A handler's `Content-Length` as weir's HTTP/1.1 writer takes it

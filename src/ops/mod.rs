@@ -214,6 +214,26 @@ where
     promise
 }
 
+/// A promise already settled with `result`: for an op whose answer is there at the
+/// call (its callbacks still run as promise jobs, as for any op).
+pub fn settled<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    result: Result<OpValue, OpError>,
+) -> v8::Local<'s, v8::Promise> {
+    let resolver = v8::PromiseResolver::new(scope).expect("a promise resolver");
+    match result {
+        Ok(v) => {
+            let v = v.to_v8(scope);
+            resolver.resolve(scope, v);
+        }
+        Err(e) => {
+            let e = e.to_v8(scope);
+            resolver.reject(scope, e);
+        }
+    }
+    resolver.get_promise(scope)
+}
+
 /// Installs every op on `target` as `target.op_<area>_<verb>`.
 pub fn install<'s>(scope: &mut v8::PinScope<'s, '_>, target: v8::Local<'s, v8::Object>) {
     macro_rules! ops {
