@@ -593,6 +593,44 @@ async fn a_body_that_has_come_in_small_pieces_is_read_in_large_chunks() {
 }
 
 #[tokio::test]
+async fn response_trailers_come_and_the_stream_ends_over_h3() {
+    // A response with trailers: the body, the trailers, then the end of the stream
+    // (before, the stream was left open after the trailers and the client waited).
+    let t = tls();
+    let srv = start(&t, &["--workers", "1"]);
+    let mut c = connect(srv.addr, &t.ca).await;
+    let mut stream = c
+        .send
+        .send_request(request("GET", "/trailers"))
+        .await
+        .unwrap();
+    stream.finish().await.unwrap();
+    assert_eq!(stream.recv_response().await.unwrap().status(), 200);
+    let body = h3c::read_body(&mut stream).await.unwrap();
+    assert_eq!(&body[..], b"body with trailers");
+    let within = Duration::from_secs(3);
+    let trailers = tokio::time::timeout(within, stream.recv_trailers())
+        .await
+        .expect("the trailers in time")
+        .unwrap()
+        .expect("trailers");
+    assert_eq!(trailers["x-checksum"], "abc123");
+    let end = match tokio::time::timeout(within, stream.recv_data()).await {
+        Ok(Ok(None)) => "end".to_string(),
+        Ok(Ok(Some(_))) => "more data".to_string(),
+        Ok(Err(e)) => format!("error {e}"),
+        Err(_) => "no end in time".to_string(),
+    };
+    assert_eq!(end, "end", "after the trailers");
+    assert!(
+        srv.wait_for_log(within, |l| l.contains("path=/trailers ")
+            && l.contains("completed=true")),
+        "{}",
+        srv.log()
+    );
+}
+
+#[tokio::test]
 async fn request_trailers_reach_the_handler_over_h3() {
     let t = tls();
     let srv = start(&t, &["--workers", "1"]);

@@ -10,6 +10,38 @@ use server::{fetch, get, h1, h2c, handler_path, Server};
 use std::time::{Duration, Instant};
 
 #[tokio::test]
+async fn a_head_request_answered_503_in_the_handlers_place_gets_no_body() {
+    // weir's own answer to a HEAD request carries the length of the body a GET
+    // would get, and no body: over HTTP/2 a DATA frame would be a protocol error
+    // (the client resets the stream), over TLS the response would not complete.
+    let srv = Server::start(&[
+        &handler_path(),
+        "--workers",
+        "1",
+        "--handler-timeout-ms",
+        "300",
+    ]);
+    let head = |uri: &str| {
+        hyper::Request::head(uri)
+            .header("host", "localhost")
+            .body(server::empty())
+            .unwrap()
+    };
+    let mut c2 = h2c(srv.addr).await;
+    let (status, headers, body) = fetch(&mut c2, head("http://localhost/spin")).await;
+    assert_eq!(status, 503);
+    assert_eq!(headers["content-length"], "20");
+    assert_eq!(body, Ok(bytes::Bytes::new()));
+    let line = "method=HEAD path=/spin protocol=\"2.0\" status=503 bytes=0 ";
+    assert!(
+        srv.wait_for_log(Duration::from_secs(5), |l| l.contains(line)
+            && l.contains("completed=true")),
+        "{}",
+        srv.log()
+    );
+}
+
+#[tokio::test]
 async fn a_handler_in_an_infinite_loop_gets_503_and_the_worker_keeps_serving() {
     let srv = Server::start(&[
         &handler_path(),

@@ -834,8 +834,11 @@ impl Exchange {
         // it has gone out.
         let text = format!("{}\n", status.canonical_reason().unwrap_or(""));
         let len = text.len() as u64;
+        // A HEAD response says the length and has no body (over HTTP/2 a DATA frame
+        // there is a protocol error).
+        let body = (!self.is_head_request()).then(|| Bytes::from(text));
         let mut r = Response::new(body::whole(
-            Some(Bytes::from(text)),
+            body,
             Rc::downgrade(self) as Weak<dyn CloseWatch>,
         ));
         *r.status_mut() = status;
@@ -1238,10 +1241,13 @@ pub fn client_left() -> std::io::Error {
     )
 }
 
-/// A tiny text response for errors produced by weir itself.
-pub fn simple_response(status: StatusCode, text: &str) -> Response<ResponseBody> {
+/// A tiny text response for errors produced by weir itself; to a HEAD request
+/// (`head`) with the length of that text and no body.
+pub fn simple_response(status: StatusCode, text: &str, head: bool) -> Response<ResponseBody> {
     let (tx, rx) = body::channel(text.len().max(1));
-    let _ = tx.try_send(Bytes::from(format!("{text}\n")));
+    if !head {
+        let _ = tx.try_send(Bytes::from(format!("{text}\n")));
+    }
     tx.finish(None);
     let mut r = Response::new(rx);
     *r.status_mut() = status;
@@ -1632,7 +1638,7 @@ impl HttpWorker {
         };
         let protocol = Protocol::from_http(parts.version).as_str();
         self.log_refusal(protocol, Some(parts), status, bytes, None, remote);
-        simple_response(status, reason)
+        simple_response(status, reason, parts.method == http::Method::HEAD)
     }
 
     /// The access-log line of a request refused before it became an exchange. From a

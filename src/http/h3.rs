@@ -356,6 +356,7 @@ async fn request(
         return;
     }
     let body = RequestBody::H3(Box::new(H3Body::new(recv, declared.unwrap_or(None))));
+    let head = parts.method == http::Method::HEAD;
     let exchange = worker.begin(parts, None, body, (remote, local), ActiveGuard::new(state));
     let response = match &exchange {
         Some(ex) => {
@@ -368,7 +369,7 @@ async fn request(
                             send.stop_stream(h3::error::Code::H3_REQUEST_CANCELLED);
                             return;
                         }
-                        NextHead::Final(r) => break r.unwrap_or_else(|| simple_response(http::StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable")),
+                        NextHead::Final(r) => break r.unwrap_or_else(|| simple_response(http::StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable", ex.is_head_request())),
                         // Only weir's HTTP/1.1 driver lets an answer go from the
                         // handler's call: never met here.
                         NextHead::Written(_) => {
@@ -406,7 +407,11 @@ async fn request(
                 }
             }
         }
-        None => simple_response(http::StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"),
+        None => simple_response(
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            "Service Unavailable",
+            head,
+        ),
     };
     send_response(&mut send, response, &mut stopped).await;
     // The task (and the connection's count of them) lasts until the client has
@@ -542,7 +547,10 @@ async fn send_response(
                 }
                 Err(frame) => {
                     if let Ok(trailers) = frame.into_trailers() {
-                        if send.send_trailers(trailers).await.is_err() {
+                        // The trailers end the response: the stream ends after them.
+                        if send.send_trailers(trailers).await.is_err()
+                            || send.finish().await.is_err()
+                        {
                             body.fail();
                         }
                         return;

@@ -406,10 +406,12 @@ async fn answer(
     } else {
         RequestBody::Hyper(body)
     };
+    let head = parts.method == hyper::Method::HEAD;
     let Some(ex) = worker.begin(parts, None, body, peer, ActiveGuard::new(conn)) else {
         return Some(simple_response(
             hyper::StatusCode::SERVICE_UNAVAILABLE,
             "Service Unavailable",
+            head,
         ));
     };
     struct Cancel(Option<(Rc<HttpWorker>, Rc<crate::http::exchange::Exchange>)>);
@@ -433,6 +435,7 @@ async fn answer(
         None => simple_response(
             hyper::StatusCode::SERVICE_UNAVAILABLE,
             "Service Unavailable",
+            head,
         ),
     };
     cancel.0.take();
