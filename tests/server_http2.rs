@@ -481,6 +481,59 @@ async fn a_whole_body_still_going_out_at_the_shutdown_timeout_is_logged_as_not_c
 }
 
 #[tokio::test]
+async fn a_head_response_given_trailers_ends_complete_without_them() {
+    // A handler that adds trailers to its answer to HEAD: no body, so no trailer
+    // section (Node sends none either), and the response is logged complete over
+    // HTTP/2 and HTTP/1.1 on TLS (hyper never asks a HEAD body for its trailers).
+    let dir = tempfile::tempdir().unwrap();
+    let (srv, ca) = tls_server(dir.path());
+    let head = |uri: &str| {
+        hyper::Request::head(uri)
+            .header("host", "localhost")
+            .body(server::empty())
+            .unwrap()
+    };
+    let tls = tls_connect(srv.addr, ca.clone(), &[b"h2"]).await;
+    let (mut c2, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        TokioIo::new(tls),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    let resp = server::SendLike::send(&mut c2, head("https://localhost/trailers"))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let collected = resp.into_body().collect().await.unwrap();
+    assert!(collected.trailers().is_none(), "{:?}", collected.trailers());
+    assert!(collected.to_bytes().is_empty());
+    let tls = tls_connect(srv.addr, ca, &[b"http/1.1"]).await;
+    let (mut send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let (status, _, body) = fetch(&mut send, head("/trailers")).await;
+    assert_eq!((status.as_u16(), body), (200, Ok(Bytes::new())));
+    for protocol in ["2.0", "1.1"] {
+        let line =
+            format!("method=HEAD path=/trailers protocol=\"{protocol}\" status=200 bytes=0 ");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !srv.log().lines().any(|l| l.contains(&line)) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{line}\n{}",
+                srv.log()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let log = srv.log();
+        let l = log.lines().find(|l| l.contains(&line)).unwrap();
+        assert!(l.contains("completed=true"), "{l}");
+    }
+}
+
+#[tokio::test]
 async fn the_access_log_counts_what_a_client_leaving_over_tls_took_not_the_whole_body() {
     // The same over HTTP/1.1 on TLS: the log counts what reached the connection (the
     // client's share and what the socket buffers held), not the whole body.

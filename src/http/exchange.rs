@@ -1038,6 +1038,9 @@ impl Exchange {
             return;
         }
         self.phase.set(Phase::Ended);
+        // A response without a body has no trailer section either (as in Node, whose
+        // HEAD and 204 responses are not chunked): its trailers are dropped.
+        let trailers = trailers.filter(|_| !self.sends_no_body());
         if let Some(s) = self.sender.borrow().as_ref() {
             s.finish(trailers);
         }
