@@ -481,6 +481,53 @@ async fn a_whole_body_still_going_out_at_the_shutdown_timeout_is_logged_as_not_c
 }
 
 #[tokio::test]
+async fn many_responses_still_going_out_at_the_shutdown_timeout_are_each_logged_with_what_went() {
+    // 5 connections x 100 streams, each a 200 000-byte body given whole, to a client
+    // whose windows (64 KiB per connection) let almost nothing go and which reads
+    // nothing: at the shutdown timeout every response is logged, not completed, and
+    // none with its whole body counted (the connections and their streams are
+    // dropped before the log is written).
+    let mut srv = Server::handler(&["--shutdown-timeout", "1"]);
+    let mut held = Vec::new();
+    for c in 0..5 {
+        let stream = tokio::net::TcpStream::connect(srv.addr).await.unwrap();
+        let (send, conn) =
+            hyper::client::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+                .initial_stream_window_size(65535)
+                .initial_connection_window_size(65535)
+                .handshake::<_, http_body_util::Full<Bytes>>(TokioIo::new(stream))
+                .await
+                .unwrap();
+        tokio::spawn(conn);
+        for i in 0..100 {
+            let mut send = send.clone();
+            let uri = format!("http://localhost/whole?bytes=200000&c={c}&i={i}");
+            held.push(tokio::spawn(async move {
+                send.ready().await.unwrap();
+                let resp = send.send_request(get(&uri)).await;
+                // Held unread until the test ends.
+                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                drop(resp);
+            }));
+        }
+    }
+    // The requests arrive and their answers start (nothing is logged before the end).
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let code = srv.terminate(std::time::Duration::from_secs(10));
+    assert_eq!(code, Some(0));
+    let log = srv.log();
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("path=/whole")).collect();
+    assert_eq!(lines.len(), 500, "{log}");
+    for l in lines {
+        assert!(l.contains("completed=false"), "{l}");
+        assert!(server::logged_bytes(l) < 200_000, "{l}");
+    }
+    for h in held {
+        h.abort();
+    }
+}
+
+#[tokio::test]
 async fn a_head_response_given_trailers_ends_complete_without_them() {
     // A handler that adds trailers to its answer to HEAD: no body, so no trailer
     // section (Node sends none either), and the response is logged complete over
