@@ -200,20 +200,20 @@ async fn abort_one(addr: std::net::SocketAddr) {
 #[tokio::test]
 async fn a_whole_body_is_sent_with_its_length_which_is_not_a_response_header() {
     let srv = Server::start(&[&handler_path(), "--workers", "1"]);
-    let head = |path: &str| {
-        hyper::Request::head(path)
-            .header("host", "localhost")
-            .body(server::empty())
-            .unwrap()
-    };
     let mut c1 = h1(srv.addr).await;
     let mut c2 = server::h2c(srv.addr).await;
     // HEAD gets the length of the body the handler gave, and no body.
     for (what, (status, headers, body)) in [
         ("h1 GET", fetch(&mut c1, get("/implied-length")).await),
         ("h2 GET", fetch(&mut c2, get("/implied-length")).await),
-        ("h1 HEAD", fetch(&mut c1, head("/implied-length")).await),
-        ("h2 HEAD", fetch(&mut c2, head("/implied-length")).await),
+        (
+            "h1 HEAD",
+            fetch(&mut c1, server::head("/implied-length")).await,
+        ),
+        (
+            "h2 HEAD",
+            fetch(&mut c2, server::head("/implied-length")).await,
+        ),
     ] {
         assert_eq!(status, 200, "{what}");
         // "héllo": six bytes of UTF-8, five characters.

@@ -439,16 +439,8 @@ async fn a_response_cut_after_a_large_write_resets_its_stream_at_once_over_h2() 
     // (A chunk of a body still being written counts whole once hyper has it.)
     assert!(line.contains("completed=false"), "{line}");
     assert_eq!(bytes, 32_000_000, "{line}");
-    let mut failed = false;
-    while let Some(frame) = body.frame().await {
-        match frame {
-            Ok(f) => got += f.data_ref().map_or(0, |d| d.len()),
-            Err(_) => {
-                failed = true;
-                break;
-            }
-        }
-    }
+    let (rest, failed) = server::drain(&mut body).await;
+    got += rest;
     assert!(failed && got < 32_000_000, "a cut body read whole: {got}");
 }
 
@@ -534,12 +526,6 @@ async fn a_head_response_given_trailers_ends_complete_without_them() {
     // HTTP/2 and HTTP/1.1 on TLS (hyper never asks a HEAD body for its trailers).
     let dir = tempfile::tempdir().unwrap();
     let (srv, ca) = tls_server(dir.path());
-    let head = |uri: &str| {
-        hyper::Request::head(uri)
-            .header("host", "localhost")
-            .body(server::empty())
-            .unwrap()
-    };
     let tls = tls_connect(srv.addr, ca.clone(), &[b"h2"]).await;
     let (mut c2, conn) = hyper::client::conn::http2::handshake(
         hyper_util::rt::TokioExecutor::new(),
@@ -548,7 +534,7 @@ async fn a_head_response_given_trailers_ends_complete_without_them() {
     .await
     .unwrap();
     tokio::spawn(conn);
-    let resp = server::SendLike::send(&mut c2, head("https://localhost/trailers"))
+    let resp = server::SendLike::send(&mut c2, server::head("https://localhost/trailers"))
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
@@ -560,7 +546,7 @@ async fn a_head_response_given_trailers_ends_complete_without_them() {
         .await
         .unwrap();
     tokio::spawn(conn);
-    let (status, _, body) = fetch(&mut send, head("/trailers")).await;
+    let (status, _, body) = fetch(&mut send, server::head("/trailers")).await;
     assert_eq!((status.as_u16(), body), (200, Ok(Bytes::new())));
     for protocol in ["2.0", "1.1"] {
         let line =

@@ -21,14 +21,8 @@ async fn a_head_request_answered_503_in_the_handlers_place_gets_no_body() {
         "--handler-timeout-ms",
         "300",
     ]);
-    let head = |uri: &str| {
-        hyper::Request::head(uri)
-            .header("host", "localhost")
-            .body(server::empty())
-            .unwrap()
-    };
     let mut c2 = h2c(srv.addr).await;
-    let (status, headers, body) = fetch(&mut c2, head("http://localhost/spin")).await;
+    let (status, headers, body) = fetch(&mut c2, server::head("http://localhost/spin")).await;
     assert_eq!(status, 503);
     assert_eq!(headers["content-length"], "20");
     assert_eq!(body, Ok(bytes::Bytes::new()));

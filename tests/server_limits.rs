@@ -192,7 +192,6 @@ async fn a_client_that_stops_reading_for_good_loses_the_connection_after_the_sen
     // --send-timeout-ms, the connection closes (and the access log says the response
     // was not completed). Over weir's HTTP/1.1 and over HTTP/2, whose data then waits
     // for the client's window.
-    use http_body_util::BodyExt;
     let srv = Server::handler(&["--send-timeout-ms", "1000", "--idle-timeout-ms", "300"]);
     let total = 64usize << 20;
     let mut s = TcpStream::connect(srv.addr).unwrap();
@@ -216,17 +215,7 @@ async fn a_client_that_stops_reading_for_good_loses_the_connection_after_the_sen
     let started = Instant::now();
     tokio::time::sleep(Duration::from_millis(3000)).await;
     let mut body = resp.into_body();
-    let mut got = 0usize;
-    let mut failed = false;
-    while let Some(frame) = body.frame().await {
-        match frame {
-            Ok(f) => got += f.data_ref().map_or(0, |d| d.len()),
-            Err(_) => {
-                failed = true;
-                break;
-            }
-        }
-    }
+    let (got, failed) = server::drain(&mut body).await;
     assert!(
         failed && got < 1 << 20,
         "got {got} bytes after {:?}",

@@ -583,16 +583,7 @@ impl JsRuntime {
                 };
                 let Some((resolver, _)) = entry else { continue };
                 let resolver = v8::Local::new(s, resolver);
-                match c.result {
-                    Ok(v) => {
-                        let v = v.to_v8(s);
-                        resolver.resolve(s, v);
-                    }
-                    Err(e) => {
-                        let e = e.to_v8(s);
-                        resolver.reject(s, e);
-                    }
-                }
+                crate::ops::settle(s, resolver, c.result);
             }
         })
     }

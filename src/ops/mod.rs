@@ -221,6 +221,16 @@ pub fn settled<'s>(
     result: Result<OpValue, OpError>,
 ) -> v8::Local<'s, v8::Promise> {
     let resolver = v8::PromiseResolver::new(scope).expect("a promise resolver");
+    settle(scope, resolver, result);
+    resolver.get_promise(scope)
+}
+
+/// Resolves or rejects an op's promise with its result.
+pub fn settle(
+    scope: &mut v8::PinScope<'_, '_>,
+    resolver: v8::Local<'_, v8::PromiseResolver>,
+    result: Result<OpValue, OpError>,
+) {
     match result {
         Ok(v) => {
             let v = v.to_v8(scope);
@@ -231,7 +241,6 @@ pub fn settled<'s>(
             resolver.reject(scope, e);
         }
     }
-    resolver.get_promise(scope)
 }
 
 /// Installs every op on `target` as `target.op_<area>_<verb>`.

@@ -190,6 +190,27 @@ where
     send
 }
 
+/// A HEAD request for `path` (or a whole URI, over HTTP/2).
+pub fn head(path: &str) -> hyper::Request<Full<Bytes>> {
+    hyper::Request::head(path)
+        .header("host", "localhost")
+        .body(empty())
+        .unwrap()
+}
+
+/// Reads what is left of a body: the bytes read, and whether it failed (was cut)
+/// rather than ended.
+pub async fn drain(body: &mut hyper::body::Incoming) -> (usize, bool) {
+    let mut got = 0;
+    while let Some(frame) = body.frame().await {
+        match frame {
+            Ok(f) => got += f.data_ref().map_or(0, |d| d.len()),
+            Err(_) => return (got, true),
+        }
+    }
+    (got, false)
+}
+
 pub fn get(path: &str) -> hyper::Request<Full<Bytes>> {
     hyper::Request::get(path)
         .header("host", "localhost")
