@@ -432,7 +432,7 @@ async fn a_response_cut_after_a_large_write_resets_its_stream_at_once_over_h2() 
     let started = std::time::Instant::now();
     let (line, bytes) = logged(&srv, path).await;
     assert!(
-        started.elapsed() < std::time::Duration::from_secs(2),
+        started.elapsed() < std::time::Duration::from_secs(4),
         "logged after {:?}",
         started.elapsed()
     );
@@ -481,6 +481,7 @@ async fn many_responses_still_going_out_at_the_shutdown_timeout_are_each_logged_
     // dropped before the log is written).
     let mut srv = Server::handler(&["--shutdown-timeout", "1"]);
     let mut held = Vec::new();
+    let heads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     for c in 0..5 {
         let stream = tokio::net::TcpStream::connect(srv.addr).await.unwrap();
         let (send, conn) =
@@ -494,17 +495,23 @@ async fn many_responses_still_going_out_at_the_shutdown_timeout_are_each_logged_
         for i in 0..100 {
             let mut send = send.clone();
             let uri = format!("http://localhost/whole?bytes=200000&c={c}&i={i}");
+            let heads = heads.clone();
             held.push(tokio::spawn(async move {
                 send.ready().await.unwrap();
                 let resp = send.send_request(get(&uri)).await;
+                heads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 // Held unread until the test ends.
                 tokio::time::sleep(std::time::Duration::from_secs(30)).await;
                 drop(resp);
             }));
         }
     }
-    // The requests arrive and their answers start (nothing is logged before the end).
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    // Every answer has started (its head came; nothing is logged before the end).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while heads.load(std::sync::atomic::Ordering::SeqCst) < 500 {
+        assert!(std::time::Instant::now() < deadline, "{}", srv.log());
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let code = srv.terminate(std::time::Duration::from_secs(10));
     assert_eq!(code, Some(0));
     let log = srv.log();
@@ -546,6 +553,7 @@ async fn a_head_response_given_trailers_ends_complete_without_them() {
         .await
         .unwrap();
     tokio::spawn(conn);
+    // (hyper's HTTP/1.1 client reads no body for HEAD: the log line is the check.)
     let (status, _, body) = fetch(&mut send, server::head("/trailers")).await;
     assert_eq!((status.as_u16(), body), (200, Ok(Bytes::new())));
     for protocol in ["2.0", "1.1"] {

@@ -70,7 +70,8 @@ impl Queued {
 pub trait CloseWatch {
     fn body_closed(&self, outcome: Outcome);
     /// `n` bytes counted as sent never reached the socket (the rest of a file region
-    /// the connection failed to send, what was still queued when the body closed).
+    /// the connection failed to send, what was still queued when the body closed or
+    /// was cut, the pieces of a body never handed to hyper).
     fn unsent(&self, _n: u64) {}
 }
 
@@ -149,7 +150,8 @@ pub struct ResponseBody {
 /// and a client that leaves is logged with about what could have reached it. A
 /// chunk of a body still being written goes whole: hyper, waiting for room for a
 /// piece, would not hear of the body being cut, and a cut response's stream is
-/// reset at once. 64 KiB: four 16 KiB frames.
+/// reset when hyper next asks for data. (HTTP/3's driver takes pieces the same way.)
+/// 64 KiB: four 16 KiB frames.
 const PIECE: usize = 64 << 10;
 
 enum Inner {
@@ -449,13 +451,7 @@ impl ResponseBody {
         if s.end != End::Finished || s.trailers.is_some() {
             return None;
         }
-        s.queue
-            .iter()
-            .map(|q| match q {
-                Queued::Data(b) => Some(b.len() as u64),
-                Queued::File(r) => Some(r.len),
-            })
-            .sum()
+        Some(queued_bytes(&s.queue))
     }
 }
 

@@ -667,7 +667,8 @@ impl Exchange {
     }
 
     /// [`Exchange::read_body`] when the next chunk (or the end) is there without a
-    /// wait; `None` otherwise, and nothing changed.
+    /// wait; `None` otherwise, and nothing is lost: the read that waits goes on
+    /// from where this one stopped (a chunk-size line already taken, say).
     pub fn read_body_now(self: &Rc<Self>) -> Option<std::io::Result<Option<Bytes>>> {
         let mut trailers = Vec::new();
         let chunk = self
@@ -1529,18 +1530,20 @@ impl HttpWorker {
         true
     }
 
-    /// The shutdown's last grace ran out: every exchange not over yet (a response
-    /// its client has not taken, a body read on) is logged as not completed, with
-    /// the bytes that went, since its connection goes with the worker. How many.
-    pub fn give_up(&self) -> usize {
-        let left: Vec<Rc<Exchange>> = (self.exchanges.borrow().values())
-            .chain(self.reading_on.borrow().values())
-            .cloned()
-            .collect();
+    /// Exchanges whose response is not over (waited for, or going out); not those
+    /// whose body is read on after a response that went.
+    pub fn answering(&self) -> usize {
+        self.exchanges.borrow().len()
+    }
+
+    /// The shutdown's last grace ran out: every response not over yet is logged as
+    /// not completed, with the bytes counted so far, since its connection goes with
+    /// the worker. (A body read on after its response was logged with it.)
+    pub fn give_up(&self) {
+        let left: Vec<Rc<Exchange>> = self.exchanges.borrow().values().cloned().collect();
         for ex in &left {
             self.log(ex, false);
         }
-        left.len()
     }
 
     /// Exchanges not over: those waiting for or sending their response, and those

@@ -356,7 +356,7 @@ async fn request(
         return;
     }
     let body = RequestBody::H3(Box::new(H3Body::new(recv, declared.unwrap_or(None))));
-    let head = parts.method == http::Method::HEAD;
+    let is_head = parts.method == http::Method::HEAD;
     let exchange = worker.begin(parts, None, body, (remote, local), ActiveGuard::new(state));
     let response = match &exchange {
         Some(ex) => {
@@ -369,7 +369,7 @@ async fn request(
                             send.stop_stream(h3::error::Code::H3_REQUEST_CANCELLED);
                             return;
                         }
-                        NextHead::Final(r) => break r.unwrap_or_else(|| simple_response(http::StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable", ex.is_head_request())),
+                        NextHead::Final(r) => break r.unwrap_or_else(|| simple_response(http::StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable", is_head)),
                         // Only weir's HTTP/1.1 driver lets an answer go from the
                         // handler's call: never met here.
                         NextHead::Written(_) => {
@@ -410,7 +410,7 @@ async fn request(
         None => simple_response(
             http::StatusCode::SERVICE_UNAVAILABLE,
             "Service Unavailable",
-            head,
+            is_head,
         ),
     };
     send_response(&mut send, response, &mut stopped).await;

@@ -263,19 +263,19 @@ async fn serve(
         _ = grace => true,
     };
     if timed_out {
-        let left = worker.in_flight();
+        let left = worker.answering();
         if left > 0 {
             tracing::warn!("worker {index}: shutdown timeout reached with {left} response(s) still going out; closing their connections");
         }
         // The TCP connections close now (idle ones too), while the worker is there
         // to log their responses with the bytes that went: each connection, then
         // each of its HTTP/2 streams, is dropped on a later turn of the runtime,
-        // which runs a bounded number of tasks per turn. What is left after half a
-        // second (HTTP/3) is logged as it stands.
+        // which runs a bounded number of tasks per turn. What is left after a second
+        // (HTTP/3, whose connections are not closed here) is logged as it stands.
         accept.abort();
-        let until = Instant::now() + Duration::from_millis(500);
-        while worker.in_flight() > 0 && Instant::now() < until {
-            tokio::task::yield_now().await;
+        let until = Instant::now() + Duration::from_secs(1);
+        while worker.answering() > 0 && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
         worker.give_up();
     }
