@@ -1259,6 +1259,11 @@ pub fn simple_response(status: StatusCode, text: &str, head: bool) -> Response<R
     r
 }
 
+/// weir's `503` when the handler side gave up on a request without answering it.
+pub fn unavailable(head: bool) -> Response<ResponseBody> {
+    simple_response(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable", head)
+}
+
 fn plain_text_fields(fields: &mut HeaderMap, len: u64) {
     fields.insert(
         http::header::CONTENT_TYPE,

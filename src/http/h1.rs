@@ -1567,7 +1567,7 @@ async fn wait_response(
                 // closed with no answer.
                 NextHead::Final(None) if ex.was_cut() => return None,
                 NextHead::Final(r) => {
-                    return Some(Answer::Response(r.unwrap_or_else(|| crate::http::exchange::simple_response(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable", ex.is_head_request()))));
+                    return Some(Answer::Response(r.unwrap_or_else(|| crate::http::exchange::unavailable(ex.is_head_request()))));
                 }
                 NextHead::Written(w) => return Some(Answer::Written(w)),
                 // `100 Continue` (`res.writeContinue()`) goes once, and only to a

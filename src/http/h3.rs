@@ -8,7 +8,7 @@
 
 use crate::http::body::ResponseBody;
 use crate::http::exchange::{
-    simple_response, ActiveGuard, ConnState, HttpWorker, NextHead, RequestBody,
+    unavailable, ActiveGuard, ConnState, HttpWorker, NextHead, RequestBody,
 };
 use bytes::Bytes;
 use http_body_util::BodyExt;
@@ -369,7 +369,7 @@ async fn request(
                             send.stop_stream(h3::error::Code::H3_REQUEST_CANCELLED);
                             return;
                         }
-                        NextHead::Final(r) => break r.unwrap_or_else(|| simple_response(http::StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable", is_head)),
+                        NextHead::Final(r) => break r.unwrap_or_else(|| unavailable(is_head)),
                         // Only weir's HTTP/1.1 driver lets an answer go from the
                         // handler's call: never met here.
                         NextHead::Written(_) => {
@@ -407,11 +407,7 @@ async fn request(
                 }
             }
         }
-        None => simple_response(
-            http::StatusCode::SERVICE_UNAVAILABLE,
-            "Service Unavailable",
-            is_head,
-        ),
+        None => unavailable(is_head),
     };
     send_response(&mut send, response, &mut stopped).await;
     // The task (and the connection's count of them) lasts until the client has

@@ -4,7 +4,7 @@
 //! Every limit is set here explicitly; none is left at a library default without a
 //! line saying so. Requests become [`Exchange`]s handed to the worker's handler.
 
-use crate::http::exchange::{simple_response, ActiveGuard, ConnState, HttpWorker, RequestBody};
+use crate::http::exchange::{unavailable, ActiveGuard, ConnState, HttpWorker, RequestBody};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -408,11 +408,7 @@ async fn answer(
     };
     let head = parts.method == hyper::Method::HEAD;
     let Some(ex) = worker.begin(parts, None, body, peer, ActiveGuard::new(conn)) else {
-        return Some(simple_response(
-            hyper::StatusCode::SERVICE_UNAVAILABLE,
-            "Service Unavailable",
-            head,
-        ));
+        return Some(unavailable(head));
     };
     struct Cancel(Option<(Rc<HttpWorker>, Rc<crate::http::exchange::Exchange>)>);
     impl Drop for Cancel {
@@ -432,11 +428,7 @@ async fn answer(
         }
         // The handler side gave up on the exchange without answering: the request was
         // not served.
-        None => simple_response(
-            hyper::StatusCode::SERVICE_UNAVAILABLE,
-            "Service Unavailable",
-            head,
-        ),
+        None => unavailable(head),
     };
     cancel.0.take();
     if let Some(v) = alt_svc {
