@@ -114,17 +114,19 @@ impl RequestBody {
             }
         }
     }
-}
 
-impl RequestBody {
     /// [`RequestBody::next_chunk`] when it is there without a wait (weir's HTTP/1.1
-    /// driver has the bytes buffered, or there is no body); `None` otherwise.
+    /// driver has the bytes buffered, hyper's body has ended, or there is none);
+    /// `None` otherwise.
     fn next_chunk_now(
         &mut self,
         trailers: &mut Vec<(Bytes, Bytes)>,
     ) -> Option<std::io::Result<Option<Bytes>>> {
         match self {
             RequestBody::Empty => Some(Ok(None)),
+            RequestBody::Hyper(incoming) if http_body::Body::is_end_stream(incoming) => {
+                Some(Ok(None))
+            }
             RequestBody::H1(body) => {
                 let chunk = body.next_chunk_now()?;
                 if matches!(chunk, Ok(None)) {
