@@ -473,6 +473,47 @@ async fn a_whole_body_still_going_out_at_the_shutdown_timeout_is_logged_as_not_c
 }
 
 #[tokio::test]
+async fn shutdown_ends_within_its_timeout_of_the_signal_even_for_an_answer_given_late() {
+    // SIGTERM with a handler still working; it answers 1.5 s later with a body the
+    // client never reads. The response gets what is left of the 2 s from the signal,
+    // not 2 s more after the handler answered: the server exits 0 about 2 s after
+    // the signal, the response logged as not completed.
+    let mut srv = Server::handler(&["--shutdown-timeout", "2"]);
+    let path = "/slow?ms=1500&bytes=32000000";
+    let stream = tokio::net::TcpStream::connect(srv.addr).await.unwrap();
+    let (mut send, conn) =
+        hyper::client::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+            .initial_stream_window_size(65535)
+            .initial_connection_window_size(65535)
+            .handshake::<_, http_body_util::Full<Bytes>>(TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let req = tokio::spawn(async move {
+        send.ready().await.unwrap();
+        let resp = send
+            .send_request(get(&format!("http://localhost{path}")))
+            .await;
+        // Held unread until the test ends.
+        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        drop(resp);
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let signalled = std::time::Instant::now();
+    let code = srv.terminate(std::time::Duration::from_secs(10));
+    let took = signalled.elapsed();
+    assert_eq!(code, Some(0), "{}", srv.log());
+    assert!(
+        took < std::time::Duration::from_millis(2900),
+        "exited {took:?} after the signal\n{}",
+        srv.log()
+    );
+    let (line, _) = logged(&srv, path).await;
+    assert!(line.contains("completed=false"), "{line}");
+    req.abort();
+}
+
+#[tokio::test]
 async fn many_responses_still_going_out_at_the_shutdown_timeout_are_each_logged_with_what_went() {
     // 5 connections x 100 streams, each a 200 000-byte body given whole, to a client
     // whose windows (64 KiB per connection) let almost nothing go and which reads

@@ -46,7 +46,7 @@ async fn serve(
     index: usize,
     listeners: Listeners,
     config: Arc<ServeConfig>,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
     reports: mpsc::Sender<Report>,
 ) {
     let Listeners { tcp, tls, quic } = listeners;
@@ -153,6 +153,17 @@ async fn serve(
         });
     }
 
+    // When the shutdown began: both waits below end `--shutdown-timeout` after it.
+    let shutdown_at: std::cell::Cell<Option<tokio::time::Instant>> = Default::default();
+    let shutdown_deadline = || async {
+        let _ = shutdown.clone().wait_for(|s| *s).await;
+        let at = shutdown_at.get().unwrap_or_else(|| {
+            let now = tokio::time::Instant::now();
+            shutdown_at.set(Some(now));
+            now
+        });
+        tokio::time::sleep_until(at + config.shutdown_timeout).await;
+    };
     let mut first = true;
     // The shutdown timeout ran out (or the handler called process.exit): whatever is
     // still in flight is cut, built-in responses included.
@@ -196,10 +207,7 @@ async fn serve(
         let outcome = match started {
             Err(t) => Err(t),
             Ok(()) => {
-                let deadline = async {
-                    let _ = shutdown.wait_for(|s| *s).await;
-                    tokio::time::sleep(config.shutdown_timeout).await;
-                };
+                let deadline = shutdown_deadline();
                 tokio::select! {
                     r = rt.run_event_loop() => r,
                     _ = deadline => {
@@ -246,10 +254,7 @@ async fn serve(
     // grace below, as the connections drain.
     worker.abort_in_flight(StatusCode::SERVICE_UNAVAILABLE, cut_all);
     worker.close();
-    let grace = async {
-        let _ = shutdown.wait_for(|s| *s).await;
-        tokio::time::sleep(config.shutdown_timeout).await;
-    };
+    let grace = shutdown_deadline();
     // Both the TCP and the QUIC side let their in-flight responses finish.
     let mut accept = accept;
     let drained = async {

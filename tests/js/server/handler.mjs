@@ -261,7 +261,8 @@ export default async function handle(req, res) {
       return res.end('late\n');
     case '/slow':
       await sleep(Number(q.get('ms') ?? 500));
-      return res.end('slow done\n');
+      // ?bytes=N: then a body of N bytes given whole.
+      return res.end(q.has('bytes') ? Buffer.alloc(Number(q.get('bytes')), 'w') : 'slow done\n');
     case '/trailers':
       res.writeHead(200, { 'content-type': 'text/plain', trailer: 'x-checksum' });
       res.write('body with trailers');
