@@ -631,6 +631,26 @@ async fn response_trailers_come_and_the_stream_ends_over_h3() {
 }
 
 #[tokio::test]
+async fn connection_specific_response_fields_are_not_sent_over_h3() {
+    // A handler's `Connection`, `Keep-Alive` and `Proxy-Connection` are HTTP/1.1's;
+    // an HTTP/3 client must take a response carrying them as malformed (RFC 9114
+    // §4.2), so they are dropped, as over HTTP/2.
+    let t = tls();
+    let srv = start(&t, &["--workers", "1"]);
+    let mut c = connect(srv.addr, &t.ca).await;
+    let (resp, body) = fetch(&mut c.send, request("GET", "/connection-fields"), b"").await;
+    assert_eq!(resp.status(), 200);
+    for name in ["connection", "keep-alive", "proxy-connection"] {
+        assert!(
+            !resp.headers().contains_key(name),
+            "{name}: {:?}",
+            resp.headers()
+        );
+    }
+    assert_eq!(body.unwrap(), b"conn");
+}
+
+#[tokio::test]
 async fn request_trailers_reach_the_handler_over_h3() {
     let t = tls();
     let srv = start(&t, &["--workers", "1"]);

@@ -379,7 +379,8 @@ async fn request(
                         // An interim response (`103 Early Hints`) goes as a HEADERS
                         // frame of its own; a stream that cannot take it fails the
                         // response too, as the first write would.
-                        NextHead::Interim(interim) => {
+                        NextHead::Interim(mut interim) => {
+                            drop_connection_fields(interim.headers_mut());
                             if send.send_response(interim).await.is_err() {
                                 drop(head);
                                 worker.cancelled(ex);
@@ -475,14 +476,7 @@ async fn client_stopped(stopped: &mut Option<h3_guard::Stopped>) -> u64 {
 /// the stream).
 fn declared_length(headers: &http::HeaderMap) -> Result<Option<u64>, ()> {
     use http::header;
-    let connection_specific = [
-        header::CONNECTION,
-        header::TRANSFER_ENCODING,
-        header::UPGRADE,
-        header::HeaderName::from_static("keep-alive"),
-        header::HeaderName::from_static("proxy-connection"),
-    ];
-    if connection_specific.iter().any(|n| headers.contains_key(n)) {
+    if CONNECTION_FIELDS.iter().any(|n| headers.contains_key(n)) {
         return Err(());
     }
     if headers
@@ -506,6 +500,25 @@ fn declared_length(headers: &http::HeaderMap) -> Result<Option<u64>, ()> {
     }
 }
 
+/// Fields that describe an HTTP/1.1 connection, which HTTP/3 messages must not carry
+/// (RFC 9114 §4.2).
+const CONNECTION_FIELDS: [http::HeaderName; 5] = [
+    http::header::CONNECTION,
+    http::header::TRANSFER_ENCODING,
+    http::header::UPGRADE,
+    http::HeaderName::from_static("keep-alive"),
+    http::HeaderName::from_static("proxy-connection"),
+];
+
+/// A response's connection-specific fields, and `TE`, which a handler may set (Node's
+/// HTTP/1.1 API) and an HTTP/3 client would take for a malformed response (RFC 9114
+/// §4.2: "MUST NOT generate"), are dropped, as hyper drops them over HTTP/2.
+fn drop_connection_fields(headers: &mut http::HeaderMap) {
+    for name in CONNECTION_FIELDS.iter().chain([&http::header::TE]) {
+        headers.remove(name);
+    }
+}
+
 /// Sends the head, then the body as QUIC credit allows; a body error resets the stream.
 /// A write that fails marks the body as not delivered (its sender, and the access log,
 /// must not take it for complete).
@@ -515,6 +528,7 @@ async fn send_response(
     stopped: &mut Option<h3_guard::Stopped>,
 ) {
     crate::http::exchange::add_date(&mut response);
+    drop_connection_fields(response.headers_mut());
     let (parts, mut body) = response.into_parts();
     if send
         .send_response(http::Response::from_parts(parts, ()))

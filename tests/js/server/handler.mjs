@@ -377,6 +377,16 @@ export default async function handle(req, res) {
       res.setHeader('content-length', 10);
       res.write('abcd');
       return res.end();
+    case '/connection-fields':
+      // Fields of an HTTP/1.1 connection, which HTTP/2 and HTTP/3 do not carry.
+      res.setHeader('connection', 'close');
+      res.setHeader('keep-alive', 'timeout=5');
+      res.setHeader('proxy-connection', 'close');
+      return res.end('conn');
+    case '/short-whole':
+      // The same given whole, in one end().
+      res.setHeader('content-length', 10);
+      return res.end('abc');
     case '/content-length': {
       // A Content-Length the handler sets (`v`, repeated for each value), on a whole
       // body or (`stream`) a written one.

@@ -177,6 +177,12 @@ function reasonToPass(code, message) {
 // The length a `Content-Length` field declares, or -1 (none, or not a plain number:
 // the native side drops those). Of several values, the first that is one, as the
 // native side sends it.
+// A body that ends shorter than the Content-Length the handler declared.
+function shortOfDeclared(res) {
+  const declared = res[kDeclared] ?? -1;
+  return declared > res[kCounted] && sendsBody(res);
+}
+
 function declaredLength(res) {
   const list = res[kHeaders];
   const i = findHeader(list, 'content-length');
@@ -610,8 +616,10 @@ class ServerResponse extends LazyWritable {
     if (!this[kHeadFixed]) this._implicitHeader();
     this._countBody(chunk ?? null, encoding, true);
     // Nothing written yet (the stream state was never made): head and whole body in
-    // one step, and 'finish'/'close' without Writable's machinery.
-    if (!this[kStateMade] && !this[kHeadSent] && this[kTrailers] === null) {
+    // one step, and 'finish'/'close' without Writable's machinery. Not a body shorter
+    // than its Content-Length: that goes the stream's way, whose end cuts it.
+    if (!this[kStateMade] && !this[kHeadSent] && this[kTrailers] === null &&
+        !shortOfDeclared(this)) {
       let body = chunk ?? undefined;
       if (body !== undefined) {
         if (typeof body === 'string') {
@@ -727,8 +735,7 @@ class ServerResponse extends LazyWritable {
     if (!this._sendHead(undefined, false)) return cb();
     // A body shorter than its Content-Length is cut, not ended, on every protocol:
     // the client must not take it for whole (HTTP/2 would end the stream cleanly).
-    const declared = this[kDeclared] ?? -1;
-    if (declared > this[kCounted] && sendsBody(this)) {
+    if (shortOfDeclared(this)) {
       binding.abort(this[kId], 0);
       return cb();
     }
