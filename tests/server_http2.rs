@@ -621,6 +621,47 @@ async fn a_head_response_given_trailers_ends_complete_without_them() {
 }
 
 #[tokio::test]
+async fn a_response_ended_after_hyper_has_its_bytes_completes_over_tls() {
+    // Over HTTP/1.1 on TLS, hyper lets go of a body once it has the bytes its
+    // Content-Length announced, while the handler has yet to end it: the response
+    // still completes when the handler ends it (before, it was taken for a client
+    // that left: 'close' without 'finish', completed=false). A HEAD answer written
+    // and ended late completes too.
+    let dir = tempfile::tempdir().unwrap();
+    let (srv, ca) = tls_server(dir.path());
+    let tls = tls_connect(srv.addr, ca, &[b"http/1.1"]).await;
+    let (mut send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let (status, _, body) = fetch(&mut send, get("/late-end?cl")).await;
+    assert_eq!(
+        (status.as_u16(), body),
+        (200, Ok(Bytes::from_static(b"abcd")))
+    );
+    let (status, _, _) = fetch(&mut send, server::head("/late-end")).await;
+    assert_eq!(status, 200);
+    // The connection goes on to the next request.
+    let (status, _, body) = fetch(&mut send, get("/hello")).await;
+    assert_eq!((status.as_u16(), body.is_ok()), (200, true));
+    for (method, path) in [("GET", "/late-end?cl"), ("HEAD", "/late-end")] {
+        let line = format!("method={method} path={path} protocol=\"1.1\" status=200 ");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !srv.log().lines().any(|l| l.contains(&line)) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{line}\n{}",
+                srv.log()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let log = srv.log();
+        let l = log.lines().find(|l| l.contains(&line)).unwrap();
+        assert!(l.contains("completed=true"), "{l}");
+    }
+}
+
+#[tokio::test]
 async fn the_access_log_counts_what_a_client_leaving_over_tls_took_not_the_whole_body() {
     // The same over HTTP/1.1 on TLS: the log counts what reached the connection (the
     // client's share and what the socket buffers held), not the whole body.

@@ -119,6 +119,11 @@ struct Shared {
     /// The driver could not deliver what it took (a write failed, a file ran short).
     failed: bool,
     receiver_gone: bool,
+    /// The driver let go of the body once it had all the bytes the head announced
+    /// (hyper's HTTP/1.1 stops at a `Content-Length`, and takes nothing for HEAD, 204
+    /// or 304), while the writer had not ended it: what is written now is dropped,
+    /// and the body's outcome is told when the writer ends it ([`ResponseBody::ends_at`]).
+    wire_done: bool,
     sender_waker: Option<Waker>,
     receiver_waker: Option<Waker>,
     on_close: Option<Weak<dyn CloseWatch>>,
@@ -140,6 +145,10 @@ pub struct ResponseBody {
     handed_to: Option<Rc<crate::http::exchange::ConnState>>,
     /// The rest of a data chunk larger than [`PIECE`], handed to hyper piece by piece.
     held: Option<Bytes>,
+    /// The data bytes after which the driver may let go of the body as done (see
+    /// [`ResponseBody::ends_at`]), and those handed to it so far.
+    wire_len: Option<u64>,
+    handed: u64,
 }
 
 /// The most of a data chunk handed to hyper at once (HTTP/2, HTTP/1.1 on TLS,
@@ -176,6 +185,8 @@ pub fn whole(data: Option<Bytes>, watch: Weak<dyn CloseWatch>) -> ResponseBody {
         fields: None,
         handed_to: None,
         held: None,
+        wire_len: None,
+        handed: 0,
     }
 }
 
@@ -193,6 +204,7 @@ pub fn channel(capacity: usize) -> (BodySender, ResponseBody) {
         end: End::Open,
         failed: false,
         receiver_gone: false,
+        wire_done: false,
         sender_waker: None,
         receiver_waker: None,
         on_close: None,
@@ -206,6 +218,8 @@ pub fn channel(capacity: usize) -> (BodySender, ResponseBody) {
             fields: None,
             handed_to: None,
             held: None,
+            wire_len: None,
+            handed: 0,
         },
     )
 }
@@ -241,6 +255,9 @@ impl BodySender {
         if s.receiver_gone || s.end != End::Open {
             return Err(Closed);
         }
+        if s.wire_done {
+            return Ok(true);
+        }
         if s.queued > 0 && s.queued + chunk.len() > s.capacity {
             return Ok(false);
         }
@@ -255,6 +272,9 @@ impl BodySender {
         let mut s = self.shared.borrow_mut();
         if s.receiver_gone || s.end != End::Open {
             return Err(Closed);
+        }
+        if s.wire_done {
+            return Ok(());
         }
         s.queue.push(Queued::File(region));
         s.wake_receiver();
@@ -292,10 +312,19 @@ impl BodySender {
     /// Ends the body after what is queued, with optional trailers.
     pub fn finish(&self, trailers: Option<HeaderMap>) {
         let mut s = self.shared.borrow_mut();
-        if s.end == End::Open {
-            s.end = End::Finished;
-            s.trailers = trailers;
-            s.wake_receiver();
+        if s.end != End::Open {
+            return;
+        }
+        s.end = End::Finished;
+        s.trailers = trailers;
+        s.wake_receiver();
+        // The driver already had all it takes: the response is complete now.
+        if s.wire_done {
+            let watch = s.on_close.take();
+            drop(s);
+            if let Some(w) = watch.and_then(|w| w.upgrade()) {
+                w.body_closed(Outcome::Completed);
+            }
         }
     }
 
@@ -311,10 +340,21 @@ impl BodySender {
         s.queue.clear();
         s.queued = 0;
         s.wake_receiver();
-        let watch = s.on_close.clone();
+        let wire_done = s.wire_done;
+        let watch = if wire_done {
+            s.on_close.take()
+        } else {
+            s.on_close.clone()
+        };
         drop(s);
-        if let Some(w) = watch.and_then(|w| w.upgrade()).filter(|_| dropped > 0) {
-            w.unsent(dropped);
+        if let Some(w) = watch.and_then(|w| w.upgrade()) {
+            if dropped > 0 {
+                w.unsent(dropped);
+            }
+            // The driver is gone already: nobody else will tell how it ended.
+            if wire_done {
+                w.body_closed(Outcome::Abandoned);
+            }
         }
     }
 
@@ -332,6 +372,13 @@ impl Drop for BodySender {
 }
 
 impl ResponseBody {
+    /// The driver (hyper's HTTP/1.1) takes `len` data bytes and then may let go of the
+    /// body as done, before its writer ends it: the body then waits for that end to
+    /// say how the response went, dropping what is written meanwhile.
+    pub fn ends_at(&mut self, len: u64) {
+        self.wire_len = Some(len);
+    }
+
     /// Counts the data bytes this body hands to its driver on `conn`.
     pub fn count_handed(&mut self, conn: Rc<crate::http::exchange::ConnState>) {
         self.handed_to = Some(conn);
@@ -486,6 +533,7 @@ impl http_body::Body for ResponseBody {
         if data.len() > PIECE && this.is_complete() {
             this.held = Some(data.split_off(PIECE));
         }
+        this.handed += data.len() as u64;
         if let Some(c) = &this.handed_to {
             c.data_handed.set(c.data_handed.get() + data.len() as u64);
         }
@@ -527,6 +575,30 @@ impl Drop for ResponseBody {
             }
             Inner::Channel(shared) => {
                 let mut s = shared.borrow_mut();
+                // Let go of once the driver had all it takes, the writer still writing:
+                // the outcome waits for the writer's end.
+                if held.is_none()
+                    && !s.failed
+                    && s.end == End::Open
+                    && self.wire_len == Some(self.handed)
+                {
+                    s.wire_done = true;
+                    s.queue.clear();
+                    s.queued = 0;
+                    if let Some(w) = s.sender_waker.take() {
+                        w.wake();
+                    }
+                    return;
+                }
+                // Done on the wire, trailers it does not send (hyper's HTTP/1.1 sends
+                // them only to a client that asked) left behind: complete.
+                if !s.failed
+                    && s.end == End::Finished
+                    && s.queue.is_empty()
+                    && self.wire_len == Some(self.handed)
+                {
+                    s.trailers = None;
+                }
                 s.receiver_gone = true;
                 let outcome = if !s.failed
                     && held.is_none()
@@ -767,6 +839,45 @@ mod tests {
         assert!(matches!(poll(&mut rx), Poll::Ready(Some(Err(_)))));
         drop(rx);
         assert_eq!((s.0.get(), s.1.get()), (Some(Outcome::Abandoned), 6));
+    }
+
+    #[test]
+    fn a_body_let_go_of_once_its_length_went_waits_for_its_writer_to_end() {
+        struct Seen(Cell<Option<Outcome>>);
+        impl CloseWatch for Seen {
+            fn body_closed(&self, outcome: Outcome) {
+                assert!(self.0.replace(Some(outcome)).is_none(), "told twice");
+            }
+        }
+        for (ends, want) in [(true, Outcome::Completed), (false, Outcome::Abandoned)] {
+            let seen = Rc::new(Seen(Cell::new(None)));
+            let (tx, mut rx) = channel(64);
+            tx.on_close(Rc::downgrade(&seen) as Weak<dyn CloseWatch>);
+            rx.ends_at(4);
+            tx.try_send(Bytes::from_static(b"abcd")).unwrap();
+            assert_eq!(&data(poll(&mut rx))[..], b"abcd");
+            drop(rx);
+            // Not over yet: the writer goes on (what it writes is dropped).
+            assert_eq!(seen.0.get(), None);
+            assert!(!tx.is_closed());
+            assert_eq!(tx.try_send(Bytes::from_static(b"more")), Ok(true));
+            if ends {
+                tx.finish(None);
+            } else {
+                tx.abort();
+            }
+            assert_eq!(seen.0.get(), Some(want));
+        }
+        // Let go of before its length went: the client left.
+        let seen = Rc::new(Seen(Cell::new(None)));
+        let (tx, mut rx) = channel(64);
+        tx.on_close(Rc::downgrade(&seen) as Weak<dyn CloseWatch>);
+        rx.ends_at(8);
+        tx.try_send(Bytes::from_static(b"abcd")).unwrap();
+        let _ = data(poll(&mut rx));
+        drop(rx);
+        assert_eq!(seen.0.get(), Some(Outcome::Abandoned));
+        assert!(tx.is_closed());
     }
 
     #[tokio::test(flavor = "current_thread")]

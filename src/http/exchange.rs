@@ -874,6 +874,22 @@ impl Exchange {
         if let Some(f) = fields {
             rx.set_fields(f);
         }
+        // hyper's HTTP/1.1 (over TLS) lets go of a body once it has the bytes the head
+        // announces, none for HEAD, 204 and 304: the body then waits for the
+        // handler's end to say how the response went.
+        if matches!(self.protocol, Protocol::Http11 | Protocol::Http10) && !self.writes_own_head() {
+            let len = if self.is_head_request() || crate::http::bodiless(response.status()) {
+                Some(0)
+            } else {
+                response
+                    .headers()
+                    .get(http::header::CONTENT_LENGTH)
+                    .and_then(|v| crate::http::content_length(v.as_bytes().trim_ascii()))
+            };
+            if let Some(len) = len {
+                rx.ends_at(len);
+            }
+        }
         self.status.set(response.status().as_u16());
         let (mut parts, ()) = response.into_parts();
         if self.no_date.get() {
@@ -1030,6 +1046,8 @@ impl Exchange {
         if slot.is_none() && self.phase.get() == Phase::Streaming {
             *slot = Some(sender);
         } else if self.phase.get() == Phase::Ended {
+            // (Finishing may tell the exchange it closed, which takes the slot.)
+            drop(slot);
             sender.finish(None);
         }
         ok
@@ -1044,7 +1062,10 @@ impl Exchange {
         // A response without a body has no trailer section either (as in Node, whose
         // HEAD and 204 responses are not chunked): its trailers are dropped.
         let trailers = trailers.filter(|_| !self.sends_no_body());
-        if let Some(s) = self.sender.borrow().as_ref() {
+        // Taken out first: finishing may tell the exchange it closed (see
+        // `ResponseBody::ends_at`). The body needs its sender no more once ended.
+        let sender = self.sender.borrow_mut().take();
+        if let Some(s) = sender {
             s.finish(trailers);
         }
     }
@@ -1064,7 +1085,9 @@ impl Exchange {
     /// What every abort ends with: a response body being sent is cut, and the
     /// exchange no longer counts as in flight.
     fn end_aborted(&self) {
-        if let Some(s) = self.sender.borrow_mut().take() {
+        // Taken out first: aborting may tell the exchange it closed.
+        let sender = self.sender.borrow_mut().take();
+        if let Some(s) = sender {
             s.abort();
         }
         self.phase.set(Phase::Aborted);
@@ -1111,7 +1134,8 @@ impl Exchange {
             worker.push(Event::Aborted(self.id));
         }
         self.finished.set(Some(completed));
-        self.sender.borrow_mut().take();
+        let sender = self.sender.borrow_mut().take();
+        drop(sender);
         // A body being read goes on to its reader after a complete response; the
         // exchange stays known until that ends.
         if completed && self.reading.get() == Reading::Read && worker.read_on(self.id) {

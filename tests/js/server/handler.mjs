@@ -377,6 +377,12 @@ export default async function handle(req, res) {
       res.setHeader('content-length', 10);
       res.write('abcd');
       return res.end();
+    case '/late-end':
+      // A body written whole (?cl: under its Content-Length), ended later.
+      if (q.has('cl')) res.setHeader('content-length', 4);
+      res.write('abcd');
+      await sleep(50);
+      return res.end();
     case '/connection-fields':
       // Fields of an HTTP/1.1 connection, which HTTP/2 and HTTP/3 do not carry.
       res.setHeader('connection', 'close');
