@@ -573,6 +573,21 @@ async fn many_responses_still_going_out_at_the_shutdown_timeout_are_each_logged_
 }
 
 #[tokio::test]
+async fn spaces_around_a_field_value_are_not_sent_over_h2() {
+    // Spaces and tabs around a value are not part of it; an HTTP/2 client must refuse
+    // a field that keeps them (RFC 9113 §8.2.1), in the head and in trailers.
+    let srv = Server::handler(&[]);
+    let mut c = h2c(srv.addr).await;
+    let resp = server::SendLike::send(&mut c, get("http://localhost/padded-field"))
+        .await
+        .expect("a response head");
+    assert_eq!(resp.headers()["x-padded"], "padded");
+    let collected = resp.into_body().collect().await.expect("the whole body");
+    assert_eq!(collected.trailers().unwrap()["x-sum"], "sum");
+    assert_eq!(collected.to_bytes(), Bytes::from_static(b"body"));
+}
+
+#[tokio::test]
 async fn a_head_response_given_trailers_ends_complete_without_them() {
     // A handler that adds trailers to its answer to HEAD: no body, so no trailer
     // section (Node sends none either), and the response is logged complete over

@@ -419,11 +419,21 @@ fn header_pairs<'s, 'i>(
     let mut map = HeaderMap::with_capacity((len / 2).min(64) + 2);
     each_field(scope, len, at, |name, value| {
         let name = HeaderName::from_bytes(name).map_err(|_| Invalid::Name)?;
-        let value = HeaderValue::from_bytes(value).map_err(|_| Invalid::Value)?;
+        // Spaces and tabs around a value are not part of it (RFC 9110 §5.5); HTTP/2
+        // and HTTP/3 clients refuse a field that keeps them (RFC 9113 §8.2.1).
+        let value = HeaderValue::from_bytes(trim_ows(value)).map_err(|_| Invalid::Value)?;
         map.append(name, value);
         Ok(())
     })?;
     Ok(map)
+}
+
+/// `value` without the spaces and tabs around it.
+fn trim_ows(value: &[u8]) -> &[u8] {
+    let ows = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = value.iter().position(|b| !ows(b)).unwrap_or(value.len());
+    let end = value.iter().rposition(|b| !ows(b)).map_or(start, |i| i + 1);
+    &value[start..end]
 }
 
 /// Calls `f` with the Latin-1 bytes of each of `len` alternating names and values (the

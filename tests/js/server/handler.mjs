@@ -383,6 +383,13 @@ export default async function handle(req, res) {
       res.write('abcd');
       await sleep(50);
       return res.end();
+    case '/padded-field':
+      // A value with spaces and a tab around it, in the head and in a trailer.
+      res.setHeader('x-padded', ' padded\t');
+      res.setHeader('trailer', 'x-sum');
+      res.write('body');
+      res.addTrailers({ 'x-sum': '\tsum ' });
+      return res.end();
     case '/connection-fields':
       // Fields of an HTTP/1.1 connection, which HTTP/2 and HTTP/3 do not carry.
       res.setHeader('connection', 'close');
