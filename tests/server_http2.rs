@@ -677,6 +677,28 @@ async fn a_response_ended_after_hyper_has_its_bytes_completes_over_tls() {
 }
 
 #[tokio::test]
+async fn a_tls_response_never_ended_after_its_length_went_closes_with_its_connection() {
+    // Its Content-Length written, never ended: when the client closes the connection
+    // the response closes as left by its client (as Node's closes with its socket).
+    let dir = tempfile::tempdir().unwrap();
+    let (srv, ca) = tls_server(dir.path());
+    let tls = tls_connect(srv.addr, ca, &[b"http/1.1"]).await;
+    let (mut send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+        .await
+        .unwrap();
+    let conn = tokio::spawn(conn);
+    let (status, _, body) = fetch(&mut send, get("/late-end?cl&never")).await;
+    assert_eq!(
+        (status.as_u16(), body),
+        (200, Ok(Bytes::from_static(b"abcd")))
+    );
+    drop(send);
+    conn.abort();
+    let (line, _) = logged(&srv, "/late-end?cl&never").await;
+    assert!(line.contains("completed=false"), "{line}");
+}
+
+#[tokio::test]
 async fn the_access_log_counts_what_a_client_leaving_over_tls_took_not_the_whole_body() {
     // The same over HTTP/1.1 on TLS: the log counts what reached the connection (the
     // client's share and what the socket buffers held), not the whole body.

@@ -190,6 +190,34 @@ pub fn whole(data: Option<Bytes>, watch: Weak<dyn CloseWatch>) -> ResponseBody {
     }
 }
 
+/// A body its driver let go of before its writer ended it ([`ResponseBody::ends_at`]),
+/// kept by its connection: when the connection ends first, the writer hears that its
+/// client left, as Node's response closes with its socket.
+pub struct LetGo(Weak<RefCell<Shared>>);
+
+impl LetGo {
+    /// The connection ended.
+    pub fn connection_ended(self) {
+        let Some(shared) = self.0.upgrade() else {
+            return;
+        };
+        let mut s = shared.borrow_mut();
+        if !s.wire_done || s.end != End::Open {
+            return;
+        }
+        s.wire_done = false;
+        s.receiver_gone = true;
+        if let Some(w) = s.sender_waker.take() {
+            w.wake();
+        }
+        let watch = s.on_close.take();
+        drop(s);
+        if let Some(w) = watch.and_then(|w| w.upgrade()) {
+            w.body_closed(Outcome::Abandoned);
+        }
+    }
+}
+
 /// The consumer is gone: nothing written now will be delivered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Closed;
@@ -587,6 +615,13 @@ impl Drop for ResponseBody {
                     s.queued = 0;
                     if let Some(w) = s.sender_waker.take() {
                         w.wake();
+                    }
+                    drop(s);
+                    if let Some(conn) = &self.handed_to {
+                        let mut bodies = conn.let_go.borrow_mut();
+                        // Those whose writers ended since are let go of here.
+                        bodies.retain(|b| b.0.strong_count() > 0);
+                        bodies.push(LetGo(Rc::downgrade(shared)));
                     }
                     return;
                 }

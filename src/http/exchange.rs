@@ -425,6 +425,20 @@ pub struct ConnState {
     /// exchanges ended when their last bytes were handed over, not sent).
     pub data_handed: Cell<u64>,
     pub data_written: Cell<u64>,
+    /// Bodies hyper let go of before their writers ended them: told when the
+    /// connection ends ([`crate::http::body::LetGo`]).
+    pub let_go: std::cell::RefCell<Vec<crate::http::body::LetGo>>,
+}
+
+impl ConnState {
+    /// The connection ended: bodies still waiting for their writers' end hear that
+    /// their client left.
+    pub fn ended(&self) {
+        let bodies = std::mem::take(&mut *self.let_go.borrow_mut());
+        for body in bodies {
+            body.connection_ended();
+        }
+    }
 }
 
 impl ConnState {

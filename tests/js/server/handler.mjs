@@ -378,9 +378,11 @@ export default async function handle(req, res) {
       res.write('abcd');
       return res.end();
     case '/late-end':
-      // A body written whole (?cl: under its Content-Length), ended later.
+      // A body written whole (?cl: under its Content-Length), ended later (?never:
+      // not at all, until the client leaves).
       if (q.has('cl')) res.setHeader('content-length', 4);
       res.write('abcd');
+      if (q.has('never')) return;
       await sleep(50);
       return res.end();
     case '/padded-field':
