@@ -677,6 +677,47 @@ async fn a_response_ended_after_hyper_has_its_bytes_completes_over_tls() {
 }
 
 #[tokio::test]
+async fn a_response_ended_after_its_length_went_completes_over_h2_and_a_closing_tls_connection() {
+    // Over HTTP/2 hyper ends the stream once the Content-Length went; over TLS
+    // HTTP/1.1 with `Connection: close` it closes the connection then. Either way the
+    // handler's end, 50 ms later, completes the response.
+    let dir = tempfile::tempdir().unwrap();
+    let (srv, ca) = tls_server(dir.path());
+    let tls = tls_connect(srv.addr, ca.clone(), &[b"h2"]).await;
+    let (mut c2, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        TokioIo::new(tls),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    let (status, _, body) = fetch(&mut c2, get("https://localhost/late-end?cl&h2")).await;
+    assert_eq!(
+        (status.as_u16(), body),
+        (200, Ok(Bytes::from_static(b"abcd")))
+    );
+    let tls = tls_connect(srv.addr, ca, &[b"http/1.1"]).await;
+    let (mut send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let mut req = get("/late-end?cl&close");
+    req.headers_mut().insert(
+        "connection",
+        hyper::header::HeaderValue::from_static("close"),
+    );
+    let (status, _, body) = fetch(&mut send, req).await;
+    assert_eq!(
+        (status.as_u16(), body),
+        (200, Ok(Bytes::from_static(b"abcd")))
+    );
+    for path in ["/late-end?cl&h2", "/late-end?cl&close"] {
+        let (line, bytes) = logged(&srv, path).await;
+        assert!(line.contains("completed=true") && bytes == 4, "{line}");
+    }
+}
+
+#[tokio::test]
 async fn a_tls_response_never_ended_after_its_length_went_closes_with_its_connection() {
     // Its Content-Length written, never ended: when the client closes the connection
     // the response closes as left by its client (as Node's closes with its socket).

@@ -430,14 +430,25 @@ pub struct ConnState {
     pub let_go: std::cell::RefCell<Vec<crate::http::body::LetGo>>,
 }
 
+/// How long a response whose bytes all went may still be ended by its handler once
+/// its connection has ended (hyper closes a `Connection: close` one as soon as the
+/// Content-Length went): past it, the handler hears its client left.
+const LET_GO_GRACE: Duration = Duration::from_secs(1);
+
 impl ConnState {
     /// The connection ended: bodies still waiting for their writers' end hear that
-    /// their client left.
+    /// their client left, unless their writers end them within [`LET_GO_GRACE`].
     pub fn ended(&self) {
         let bodies = std::mem::take(&mut *self.let_go.borrow_mut());
-        for body in bodies {
-            body.connection_ended();
+        if bodies.is_empty() {
+            return;
         }
+        tokio::task::spawn_local(async move {
+            tokio::time::sleep(LET_GO_GRACE).await;
+            for body in bodies {
+                body.connection_ended();
+            }
+        });
     }
 }
 
@@ -888,17 +899,21 @@ impl Exchange {
         if let Some(f) = fields {
             rx.set_fields(f);
         }
-        // hyper's HTTP/1.1 (over TLS) lets go of a body once it has the bytes the head
-        // announces, none for HEAD, 204 and 304: the body then waits for the
-        // handler's end to say how the response went.
-        if matches!(self.protocol, Protocol::Http11 | Protocol::Http10) && !self.writes_own_head() {
-            let len = if self.is_head_request() || crate::http::bodiless(response.status()) {
-                Some(0)
-            } else {
-                response
+        // hyper lets go of a body once it has the bytes the head announces: over
+        // HTTP/1.1 (TLS) none for HEAD, 204 and 304, else its Content-Length; over
+        // HTTP/2 its Content-Length. The body then waits for the handler's end to say
+        // how the response went, or for its connection's end ([`ConnState::ended`]).
+        // (Not HEAD, 204 or 304 over HTTP/2, whose connection may outlive a handler
+        // streaming without end, a live feed, by hours.)
+        if !self.writes_own_head() {
+            let bodiless = self.is_head_request() || crate::http::bodiless(response.status());
+            let len = match self.protocol {
+                Protocol::Http11 | Protocol::Http10 if bodiless => Some(0),
+                Protocol::Http11 | Protocol::Http10 | Protocol::Http2 if !bodiless => response
                     .headers()
                     .get(http::header::CONTENT_LENGTH)
-                    .and_then(|v| crate::http::content_length(v.as_bytes().trim_ascii()))
+                    .and_then(|v| crate::http::content_length(v.as_bytes().trim_ascii())),
+                _ => None,
             };
             if let Some(len) = len {
                 rx.ends_at(len);

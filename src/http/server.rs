@@ -297,9 +297,11 @@ async fn serve_connection(
                 limits.send_timeout,
             ));
             let served = watcher.watch(b.http2_only().serve_connection(io, service).into_owned());
+            let ended = conn.clone();
             let _ =
                 crate::http::coalesce::FlushAfter::new(served, shared, conn, limits.idle_timeout)
                     .await;
+            ended.ended();
         }
         Some(acceptor) => {
             let (tcp, shared) =
