@@ -376,19 +376,55 @@ async fn read_then_leave(resp: hyper::Response<hyper::body::Incoming>, at_least:
 /// The access-log line of `path` once it is written, and its `bytes=`; waits without
 /// blocking the runtime, whose tasks drive the client's connections.
 async fn logged(srv: &Server, path: &str) -> (String, u64) {
-    let needle = format!("path={path} ");
+    let line = log_line(srv, &format!("path={path} ")).await;
+    let bytes = server::logged_bytes(&line);
+    (line, bytes)
+}
+
+/// The first log line holding `needle`, once it is written (waits without blocking
+/// the runtime).
+async fn log_line(srv: &Server, needle: &str) -> String {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     loop {
         let log = srv.log();
-        if let Some(line) = log.lines().find(|l| l.contains(&needle)) {
-            return (line.to_string(), server::logged_bytes(line));
+        if let Some(line) = log.lines().find(|l| l.contains(needle)) {
+            return line.to_string();
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "no line for {path}:\n{log}"
+            "no line with {needle}:\n{log}"
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+}
+
+/// An HTTP/1.1 connection over TLS (ALPN `http/1.1`).
+async fn tls_h1(
+    addr: std::net::SocketAddr,
+    ca: rustls::pki_types::CertificateDer<'static>,
+) -> hyper::client::conn::http1::SendRequest<http_body_util::Full<Bytes>> {
+    let tls = tls_connect(addr, ca, &[b"http/1.1"]).await;
+    let (send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    send
+}
+
+/// An HTTP/2 connection over TLS (ALPN `h2`).
+async fn tls_h2(
+    addr: std::net::SocketAddr,
+    ca: rustls::pki_types::CertificateDer<'static>,
+) -> hyper::client::conn::http2::SendRequest<http_body_util::Full<Bytes>> {
+    let tls = tls_connect(addr, ca, &[b"h2"]).await;
+    let (send, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        TokioIo::new(tls),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    send
 }
 
 #[tokio::test]
@@ -594,14 +630,7 @@ async fn a_head_response_given_trailers_ends_complete_without_them() {
     // HTTP/2 and HTTP/1.1 on TLS (hyper never asks a HEAD body for its trailers).
     let dir = tempfile::tempdir().unwrap();
     let (srv, ca) = tls_server(dir.path());
-    let tls = tls_connect(srv.addr, ca.clone(), &[b"h2"]).await;
-    let (mut c2, conn) = hyper::client::conn::http2::handshake(
-        hyper_util::rt::TokioExecutor::new(),
-        TokioIo::new(tls),
-    )
-    .await
-    .unwrap();
-    tokio::spawn(conn);
+    let mut c2 = tls_h2(srv.addr, ca.clone()).await;
     let resp = server::SendLike::send(&mut c2, server::head("https://localhost/trailers"))
         .await
         .unwrap();
@@ -609,28 +638,14 @@ async fn a_head_response_given_trailers_ends_complete_without_them() {
     let collected = resp.into_body().collect().await.unwrap();
     assert!(collected.trailers().is_none(), "{:?}", collected.trailers());
     assert!(collected.to_bytes().is_empty());
-    let tls = tls_connect(srv.addr, ca, &[b"http/1.1"]).await;
-    let (mut send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let mut send = tls_h1(srv.addr, ca).await;
     // (hyper's HTTP/1.1 client reads no body for HEAD: the log line is the check.)
     let (status, _, body) = fetch(&mut send, server::head("/trailers")).await;
     assert_eq!((status.as_u16(), body), (200, Ok(Bytes::new())));
     for protocol in ["2.0", "1.1"] {
         let line =
             format!("method=HEAD path=/trailers protocol=\"{protocol}\" status=200 bytes=0 ");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while !srv.log().lines().any(|l| l.contains(&line)) {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{line}\n{}",
-                srv.log()
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        let log = srv.log();
-        let l = log.lines().find(|l| l.contains(&line)).unwrap();
+        let l = log_line(&srv, &line).await;
         assert!(l.contains("completed=true"), "{l}");
     }
 }
@@ -644,11 +659,7 @@ async fn a_response_ended_after_hyper_has_its_bytes_completes_over_tls() {
     // and ended late completes too.
     let dir = tempfile::tempdir().unwrap();
     let (srv, ca) = tls_server(dir.path());
-    let tls = tls_connect(srv.addr, ca, &[b"http/1.1"]).await;
-    let (mut send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let mut send = tls_h1(srv.addr, ca).await;
     let (status, _, body) = fetch(&mut send, get("/late-end?cl")).await;
     assert_eq!(
         (status.as_u16(), body),
@@ -661,17 +672,7 @@ async fn a_response_ended_after_hyper_has_its_bytes_completes_over_tls() {
     assert_eq!((status.as_u16(), body.is_ok()), (200, true));
     for (method, path) in [("GET", "/late-end?cl"), ("HEAD", "/late-end")] {
         let line = format!("method={method} path={path} protocol=\"1.1\" status=200 ");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while !srv.log().lines().any(|l| l.contains(&line)) {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{line}\n{}",
-                srv.log()
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        let log = srv.log();
-        let l = log.lines().find(|l| l.contains(&line)).unwrap();
+        let l = log_line(&srv, &line).await;
         assert!(l.contains("completed=true"), "{l}");
     }
 }
@@ -683,24 +684,13 @@ async fn a_response_ended_after_its_length_went_completes_over_h2_and_a_closing_
     // handler's end, 50 ms later, completes the response.
     let dir = tempfile::tempdir().unwrap();
     let (srv, ca) = tls_server(dir.path());
-    let tls = tls_connect(srv.addr, ca.clone(), &[b"h2"]).await;
-    let (mut c2, conn) = hyper::client::conn::http2::handshake(
-        hyper_util::rt::TokioExecutor::new(),
-        TokioIo::new(tls),
-    )
-    .await
-    .unwrap();
-    tokio::spawn(conn);
+    let mut c2 = tls_h2(srv.addr, ca.clone()).await;
     let (status, _, body) = fetch(&mut c2, get("https://localhost/late-end?cl&h2")).await;
     assert_eq!(
         (status.as_u16(), body),
         (200, Ok(Bytes::from_static(b"abcd")))
     );
-    let tls = tls_connect(srv.addr, ca, &[b"http/1.1"]).await;
-    let (mut send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let mut send = tls_h1(srv.addr, ca).await;
     let mut req = get("/late-end?cl&close");
     req.headers_mut().insert(
         "connection",
@@ -915,11 +905,7 @@ async fn h2_over_tls_by_alpn_and_http1_over_tls() {
     let v: serde_json::Value = serde_json::from_slice(&body.unwrap()).unwrap();
     assert_eq!(v["httpVersion"], "2.0");
 
-    let tls = tls_connect(srv.addr, ca, &[b"http/1.1"]).await;
-    let (mut send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    let mut send = tls_h1(srv.addr, ca).await;
     let (status, _, body) = fetch(&mut send, get("/stream?bytes=2000000")).await;
     assert_eq!(status, 200);
     assert_eq!(body.unwrap().len(), 2_000_000);

@@ -14,13 +14,7 @@ async fn a_head_request_answered_503_in_the_handlers_place_gets_no_body() {
     // weir's own answer to a HEAD request carries the length of the body a GET
     // would get, and no body: over HTTP/2 a DATA frame would be a protocol error
     // (the client resets the stream), over TLS the response would not complete.
-    let srv = Server::start(&[
-        &handler_path(),
-        "--workers",
-        "1",
-        "--handler-timeout-ms",
-        "300",
-    ]);
+    let srv = Server::handler(&["--handler-timeout-ms", "300"]);
     let mut c2 = h2c(srv.addr).await;
     let (status, headers, body) = fetch(&mut c2, server::head("http://localhost/spin")).await;
     assert_eq!(status, 503);
@@ -37,13 +31,7 @@ async fn a_head_request_answered_503_in_the_handlers_place_gets_no_body() {
 
 #[tokio::test]
 async fn a_handler_in_an_infinite_loop_gets_503_and_the_worker_keeps_serving() {
-    let srv = Server::start(&[
-        &handler_path(),
-        "--workers",
-        "1",
-        "--handler-timeout-ms",
-        "300",
-    ]);
+    let srv = Server::handler(&["--handler-timeout-ms", "300"]);
     let mut c = h1(srv.addr).await;
     let start = Instant::now();
     let (status, _, _) = fetch(&mut c, get("/spin")).await;

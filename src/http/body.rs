@@ -582,11 +582,33 @@ impl http_body::Body for ResponseBody {
     }
 }
 
+/// A body its driver let go of with every byte the head announced, its writer still
+/// writing: what is written now is dropped, the writer's end tells how it went, and
+/// the connection (when known) tells it if it ends first ([`LetGo`]).
+fn wait_for_writer(shared: &Rc<RefCell<Shared>>, conn: Option<&crate::http::exchange::ConnState>) {
+    let mut s = shared.borrow_mut();
+    s.wire_done = true;
+    s.queue.clear();
+    s.queued = 0;
+    if let Some(w) = s.sender_waker.take() {
+        w.wake();
+    }
+    drop(s);
+    if let Some(conn) = conn {
+        let mut bodies = conn.let_go.borrow_mut();
+        // Those whose writers ended since are let go of here.
+        bodies.retain(|b| b.0.strong_count() > 0);
+        bodies.push(LetGo(Rc::downgrade(shared)));
+    }
+}
+
 impl Drop for ResponseBody {
     fn drop(&mut self) {
         // What was not handed to the driver never reached the socket: the count of
         // bytes sent drops it (data was counted when given, a file region too).
         let held = self.held.take().map(|b| b.len() as u64);
+        // The driver had every byte the head announced ([`ResponseBody::ends_at`]).
+        let wire_went = held.is_none() && self.wire_len == Some(self.handed);
         let (outcome, unsent, watch) = match &mut self.inner {
             Inner::Whole {
                 data,
@@ -603,36 +625,19 @@ impl Drop for ResponseBody {
             }
             Inner::Channel(shared) => {
                 let mut s = shared.borrow_mut();
-                // Let go of once the driver had all it takes, the writer still writing:
-                // the outcome waits for the writer's end.
-                if held.is_none()
-                    && !s.failed
-                    && s.end == End::Open
-                    && self.wire_len == Some(self.handed)
-                {
-                    s.wire_done = true;
-                    s.queue.clear();
-                    s.queued = 0;
-                    if let Some(w) = s.sender_waker.take() {
-                        w.wake();
+                if wire_went && !s.failed {
+                    match s.end {
+                        // The writer still writing: the outcome waits for its end.
+                        End::Open => {
+                            drop(s);
+                            wait_for_writer(shared, self.handed_to.as_deref());
+                            return;
+                        }
+                        // Trailers the driver does not send (hyper's HTTP/1.1 sends
+                        // them only to a client that asked) do not make it incomplete.
+                        End::Finished if s.queue.is_empty() => s.trailers = None,
+                        _ => {}
                     }
-                    drop(s);
-                    if let Some(conn) = &self.handed_to {
-                        let mut bodies = conn.let_go.borrow_mut();
-                        // Those whose writers ended since are let go of here.
-                        bodies.retain(|b| b.0.strong_count() > 0);
-                        bodies.push(LetGo(Rc::downgrade(shared)));
-                    }
-                    return;
-                }
-                // Done on the wire, trailers it does not send (hyper's HTTP/1.1 sends
-                // them only to a client that asked) left behind: complete.
-                if !s.failed
-                    && s.end == End::Finished
-                    && s.queue.is_empty()
-                    && self.wire_len == Some(self.handed)
-                {
-                    s.trailers = None;
                 }
                 s.receiver_gone = true;
                 let outcome = if !s.failed

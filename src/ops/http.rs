@@ -326,7 +326,7 @@ pub fn op_http_read<'s>(
         // after the response, was dropped or let go of. A read must not find an end.
         match &ex {
             Some(ex) => read_value(ex, ex.read_body().await),
-            None => read_value_gone(),
+            None => Err(aborted(crate::http::exchange::client_left())),
         }
     });
     rv.set(p.into());
@@ -337,10 +337,6 @@ pub fn op_http_read<'s>(
 fn read_value(ex: &Exchange, read: std::io::Result<Option<Bytes>>) -> Result<OpValue, OpError> {
     read.map(|chunk| chunk.map_or_else(|| trailer_list(ex), OpValue::Bytes))
         .map_err(aborted)
-}
-
-fn read_value_gone() -> Result<OpValue, OpError> {
-    Err(aborted(crate::http::exchange::client_left()))
 }
 
 fn aborted(e: std::io::Error) -> OpError {
